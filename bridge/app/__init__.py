@@ -1,0 +1,3 @@
+"""bridge.app"""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""bridge.pipeline"""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""bridge.server"""
+
+__all__: list[str] = []

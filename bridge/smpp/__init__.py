@@ -1,0 +1,3 @@
+"""bridge.smpp"""
+
+__all__: list[str] = []

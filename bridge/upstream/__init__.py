@@ -1,0 +1,3 @@
+"""bridge.upstream"""
+
+__all__: list[str] = []
