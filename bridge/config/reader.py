@@ -85,14 +85,36 @@ class TableReader:
         *,
         minimum: float | None = None,
         maximum: float | None = None,
+        above: float | None = None,
     ) -> float:
+        """A number; `above` is an exclusive lower bound (a timer must be more than 0 s)."""
         value = self._get(name, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(name, f"expected a number, got {_describe(value)}")
         if not math.isfinite(value):
             raise self.error(name, "expected a finite number")
+        if above is not None and value <= above:
+            raise self.error(name, f"expected more than {_show(above)}, got {_show(value)}")
         _check_range(self, name, value, minimum, maximum)
         return float(value)
+
+    def optional_number(
+        self,
+        name: str,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        above: float | None = None,
+    ) -> float | None:
+        """A number that may be left out (None); an explicit value is range-checked."""
+        if name not in self._table:
+            self._read.add(name)
+            return None
+        return self.number(name, minimum=minimum, maximum=maximum, above=above)
+
+    def port(self, name: str, default: int) -> int:
+        """A TCP port; 0 asks the operating system for any free one (tests use it)."""
+        return self.integer(name, default, minimum=0, maximum=65_535)
 
     def boolean(self, name: str, default: bool | object = _MISSING) -> bool:
         value = self._get(name, default)
@@ -107,6 +129,19 @@ class TableReader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.error(name, f"expected a list of strings, got {_describe(value)}")
         if non_empty and not value:
+            raise self.error(name, "expected at least one entry")
+        return list(value)
+
+    def one_or_more_strings(self, name: str, default: list[str]) -> list[str]:
+        """A string or a non-empty list of strings (`host = "::"` or `host = ["0.0.0.0", "::"]`)."""
+        value = self._get(name, default)
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(
+                name, f"expected a string or a list of strings, got {_describe(value)}"
+            )
+        if not value:
             raise self.error(name, "expected at least one entry")
         return list(value)
 
@@ -173,9 +208,16 @@ def _check_range(
     maximum: float | None,
 ) -> None:
     if minimum is not None and value < minimum:
-        raise reader.error(name, f"expected at least {minimum}, got {value}")
+        raise reader.error(name, f"expected at least {_show(minimum)}, got {_show(value)}")
     if maximum is not None and value > maximum:
-        raise reader.error(name, f"expected at most {maximum}, got {value}")
+        raise reader.error(name, f"expected at most {_show(maximum)}, got {_show(value)}")
+
+
+def _show(value: float) -> str:
+    """65536 rather than 65536.0 or 6.5536e+04 in messages."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _describe(value: object) -> str:

@@ -1,0 +1,166 @@
+"""`[[accounts]]`: who may bind, from where, how fast, and with which iSMS credentials.
+
+An `AccountConfig` satisfies `bridge.smpp.AccountPolicy` and `bridge.smpp.ThrottledAccount`,
+so the app hands these straight to the `Authenticator` and `AccountThrottles`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import re
+from dataclasses import dataclass, field
+
+from bridge.config.listeners import check_system_id
+from bridge.config.reader import TableReader
+from bridge.smpp import BIND_TYPES, default_burst
+
+# SMPP 3.4 §4.1: password is a C-Octet String of at most 9 octets, so 8 characters, and
+# smpplib (like most clients) silently cuts a longer one, which would then never match.
+MAX_PASSWORD = 8
+# iSMS `sendid`: "A to z 0 to 9 only", at most 11 characters (reference/isms-api.txt).
+_SENDER_ID = re.compile(r"[A-Za-z0-9]{1,11}")
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountConfig:
+    """One ESME login. Empty `allowed_ips` / `allowed_sender_ids` mean "any"."""
+
+    system_id: str
+    password: str = field(repr=False)
+    isms_username: str
+    isms_password: str = field(repr=False)
+    bind_types: frozenset[str] = BIND_TYPES
+    allowed_ips: tuple[IpNetwork, ...] = ()
+    max_binds: int = 10
+    throughput_per_s: float | None = None
+    throughput_burst: float | None = None
+    default_sender: str | None = None
+    allowed_sender_ids: tuple[str, ...] = ()
+
+
+def parse_accounts(readers: list[TableReader]) -> tuple[AccountConfig, ...]:
+    accounts: list[AccountConfig] = []
+    first_seen: dict[str, str] = {}
+    for reader in readers:
+        account = parse_account(reader)
+        if account.system_id in first_seen:
+            raise reader.error(
+                "system_id",
+                f"expected a unique system_id, {account.system_id!r} is already used by "
+                f"{first_seen[account.system_id]}",
+            )
+        first_seen[account.system_id] = reader.prefix
+        accounts.append(account)
+    return tuple(accounts)
+
+
+def parse_account(reader: TableReader) -> AccountConfig:
+    system_id = reader.string("system_id")
+    check_system_id(reader, "system_id", system_id)
+    password = _smpp_password(reader)
+    isms_username = reader.string("isms_username")
+    if not isms_username.strip():
+        raise reader.error("isms_username", "expected a non-empty iSMS user name")
+    isms_password = reader.secret("isms_password") or ""
+    if not isms_password:
+        raise reader.error("isms_password", "expected a non-empty iSMS password")
+    rate = reader.optional_number("throughput_per_s", above=0.0, maximum=1_000_000.0)
+    burst = reader.optional_number("throughput_burst", minimum=1.0, maximum=10_000_000.0)
+    if burst is not None and rate is None:
+        raise reader.error(
+            "throughput_burst",
+            "expected throughput_per_s too (the burst is the size of its bucket)",
+        )
+    if rate is not None and burst is None:
+        burst = default_burst(rate)
+    allowed_senders = tuple(_sender_ids(reader))
+    default_sender = reader.optional_string("default_sender")
+    if default_sender is not None:
+        _check_sender_id(reader, "default_sender", default_sender)
+        if allowed_senders and default_sender not in allowed_senders:
+            raise reader.error(
+                "default_sender", f"expected one of allowed_sender_ids, got {default_sender!r}"
+            )
+    account = AccountConfig(
+        system_id=system_id,
+        password=password,
+        isms_username=isms_username,
+        isms_password=isms_password,
+        bind_types=_bind_types(reader),
+        allowed_ips=_allowed_ips(reader),
+        max_binds=reader.integer("max_binds", 10, minimum=1, maximum=100_000),
+        throughput_per_s=rate,
+        throughput_burst=burst,
+        default_sender=default_sender,
+        allowed_sender_ids=allowed_senders,
+    )
+    reader.finish()
+    return account
+
+
+def _smpp_password(reader: TableReader) -> str:
+    password = reader.secret("password") or ""
+    # Name the key the secret came from (password_env, password_file) when it is not `password`.
+    key = next(k for k in ("password", "password_env", "password_file") if reader.has(k))
+    if not password:
+        raise reader.error(key, "expected a non-empty password")
+    if len(password) > MAX_PASSWORD:
+        raise reader.error(
+            key,
+            f"expected at most {MAX_PASSWORD} characters, got {len(password)}: SMPP 3.4 §4.1 "
+            "carries the password as a C-Octet String of 9 octets, and smpplib and other "
+            "clients cut longer ones, so this account could never bind",
+        )
+    if not password.isascii() or not password.isprintable():
+        raise reader.error(key, "expected printable ASCII characters only (SMPP 3.4 §4.1)")
+    return password
+
+
+def _bind_types(reader: TableReader) -> frozenset[str]:
+    names = reader.string_list("bind_types", sorted(BIND_TYPES), non_empty=True)
+    for i, name in enumerate(names):
+        if name not in BIND_TYPES:
+            allowed = ", ".join(repr(t) for t in sorted(BIND_TYPES))
+            raise reader.error(f"bind_types[{i}]", f"expected one of {allowed}, got {name!r}")
+    return frozenset(names)
+
+
+def _allowed_ips(reader: TableReader) -> tuple[IpNetwork, ...]:
+    if not reader.has("allowed_ips"):
+        reader.string_list("allowed_ips", [])
+        return ()
+    # An explicit empty list reads as "nobody" to some and "anybody" to others: refuse it.
+    entries = reader.string_list("allowed_ips", non_empty=True)
+    networks: list[IpNetwork] = []
+    for i, entry in enumerate(entries):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=True))
+        except ValueError as exc:
+            hint = ""
+            with contextlib.suppress(ValueError):
+                hint = f"; did you mean {ipaddress.ip_network(entry, strict=False)}?"
+            raise reader.error(
+                f"allowed_ips[{i}]", f"expected an IP address or CIDR network: {exc}{hint}"
+            ) from exc
+    return tuple(networks)
+
+
+def _sender_ids(reader: TableReader) -> list[str]:
+    if not reader.has("allowed_sender_ids"):
+        return reader.string_list("allowed_sender_ids", [])
+    senders = reader.string_list("allowed_sender_ids", non_empty=True)
+    for i, sender in enumerate(senders):
+        _check_sender_id(reader, f"allowed_sender_ids[{i}]", sender)
+    return senders
+
+
+def _check_sender_id(reader: TableReader, name: str, sender: str) -> None:
+    if not _SENDER_ID.fullmatch(sender):
+        raise reader.error(
+            name,
+            f"expected a sender ID of 1 to 11 letters A-Z, a-z or digits (iSMS sendid), "
+            f"got {sender!r}",
+        )
