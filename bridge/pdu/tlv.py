@@ -74,8 +74,17 @@ class TlvKind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class TlvSpec:
+    """A tag's value layout and length rule.
+
+    INT1/INT2/INT4/NETWORK_ERROR_CODE: the length must be exactly `min_length`, else the
+    decoder answers ESME_RINVPARLEN (an integer of the wrong width is ambiguous).
+    CSTRING: `min_length`..`max_length` octets including the NUL.
+    OCTETS: the spec's range, for information only: an octet string of any length is
+    unambiguous, so it is kept verbatim (live peers send e.g. a 1-octet dest_subaddress, a
+    bare subaddress-type octet, which 3.4's range of 2-23 would refuse).
+    """
+
     kind: TlvKind
-    # For CSTRING: the maximum including the NUL. For OCTETS: the allowed length range.
     min_length: int = 0
     max_length: int = 0xFFFF
 
