@@ -33,12 +33,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bridge.pdu import CommandStatus
+from bridge.smpp.states import BindType
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-# The three bind types by their config names (SMPP 3.4 §4.1.1, §4.1.3, §4.1.5).
-BIND_TYPES: frozenset[str] = frozenset({"transmitter", "receiver", "transceiver"})
+# The three bind types by their config names (SMPP 3.4 §4.1.1, §4.1.3, §4.1.5). `BindType`
+# is a StrEnum of these names, so a session's bind_type is tested against an account directly.
+BIND_TYPES: frozenset[str] = frozenset(bind_type.value for bind_type in BindType)
 
 # Compared against when the system_id is unknown, so both paths do the same work.
 _DUMMY_DIGEST = hashlib.sha256(b"\x00not-an-account\x00").digest()
@@ -171,7 +173,7 @@ class Authenticator:
         *,
         system_id: str,
         password: str,
-        bind_type: str,
+        bind_type: BindType | str,
         peer_ip: str | IpAddress,
         binds_held: int,
         now: float,
