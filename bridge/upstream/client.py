@@ -1,0 +1,313 @@
+"""`IsmsClient`: one message in, one `SendResult` out, sent at most once.
+
+Layered like httpx's client, one concern per step:
+`send` (limits, counting, logging) -> `_send_with_failover` (mirror order, breaker, the
+verdict of `judge_attempt`) -> `_send_once` (encode for one mirror, call the transport).
+The reply body is parsed by `parse_send_reply`, a pure function. Nothing here knows SMPP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol
+
+from bridge.upstream.alarms import AccountAlarms
+from bridge.upstream.api import HttpMethod, HttpRequest, balance_request, send_request
+from bridge.upstream.codes import code_name
+from bridge.upstream.errors import NotSent, OutcomeUnknown, UpstreamError
+from bridge.upstream.messages import IsmsCredentials, IsmsMessage, Outcome, SendResult
+from bridge.upstream.mirrors import Mirror, MirrorSet, Verdict, judge_attempt
+from bridge.upstream.replies import (
+    BalanceReply,
+    UnparseableReply,
+    parse_balance_reply,
+    parse_send_reply,
+)
+from bridge.upstream.settings import HttpClientKind, IsmsSettings
+from bridge.upstream.transport import HttpReply, HttpTransport, Timeouts
+
+log = logging.getLogger(__name__)
+
+
+class ClientState(enum.Enum):
+    UNOPENED = "unopened"
+    OPENED = "opened"
+    CLOSED = "closed"
+
+
+class IsmsSender(Protocol):
+    """What the pipeline needs from the client (a fake satisfies it in tests)."""
+
+    async def send(self, message: IsmsMessage) -> SendResult: ...
+
+
+@dataclass(slots=True)
+class ClientCounters:
+    """Running totals for metrics: HTTP requests made and what became of each message."""
+
+    requests: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    unknown: int = 0
+    not_sent: int = 0
+    mirror_failures: int = 0
+
+
+def make_transport(settings: IsmsSettings) -> HttpTransport:
+    """The adapter `[isms] http_client` names (imported only when chosen)."""
+    if settings.http_client is HttpClientKind.HTTPX:
+        from bridge.upstream.httpx_transport import HttpxTransport
+
+        return HttpxTransport(pool_size=settings.pool_size, keepalive_s=settings.keepalive_s)
+    from bridge.upstream.aiohttp_transport import AiohttpTransport
+
+    return AiohttpTransport(pool_size=settings.pool_size, keepalive_s=settings.keepalive_s)
+
+
+class IsmsClient:
+    def __init__(
+        self,
+        settings: IsmsSettings,
+        *,
+        transport: HttpTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.state = ClientState.UNOPENED
+        self.counters = ClientCounters()
+        self._transport = transport
+        self._clock = clock
+        self._mirrors = MirrorSet(
+            settings.endpoints, cooldown_s=settings.mirror_cooldown_s, clock=clock
+        )
+        self._timeouts = Timeouts(connect_s=settings.connect_timeout_s, read_s=settings.timeout_s)
+        # At most pool_size requests in flight, so the HTTP library never queues for a
+        # connection (its pool-wait timeout would look like a dead mirror).
+        self._slots = asyncio.Semaphore(settings.pool_size)
+        self._alarms = AccountAlarms(clock=clock)
+
+    @property
+    def mirrors(self) -> tuple[Mirror, ...]:
+        return self._mirrors.mirrors
+
+    async def __aenter__(self) -> IsmsClient:
+        self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def open(self) -> None:
+        if self.state is ClientState.CLOSED:
+            raise RuntimeError("this IsmsClient is closed; create a new one")
+        if self.state is ClientState.UNOPENED:
+            if self._transport is None:
+                self._transport = make_transport(self.settings)
+            self.state = ClientState.OPENED
+
+    async def aclose(self) -> None:
+        if self.state is ClientState.OPENED and self._transport is not None:
+            await self._transport.aclose()
+        self.state = ClientState.CLOSED
+
+    async def send(self, message: IsmsMessage) -> SendResult:
+        limit = self.settings.max_destinations_per_request
+        if len(message.destinations) > limit:
+            raise ValueError(
+                f"{len(message.destinations)} destinations in one request; at most {limit} "
+                "(split them with split_destinations)"
+            )
+        transport = self._ready()
+        started = self._clock()
+        async with self._slots:
+            result = await self._send_with_failover(transport, message, started)
+        self._report(message, result)
+        return result
+
+    async def balance(self, credentials: IsmsCredentials) -> BalanceReply:
+        """The account's credit balance from isms_balance.php.
+
+        Reading a balance sends nothing and costs nothing, so unlike `send` it moves on to
+        the next mirror after any failure. Raises `UpstreamError` when no mirror answered.
+        """
+        transport = self._ready()
+        failure: UpstreamError = NotSent("no iSMS endpoint")
+        for mirror in self._mirrors.route():
+            request = balance_request(self.settings.method, mirror.url, credentials)
+            attempt = await self._call(transport, request, mirror, "balance")
+            verdict = judge_attempt(attempt)
+            if isinstance(attempt, HttpReply) and verdict is Verdict.ANSWERED:
+                try:
+                    reply = parse_balance_reply(attempt.body)
+                except UnparseableReply as exc:
+                    failure = OutcomeUnknown(str(exc), mirror=mirror.name)
+                    self._mirrors.record(mirror, healthy=False)
+                    continue
+                self._mirrors.record(mirror, healthy=True)
+                return reply
+            self._mirrors.record(mirror, healthy=False)
+            failure = (
+                attempt
+                if isinstance(attempt, UpstreamError)
+                else OutcomeUnknown(_describe(attempt), mirror=mirror.name)
+            )
+        raise failure
+
+    def _ready(self) -> HttpTransport:
+        if self.state is not ClientState.OPENED:
+            self.open()
+        assert self._transport is not None
+        return self._transport
+
+    async def _send_with_failover(
+        self, transport: HttpTransport, message: IsmsMessage, started: float
+    ) -> SendResult:
+        attempts = 0
+        mirror_name = ""
+        reason = "no iSMS endpoint"
+        for mirror in self._mirrors.route():
+            attempts += 1
+            mirror_name = mirror.name
+            attempt = await self._send_once(transport, mirror, message)
+            verdict = judge_attempt(attempt)
+            if verdict is Verdict.NOT_REACHED:
+                self._mirrors.record(mirror, healthy=False)
+                self.counters.mirror_failures += 1
+                reason = _describe(attempt)
+                log.warning(
+                    "isms mirror not reached: mirror=%s ref=%s reason=%s; trying the next one",
+                    mirror.name,
+                    message.reference,
+                    reason,
+                )
+                continue
+            if verdict is Verdict.UNKNOWN or not isinstance(attempt, HttpReply):
+                self._mirrors.record(mirror, healthy=False)
+                self.counters.mirror_failures += 1
+                return self._result(Outcome.UNKNOWN, mirror, started, attempts, _describe(attempt))
+            try:
+                reply = parse_send_reply(attempt.body)
+            except UnparseableReply as exc:
+                self._mirrors.record(mirror, healthy=False)
+                self.counters.mirror_failures += 1
+                return self._result(Outcome.UNKNOWN, mirror, started, attempts, str(exc))
+            self._mirrors.record(mirror, healthy=True)
+            return SendResult(
+                outcome=Outcome.ACCEPTED if reply.success else Outcome.REJECTED,
+                code=reply.code,
+                trx_id=reply.trx_id,
+                mirror=mirror.name,
+                elapsed_s=self._clock() - started,
+                attempts=attempts,
+                description=reply.description,
+            )
+        return SendResult(
+            outcome=Outcome.NOT_SENT,
+            code=None,
+            trx_id=None,
+            mirror=mirror_name,
+            elapsed_s=self._clock() - started,
+            attempts=attempts,
+            reason=f"no mirror reached: {reason}",
+        )
+
+    async def _send_once(
+        self, transport: HttpTransport, mirror: Mirror, message: IsmsMessage
+    ) -> HttpReply | UpstreamError:
+        request = send_request(self.settings.api, self.settings.method, mirror.url, message)
+        return await self._call(transport, request, mirror, message.reference)
+
+    async def _call(
+        self, transport: HttpTransport, request: HttpRequest, mirror: Mirror, reference: str
+    ) -> HttpReply | UpstreamError:
+        self.counters.requests += 1
+        try:
+            if request.method is HttpMethod.POST:
+                return await transport.post(
+                    request.url, request.body, request.headers, self._timeouts
+                )
+            return await transport.get(request.url, request.headers, self._timeouts)
+        except UpstreamError as exc:
+            return exc.at(mirror=mirror.name, reference=reference)
+        except BaseException:
+            # Cancelled mid-request: no verdict on the mirror; free its probe slot.
+            self._mirrors.release(mirror)
+            raise
+
+    def _result(
+        self, outcome: Outcome, mirror: Mirror, started: float, attempts: int, reason: str
+    ) -> SendResult:
+        return SendResult(
+            outcome=outcome,
+            code=None,
+            trx_id=None,
+            mirror=mirror.name,
+            elapsed_s=self._clock() - started,
+            attempts=attempts,
+            reason=reason,
+        )
+
+    def _report(self, message: IsmsMessage, result: SendResult) -> None:
+        counters = self.counters
+        username = message.credentials.username
+        if result.outcome is Outcome.ACCEPTED:
+            counters.accepted += 1
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "isms accepted: ref=%s account=%s trx_id=%s mirror=%s elapsed=%.3fs",
+                    message.reference,
+                    username,
+                    result.trx_id,
+                    result.mirror,
+                    result.elapsed_s,
+                )
+        elif result.outcome is Outcome.REJECTED:
+            counters.rejected += 1
+            assert result.code is not None
+            log.info(
+                "isms rejected: ref=%s account=%s code=%d (%s) mirror=%s",
+                message.reference,
+                username,
+                result.code,
+                code_name(result.code),
+                result.mirror,
+            )
+            self._alarms.check(username, result.code)
+        else:
+            if result.outcome is Outcome.UNKNOWN:
+                counters.unknown += 1
+                advice = "iSMS may have sent it: check the iSMS portal before resending"
+            else:
+                counters.not_sent += 1
+                advice = "nothing was sent"
+            log.warning(
+                "isms outcome %s: ref=%s account=%s destinations=%s type=%d mirror=%s "
+                "attempts=%d elapsed=%.3fs reason=%s; %s",
+                result.outcome.value,
+                message.reference,
+                username,
+                ";".join(message.destinations),
+                message.sms_type,
+                result.mirror,
+                result.attempts,
+                result.elapsed_s,
+                result.reason,
+                advice,
+            )
+
+
+def _describe(attempt: HttpReply | UpstreamError) -> str:
+    if isinstance(attempt, UpstreamError):
+        return attempt.reason
+    return f"HTTP {attempt.status}"

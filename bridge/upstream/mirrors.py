@@ -1,0 +1,133 @@
+"""Mirrors: which host to try next, and whether trying another one is allowed at all.
+
+Rule 1 (`judge_attempt`, the only place this is decided): a message goes to the next mirror
+only when the request certainly did not reach iSMS: `NotSent` from the transport (DNS,
+refused, reset or TLS failure before writing, no free connection) or HTTP 502/503/504 from a
+proxy or load balancer in front of iSMS. Everything else after the request may have been
+written (read timeout, reset while reading, HTTP 500, a body that is not an iSMS reply) is an
+unknown outcome and is never resent, because iSMS charges per request.
+
+Rule 2 (`MirrorSet`): a mirror that failed is skipped for a cool-down, then one message probes
+it (half-open); the probe's result closes or re-opens it. So one dead host does not add its
+timeout to every message. A cooling mirror is still tried, soonest first, once every healthy
+one was certainly not reached: a message is never refused while a mirror is left untried.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable, Iterator, Sequence
+from urllib.parse import urlsplit
+
+from bridge.upstream.errors import NotSent, OutcomeUnknown, UpstreamError
+from bridge.upstream.transport import HttpReply
+
+# Gateway statuses: a proxy in front of iSMS answered because iSMS itself could not be
+# reached (502 bad gateway, 503 unavailable, 504 gateway timeout before forwarding).
+FAILOVER_STATUSES = frozenset({502, 503, 504})
+
+
+class Verdict(enum.Enum):
+    ANSWERED = "answered"  # iSMS answered (HTTP 2xx): parse the body
+    NOT_REACHED = "not_reached"  # certainly never reached iSMS: the next mirror may be tried
+    UNKNOWN = "unknown"  # may have reached iSMS: stop here, never resend
+
+
+def judge_attempt(attempt: HttpReply | UpstreamError) -> Verdict:
+    """Rule 1: what one attempt on one mirror means for the message."""
+    match attempt:
+        case NotSent():
+            return Verdict.NOT_REACHED
+        case OutcomeUnknown():
+            return Verdict.UNKNOWN
+        case HttpReply(status=status) if 200 <= status < 300:
+            return Verdict.ANSWERED
+        case HttpReply(status=status) if status in FAILOVER_STATUSES:
+            return Verdict.NOT_REACHED
+        case _:
+            # HTTP 500, redirects, 4xx: the request reached a server that may be iSMS.
+            return Verdict.UNKNOWN
+
+
+class BreakerState(enum.Enum):
+    CLOSED = "closed"  # healthy: used in its configured order
+    OPEN = "open"  # failed: skipped until its cool-down ends
+    HALF_OPEN = "half_open"  # cool-down over: one message is probing it now
+
+
+class Mirror:
+    """One endpoint and its breaker. Mutable, owned by one `MirrorSet`."""
+
+    __slots__ = ("name", "reopen_at", "state", "url")
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.name = log_safe_url(url)
+        self.state = BreakerState.CLOSED
+        self.reopen_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"Mirror({self.name!r}, {self.state.value})"
+
+
+class MirrorSet:
+    def __init__(
+        self,
+        urls: Sequence[str],
+        *,
+        cooldown_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not urls:
+            raise ValueError("at least one iSMS endpoint is needed")
+        self.mirrors = tuple(Mirror(url) for url in urls)
+        self._cooldown_s = cooldown_s
+        self._clock = clock
+
+    def route(self) -> Iterator[Mirror]:
+        """Mirrors to try for one message, in order; each is admitted when it is reached.
+
+        Lazy on purpose: an open mirror becomes HALF_OPEN only when this message actually
+        gets to it, so a probe is never claimed by a message that succeeded earlier.
+        """
+        skipped: list[Mirror] = []
+        for mirror in self.mirrors:
+            if self._admit(mirror):
+                yield mirror
+            else:
+                skipped.append(mirror)
+        # Reached only when every admitted mirror was certainly not reached: rather than
+        # give up, try the cooling ones too, soonest first.
+        yield from sorted(skipped, key=lambda m: m.reopen_at)
+
+    def record(self, mirror: Mirror, *, healthy: bool) -> None:
+        if healthy:
+            mirror.state = BreakerState.CLOSED
+        else:
+            mirror.state = BreakerState.OPEN
+            mirror.reopen_at = self._clock() + self._cooldown_s
+
+    def release(self, mirror: Mirror) -> None:
+        """An attempt ended without a verdict (cancelled): let the next message probe."""
+        if mirror.state is BreakerState.HALF_OPEN:
+            mirror.state = BreakerState.OPEN
+            mirror.reopen_at = self._clock()
+
+    def _admit(self, mirror: Mirror) -> bool:
+        if mirror.state is BreakerState.CLOSED:
+            return True
+        if mirror.state is BreakerState.OPEN and self._clock() >= mirror.reopen_at:
+            mirror.state = BreakerState.HALF_OPEN
+            return True
+        return False
+
+
+def log_safe_url(url: str) -> str:
+    """scheme://host[:port]/path: no user info, no query string (GET carries `pwd` there)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
