@@ -1,3 +1,117 @@
 """bridge.pipeline"""
 
-__all__: list[str] = []
+from bridge.pipeline.encoding import (
+    ISMS_TYPE_ASCII,
+    ISMS_TYPE_UNICODE,
+    DefaultAlphabet,
+    Ia5Alphabet,
+    RefusalKind,
+    UndecodableText,
+    decode_text,
+    isms_type,
+)
+from bridge.pipeline.gsm7 import decode_gsm7, encode_gsm7, is_gsm7_encodable
+from bridge.pipeline.message_ids import MESSAGE_ID_LENGTH, MessageIdGenerator
+from bridge.pipeline.message_store import MessageStore, StoredMessage, absolute_time
+from bridge.pipeline.reassembly import (
+    AddResult,
+    AnsweredPart,
+    Complete,
+    Expired,
+    MessageOrigin,
+    Pending,
+    Reassembly,
+    ReassemblyLimits,
+    Rejected,
+)
+from bridge.pipeline.receipts import (
+    ERR_NONE,
+    ERR_REASSEMBLY_TIMEOUT,
+    ERR_REFUSED_BY_BRIDGE,
+    ERR_UNKNOWN,
+    ESM_CLASS_DELIVERY_RECEIPT,
+    DeliveryReceipt,
+    MessageState,
+    receipt_deliver_sm,
+    receipt_error_code,
+    receipt_text,
+    receipt_wanted,
+    success_state,
+)
+from bridge.pipeline.udh import (
+    UDHI,
+    ConcatenatedPart,
+    Concatenation,
+    IncompleteSar,
+    InformationElement,
+    InvalidSar,
+    MalformedUdh,
+    MessagePdu,
+    PayloadConflict,
+    UserDataError,
+    UserDataHeader,
+    concatenation_of,
+    parse_udh,
+    payload_of,
+)
+
+__all__: list[str] = [
+    # encoding
+    "ISMS_TYPE_ASCII",
+    "ISMS_TYPE_UNICODE",
+    "DefaultAlphabet",
+    "Ia5Alphabet",
+    "RefusalKind",
+    "UndecodableText",
+    "decode_text",
+    "isms_type",
+    # gsm7
+    "decode_gsm7",
+    "encode_gsm7",
+    "is_gsm7_encodable",
+    # message_ids
+    "MESSAGE_ID_LENGTH",
+    "MessageIdGenerator",
+    # message_store
+    "MessageStore",
+    "StoredMessage",
+    "absolute_time",
+    # reassembly
+    "AddResult",
+    "AnsweredPart",
+    "Complete",
+    "Expired",
+    "MessageOrigin",
+    "Pending",
+    "Reassembly",
+    "ReassemblyLimits",
+    "Rejected",
+    # receipts
+    "ERR_NONE",
+    "ERR_REASSEMBLY_TIMEOUT",
+    "ERR_REFUSED_BY_BRIDGE",
+    "ERR_UNKNOWN",
+    "ESM_CLASS_DELIVERY_RECEIPT",
+    "DeliveryReceipt",
+    "MessageState",
+    "receipt_deliver_sm",
+    "receipt_error_code",
+    "receipt_text",
+    "receipt_wanted",
+    "success_state",
+    # udh
+    "UDHI",
+    "ConcatenatedPart",
+    "Concatenation",
+    "IncompleteSar",
+    "InformationElement",
+    "InvalidSar",
+    "MalformedUdh",
+    "MessagePdu",
+    "PayloadConflict",
+    "UserDataError",
+    "UserDataHeader",
+    "concatenation_of",
+    "parse_udh",
+    "payload_of",
+]
