@@ -1,3 +1,60 @@
-"""bridge.server"""
+"""The asyncio shell around `bridge.smpp.Session`: listeners, connections, graceful stop.
 
-__all__: list[str] = []
+The application plugs in two objects (STYLE §1, §5: `server` never imports `pipeline`):
+
+    registry = SessionRegistry()
+    server = SmppServer(settings, authority=AccountAuthority(authenticator, throttles),
+                        handler=my_submit_handler, registry=registry)
+    await server.start()
+    ...
+    await registry.deliver("esme1", DeliverSm(...))   # a receipt to the oldest RX/TRX bind
+    await server.shutdown()                           # graceful stop (SIGTERM)
+
+`BindAuthority` decides binds and meters throughput; `SubmitHandler` answers submit_sm,
+submit_multi, data_sm, query_sm, cancel_sm and replace_sm; `SessionListener` hears of
+binds and closes.
+"""
+
+from bridge.server.authority import AccountAuthority, ServedAccount
+from bridge.server.handlers import (
+    BindAttempt,
+    BindAuthority,
+    BindVerdict,
+    Peer,
+    SessionContext,
+    SessionListener,
+    SubmitHandler,
+    SubmitRequest,
+)
+from bridge.server.listener import ServerState, SmppServer, tls_context
+from bridge.server.registry import (
+    DeliveryNotConfirmed,
+    NoReceiverBound,
+    ReceiverBusy,
+    RegisteredSession,
+    SessionRegistry,
+)
+from bridge.server.settings import ServerSettings, TlsSettings
+
+__all__ = [
+    "AccountAuthority",
+    "BindAttempt",
+    "BindAuthority",
+    "BindVerdict",
+    "DeliveryNotConfirmed",
+    "NoReceiverBound",
+    "Peer",
+    "ReceiverBusy",
+    "RegisteredSession",
+    "ServedAccount",
+    "ServerSettings",
+    "ServerState",
+    "SessionContext",
+    "SessionListener",
+    "SessionRegistry",
+    "SmppServer",
+    "SubmitHandler",
+    "SubmitRequest",
+    "TlsSettings",
+    "tls_context",
+]

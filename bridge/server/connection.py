@@ -1,0 +1,552 @@
+"""One TCP (or TLS) connection: socket bytes <-> `bridge.smpp.Session`, and nothing more.
+
+Theory of operation (STYLE §3, after aiohttp's `web_protocol.py`):
+- Bytes go into `Session.receive_data`; events come out and are dispatched with `match`.
+  The session already answered everything the spec decides; this shell answers only what
+  the application decides: binds (`BindAuthority`) and requests (`SubmitHandler`, one task
+  each, in a set bounded by the session's window and cancelled when the connection ends).
+- Output is drained from `Session.data_to_send()` in one place, `_flush`: once per
+  `data_received` batch, once per completed task, once per timer tick.
+- Timers: ONE `loop.call_at` handle, aimed at the earliest of the session's deadline and
+  the shell's own two (a held-back bind refusal, the delayed close after a refusal). It is
+  replaced only when a deadline moves earlier; a handle that fires early just re-arms.
+- Backpressure: when the ESME stops reading our answers (`pause_writing`), we stop reading
+  its requests until the buffer drains, so nobody can make us queue answers without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import TYPE_CHECKING, assert_never
+
+from bridge.pdu import (
+    CommandStatus,
+    Pdu,
+    command_name,
+)
+from bridge.server.eventlog import SessionLog, body_of, status_label
+from bridge.server.handlers import (
+    BindAttempt,
+    BindVerdict,
+    Peer,
+    SessionContext,
+    SubmitRequest,
+)
+from bridge.server.registry import DeliveryNotConfirmed, ReceiverBusy
+from bridge.server.replies import error_response
+from bridge.smpp import (
+    NEED_DATA,
+    BindRequested,
+    EnquireLinkReceived,
+    LocalProtocolError,
+    PduRejected,
+    PeerClosed,
+    RequestReceived,
+    ResponseDropped,
+    ResponseReceived,
+    Session,
+    SessionState,
+    Throttled,
+    Timer,
+    TimerExpired,
+    UnbindRequested,
+    WindowFull,
+)
+
+if TYPE_CHECKING:
+    from bridge.server.services import ConnectionServices
+
+log = logging.getLogger(__name__)
+
+# Why reading is paused; reading resumes only when no reason is left.
+_WRITE_BACKLOG = 1  # the ESME is not reading our answers (pause_writing)
+_SHUTDOWN = 2  # graceful stop: no new requests while in-flight ones finish
+_REFUSED = 4  # a refused bind: nothing more is read before the close
+
+_BOUND_STATES = frozenset({SessionState.BOUND_TX, SessionState.BOUND_RX, SessionState.BOUND_TRX})
+_RECEIVING_STATES = frozenset({SessionState.BOUND_RX, SessionState.BOUND_TRX})
+
+
+class SmppConnection(asyncio.Protocol):
+    __slots__ = (
+        "_close_at",
+        "_closed",
+        "_context",
+        "_log",
+        "_paused",
+        "_peer",
+        "_pending_refusal",
+        "_services",
+        "_session",
+        "_session_id",
+        "_stopping",
+        "_tasks",
+        "_timer",
+        "_tls",
+        "_transport",
+        "_waiting",
+    )
+
+    def __init__(self, services: ConnectionServices, session_id: str, *, tls: bool) -> None:
+        self._services = services
+        self._session_id = session_id
+        self._tls = tls
+        self._transport: asyncio.Transport | None = None
+        self._session: Session | None = None
+        self._peer = Peer(host="?", port=0)
+        self._log = SessionLog(log, session_id, "?")
+        self._context: SessionContext | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._waiting: dict[int, asyncio.Future[Pdu]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._paused = 0
+        self._pending_refusal: tuple[BindRequested, BindVerdict, float] | None = None
+        self._close_at: float | None = None
+        self._stopping = False
+        self._closed: asyncio.Future[None] = services.loop.create_future()
+
+    # --- what the registry and the server see -----------------------------------------------
+
+    @property
+    def context(self) -> SessionContext:
+        if self._context is None:
+            raise RuntimeError("the session is not bound")
+        return self._context
+
+    @property
+    def takes_deliveries(self) -> bool:
+        session = self._session
+        return (
+            session is not None
+            and not self._stopping
+            and self._transport is not None
+            and not self._transport.is_closing()
+            and session.state in _RECEIVING_STATES
+        )
+
+    @property
+    def closed(self) -> asyncio.Future[None]:
+        return self._closed
+
+    async def send_request(self, pdu: Pdu) -> Pdu:
+        """Send a request of ours (deliver_sm, data_sm) and wait for the ESME's response."""
+        session = self._session
+        if session is None or not self.takes_deliveries:
+            raise ReceiverBusy(f"session {self._session_id} is not taking deliveries")
+        loop = self._services.loop
+        try:
+            sequence_number = session.send(pdu, loop.time())
+        except WindowFull as exc:
+            raise ReceiverBusy(f"session {self._session_id}: {exc}") from exc
+        waiter: asyncio.Future[Pdu] = loop.create_future()
+        self._waiting[sequence_number] = waiter
+        self._log.event(
+            logging.DEBUG, "request_sent", pdu=command_name(pdu.command_id), seq=sequence_number
+        )
+        self._flush()
+        self._arm_timer()
+        try:
+            return await waiter
+        finally:
+            self._waiting.pop(sequence_number, None)
+
+    def unbind(self) -> None:
+        """Unbind initiated by the bridge: unbind now, close on unbind_resp or the response
+        timer (SMPP 3.4 §4.2); a session that never bound is just closed."""
+        session = self._session
+        if session is None or self._transport is None or self._transport.is_closing():
+            return
+        now = self._services.loop.time()
+        if session.start_unbind(now) is not None:
+            self._log.event(logging.INFO, "unbind_sent")
+        self._flush()
+        self._arm_timer()
+
+    async def shutdown(self, deadline: float) -> None:
+        """Graceful stop: finish in-flight requests, unbind, wait for unbind_resp, close.
+
+        Everything waits at most until `deadline` (loop time); then the connection is aborted.
+        """
+        loop = self._services.loop
+        self._stopping = True
+        session, transport = self._session, self._transport
+        if session is None or transport is None or transport.is_closing():
+            await self._wait_closed(deadline)
+            return
+        if session.state not in _BOUND_STATES:
+            self.unbind()  # never bound: closes at once
+        else:
+            # No new requests while the owed answers are finished (they are answered below).
+            self._pause(_SHUTDOWN)
+            if self._tasks:
+                await asyncio.wait(set(self._tasks), timeout=max(0.0, deadline - loop.time()))
+            if not transport.is_closing() and session.state in _BOUND_STATES:
+                self.unbind()
+            # Read again: the unbind_resp has to come in, and enquire_link is still answered.
+            self._resume(_SHUTDOWN)
+        await self._wait_closed(deadline)
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    # --- asyncio.Protocol ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        services = self._services
+        self._transport = transport
+        peername = transport.get_extra_info("peername")
+        if isinstance(peername, tuple) and len(peername) >= 2:
+            self._peer = Peer(host=str(peername[0]), port=int(peername[1]))
+        self._log = SessionLog(log, self._session_id, str(self._peer))
+        if not services.admit(self):
+            self._log.event(
+                logging.WARNING,
+                "connection_refused",
+                reason="max_connections reached",
+                max_connections=services.settings.max_connections,
+            )
+            transport.abort()
+            return
+        now = services.loop.time()
+        self._session = Session(services.settings.session, now=now)
+        self._log.event(logging.INFO, "connected", tls=self._tls or None)
+        self._arm_timer()
+
+    def data_received(self, data: bytes) -> None:
+        session = self._session
+        if session is None:
+            return
+        now = self._services.loop.time()
+        try:
+            session.receive_data(data, now)
+            self._process(now)
+        except Exception:
+            # A bug on our side must cost this connection only, with one clear log line.
+            self._log.exception("session_failed")
+            self.abort()
+            return
+        self._flush()
+        self._arm_timer()
+
+    def eof_received(self) -> bool:
+        session = self._session
+        if session is not None:
+            now = self._services.loop.time()
+            session.receive_data(b"", now)
+            self._process(now)
+            self._flush()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        services = self._services
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for waiter in self._waiting.values():
+            if not waiter.done():
+                waiter.set_exception(DeliveryNotConfirmed(f"session {self._session_id} closed"))
+        owed = len(self._tasks)
+        for task in self._tasks:
+            task.cancel()
+        if self._context is not None:
+            services.registry.remove(self)
+        if self._session is not None:
+            reason = self._session.close_reason
+            self._log.event(
+                logging.INFO,
+                "closed",
+                reason=reason.value if reason is not None else "connection_lost",
+                error=str(exc) if exc is not None else None,
+                unanswered=owed or None,
+            )
+        services.forget(self)
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._pause(_WRITE_BACKLOG)
+
+    def resume_writing(self) -> None:
+        self._resume(_WRITE_BACKLOG)
+
+    # --- events ----------------------------------------------------------------------------
+
+    def _process(self, now: float) -> None:
+        session = self._session
+        assert session is not None
+        while (event := session.next_event()) is not NEED_DATA:
+            match event:
+                case BindRequested():
+                    self._on_bind(event, now)
+                case RequestReceived():
+                    self._on_request(event.pdu, now)
+                case ResponseReceived():
+                    self._on_response(event.request, event.pdu)
+                case (
+                    ResponseDropped()
+                    | EnquireLinkReceived()
+                    | UnbindRequested()
+                    | Throttled()
+                    | PduRejected()
+                    | PeerClosed()
+                ):
+                    self._log.note(event)
+                case TimerExpired():
+                    self._on_timer_expired(event)
+                case _:
+                    assert_never(event)
+
+    def _on_bind(self, event: BindRequested, now: float) -> None:
+        services = self._services
+        pdu = event.pdu
+        attempt = BindAttempt(
+            session_id=self._session_id,
+            peer=self._peer,
+            bind_type=event.bind_type,
+            system_id=pdu.system_id,
+            password=pdu.password,
+            system_type=pdu.system_type,
+            interface_version=pdu.interface_version,
+        )
+        if self._stopping:
+            verdict = BindVerdict(
+                command_status=CommandStatus.ESME_RBINDFAIL, reason="server is stopping"
+            )
+        else:
+            try:
+                verdict = services.authority.decide(
+                    attempt, services.registry.count(pdu.system_id), now
+                )
+            except Exception:
+                self._log.exception("bind_authority_failed", system_id=pdu.system_id)
+                verdict = BindVerdict(
+                    command_status=CommandStatus.ESME_RSYSERR, reason="internal error"
+                )
+        if verdict.accepted:
+            self._accept(event, now)
+        elif verdict.answer_delay_s > 0:
+            # Held back: guessing passwords from one address gets slower (issue 3).
+            self._pause(_REFUSED)
+            self._pending_refusal = (event, verdict, now + verdict.answer_delay_s)
+        else:
+            self._refuse(event, verdict, now)
+
+    def _accept(self, event: BindRequested, now: float) -> None:
+        session = self._session
+        assert session is not None
+        session.accept_bind(event, now)
+        self._context = SessionContext(
+            session_id=self._session_id,
+            peer=self._peer,
+            system_id=event.system_id,
+            bind_type=event.bind_type,
+            tls=self._tls,
+        )
+        self._log.bind_accepted(event)
+        self._services.registry.add(self)
+
+    def _refuse(self, event: BindRequested, verdict: BindVerdict, now: float) -> None:
+        session = self._session
+        assert session is not None
+        session.refuse_bind(event, verdict.command_status, now)
+        self._log.bind_refused(
+            event, verdict.command_status, verdict.reason, verdict.answer_delay_s
+        )
+        # SMPP 3.4 §4.1: nothing is left to do but close; the delay lets the ESME read the
+        # status before the connection goes.
+        self._pause(_REFUSED)
+        self._close_at = now + self._services.settings.bind_failure_delay_s
+
+    def _on_request(self, request: SubmitRequest, now: float) -> None:
+        services = self._services
+        context = self._context
+        assert context is not None  # the session hands up requests only when bound
+        try:
+            parts = services.handler.parts(request)
+        except Exception:
+            self._log.exception(
+                "handler_failed", pdu=command_name(request.command_id), seq=request.sequence_number
+            )
+            self._answer(request, error_response(request, CommandStatus.ESME_RSYSERR), now)
+            return
+        if parts > 0 and not services.authority.admit(context.system_id, parts, now):
+            self._log.event(
+                logging.INFO,
+                "throttled",
+                pdu=command_name(request.command_id),
+                seq=request.sequence_number,
+                parts=parts,
+                status="ESME_RTHROTTLED",
+            )
+            self._answer(request, error_response(request, CommandStatus.ESME_RTHROTTLED), now)
+            return
+        if services.settings.log_bodies:
+            # Debug option only (issue 3): bodies are never logged otherwise.
+            self._log.event(
+                logging.INFO,
+                "request_body",
+                pdu=command_name(request.command_id),
+                seq=request.sequence_number,
+                body=body_of(request),
+            )
+        # One task per request; their number is bounded by the session's window (issue 3).
+        task = services.loop.create_task(self._run_handler(context, request, now))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_handler(
+        self, context: SessionContext, request: SubmitRequest, started: float
+    ) -> None:
+        try:
+            response = await self._services.handler.handle(context, request)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # STYLE §5 (aiosmtpd handle_exception): one failure costs one answer, not the bind.
+            self._log.exception(
+                "handler_failed", pdu=command_name(request.command_id), seq=request.sequence_number
+            )
+            response = error_response(request, CommandStatus.ESME_RSYSERR)
+        now = self._services.loop.time()
+        if self._session is None or self._transport is None or self._transport.is_closing():
+            self._log.event(
+                logging.WARNING,
+                "answer_lost",
+                pdu=command_name(request.command_id),
+                seq=request.sequence_number,
+                status=status_label(response.command_status),
+            )
+            return
+        self._answer(request, response, now, started=started)
+        self._flush()
+        self._arm_timer()
+
+    def _answer(
+        self, request: SubmitRequest, response: Pdu, now: float, started: float | None = None
+    ) -> None:
+        session = self._session
+        assert session is not None
+        response = dataclasses.replace(response, sequence_number=request.sequence_number)
+        try:
+            session.send(response, now)
+        except LocalProtocolError:
+            # The handler answered with the wrong PDU type: our bug; the ESME still gets 0x08.
+            self._log.exception(
+                "handler_answer_invalid",
+                pdu=command_name(request.command_id),
+                seq=request.sequence_number,
+                answer=command_name(response.command_id),
+            )
+            response = error_response(request, CommandStatus.ESME_RSYSERR)
+            session.send(response, now)
+        self._log.event(
+            logging.INFO,
+            "answered",
+            pdu=command_name(request.command_id),
+            seq=request.sequence_number,
+            status=status_label(response.command_status),
+            message_id=getattr(response, "message_id", None) or None,
+            ms=None if started is None else round((now - started) * 1000, 1),
+        )
+
+    def _on_response(self, request: Pdu, response: Pdu) -> None:
+        waiter = self._waiting.get(request.sequence_number)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(response)
+        level = logging.DEBUG if response.command_status == 0 else logging.INFO
+        self._log.event(
+            level,
+            "response_received",
+            pdu=command_name(response.command_id),
+            seq=response.sequence_number,
+            status=status_label(response.command_status),
+        )
+
+    def _on_timer_expired(self, event: TimerExpired) -> None:
+        request = event.request
+        if event.timer is Timer.RESPONSE and request is not None:
+            waiter = self._waiting.get(request.sequence_number)
+            if waiter is not None and not waiter.done():
+                waiter.set_exception(
+                    DeliveryNotConfirmed(
+                        f"no {command_name(request.command_id)}_resp within the response timer"
+                    )
+                )
+        self._log.note(event)
+
+    # --- output, timers, flow control ------------------------------------------------------
+
+    def _flush(self) -> None:
+        session, transport = self._session, self._transport
+        if session is None or transport is None or transport.is_closing():
+            return
+        data = session.data_to_send()
+        if data:
+            transport.write(data)
+        if session.must_close and self._close_at is None:
+            self._close()
+
+    def _close(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            # close() flushes what is buffered first; abort() would drop it.
+            self._transport.close()
+
+    def _arm_timer(self) -> None:
+        session = self._session
+        if session is None or self._transport is None or self._transport.is_closing():
+            return
+        deadline = session.next_deadline()
+        for own in (self._close_at, self._pending_refusal[2] if self._pending_refusal else None):
+            if own is not None and (deadline is None or own < deadline):
+                deadline = own
+        if deadline is None:
+            return
+        timer = self._timer
+        if timer is not None:
+            if timer.when() <= deadline:
+                return  # it fires first, and re-arms for whatever is next
+            timer.cancel()
+        self._timer = self._services.loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        timer, self._timer = self._timer, None
+        session = self._session
+        if session is None or self._transport is None or self._transport.is_closing():
+            return
+        # asyncio runs a handle a clock tick early at most; it was due at when().
+        now = max(self._services.loop.time(), timer.when() if timer is not None else 0.0)
+        if self._pending_refusal is not None and self._pending_refusal[2] <= now:
+            event, verdict, _at = self._pending_refusal
+            self._pending_refusal = None
+            self._refuse(event, verdict, now)
+        session.deadline_passed(now)
+        self._process(now)
+        self._flush()
+        if self._close_at is not None and self._close_at <= now:
+            self._close()
+            return
+        self._arm_timer()
+
+    def _pause(self, reason: int) -> None:
+        if not self._paused and self._transport is not None:
+            self._transport.pause_reading()
+        self._paused |= reason
+
+    def _resume(self, reason: int) -> None:
+        was = self._paused
+        self._paused &= ~reason
+        if was and not self._paused and self._transport is not None:
+            self._transport.resume_reading()
+
+    async def _wait_closed(self, deadline: float) -> None:
+        remaining = deadline - self._services.loop.time()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._closed), timeout=max(0.0, remaining))
+        except TimeoutError:
+            self._log.event(logging.WARNING, "shutdown_abort", reason="shutdown timeout")
+            self.abort()
+            await self._closed

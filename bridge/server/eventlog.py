@@ -1,0 +1,191 @@
+"""One structured log line per session event, safe to show whatever a peer sent.
+
+Lines are logfmt (`event=bind_refused session=s7 peer=10.0.0.5:40112 system_id=esme1 ...`),
+so they grep well and any log shipper can split them. Values a peer controls (system_id,
+system_type, bodies) are escaped: non-printable bytes become `\\xNN`, so a crafted system_id
+cannot forge a second log line. Passwords are never passed in. Message bodies only when the
+operator turned `log_bodies` on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import assert_never
+
+from bridge.pdu import CommandStatus, Pdu, PduWithTlvs, Tag, command_name
+from bridge.smpp import (
+    BindRequested,
+    EnquireLinkReceived,
+    PduRejected,
+    PeerClosed,
+    ResponseDropped,
+    Throttled,
+    Timer,
+    TimerExpired,
+    UnbindRequested,
+)
+
+_SAFE = frozenset(range(0x21, 0x7F)) - {ord('"'), ord("="), ord("\\")}
+LogValue = str | int | float | bytes | None
+
+
+def escape(value: str | bytes) -> str:
+    """Printable ASCII as is; everything else as `\\xNN` (or `\\uNNNN`); quoted if it has spaces."""
+    if isinstance(value, bytes):
+        text = "".join(chr(b) if b in _SAFE or b == 0x20 else f"\\x{b:02x}" for b in value)
+    else:
+        text = "".join(ch if ord(ch) in _SAFE or ch == " " else _escape_char(ch) for ch in value)
+    if not text or " " in text:
+        return f'"{text}"'
+    return text
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def format_fields(fields: dict[str, LogValue]) -> str:
+    parts = []
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            parts.append(f"{key}={str(value).lower()}")
+        elif isinstance(value, int | float):
+            parts.append(f"{key}={value}")
+        else:
+            parts.append(f"{key}={escape(value)}")
+    return " ".join(parts)
+
+
+def status_label(status: int) -> str:
+    """`ESME_RTHROTTLED` for a status SMPP 3.4 names, `0x00000401` for any other."""
+    try:
+        return CommandStatus(status).name
+    except ValueError:
+        return f"0x{status:08x}"
+
+
+def body_of(request: Pdu) -> bytes | None:
+    """short_message, else message_payload (only ever logged under `log_bodies`)."""
+    body = getattr(request, "short_message", None)
+    if not body and isinstance(request, PduWithTlvs):
+        payload = request.tlv(Tag.MESSAGE_PAYLOAD)
+        body = payload if isinstance(payload, bytes) else None
+    return body or None
+
+
+Informational = (
+    ResponseDropped
+    | EnquireLinkReceived
+    | UnbindRequested
+    | Throttled
+    | PduRejected
+    | PeerClosed
+    | TimerExpired
+)
+
+
+class SessionLog:
+    """The log of one connection: every line carries its session id, peer, and once bound,
+    the system_id and bind type."""
+
+    __slots__ = ("_logger", "_prefix")
+
+    def __init__(self, logger: logging.Logger, session_id: str, peer: str) -> None:
+        self._logger = logger
+        self._prefix = format_fields({"session": session_id, "peer": peer})
+
+    def identify(self, system_id: str, bind_type: str) -> None:
+        """From now on every line names who is bound (system_id as sent by the peer, escaped)."""
+        self._prefix += " " + format_fields({"system_id": system_id, "bind": bind_type})
+
+    def enabled(self, level: int) -> bool:
+        return self._logger.isEnabledFor(level)
+
+    def event(self, level: int, event: str, **fields: LogValue) -> None:
+        if not self._logger.isEnabledFor(level):
+            return
+        self._logger.log(level, self._line(event, fields))
+
+    def bind_accepted(self, event: BindRequested) -> None:
+        self.identify(event.system_id, event.bind_type.value)
+        self.event(
+            logging.INFO,
+            "bind_accepted",
+            seq=event.pdu.sequence_number,
+            status="ESME_ROK",
+            interface_version=f"0x{event.pdu.interface_version:02x}",
+        )
+
+    def bind_refused(self, event: BindRequested, status: int, reason: str, held_s: float) -> None:
+        self.event(
+            logging.WARNING,
+            "bind_refused",
+            system_id=event.system_id,
+            bind=event.bind_type.value,
+            seq=event.pdu.sequence_number,
+            status=status_label(status),
+            reason=reason or None,
+            held_s=round(held_s, 3) or None,
+        )
+
+    def note(self, event: Informational) -> None:
+        """The line for an event the session already acted on (answered, or closing)."""
+        match event:
+            case ResponseDropped():
+                self.event(
+                    logging.INFO,
+                    "response_dropped",
+                    pdu=command_name(event.command_id),
+                    seq=event.sequence_number,
+                    reason=event.reason,
+                )
+            case EnquireLinkReceived():
+                self.event(logging.DEBUG, "enquire_link", seq=event.sequence_number)
+            case UnbindRequested():
+                self.event(logging.INFO, "unbind_received", seq=event.sequence_number)
+            case Throttled():
+                self.event(
+                    logging.INFO,
+                    "window_full",
+                    pdu=command_name(event.command_id),
+                    seq=event.sequence_number,
+                    status="ESME_RTHROTTLED",
+                )
+            case PduRejected():
+                command_id = event.command_id
+                self.event(
+                    logging.WARNING if event.closing else logging.INFO,
+                    "pdu_rejected",
+                    pdu=None if command_id is None else command_name(command_id),
+                    command_id=None if command_id is None else f"0x{command_id:08x}",
+                    seq=event.sequence_number,
+                    status=status_label(event.command_status),
+                    reason=event.reason,
+                    closing=event.closing or None,
+                )
+            case PeerClosed():
+                self.event(logging.DEBUG, "peer_closed")
+            case TimerExpired():
+                request = event.request
+                self.event(
+                    logging.DEBUG if event.timer is Timer.ENQUIRE_LINK else logging.INFO,
+                    "timer_expired",
+                    timer=event.timer.value,
+                    pdu=command_name(request.command_id) if request is not None else None,
+                    seq=request.sequence_number if request is not None else None,
+                )
+            case _:
+                assert_never(event)
+
+    def exception(self, event: str, **fields: LogValue) -> None:
+        """An error line with the traceback (one per failure: callers do not repeat it)."""
+        self._logger.error(self._line(event, fields), exc_info=True)
+
+    def _line(self, event: str, fields: dict[str, LogValue]) -> str:
+        rest = format_fields(fields)
+        return f"event={event} {self._prefix} {rest}" if rest else f"event={event} {self._prefix}"

@@ -1,0 +1,197 @@
+"""The listening sockets and the server's lifecycle: start, reload, graceful stop, abort.
+
+`SmppServer` opens one TCP listener on every configured host (IPv4 and IPv6 alike; asyncio
+sets IPV6_V6ONLY, so "0.0.0.0" and "::" can share a port) and, when configured, a TLS
+listener on its own port (TLS 1.2 or newer). Each accepted connection gets an
+`SmppConnection`; what they share lives in one `ConnectionServices`.
+
+Graceful stop (issue 3, after aiohttp's `RequestHandler.shutdown`): stop accepting; every
+connection finishes the requests it already received (in-flight submits complete their
+upstream call) and answers them; bound sessions get an unbind and a bounded wait for
+unbind_resp (smpplib never answers one: the session's response timer closes it); whatever
+is still open at the deadline is aborted. `abort()` is the second-signal path: close now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import ssl
+from collections.abc import Sequence
+from pathlib import Path
+
+from bridge.server.connection import SmppConnection
+from bridge.server.handlers import BindAuthority, SubmitHandler
+from bridge.server.registry import SessionRegistry
+from bridge.server.services import ConnectionServices
+from bridge.server.settings import ServerSettings
+
+log = logging.getLogger(__name__)
+
+# A TLS handshake that has not finished by then is dropped, like a bind that never comes.
+_MAX_TLS_HANDSHAKE_S = 60.0
+
+
+class ServerState(enum.Enum):
+    UNSTARTED = "unstarted"
+    SERVING = "serving"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+def tls_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:
+    """A server context accepting TLS 1.2 and newer, with the PEM certificate chain and key."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(cert_file), str(key_file))
+    return context
+
+
+class SmppServer:
+    """The SMPP listeners of one process and every connection they accepted."""
+
+    def __init__(
+        self,
+        settings: ServerSettings,
+        *,
+        authority: BindAuthority,
+        handler: SubmitHandler,
+        registry: SessionRegistry | None = None,
+    ) -> None:
+        self._settings = settings
+        self._authority = authority
+        self._handler = handler
+        self._registry = registry if registry is not None else SessionRegistry()
+        self._services: ConnectionServices | None = None
+        self._listeners: list[asyncio.Server] = []
+        self._tls_listeners: list[asyncio.Server] = []
+        self._state = ServerState.UNSTARTED
+
+    @property
+    def state(self) -> ServerState:
+        return self._state
+
+    @property
+    def registry(self) -> SessionRegistry:
+        return self._registry
+
+    @property
+    def connection_count(self) -> int:
+        return 0 if self._services is None else len(self._services.connections)
+
+    @property
+    def addresses(self) -> tuple[tuple[str, int], ...]:
+        """(host, port) of every plain listening socket (port 0 in settings is resolved here)."""
+        return _addresses(self._listeners)
+
+    @property
+    def tls_addresses(self) -> tuple[tuple[str, int], ...]:
+        return _addresses(self._tls_listeners)
+
+    async def start(self) -> None:
+        if self._state is not ServerState.UNSTARTED:
+            raise RuntimeError(f"cannot start a server that is {self._state.value}")
+        loop = asyncio.get_running_loop()
+        settings = self._settings
+        services = ConnectionServices(
+            loop=loop,
+            settings=settings,
+            authority=self._authority,
+            handler=self._handler,
+            registry=self._registry,
+        )
+        self._services = services
+        try:
+            self._listeners.append(
+                await loop.create_server(
+                    lambda: SmppConnection(services, services.new_session_id(), tls=False),
+                    host=list(settings.hosts),
+                    port=settings.port,
+                    backlog=settings.backlog,
+                    reuse_address=True,
+                )
+            )
+            if settings.tls is not None:
+                context = tls_context(settings.tls.cert_file, settings.tls.key_file)
+                self._tls_listeners.append(
+                    await loop.create_server(
+                        lambda: SmppConnection(services, services.new_session_id(), tls=True),
+                        host=list(settings.tls.hosts),
+                        port=settings.tls.port,
+                        backlog=settings.backlog,
+                        reuse_address=True,
+                        ssl=context,
+                        ssl_handshake_timeout=min(
+                            settings.session.session_init_s, _MAX_TLS_HANDSHAKE_S
+                        ),
+                    )
+                )
+        except BaseException:
+            self._close_listeners()
+            raise
+        self._state = ServerState.SERVING
+        for host, port in self.addresses:
+            log.info("event=listening host=%s port=%d tls=false", host, port)
+        for host, port in self.tls_addresses:
+            log.info("event=listening host=%s port=%d tls=true", host, port)
+
+    def replace_authority(self, authority: BindAuthority) -> None:
+        """Judge binds from now on with `authority` (config reload); existing binds stay."""
+        self._authority = authority
+        if self._services is not None:
+            self._services.authority = authority
+
+    # Not asyncio.timeout(): at the deadline connections are aborted, not cancelled.
+    async def shutdown(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Graceful stop, bounded by `timeout` (default: settings.shutdown_timeout_s)."""
+        if self._state is ServerState.UNSTARTED:
+            self._state = ServerState.STOPPED
+            return
+        if self._state is not ServerState.SERVING:
+            return
+        self._state = ServerState.STOPPING
+        services = self._services
+        assert services is not None
+        loop = services.loop
+        timeout = self._settings.shutdown_timeout_s if timeout is None else timeout
+        deadline = loop.time() + timeout
+        self._close_listeners()
+        connections = list(services.connections)
+        log.info(
+            "event=shutdown_started connections=%d bound=%d timeout_s=%g",
+            len(connections),
+            len(self._registry),
+            timeout,
+        )
+        results = await asyncio.gather(
+            *(connection.shutdown(deadline) for connection in connections),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                log.error("event=shutdown_failed error=%r", result)
+        self._state = ServerState.STOPPED
+        log.info("event=shutdown_done")
+
+    def abort(self) -> None:
+        """Stop at once: close the listeners and drop every connection, answered or not."""
+        self._close_listeners()
+        if self._services is not None:
+            for connection in list(self._services.connections):
+                connection.abort()
+        self._state = ServerState.STOPPED
+        log.warning("event=aborted")
+
+    def _close_listeners(self) -> None:
+        for listener in (*self._listeners, *self._tls_listeners):
+            listener.close()
+
+
+def _addresses(listeners: Sequence[asyncio.Server]) -> tuple[tuple[str, int], ...]:
+    found: list[tuple[str, int]] = []
+    for listener in listeners:
+        for sock in listener.sockets:
+            name = sock.getsockname()
+            found.append((str(name[0]), int(name[1])))
+    return tuple(found)

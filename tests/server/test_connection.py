@@ -1,0 +1,433 @@
+"""SmppConnection: the asyncio shell around one Session, driven through a fake transport."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from server_doubles import (
+    FakeAuthority,
+    FakeHandler,
+    Harness,
+    settings,
+    submit,
+    until,
+)
+
+from bridge.pdu import (
+    BindTransceiverResp,
+    BindTransmitter,
+    CommandStatus,
+    DeliverSm,
+    DeliverSmResp,
+    EnquireLink,
+    EnquireLinkResp,
+    Pdu,
+    QuerySm,
+    QuerySmResp,
+    SubmitSmResp,
+    Unbind,
+    UnbindResp,
+    encode,
+)
+from bridge.server import BindVerdict, DeliveryNotConfirmed, Peer, ReceiverBusy, SessionContext
+from bridge.server.handlers import SubmitRequest
+from bridge.smpp import BindType
+
+ROK = CommandStatus.ESME_ROK
+
+
+# --- binds ---------------------------------------------------------------------------------
+
+
+async def test_accepted_bind_is_answered_rok_and_the_session_is_registered() -> None:
+    h = Harness()
+    [resp] = h.bind()
+    assert isinstance(resp, BindTransceiverResp)
+    assert (resp.command_status, resp.sequence_number) == (ROK, 2)
+    assert h.registry.count("esme1") == 1
+    assert h.connection.context == SessionContext(
+        session_id="s1",
+        peer=Peer(host="10.0.0.5", port=40112),
+        system_id="esme1",
+        bind_type=BindType.TRANSCEIVER,
+    )
+
+
+async def test_the_authority_sees_peer_bind_type_password_and_the_binds_already_held() -> None:
+    h = Harness()
+    h.bind()
+    second, _transport = h.connect(peer=("10.0.0.6", 5000))
+    second.data_received(encode(BindTransmitter(system_id="esme1", password="secret1")))
+    attempt, bound = h.authority.attempts[1]
+    assert (attempt.peer, attempt.bind_type, attempt.password, bound) == (
+        Peer(host="10.0.0.6", port=5000),
+        BindType.TRANSMITTER,
+        "secret1",
+        1,
+    )
+
+
+async def test_refused_bind_is_answered_at_once_and_closed_after_the_delay() -> None:
+    h = Harness(
+        authority=FakeAuthority(BindVerdict(command_status=CommandStatus.ESME_RINVPASWD)),
+        server_settings=settings(bind_failure_delay_s=0.05),
+    )
+    [resp] = h.bind()
+    assert resp.command_status == CommandStatus.ESME_RINVPASWD
+    assert not h.transport.closing and not h.transport.reading
+    await until(lambda: h.transport.lost)
+    assert not h.transport.aborted  # closed, so the refusal was flushed first
+    assert h.registry.count("esme1") == 0
+
+
+async def test_refusal_with_an_answer_delay_is_held_back_then_sent() -> None:
+    verdict = BindVerdict(
+        command_status=CommandStatus.ESME_RINVSYSID, reason="unknown", answer_delay_s=0.05
+    )
+    h = Harness(authority=FakeAuthority(verdict), server_settings=settings(bind_failure_delay_s=0))
+    assert h.bind() == []
+    await until(lambda: h.transport.lost)
+    [resp] = h.received()
+    assert resp.command_status == CommandStatus.ESME_RINVSYSID
+
+
+async def test_a_failing_authority_answers_rsyserr_and_closes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Broken(FakeAuthority):
+        def decide(self, attempt: object, bound_sessions: int, now: float) -> BindVerdict:
+            raise RuntimeError("database gone")
+
+    h = Harness(authority=Broken(), server_settings=settings(bind_failure_delay_s=0))
+    [resp] = h.bind()
+    assert resp.command_status == CommandStatus.ESME_RSYSERR
+    await until(lambda: h.transport.lost)
+    assert "event=bind_authority_failed session=s1" in caplog.text
+
+
+async def test_no_log_line_ever_shows_the_password(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    h = Harness(authority=FakeAuthority(BindVerdict(command_status=CommandStatus.ESME_RINVPASWD)))
+    h.bind()
+    ok = Harness()
+    ok.bind()
+    assert "secret1" not in caplog.text
+
+
+async def test_a_peer_controlled_system_id_cannot_forge_a_log_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    h = Harness(authority=FakeAuthority(BindVerdict(command_status=CommandStatus.ESME_RINVSYSID)))
+    h.bind(BindTransmitter(system_id="x\nevent=ok \x1b", password="p"))
+    line = next(r.getMessage() for r in caplog.records if "bind_refused" in r.getMessage())
+    assert "\n" not in line and "\x1b" not in line
+    assert 'system_id="x\\x0aevent\\x3dok \\x1b"' in line
+
+
+# --- requests ------------------------------------------------------------------------------
+
+
+async def test_a_submit_goes_to_the_handler_with_the_session_and_is_answered_under_its_number() -> (
+    None
+):
+    h = Harness()
+    h.bind()
+    [seq] = h.send(submit())
+    await until(lambda: h.transport.written)
+    [resp] = h.received()
+    assert resp == SubmitSmResp(sequence_number=seq, message_id=f"m{seq}")
+    context, request = h.handler.seen[0]
+    assert (context.system_id, request.short_message) == ("esme1", b"hello")
+
+
+async def test_answers_go_out_as_each_request_completes_not_in_arrival_order() -> None:
+    first_may_finish = asyncio.Event()
+
+    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
+        if request.short_message == b"slow":
+            await first_may_finish.wait()
+        return SubmitSmResp(message_id=request.short_message.decode())
+
+    h = Harness(handler=FakeHandler(answer))
+    h.bind()
+    slow, fast = h.send(submit(b"slow"), submit(b"fast"))
+    await until(lambda: h.transport.written)
+    first_may_finish.set()
+    await until(lambda: len(h.transport.written) > 0 and len(h.connection._tasks) == 0)
+    assert [(r.sequence_number, r.message_id) for r in h.received()] == [
+        (fast, "fast"),
+        (slow, "slow"),
+    ]
+
+
+async def test_a_handler_exception_costs_one_rsyserr_answer_and_the_bind_stays_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
+        if request.short_message == b"boom":
+            raise ValueError("pipeline bug")
+        return SubmitSmResp(message_id="ok")
+
+    h = Harness(handler=FakeHandler(answer))
+    h.bind()
+    bad, good = h.send(submit(b"boom"), submit(b"fine"))
+    await until(lambda: len(h.handler.seen) == 2 and not h.connection._tasks)
+    answers = {r.sequence_number: r.command_status for r in h.received()}
+    assert answers == {bad: CommandStatus.ESME_RSYSERR, good: ROK}
+    failures = [r for r in caplog.records if "event=handler_failed" in r.getMessage()]
+    assert len(failures) == 1
+    assert "session=s1 peer=10.0.0.5:40112 system_id=esme1" in failures[0].getMessage()
+    assert f"seq={bad}" in failures[0].getMessage() and failures[0].exc_info is not None
+    assert not h.transport.closing
+
+
+async def test_a_handler_answering_with_the_wrong_pdu_gets_rsyserr_sent_instead() -> None:
+    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
+        return QuerySmResp(message_id="nonsense")
+
+    h = Harness(handler=FakeHandler(answer))
+    h.bind()
+    [seq] = h.send(submit())
+    await until(lambda: h.transport.written)
+    [resp] = h.received()
+    assert isinstance(resp, SubmitSmResp)
+    assert (resp.sequence_number, resp.command_status) == (seq, CommandStatus.ESME_RSYSERR)
+
+
+async def test_a_message_over_the_throughput_is_answered_throttled_without_the_handler() -> None:
+    h = Harness(authority=FakeAuthority(budget=2), handler=FakeHandler(parts=2))
+    h.bind()
+    first, second = h.send(submit(), submit())
+    await until(lambda: not h.connection._tasks and len(h.transport.written) >= 2 * 17)
+    answers = {r.sequence_number: r.command_status for r in h.received()}
+    assert answers == {first: ROK, second: CommandStatus.ESME_RTHROTTLED}
+    assert len(h.handler.seen) == 1
+    assert h.authority.charged == [("esme1", 2)]
+
+
+async def test_a_request_that_costs_no_parts_is_not_charged() -> None:
+    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
+        return QuerySmResp(command_status=CommandStatus.ESME_RQUERYFAIL, message_id=None)
+
+    h = Harness(authority=FakeAuthority(budget=0), handler=FakeHandler(answer, parts=0))
+    h.bind()
+    h.send(QuerySm(message_id="abc"))
+    await until(lambda: h.transport.written)
+    [resp] = h.received()
+    assert resp.command_status == CommandStatus.ESME_RQUERYFAIL
+    assert h.authority.charged == []
+
+
+async def test_closing_the_connection_cancels_requests_still_in_flight() -> None:
+    started = asyncio.Event()
+
+    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
+        started.set()
+        await asyncio.sleep(3600)
+        raise AssertionError("never reached")
+
+    h = Harness(handler=FakeHandler(answer))
+    h.bind()
+    h.send(submit())
+    await started.wait()
+    [task] = h.connection._tasks
+    h.connection.connection_lost(None)
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert task.cancelled()
+
+
+# --- flow control and timers ---------------------------------------------------------------
+
+
+async def test_when_the_esme_stops_reading_answers_the_bridge_stops_reading_requests() -> None:
+    h = Harness()
+    h.connection.pause_writing()
+    assert not h.transport.reading
+    h.connection.resume_writing()
+    assert h.transport.reading
+
+
+async def test_reading_stays_paused_while_another_reason_still_holds() -> None:
+    h = Harness(
+        authority=FakeAuthority(BindVerdict(command_status=CommandStatus.ESME_RBINDFAIL)),
+        server_settings=settings(bind_failure_delay_s=5),
+    )
+    h.connection.pause_writing()
+    h.bind()
+    h.connection.resume_writing()
+    assert not h.transport.reading  # the refused bind still holds reading off
+
+
+async def test_a_connection_that_never_binds_is_closed_by_the_session_init_timer() -> None:
+    h = Harness(server_settings=settings(session_init_s=0.05))
+    await until(lambda: h.transport.lost)
+    assert h.received() == []
+
+
+async def test_many_pdus_reuse_one_timer_handle(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = asyncio.get_running_loop()
+    calls: list[float] = []
+    real_call_at = loop.call_at
+
+    def counting_call_at(when: float, callback: object, *args: object) -> asyncio.TimerHandle:
+        calls.append(when)
+        return real_call_at(when, callback, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loop, "call_at", counting_call_at)
+    h = Harness()
+    h.bind()
+    for _ in range(50):
+        h.send(EnquireLink())
+    assert len(h.received()) == 50
+    assert len(calls) == 1
+
+
+async def test_an_idle_session_is_pinged_and_closed_when_the_ping_goes_unanswered() -> None:
+    h = Harness(server_settings=settings(enquire_link_interval_s=0.05, response_timeout_s=0.05))
+    h.bind()
+    await until(lambda: h.transport.lost)
+    [ping] = h.received()
+    assert isinstance(ping, EnquireLink)
+
+
+async def test_an_answered_ping_keeps_the_session_bound() -> None:
+    h = Harness(server_settings=settings(enquire_link_interval_s=0.05, response_timeout_s=5))
+    h.bind()
+    await until(lambda: h.transport.written)
+    [ping] = h.received()
+    h.send(EnquireLinkResp(sequence_number=ping.sequence_number))
+    await asyncio.sleep(0.02)
+    assert not h.transport.closing
+
+
+# --- requests the bridge sends --------------------------------------------------------------
+
+
+async def test_send_request_returns_the_esme_response() -> None:
+    h = Harness()
+    h.bind()
+    pending = asyncio.ensure_future(h.connection.send_request(DeliverSm(short_message=b"r")))
+    await until(lambda: h.transport.written)
+    [deliver] = h.received()
+    h.send(DeliverSmResp(sequence_number=deliver.sequence_number))
+    assert await pending == DeliverSmResp(sequence_number=deliver.sequence_number)
+
+
+async def test_send_request_fails_when_the_response_timer_expires() -> None:
+    h = Harness(server_settings=settings(response_timeout_s=0.05))
+    h.bind()
+    with pytest.raises(DeliveryNotConfirmed):
+        await h.connection.send_request(DeliverSm(short_message=b"r"))
+    assert not h.transport.closing  # a deliver_sm timeout does not cost the session
+
+
+async def test_send_request_fails_when_the_connection_closes() -> None:
+    h = Harness()
+    h.bind()
+    pending = asyncio.ensure_future(h.connection.send_request(DeliverSm(short_message=b"r")))
+    await until(lambda: h.transport.written)
+    h.transport.close()
+    with pytest.raises(DeliveryNotConfirmed):
+        await pending
+
+
+async def test_a_transmitter_session_takes_no_deliveries() -> None:
+    h = Harness()
+    h.bind_transmitter()
+    assert not h.connection.takes_deliveries
+    with pytest.raises(ReceiverBusy):
+        await h.connection.send_request(DeliverSm(short_message=b"r"))
+
+
+# --- unbind and graceful stop ---------------------------------------------------------------
+
+
+async def test_unbind_sends_unbind_and_closes_when_unbind_resp_arrives() -> None:
+    h = Harness()
+    h.bind()
+    h.connection.unbind()
+    [unbind] = h.received()
+    assert isinstance(unbind, Unbind)
+    h.send(UnbindResp(sequence_number=unbind.sequence_number))
+    await until(lambda: h.transport.lost)
+    assert h.registry.count("esme1") == 0
+
+
+async def test_shutdown_answers_the_request_in_flight_before_it_unbinds() -> None:
+    may_finish = asyncio.Event()
+
+    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
+        await may_finish.wait()
+        return SubmitSmResp(message_id="late")
+
+    h = Harness(handler=FakeHandler(answer), server_settings=settings(response_timeout_s=0.05))
+    h.bind()
+    [seq] = h.send(submit())
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.ensure_future(h.connection.shutdown(loop.time() + 5))
+    await asyncio.sleep(0.01)
+    assert not h.transport.reading and h.received() == []
+    may_finish.set()
+    await stopping
+    answer_pdu, unbind = h.received()
+    assert answer_pdu == SubmitSmResp(sequence_number=seq, message_id="late")
+    assert isinstance(unbind, Unbind)
+    assert h.transport.lost and not h.transport.aborted
+
+
+async def test_shutdown_aborts_what_is_still_open_at_the_deadline() -> None:
+    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
+        await asyncio.sleep(3600)
+        raise AssertionError("never reached")
+
+    h = Harness(handler=FakeHandler(answer))
+    h.bind()
+    h.send(submit())
+    loop = asyncio.get_running_loop()
+    await h.connection.shutdown(loop.time() + 0.05)
+    assert h.transport.aborted
+
+
+async def test_shutdown_closes_a_connection_that_never_bound_at_once() -> None:
+    h = Harness()
+    loop = asyncio.get_running_loop()
+    await h.connection.shutdown(loop.time() + 5)
+    assert h.transport.lost and not h.transport.aborted
+    assert h.received() == []
+
+
+async def test_a_bind_during_shutdown_is_refused() -> None:
+    h = Harness(server_settings=settings(bind_failure_delay_s=0))
+    h.connection._stopping = True
+    [resp] = h.bind()
+    assert resp.command_status == CommandStatus.ESME_RBINDFAIL
+    assert h.authority.attempts == []
+
+
+# --- limits and logs -----------------------------------------------------------------------
+
+
+async def test_a_connection_over_max_connections_is_dropped_at_once() -> None:
+    h = Harness(server_settings=settings(max_connections=1))
+    _second, transport = h.connect()
+    assert transport.aborted
+    assert len(h.services.connections) == 1
+
+
+async def test_message_bodies_are_logged_only_when_log_bodies_is_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    quiet = Harness()
+    quiet.bind()
+    quiet.send(submit(b"secret text"))
+    await until(lambda: quiet.transport.written)
+    assert "secret text" not in caplog.text
+    loud = Harness(server_settings=settings(log_bodies=True))
+    loud.bind()
+    loud.send(submit(b"debug text"))
+    await until(lambda: loud.transport.written)
+    assert 'body="debug text"' in caplog.text
