@@ -59,6 +59,7 @@ from bridge.smpp.events import (
     TimerExpired,
     UnbindRequested,
 )
+from bridge.smpp.session import Session
 from bridge.smpp.settings import SessionConfig
 from bridge.smpp.states import BindType, CloseReason, SessionState, Timer
 from bridge.smpp.throttle import AccountThrottles, ThrottledAccount, TokenBucket, default_burst
@@ -96,6 +97,7 @@ __all__: list[str] = [
     "ResponseMismatch",
     "ResponseReceived",
     "SendNotAllowed",
+    "Session",
     "SessionConfig",
     "SessionState",
     "SmppError",

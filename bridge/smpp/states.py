@@ -53,3 +53,4 @@ class CloseReason(enum.Enum):
     UNBIND_TIMEOUT = "unbind_timeout"  # our unbind got no unbind_resp
     UNBOUND_DRAIN_TIMEOUT = "unbound_drain_timeout"
     UNKNOWN_COMMANDS = "unknown_commands"  # the budget of unknown command_ids is spent
+    STOPPED = "stopped"  # the application ended a session that had not bound (start_unbind)

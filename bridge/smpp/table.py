@@ -86,6 +86,7 @@ class StatePolicy:
     keepalive: bool = False
     closes_when_drained: bool = False
     closed: bool = False
+    close_reason: CloseReason | None = None  # recorded on entry, reported once must_close
 
 
 POLICIES: dict[SessionState, StatePolicy] = {
@@ -95,7 +96,7 @@ POLICIES: dict[SessionState, StatePolicy] = {
     BOUND_RX: StatePolicy(keepalive=True),
     BOUND_TRX: StatePolicy(keepalive=True),
     UNBINDING: StatePolicy(),
-    UNBOUND: StatePolicy(closes_when_drained=True),
+    UNBOUND: StatePolicy(closes_when_drained=True, close_reason=CloseReason.UNBOUND),
     CLOSED: StatePolicy(reads_input=False, answers=False, closed=True),
 }
 
@@ -185,3 +186,7 @@ BIND_ACCEPTED: dict[tuple[SessionState, BindType], SessionState] = {
 }
 # SMPP 3.4 §4.1 / issue 3: a refused bind leaves nothing to do but close.
 BIND_REFUSED: dict[SessionState, SessionState] = {BINDING: CLOSED}
+
+# Graceful stop (`Session.start_unbind`) of a session with no bind to end: just close.
+# Bound states send unbind instead (OUTBOUND); UNBINDING/UNBOUND are already ending.
+STOPPED_WITHOUT_UNBIND: dict[SessionState, SessionState] = {OPEN: CLOSED, BINDING: CLOSED}

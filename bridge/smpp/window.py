@@ -112,9 +112,8 @@ class OutgoingWindow:
     def __len__(self) -> int:
         return len(self._waiting)
 
-    @property
-    def has_room(self) -> bool:
-        return self._counted < self._limit
+    def has_room_for(self, command_id: int) -> bool:
+        return command_id in _LINK_CONTROL or self._counted < self._limit
 
     def next_sequence_number(self) -> int:
         """The next number to send under: 1..0x7FFFFFFF, wrapping, never one still waiting."""
@@ -128,7 +127,7 @@ class OutgoingWindow:
     def track(self, request: Pdu, now: float) -> None:
         """Wait for the answer to `request` (its sequence_number already assigned)."""
         if request.command_id not in _LINK_CONTROL:
-            if not self.has_room:
+            if self._counted >= self._limit:
                 raise WindowFull(
                     f"{self._limit} requests of ours already await an answer",
                     command_id=request.command_id,
