@@ -13,6 +13,14 @@ from bridge.pipeline.encoding import (
 from bridge.pipeline.gsm7 import decode_gsm7, encode_gsm7, is_gsm7_encodable
 from bridge.pipeline.message_ids import MESSAGE_ID_LENGTH, MessageIdGenerator
 from bridge.pipeline.message_store import MessageStore, StoredMessage, absolute_time
+from bridge.pipeline.numbers import (
+    DEFAULT_COUNTRY_CODE,
+    InvalidNumber,
+    Npi,
+    NumberRules,
+    Ton,
+    isms_number,
+)
 from bridge.pipeline.reassembly import (
     AddResult,
     AnsweredPart,
@@ -37,6 +45,22 @@ from bridge.pipeline.receipts import (
     receipt_text,
     receipt_wanted,
     success_state,
+)
+from bridge.pipeline.sender_ids import (
+    MAX_SENDER_ID,
+    choose_sender_id,
+    is_valid_sender_id,
+    sender_id_replaced_in_malaysia,
+)
+from bridge.pipeline.statuses import (
+    DEFAULT_STATUSES,
+    NOT_SENT_STATUS,
+    UNKNOWN_OUTCOME_STATUSES,
+    UNLISTED_CODE_STATUS,
+    StatusMapping,
+    SubmitStatus,
+    send_with_unicode_retry,
+    unicode_retry,
 )
 from bridge.pipeline.udh import (
     UDHI,
@@ -114,4 +138,25 @@ __all__: list[str] = [
     "concatenation_of",
     "parse_udh",
     "payload_of",
+    # numbers
+    "DEFAULT_COUNTRY_CODE",
+    "InvalidNumber",
+    "Npi",
+    "NumberRules",
+    "Ton",
+    "isms_number",
+    # sender_ids
+    "MAX_SENDER_ID",
+    "choose_sender_id",
+    "is_valid_sender_id",
+    "sender_id_replaced_in_malaysia",
+    # statuses
+    "DEFAULT_STATUSES",
+    "NOT_SENT_STATUS",
+    "UNKNOWN_OUTCOME_STATUSES",
+    "UNLISTED_CODE_STATUS",
+    "StatusMapping",
+    "SubmitStatus",
+    "send_with_unicode_retry",
+    "unicode_retry",
 ]

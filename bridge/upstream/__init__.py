@@ -2,7 +2,14 @@
 reply parser, balance polling and the built-in sandbox. Knows nothing of SMPP."""
 
 from bridge.upstream.alarms import AccountAlarms
-from bridge.upstream.api import Api, HttpMethod, HttpRequest, balance_url
+from bridge.upstream.api import (
+    Api,
+    HttpMethod,
+    HttpRequest,
+    balance_request,
+    balance_url,
+    send_request,
+)
 from bridge.upstream.balance import BalanceCallback, BalancePoller, BalanceReading, BalanceSource
 from bridge.upstream.client import (
     ClientCounters,
@@ -109,6 +116,7 @@ __all__ = [
     "UnparseableReply",
     "UpstreamError",
     "Verdict",
+    "balance_request",
     "balance_url",
     "code_name",
     "default_endpoints",
@@ -117,5 +125,6 @@ __all__ = [
     "make_transport",
     "parse_balance_reply",
     "parse_send_reply",
+    "send_request",
     "split_destinations",
 ]

@@ -1,0 +1,261 @@
+"""IsmsClient on a FakeTransport: sent once, failover only when iSMS was certainly not reached.
+
+Every test counts the transport's calls, because "sent at most once" is the contract.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import pytest
+
+from bridge.upstream import (
+    BreakerState,
+    ClientState,
+    FakeTransport,
+    HttpMethod,
+    HttpReply,
+    IsmsClient,
+    IsmsCredentials,
+    IsmsMessage,
+    IsmsSettings,
+    NotSent,
+    Outcome,
+    OutcomeUnknown,
+    SeenRequest,
+    SmsType,
+    UpstreamError,
+)
+
+MIRRORS = tuple(f"https://mirror{i}.example/isms_send_all_id.php" for i in (1, 2, 3))
+CREDENTIALS = IsmsCredentials(username="acme", password="s3cret-pw")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 500.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def ok(body: bytes = b"2000 = SUCCESS:1171081025") -> HttpReply:
+    return HttpReply(status=200, body=body)
+
+
+def by_mirror(*answers: HttpReply | UpstreamError) -> Callable[[SeenRequest], HttpReply]:
+    """A handler answering mirror N with answers[N] (raising it if it is an error)."""
+
+    def handle(request: SeenRequest) -> HttpReply:
+        host = urlsplit(request.url).hostname
+        index = next(i for i, url in enumerate(MIRRORS) if urlsplit(url).hostname == host)
+        answer = answers[index]
+        if isinstance(answer, UpstreamError):
+            raise answer
+        return answer
+
+    return handle
+
+
+def client_on(
+    transport: FakeTransport, *, clock: Clock | None = None, **settings: object
+) -> IsmsClient:
+    config = IsmsSettings(endpoints=MIRRORS, **settings)  # type: ignore[arg-type]
+    return IsmsClient(config, transport=transport, clock=clock or Clock())
+
+
+def message(destinations: tuple[str, ...] = ("60123456789",), ref: str = "esme1/7") -> IsmsMessage:
+    return IsmsMessage(
+        credentials=CREDENTIALS,
+        destinations=destinations,
+        text="hello",
+        sms_type=SmsType.ASCII,
+        reference=ref,
+    )
+
+
+async def test_accepted_message_gives_code_trx_id_and_the_mirror_used() -> None:
+    transport = FakeTransport(by_mirror(ok(), ok(), ok()))
+    result = await client_on(transport).send(message())
+    assert (result.outcome, result.code, result.trx_id) == (Outcome.ACCEPTED, 2000, "1171081025")
+    assert (result.mirror, result.attempts, len(transport.requests)) == (MIRRORS[0], 1, 1)
+
+
+async def test_refused_connection_moves_on_to_the_next_mirror() -> None:
+    transport = FakeTransport(by_mirror(NotSent("connection refused"), ok(), ok()))
+    result = await client_on(transport).send(message())
+    assert (result.outcome, result.mirror, result.attempts) == (Outcome.ACCEPTED, MIRRORS[1], 2)
+    assert len(transport.requests) == 2
+
+
+async def test_gateway_503_moves_on_to_the_next_mirror() -> None:
+    transport = FakeTransport(by_mirror(HttpReply(status=503, body=b"<html>"), ok(), ok()))
+    result = await client_on(transport).send(message())
+    assert (result.outcome, result.mirror) == (Outcome.ACCEPTED, MIRRORS[1])
+
+
+async def test_read_timeout_is_an_unknown_outcome_and_is_never_resent() -> None:
+    transport = FakeTransport(by_mirror(OutcomeUnknown("read timeout"), ok(), ok()))
+    result = await client_on(transport).send(message())
+    assert (result.outcome, result.reason) == (Outcome.UNKNOWN, "read timeout")
+    assert len(transport.requests) == 1
+
+
+async def test_http_500_is_an_unknown_outcome_and_is_never_resent() -> None:
+    transport = FakeTransport(by_mirror(HttpReply(status=500, body=b""), ok(), ok()))
+    result = await client_on(transport).send(message())
+    assert (result.outcome, result.reason) == (Outcome.UNKNOWN, "HTTP 500")
+    assert len(transport.requests) == 1
+
+
+async def test_garbage_body_is_an_unknown_outcome_and_is_never_resent() -> None:
+    transport = FakeTransport(by_mirror(ok(b"<html>Sorry</html>"), ok(), ok()))
+    result = await client_on(transport).send(message())
+    assert result.outcome is Outcome.UNKNOWN and "not an iSMS reply" in result.reason
+    assert len(transport.requests) == 1
+
+
+async def test_every_mirror_unreachable_is_not_sent_after_trying_each_once() -> None:
+    transport = FakeTransport(by_mirror(*(NotSent("refused") for _ in MIRRORS)))
+    result = await client_on(transport).send(message())
+    assert (result.outcome, result.code, result.attempts) == (Outcome.NOT_SENT, None, 3)
+    assert [r.url for r in transport.requests] == list(MIRRORS)
+
+
+async def test_negative_code_is_a_rejection_with_that_code() -> None:
+    transport = FakeTransport(by_mirror(ok(b"-1009 = INVALID DESTINATION NUMBER"), ok(), ok()))
+    result = await client_on(transport).send(message())
+    assert (result.outcome, result.code, result.trx_id) == (Outcome.REJECTED, -1009, None)
+
+
+async def test_dead_mirror_is_skipped_by_the_next_message() -> None:
+    transport = FakeTransport(by_mirror(NotSent("refused"), ok(), ok()))
+    client = client_on(transport)
+    await client.send(message())
+    second = await client.send(message())
+    assert (second.mirror, second.attempts) == (MIRRORS[1], 1)
+    assert len(transport.requests) == 3
+
+
+async def test_after_the_cool_down_a_message_probes_the_first_mirror_again() -> None:
+    answers: list[HttpReply | UpstreamError] = [NotSent("refused"), ok(), ok()]
+    transport = FakeTransport(lambda r: by_mirror(*answers)(r))
+    clock = Clock()
+    client = client_on(transport, clock=clock, mirror_cooldown_s=30.0)
+    await client.send(message())
+    answers[0] = ok()
+    clock.now += 30
+    probe = await client.send(message())
+    assert (probe.mirror, probe.attempts) == (MIRRORS[0], 1)
+
+
+async def test_mirror_that_timed_out_is_also_skipped_by_the_next_message() -> None:
+    transport = FakeTransport(by_mirror(OutcomeUnknown("read timeout"), ok(), ok()))
+    client = client_on(transport)
+    await client.send(message())
+    assert (await client.send(message())).mirror == MIRRORS[1]
+
+
+async def test_cancelled_send_frees_the_probe_for_the_next_message() -> None:
+    gate = asyncio.Event()
+
+    async def stall(request: SeenRequest) -> HttpReply:
+        await gate.wait()
+        return ok()
+
+    clock = Clock()
+    transport = FakeTransport(stall)
+    client = client_on(transport, clock=clock)
+    client.mirrors[0].state = BreakerState.OPEN  # failed earlier, cool-down just over
+    client.mirrors[0].reopen_at = clock.now
+    task = asyncio.create_task(client.send(message()))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    gate.set()
+    assert (await client.send(message())).mirror == MIRRORS[0]
+
+
+async def test_get_method_uses_the_transports_get() -> None:
+    transport = FakeTransport(by_mirror(ok(), ok(), ok()))
+    await client_on(transport, method=HttpMethod.GET).send(message())
+    assert transport.requests[0].method == "GET"
+    assert "agreedterm=YES" in transport.requests[0].url
+
+
+async def test_more_destinations_than_allowed_per_request_is_refused_before_sending() -> None:
+    transport = FakeTransport(by_mirror(ok(), ok(), ok()))
+    client = client_on(transport, max_destinations_per_request=2)
+    with pytest.raises(ValueError, match="at most 2"):
+        await client.send(message(("60111111111", "60122222222", "60133333333")))
+    assert transport.requests == []
+
+
+async def test_unknown_outcome_is_logged_with_the_message_identity_and_no_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    transport = FakeTransport(by_mirror(OutcomeUnknown("read timeout"), ok(), ok()))
+    with caplog.at_level(logging.WARNING):
+        await client_on(transport, method=HttpMethod.GET).send(message(ref="esme1/seq=42"))
+    line = next(r.getMessage() for r in caplog.records if "outcome unknown" in r.getMessage())
+    assert "esme1/seq=42" in line and "60123456789" in line and MIRRORS[0] in line
+    assert "s3cret" not in caplog.text and "hello" not in caplog.text
+
+
+async def test_account_failure_is_logged_at_error_once_a_minute_with_the_fix(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    transport = FakeTransport(by_mirror(ok(b"-1003 = IP NOT ALLOWED"), ok(), ok()))
+    client = client_on(transport, clock=clock)
+    with caplog.at_level(logging.ERROR):
+        await client.send(message())
+        clock.now += 59
+        await client.send(message())
+        errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+        assert len(errors) == 1 and "whitelist" in errors[0].getMessage()
+        clock.now += 1
+        await client.send(message())
+    assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 2
+
+
+async def test_counters_follow_each_outcome() -> None:
+    answers = iter([ok(), ok(b"-1004"), HttpReply(status=500, body=b"")])
+    transport = FakeTransport(lambda request: next(answers))
+    client = client_on(transport)
+    for _ in range(3):
+        await client.send(message())
+    counters = client.counters
+    assert (counters.requests, counters.accepted, counters.rejected, counters.unknown) == (
+        3,
+        1,
+        1,
+        1,
+    )
+
+
+async def test_client_lifecycle_closes_the_transport_and_refuses_reuse() -> None:
+    transport = FakeTransport(by_mirror(ok(), ok(), ok()))
+    async with client_on(transport) as client:
+        assert client.state is ClientState.OPENED
+    assert transport.closed and client.state is ClientState.CLOSED
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.send(message())
+
+
+async def test_balance_moves_on_after_any_failure_because_reading_it_costs_nothing() -> None:
+    transport = FakeTransport(by_mirror(OutcomeUnknown("read timeout"), ok(b"42.50"), ok()))
+    reply = await client_on(transport).balance(CREDENTIALS)
+    assert reply.credits == Decimal("42.50")
+    assert transport.requests[1].url == "https://mirror2.example/isms_balance.php"
+
+
+async def test_balance_raises_when_no_mirror_answers() -> None:
+    transport = FakeTransport(by_mirror(*(NotSent("refused") for _ in MIRRORS)))
+    with pytest.raises(NotSent):
+        await client_on(transport).balance(CREDENTIALS)

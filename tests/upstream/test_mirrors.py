@@ -1,0 +1,147 @@
+"""Rule 1: fail over only when the request certainly did not reach iSMS. Rule 2: the breaker."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.upstream import (
+    BreakerState,
+    HttpReply,
+    MirrorSet,
+    NotSent,
+    OutcomeUnknown,
+    Verdict,
+    judge_attempt,
+    log_safe_url,
+)
+
+A, B, C = (f"https://{h}.example/isms_send_all_id.php" for h in "abc")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def reply(status: int) -> HttpReply:
+    return HttpReply(status=status, body=b"")
+
+
+@pytest.mark.parametrize(
+    ("attempt", "verdict"),
+    [
+        (NotSent("connection refused"), Verdict.NOT_REACHED),
+        (OutcomeUnknown("read timeout"), Verdict.UNKNOWN),
+        (reply(200), Verdict.ANSWERED),
+        (reply(204), Verdict.ANSWERED),
+        (reply(502), Verdict.NOT_REACHED),
+        (reply(503), Verdict.NOT_REACHED),
+        (reply(504), Verdict.NOT_REACHED),
+        (reply(500), Verdict.UNKNOWN),
+        (reply(301), Verdict.UNKNOWN),
+        (reply(404), Verdict.UNKNOWN),
+        (reply(429), Verdict.UNKNOWN),
+    ],
+    ids=lambda v: getattr(v, "status", type(v).__name__),
+)
+def test_only_not_sent_and_gateway_statuses_allow_the_next_mirror(
+    attempt: HttpReply | NotSent, verdict: Verdict
+) -> None:
+    assert judge_attempt(attempt) is verdict
+
+
+def test_route_follows_the_configured_order_when_all_are_healthy() -> None:
+    mirrors = MirrorSet([A, B, C], cooldown_s=30)
+    assert [m.url for m in mirrors.route()] == [A, B, C]
+
+
+def test_failed_mirror_is_skipped_during_its_cool_down() -> None:
+    clock = Clock()
+    mirrors = MirrorSet([A, B, C], cooldown_s=30, clock=clock)
+    mirrors.record(mirrors.mirrors[0], healthy=False)
+    clock.now += 29
+    route = mirrors.route()
+    assert next(route).url == B
+
+
+def test_cooling_mirror_is_still_tried_last_when_every_healthy_one_failed() -> None:
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=Clock())
+    mirrors.record(mirrors.mirrors[0], healthy=False)
+    assert [m.url for m in mirrors.route()] == [B, A]
+
+
+def test_after_the_cool_down_one_message_probes_the_mirror() -> None:
+    clock = Clock()
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
+    first = mirrors.mirrors[0]
+    mirrors.record(first, healthy=False)
+    clock.now += 30
+    assert next(mirrors.route()) is first
+    assert first.state is BreakerState.HALF_OPEN
+
+
+def test_while_a_probe_is_in_flight_other_messages_skip_the_mirror() -> None:
+    clock = Clock()
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
+    mirrors.record(mirrors.mirrors[0], healthy=False)
+    clock.now += 30
+    next(mirrors.route())  # the probe
+    assert next(mirrors.route()).url == B
+
+
+def test_successful_probe_closes_the_breaker() -> None:
+    clock = Clock()
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
+    first = mirrors.mirrors[0]
+    mirrors.record(first, healthy=False)
+    clock.now += 30
+    next(mirrors.route())
+    mirrors.record(first, healthy=True)
+    assert first.state is BreakerState.CLOSED
+    assert next(mirrors.route()) is first
+
+
+def test_failed_probe_starts_a_new_cool_down() -> None:
+    clock = Clock()
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
+    first = mirrors.mirrors[0]
+    mirrors.record(first, healthy=False)
+    clock.now += 30
+    next(mirrors.route())
+    mirrors.record(first, healthy=False)
+    clock.now += 29
+    assert next(mirrors.route()).url == B
+
+
+def test_an_open_mirror_is_claimed_as_probe_only_when_a_message_reaches_it() -> None:
+    clock = Clock()
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
+    second = mirrors.mirrors[1]
+    mirrors.record(second, healthy=False)
+    clock.now += 30
+    next(mirrors.route())  # A answers; the message never gets to B
+    assert second.state is BreakerState.OPEN
+
+
+def test_released_probe_lets_the_next_message_probe_again() -> None:
+    clock = Clock()
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
+    first = mirrors.mirrors[0]
+    mirrors.record(first, healthy=False)
+    clock.now += 30
+    next(mirrors.route())
+    mirrors.release(first)
+    assert next(mirrors.route()) is first
+
+
+def test_mirror_set_needs_an_endpoint() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        MirrorSet([], cooldown_s=30)
+
+
+def test_log_safe_url_drops_the_query_and_user_info() -> None:
+    url = "https://user:secret@www.isms.com.my:8443/isms_send_all_id.php?un=a&pwd=secret"
+    assert log_safe_url(url) == "https://www.isms.com.my:8443/isms_send_all_id.php"

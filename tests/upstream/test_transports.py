@@ -1,0 +1,140 @@
+"""Each adapter maps its library's failures to NotSent / OutcomeUnknown (loopback only)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from bridge.upstream import (
+    MAX_REPLY_BYTES,
+    HttpClientKind,
+    HttpTransport,
+    IsmsSandbox,
+    IsmsSettings,
+    NotSent,
+    OutcomeUnknown,
+    SandboxFaults,
+    Timeouts,
+    make_transport,
+)
+
+TIMEOUTS = Timeouts(connect_s=2.0, read_s=0.3)
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+SEND = b"un=isms&pwd=isms123&dstno=60123456789&msg=hi&type=1&agreedterm=YES"
+
+
+@pytest.fixture(params=[HttpClientKind.AIOHTTP, HttpClientKind.HTTPX], ids=lambda k: k.value)
+async def transport(request: pytest.FixtureRequest) -> AsyncIterator[HttpTransport]:
+    made = make_transport(IsmsSettings(http_client=request.param, pool_size=4))
+    yield made
+    await made.aclose()
+
+
+RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def raw_server(handler: RawHandler) -> tuple[asyncio.Server, str]:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}/isms_send_all_id.php"
+
+
+async def read_request(reader: asyncio.StreamReader) -> None:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length")
+        ),
+        0,
+    )
+    await reader.readexactly(length)
+
+
+async def test_reply_carries_status_and_body(
+    transport: HttpTransport, sandbox: IsmsSandbox
+) -> None:
+    reply = await transport.post(sandbox.url(), SEND, FORM, TIMEOUTS)
+    assert reply.status == 200 and reply.body.startswith(b"2000 = SUCCESS:")
+
+
+async def test_refused_connection_is_not_sent(transport: HttpTransport, closed_port: int) -> None:
+    url = f"http://127.0.0.1:{closed_port}/isms_send_all_id.php"
+    with pytest.raises(NotSent):
+        await transport.post(url, SEND, FORM, TIMEOUTS)
+
+
+async def test_tls_handshake_failure_is_not_sent(
+    transport: HttpTransport, sandbox: IsmsSandbox
+) -> None:
+    # The sandbox speaks plain HTTP: the TLS handshake fails before any request is written.
+    url = sandbox.url().replace("http://", "https://")
+    with pytest.raises(NotSent):
+        await transport.post(url, SEND, FORM, TIMEOUTS)
+    assert sandbox.send_requests == 0
+
+
+async def test_gateway_status_is_a_reply_not_an_error(transport: HttpTransport) -> None:
+    async with IsmsSandbox(faults=SandboxFaults(http_status=503)) as proxy:
+        reply = await transport.post(proxy.url(), SEND, FORM, TIMEOUTS)
+    assert reply.status == 503
+
+
+async def test_read_timeout_is_an_unknown_outcome(
+    transport: HttpTransport, sandbox: IsmsSandbox
+) -> None:
+    slow = SEND.replace(b"60123456789", b"60000009010")  # answers after 1 s
+    with pytest.raises(OutcomeUnknown, match="read timeout"):
+        await transport.post(sandbox.url(), slow, FORM, TIMEOUTS)
+
+
+async def test_connection_dropped_after_the_request_is_an_unknown_outcome(
+    transport: HttpTransport, sandbox: IsmsSandbox
+) -> None:
+    dropped = SEND.replace(b"60123456789", b"60000000000")
+    with pytest.raises(OutcomeUnknown):
+        await transport.post(sandbox.url(), dropped, FORM, TIMEOUTS)
+
+
+async def test_garbled_status_line_is_an_unknown_outcome(transport: HttpTransport) -> None:
+    async def garble(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server, url = await raw_server(garble)
+    async with server:
+        with pytest.raises(OutcomeUnknown):
+            await transport.post(url, SEND, FORM, TIMEOUTS)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_reply_larger_than_any_isms_reply_is_an_unknown_outcome(
+    transport: HttpTransport, chunked: bool
+) -> None:
+    body = b"x" * (MAX_REPLY_BYTES + 1)
+
+    async def flood(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        if chunked:
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            writer.write(f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+        else:
+            writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        await writer.drain()
+        writer.close()
+
+    server, url = await raw_server(flood)
+    async with server:
+        with pytest.raises(OutcomeUnknown):
+            await transport.post(url, SEND, FORM, TIMEOUTS)
+
+
+async def test_get_sends_no_body(transport: HttpTransport, sandbox: IsmsSandbox) -> None:
+    query = SEND.decode()
+    reply = await transport.get(f"{sandbox.url()}?{query}", {}, TIMEOUTS)
+    assert reply.status == 200 and sandbox.messages[-1].method == "GET"
