@@ -19,7 +19,7 @@ Theory of operation. `receive_data` only stores bytes in the splitter (b"" = the
 closed). `next_event` first hands out queued events (timers, PeerClosed), then frames one PDU,
 decodes it and applies its row: a request becomes an event (and maybe an answer), a response
 is matched to the request of ours it answers. Decoding failures are mapped to a
-RemoteProtocolError in one place (`_undecodable`) and answered in one place (`_reject`).
+RemoteProtocolError in one place (`table.judge_undecodable`) and answered in one place (`_reject`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from typing import assert_never
 from bridge.pdu import (
     BindResp,
     CommandId,
-    EnquireLink,
     EnquireLinkResp,
     Pdu,
     PduError,
@@ -45,9 +44,7 @@ from bridge.pdu import (
 from bridge.smpp.answers import bind_answer, error_answer
 from bridge.smpp.errors import (
     InvalidCommandId,
-    InvalidCommandLength,
     LocalProtocolError,
-    MalformedPdu,
     RemoteProtocolError,
     ResponseMismatch,
     SendNotAllowed,
@@ -82,10 +79,13 @@ from bridge.smpp.table import (
     OUTBOUND,
     POLICIES,
     STOPPED_WITHOUT_UNBIND,
+    TIMER_RULES,
     UNANSWERED_REQUESTS,
     Action,
     Rule,
+    judge_undecodable,
 )
+from bridge.smpp.timers import Deadlines
 from bridge.smpp.window import IncomingWindow, OutgoingWindow
 
 
@@ -97,16 +97,13 @@ class Session:
         "_bound_system_id",
         "_close_reason",
         "_config",
-        "_created_at",
-        "_entered_at",
+        "_deadlines",
         "_eof",
         "_events",
         "_incoming",
-        "_last_heard",
         "_now",
         "_outbox",
         "_outgoing",
-        "_ping_sequence",
         "_splitter",
         "_state",
         "_unknown_commands",
@@ -121,10 +118,7 @@ class Session:
         self._outbox = bytearray()
         self._events: list[Event] = []
         self._now = now
-        self._created_at = now
-        self._entered_at = now
-        self._last_heard = now
-        self._ping_sequence = 0  # our enquire_link awaiting its answer, 0 = none
+        self._deadlines = Deadlines(config, now)
         self._unknown_commands = 0
         self._close_reason: CloseReason | None = None
         self._eof = False
@@ -205,10 +199,10 @@ class Session:
         try:
             frame = self._splitter.next_frame()
         except PduError as err:
-            return self._reject(self._undecodable(err))
+            return self._reject(judge_undecodable(self._state, err))
         if frame is None:
             return NEED_DATA
-        self._last_heard = self._now
+        self._deadlines.last_heard = self._now
         try:
             pdu = decode(frame)
         except PduError as err:
@@ -218,7 +212,7 @@ class Session:
                     sequence_number=err.sequence_number or 0,
                     reason=f"undecodable: {err}",
                 )
-            return self._reject(self._undecodable(err))
+            return self._reject(judge_undecodable(self._state, err))
         if is_response(pdu.command_id):
             return self._on_response(pdu)
         try:
@@ -248,7 +242,7 @@ class Session:
         )
         self._bind_type = event.bind_type
         self._bound_system_id = pdu.system_id
-        self._last_heard = now  # keepalive counts from the bind
+        self._deadlines.last_heard = now  # keepalive counts from the bind
         self._move(bound)
 
     def refuse_bind(self, event: BindRequested, command_status: int, now: float) -> None:
@@ -310,57 +304,32 @@ class Session:
         policy = POLICIES[self._state]
         if policy.closed:
             return None
-        config = self._config
-        candidates = [self._outgoing.next_deadline()]
-        if policy.session_init:
-            candidates.append(self._created_at + config.session_init_s)
-        if policy.keepalive:
-            if config.inactivity_s:
-                candidates.append(self._last_heard + config.inactivity_s)
-            if config.enquire_link_interval_s and not self._ping_sequence:
-                candidates.append(self._last_heard + config.enquire_link_interval_s)
-        if policy.closes_when_drained and self._incoming:
-            candidates.append(self._entered_at + config.response_timeout_s)
-        return min((c for c in candidates if c is not None), default=None)
+        timers = self._deadlines.next_deadline(policy, bool(self._incoming))
+        responses = self._outgoing.next_deadline()
+        return min((d for d in (timers, responses) if d is not None), default=None)
 
     def deadline_passed(self, now: float) -> None:
-        """Act on every timer due at `now` (early calls do nothing); then drain events."""
+        """Act on the timers due at `now` (an early call does nothing), then drain events."""
         self._now = now
-        config = self._config
-        policy = POLICIES[self._state]
-        if policy.closed:
-            return
-        if policy.session_init and now >= self._created_at + config.session_init_s:
-            self._events.append(TimerExpired(timer=Timer.SESSION_INIT))
-            self._close(CloseReason.SESSION_INIT_TIMEOUT)
+        if POLICIES[self._state].closed:
             return
         closing: CloseReason | None = None
         for request in self._outgoing.expire(now):
-            if request.sequence_number == self._ping_sequence:
-                self._ping_sequence = 0
+            if request.command_id == CommandId.ENQUIRE_LINK:
+                self._deadlines.pinging = False
             self._events.append(TimerExpired(timer=Timer.RESPONSE, request=request))
             closing = closing or CLOSES_ON_TIMEOUT.get(request.command_id)
         if closing is not None:
             self._close(closing)
             return
-        if policy.keepalive:
-            if config.inactivity_s and now >= self._last_heard + config.inactivity_s:
-                self._events.append(TimerExpired(timer=Timer.INACTIVITY))
-                self._send_request(Unbind())  # SMPP 3.4 §7.2: unbind, then close
-            elif (
-                config.enquire_link_interval_s
-                and not self._ping_sequence
-                and now >= self._last_heard + config.enquire_link_interval_s
-            ):
-                self._events.append(TimerExpired(timer=Timer.ENQUIRE_LINK))
-                self._send_request(EnquireLink())
-        if (
-            policy.closes_when_drained
-            and self._incoming
-            and now >= self._entered_at + config.response_timeout_s
-        ):
-            self._events.append(TimerExpired(timer=Timer.UNBOUND_DRAIN))
-            self._close(CloseReason.UNBOUND_DRAIN_TIMEOUT)
+        timer = self._deadlines.due(POLICIES[self._state], bool(self._incoming), now)
+        if timer is not None:
+            self._events.append(TimerExpired(timer=timer))
+            rule = TIMER_RULES[timer]
+            if rule.sends is not None:
+                self._send_request(rule.sends())
+            if rule.closes is not None:
+                self._close(rule.closes)
 
     # --- inside ---------------------------------------------------------------------------
 
@@ -411,41 +380,12 @@ class Session:
             return ResponseDropped(
                 command_id=pdu.command_id, sequence_number=pdu.sequence_number, reason=reason
             )
-        if request.sequence_number == self._ping_sequence:
-            self._ping_sequence = 0
+        if request.command_id == CommandId.ENQUIRE_LINK:
+            self._deadlines.pinging = False
         after = ANSWERED.get((self._state, request.command_id))
         if after is not None:
             self._move(after)
         return ResponseReceived(pdu=pdu, request=request)
-
-    def _undecodable(self, err: PduError) -> RemoteProtocolError:
-        """The one place a codec error becomes the peer's protocol error."""
-        command_id, sequence_number = err.command_id, err.sequence_number
-        if not err.in_sync:
-            return InvalidCommandLength(
-                err.message,
-                command_status=err.command_status,
-                command_id=command_id,
-                sequence_number=sequence_number,
-            )
-        rule = None if command_id is None else INBOUND.get((self._state, command_id))
-        if rule is None:
-            return InvalidCommandId(
-                err.message, command_id=command_id, sequence_number=sequence_number
-            )
-        if rule.action is Action.REFUSE:  # the state refuses it whatever its body says
-            refusal = rule.refusal or InvalidCommandId
-            return refusal(
-                f"{err.message} (and not allowed now)",
-                command_id=command_id,
-                sequence_number=sequence_number,
-            )
-        return MalformedPdu(
-            err.message,
-            command_status=err.command_status,
-            command_id=command_id,
-            sequence_number=sequence_number,
-        )
 
     def _reject(self, err: RemoteProtocolError) -> Event:
         """The one place a peer's error is answered: its *_resp or generic_nack, then an event."""
@@ -490,7 +430,7 @@ class Session:
         if request.command_id not in UNANSWERED_REQUESTS:
             self._outgoing.track(request, self._now)
         if request.command_id == CommandId.ENQUIRE_LINK:
-            self._ping_sequence = request.sequence_number
+            self._deadlines.pinging = True
         self._outbox += wire
         self._move(after)
         return request.sequence_number
@@ -521,7 +461,7 @@ class Session:
     def _move(self, state: SessionState) -> None:
         if state is not self._state:
             self._state = state
-            self._entered_at = self._now
+            self._deadlines.entered_at = self._now
             entry_reason = POLICIES[state].close_reason
             if entry_reason is not None:
                 self._close_reason = entry_reason

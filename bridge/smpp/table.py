@@ -35,14 +35,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from bridge.pdu import CommandId
+from bridge.pdu import CommandId, EnquireLink, Pdu, PduError, Unbind
 from bridge.smpp.errors import (
     AlreadyBound,
     InvalidBindStatus,
     InvalidCommandId,
+    InvalidCommandLength,
+    MalformedPdu,
     RemoteProtocolError,
 )
-from bridge.smpp.states import BindType, CloseReason, SessionState
+from bridge.smpp.states import BindType, CloseReason, SessionState, Timer
 
 OPEN = SessionState.OPEN
 BINDING = SessionState.BINDING
@@ -145,6 +147,38 @@ INBOUND: dict[tuple[SessionState, int], Rule] = {
     for state, rule in zip(_COLUMNS, row, strict=True)
 }
 
+
+def judge_undecodable(state: SessionState, err: PduError) -> RemoteProtocolError:
+    """What a PDU the codec refused is, in this state (SMPP 3.4 §4.3):
+    a lost frame (generic_nack 0x02, close); an unknown command_id (generic_nack 0x03);
+    a request this state refuses anyway (its refusal, whatever the body says); or a bad
+    body of an allowed request (its own *_resp with the codec's status)."""
+    command_id, sequence_number = err.command_id, err.sequence_number
+    if not err.in_sync:
+        return InvalidCommandLength(
+            err.message,
+            command_status=err.command_status,
+            command_id=command_id,
+            sequence_number=sequence_number,
+        )
+    rule = None if command_id is None else INBOUND.get((state, command_id))
+    if rule is None:
+        return InvalidCommandId(err.message, command_id=command_id, sequence_number=sequence_number)
+    if rule.action is Action.REFUSE:
+        refusal = rule.refusal or InvalidCommandId
+        return refusal(
+            f"{err.message} (and not allowed now)",
+            command_id=command_id,
+            sequence_number=sequence_number,
+        )
+    return MalformedPdu(
+        err.message,
+        command_status=err.command_status,
+        command_id=command_id,
+        sequence_number=sequence_number,
+    )
+
+
 # --- outbound: (state, command_id of a request the bridge sends) -> state after it ------
 
 _RECEIVING = (BOUND_RX, BOUND_TRX)
@@ -170,6 +204,22 @@ CLOSES_ON_TIMEOUT: dict[int, CloseReason] = {
 # (state, command_id of the bridge's request that was answered) -> state after the answer.
 ANSWERED: dict[tuple[SessionState, int], SessionState] = {
     (UNBINDING, CommandId.UNBIND): UNBOUND,
+}
+
+# --- what a timer does when it falls due (SMPP 3.4 §7.2) ----------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimerRule:
+    closes: CloseReason | None = None  # close the session for this reason
+    sends: type[Pdu] | None = None  # or send this request (through OUTBOUND, like any other)
+
+
+TIMER_RULES: dict[Timer, TimerRule] = {
+    Timer.SESSION_INIT: TimerRule(closes=CloseReason.SESSION_INIT_TIMEOUT),  # drop it
+    Timer.ENQUIRE_LINK: TimerRule(sends=EnquireLink),  # interrogate the peer
+    Timer.INACTIVITY: TimerRule(sends=Unbind),  # "close the session or issue an unbind"
+    Timer.UNBOUND_DRAIN: TimerRule(closes=CloseReason.UNBOUND_DRAIN_TIMEOUT),
 }
 
 # --- the application's answer to a bind (only while BINDING) -----------------------------

@@ -272,7 +272,7 @@ def _run(session: Session, chunks: list[bytes]) -> tuple[list[Event], bytes]:
             try:
                 event = session.next_event()
             except RemoteProtocolError:  # the one exception the invariant allows
-                continue
+                break
             if event is NEED_DATA:
                 break
             assert isinstance(event, EVENT_TYPES)
