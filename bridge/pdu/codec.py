@@ -46,9 +46,16 @@ def decode(data: bytes) -> Pdu:
 
     Raises PduError (and nothing else) with the command_status a server answers with.
     """
-    data = _as_bytes(data)
-    command_id, command_status, sequence_number = _read_header(data)
+    if type(data) is not bytes:
+        data = _as_bytes(data)
+    size = len(data)
+    if size < HEADER_SIZE:
+        raise _short_header(data)
+    # _check_header only on the rare path: this line runs for every PDU of every session.
+    command_length, command_id, command_status, sequence_number = _HEADER.unpack_from(data)
     fast = FAST_DECODERS.get(command_id)
+    if command_length != size or (fast is None and command_id not in PDU_CLASSES):
+        _check_header(size, command_length, command_id, sequence_number)
     if fast is not None:
         pdu = fast(data, command_status, sequence_number)
         if pdu is not None:
@@ -143,14 +150,6 @@ def _short_header(data: bytes) -> PduError:
         offset=0,
         in_sync=False,
     )
-
-
-def _read_header(data: bytes) -> tuple[int, int, int]:
-    if len(data) < HEADER_SIZE:
-        raise _short_header(data)
-    command_length, command_id, command_status, sequence_number = _HEADER.unpack_from(data)
-    _check_header(len(data), command_length, command_id, sequence_number)
-    return command_id, command_status, sequence_number
 
 
 def _check_header(size: int, command_length: int, command_id: int, sequence_number: int) -> None:
