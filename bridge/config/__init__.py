@@ -1,19 +1,28 @@
 """The bridge's TOML configuration: typed, validated in this one package.
 
 `load_config(path)` reads one file into a `BridgeConfig` or raises a `ConfigError` naming
-the file, the full key (`accounts[1].password`) and what was expected.
+the file, the full key (`accounts[1].password`) and what was expected. Each section has its
+own parser module reading through a `TableReader`; `[isms]` is parsed by `isms.py`.
 """
 
-from bridge.config.accounts import AccountConfig
+# Imported first: the section parsers import these while the package initialises.
 from bridge.config.errors import ConfigError
-from bridge.config.listeners import MetricsConfig, SmppConfig, TlsConfig
 from bridge.config.reader import TableReader
+
+# isort: split
+from bridge.config.accounts import AccountConfig
+from bridge.config.isms import IsmsConfig
+from bridge.config.listeners import MetricsConfig, SmppConfig, TlsConfig
+from bridge.config.loader import BridgeConfig, load_config
 
 __all__ = [
     "AccountConfig",
+    "BridgeConfig",
     "ConfigError",
+    "IsmsConfig",
     "MetricsConfig",
     "SmppConfig",
     "TableReader",
     "TlsConfig",
+    "load_config",
 ]

@@ -176,9 +176,13 @@ class TableReader:
                 raise self.error(name, f"is required (or {name}_env / {name}_file)")
             return None
         which = given[0]
-        raw = self.string(which)
         if which == name:
-            return raw
+            value = self._get(name, _MISSING)
+            if not isinstance(value, str):
+                # Never echo the value: it is the secret, only of the wrong type.
+                raise self.error(name, f"expected a string (in quotes), got {_kind(value)}")
+            return value
+        raw = self.string(which)
         if which.endswith("_env"):
             env_value = os.environ.get(raw)
             if env_value is None:
@@ -218,6 +222,15 @@ def _show(value: float) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _kind(value: object) -> str:
+    """What a value is, without showing it (for secrets)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return _describe(value)
 
 
 def _describe(value: object) -> str:

@@ -1,0 +1,83 @@
+"""`isms-bridge check-config PATH`: validate a config without starting anything.
+
+Exit 0 with a short summary (listeners, iSMS mirrors, accounts) when the file loads; exit 1
+with the `ConfigError` message (file, key, what was expected) when it does not. The summary
+never shows a secret: no passwords, no iSMS credentials, no user info or query of a URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from bridge.config import AccountConfig, BridgeConfig, ConfigError, load_config
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "check-config",
+        help="validate a config file without starting the bridge",
+        description="Load and validate PATH exactly as `serve` would, then print a summary.",
+    )
+    parser.add_argument("path", metavar="PATH", type=Path, help="the TOML config file")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return check(args.path, out=sys.stdout, err=sys.stderr)
+
+
+def check(path: Path, *, out: TextIO, err: TextIO) -> int:
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"isms-bridge: invalid config: {exc}", file=err)
+        return EXIT_INVALID
+    out.write(summary(config))
+    return EXIT_OK
+
+
+def summary(config: BridgeConfig) -> str:
+    smpp = config.smpp
+    lines = [f"{config.path}: OK"]
+    listeners = [_address(host, smpp.port) for host in smpp.hosts]
+    if smpp.tls is not None:
+        listeners += [f"{_address(host, smpp.tls.port)} (TLS)" for host in smpp.tls.hosts]
+    lines.append(f"  SMPP listeners: {', '.join(listeners)} (system_id {smpp.system_id})")
+    lines.append(f"  metrics: http://{_address(config.metrics.host, config.metrics.port)}/metrics")
+    mirrors = [_public_url(url) for url in config.isms.endpoints]
+    lines.append(f"  iSMS mirrors ({len(mirrors)}): {', '.join(mirrors)}")
+    lines.append(f"  accounts ({len(config.accounts)}):")
+    lines.extend(f"    {_account(account)}" for account in config.accounts)
+    return "\n".join(lines) + "\n"
+
+
+def _account(account: AccountConfig) -> str:
+    parts = [", ".join(sorted(account.bind_types)), f"max {account.max_binds} binds"]
+    if account.allowed_ips:
+        parts.append("from " + ", ".join(str(net) for net in account.allowed_ips))
+    if account.throughput_per_s is not None and account.throughput_burst is not None:
+        parts.append(f"{account.throughput_per_s:g}/s, burst {account.throughput_burst:g}")
+    if account.default_sender is not None:
+        parts.append(f"sender {account.default_sender}")
+    return f"{account.system_id}: {'; '.join(parts)}"
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _public_url(url: str) -> str:
+    """scheme://host[:port]/path: a URL's user info and query may hold credentials."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port is not None else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"

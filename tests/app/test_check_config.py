@@ -1,0 +1,122 @@
+"""`isms-bridge check-config PATH`: validate without starting; a summary, never a secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge.cli import main
+
+ISMS = """
+[isms]
+api = "http"
+endpoints = ["http://127.0.0.1:8480/isms_send_all_id.php"]
+timeout_s = 10
+"""
+
+VALID = (
+    """
+[smpp]
+host = ["127.0.0.1", "::1"]
+port = 2775
+"""
+    + ISMS
+    + """
+[metrics]
+port = 9102
+
+[[accounts]]
+system_id = "esme1"
+password = "secret1"
+isms_username = "isms"
+isms_password = "isms123"
+allowed_ips = ["127.0.0.0/8"]
+throughput_per_s = 5
+
+[[accounts]]
+system_id = "esme2"
+password = "secret2"
+isms_username = "isms"
+isms_password = "isms123"
+bind_types = ["transmitter"]
+"""
+)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bridge.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_valid_config_exits_0_and_says_ok(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, VALID)
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{path}: OK\n")
+
+
+def test_the_summary_lists_listeners_mirrors_and_accounts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["check-config", str(write(tmp_path, VALID))])
+    out = capsys.readouterr().out
+    assert "127.0.0.1:2775" in out and "[::1]:2775" in out
+    assert "http://127.0.0.1:9102/metrics" in out
+    assert "iSMS mirrors (1): http://127.0.0.1:8480/isms_send_all_id.php" in out
+    assert "accounts (2):" in out
+    assert "esme1: receiver, transceiver, transmitter; max 10 binds; from 127.0.0.0/8; 5/s" in out
+    assert "esme2: transmitter; max 10 binds" in out
+
+
+def test_the_summary_never_shows_a_secret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["check-config", str(write(tmp_path, VALID))])
+    captured = capsys.readouterr()
+    for secret in ("secret1", "secret2", "isms123"):
+        assert secret not in captured.out + captured.err
+
+
+def test_an_invalid_config_exits_1_with_the_file_key_and_expectation_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, VALID.replace('password = "secret2"', 'password = "secret2345"'))
+    assert main(["check-config", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{path}: accounts[1].password: expected at most 8 characters" in captured.err
+
+
+def test_an_invalid_config_error_does_not_echo_the_bad_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, VALID.replace('password = "secret2"', 'password = "secret2345"'))
+    main(["check-config", str(path)])
+    assert "secret2345" not in capsys.readouterr().err
+
+
+def test_an_unreadable_file_exits_1_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "absent.toml"
+    assert main(["check-config", str(path)]) == 1
+    assert f"{path}: cannot read the file" in capsys.readouterr().err
+
+
+def test_a_toml_syntax_error_exits_1_with_its_line_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "[smpp]\nport = = 2775\n")
+    assert main(["check-config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "line 2" in err and "column" in err
+
+
+def test_check_config_is_listed_in_the_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "check-config" in capsys.readouterr().out
