@@ -51,7 +51,7 @@ def summary(config: BridgeConfig) -> str:
         listeners += [f"{_address(host, smpp.tls.port)} (TLS)" for host in smpp.tls.hosts]
     lines.append(f"  SMPP listeners: {', '.join(listeners)} (system_id {smpp.system_id})")
     lines.append(f"  metrics: http://{_address(config.metrics.host, config.metrics.port)}/metrics")
-    mirrors = [_public_url(url) for url in config.isms.endpoints]
+    mirrors = [_public_url(url) for url in config.isms.client.endpoints]
     lines.append(f"  iSMS mirrors ({len(mirrors)}): {', '.join(mirrors)}")
     lines.append(f"  accounts ({len(config.accounts)}):")
     lines.extend(f"    {_account(account)}" for account in config.accounts)
