@@ -15,7 +15,12 @@ from typing import cast
 from bridge import __version__
 
 # Sub-command modules, in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("bridge.app.demo", "bridge.app.check_config")
+COMMAND_MODULES: tuple[str, ...] = (
+    "bridge.app.demo",
+    "bridge.app.check_config",
+    "bridge.app.sandbox",
+    "bridge.app.balance",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

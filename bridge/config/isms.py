@@ -45,6 +45,11 @@ class IsmsConfig:
     max_text_length: int = MAX_TEXT_LENGTH
     balance_poll_interval_s: float = DEFAULT_BALANCE_POLL_S  # 0 = off
 
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """The mirrors in the order they are tried (`client.endpoints`)."""
+        return self.client.endpoints
+
 
 def parse_isms_section(reader: TableReader) -> IsmsConfig:
     api = Api(reader.choice("api", ("http", "rest"), "http"))

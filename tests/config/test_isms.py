@@ -34,6 +34,7 @@ def test_empty_section_gives_the_documented_defaults() -> None:
         "https://ww3.isms.com.my/isms_send_all_id.php",
         "https://smtpapi.vocotext.com/isms_send_all_id.php",
     )
+    assert config.endpoints == client.endpoints
     assert client.http_client is HttpClientKind.AIOHTTP
     assert (client.timeout_s, client.connect_timeout_s, client.pool_size) == (10.0, 5.0, 100)
     assert (client.max_destinations_per_request, client.mirror_cooldown_s) == (30, 30.0)
