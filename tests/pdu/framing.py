@@ -1,0 +1,66 @@
+"""Small builders shared by the codec tests: raw PDUs from a header and a body."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.pdu import PduError, PduSplitter
+
+# Other projects' PDUs, read in place (never copied into this repository).
+SHARED_VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"
+
+
+def frame(command_id: int, body: bytes = b"", *, status: int = 0, sequence: int = 1) -> bytes:
+    """A PDU with a correct command_length around `body`."""
+    return struct.pack(">IIII", 16 + len(body), command_id, status, sequence) + body
+
+
+def load_shared(name: str) -> list[dict[str, Any]]:
+    path = SHARED_VECTORS / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent: the real-world vectors live beside the repository")
+    records: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return records
+
+
+def drain(splitter: PduSplitter) -> list[bytes]:
+    frames = []
+    while (frame_octets := splitter.next_frame()) is not None:
+        frames.append(frame_octets)
+    return frames
+
+
+def feed_three_ways(raw: bytes, expected: list[bytes], *, max_pdu_size: int = 65_536) -> None:
+    """STYLE.md §8: feed whole, one byte at a time, and followed by trailing bytes.
+
+    The trailing bytes are the start of another PDU, which must stay buffered, untouched.
+    """
+    whole = PduSplitter(max_pdu_size)
+    whole.feed(raw)
+    assert drain(whole) == expected
+    assert whole.buffered == 0
+
+    by_byte = PduSplitter(max_pdu_size)
+    frames: list[bytes] = []
+    for index in range(len(raw)):
+        by_byte.feed(raw[index : index + 1])
+        frames.extend(drain(by_byte))
+    assert frames == expected
+    assert by_byte.buffered == 0
+
+    trailing = bytes.fromhex("0000001000000015")  # half of an enquire_link header
+    with_tail = PduSplitter(max_pdu_size)
+    with_tail.feed(raw + trailing)
+    assert drain(with_tail) == expected
+    assert with_tail.buffered == len(trailing)
+
+
+def raises_pdu_error(call: Any, *args: Any) -> PduError:
+    with pytest.raises(PduError) as caught:
+        call(*args)
+    return caught.value
