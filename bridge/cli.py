@@ -17,6 +17,7 @@ from bridge import __version__
 # Sub-command modules, in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "bridge.app.demo",
+    "bridge.app.serve",
     "bridge.app.check_config",
     "bridge.app.sandbox",
     "bridge.app.balance",

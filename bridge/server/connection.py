@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from typing import TYPE_CHECKING, assert_never
+from typing import TYPE_CHECKING, assert_never, cast
 
 from bridge.pdu import (
     CommandStatus,
@@ -84,6 +84,7 @@ class SmppConnection(asyncio.Protocol):
         "_stopping",
         "_tasks",
         "_timer",
+        "_timer_at",
         "_tls",
         "_transport",
         "_waiting",
@@ -100,7 +101,9 @@ class SmppConnection(asyncio.Protocol):
         self._context: SessionContext | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._waiting: dict[int, asyncio.Future[Pdu]] = {}
-        self._timer: asyncio.TimerHandle | None = None
+        # uvloop's call_at returns a plain Handle (no when()) for a past deadline: keep it here.
+        self._timer: asyncio.Handle | None = None
+        self._timer_at = 0.0
         self._paused = 0
         self._pending_refusal: tuple[BindRequested, BindVerdict, float] | None = None
         self._close_at: float | None = None
@@ -195,7 +198,8 @@ class SmppConnection(asyncio.Protocol):
     # --- asyncio.Protocol ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # A stream transport (asyncio's or uvloop's; uvloop's do not subclass asyncio.Transport).
+        transport = cast(asyncio.Transport, transport)
         services = self._services
         self._transport = transport
         peername = transport.get_extra_info("peername")
@@ -505,20 +509,20 @@ class SmppConnection(asyncio.Protocol):
                 deadline = own
         if deadline is None:
             return
-        timer = self._timer
-        if timer is not None:
-            if timer.when() <= deadline:
+        if self._timer is not None:
+            if self._timer_at <= deadline:
                 return  # it fires first, and re-arms for whatever is next
-            timer.cancel()
+            self._timer.cancel()
+        self._timer_at = deadline
         self._timer = self._services.loop.call_at(deadline, self._on_timer)
 
     def _on_timer(self) -> None:
-        timer, self._timer = self._timer, None
+        self._timer = None
         session = self._session
         if session is None or self._transport is None or self._transport.is_closing():
             return
-        # asyncio runs a handle a clock tick early at most; it was due at when().
-        now = max(self._services.loop.time(), timer.when() if timer is not None else 0.0)
+        # Event loops may run a timer a clock tick (uvloop: a millisecond) early; it was due.
+        now = max(self._services.loop.time(), self._timer_at)
         if self._pending_refusal is not None and self._pending_refusal[2] <= now:
             event, verdict, _at = self._pending_refusal
             self._pending_refusal = None

@@ -1,0 +1,123 @@
+"""`isms-bridge serve --config PATH`: run the bridge until SIGTERM / SIGINT.
+
+Signals: the first SIGTERM or SIGINT stops gracefully (stop accepting, answer what was
+received, unbind every session, wait at most `smpp.shutdown_timeout_s`) and exits 0; a
+second one stops at once and exits 1. SIGHUP re-reads the config file's accounts: binds of
+kept accounts stay up, sessions of removed accounts are unbound; a file that no longer
+loads is reported and the running accounts are kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bridge.app.logs import LEVELS, configure_logging
+from bridge.app.no_forwarding import NOT_BUILT, ForwardingNotBuilt
+from bridge.app.wiring import Bridge, HandlerFactory
+from bridge.config import BridgeConfig, ConfigError, load_config
+from bridge.server import SessionRegistry, SubmitHandler
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FORCED = 1  # a second signal cut the graceful stop short
+EXIT_CONFIG = 2
+EXIT_START = 3  # a listener could not be opened (address in use, bad certificate, ...)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("serve", help="run the SMPP server")
+    parser.add_argument("--config", required=True, type=Path, help="the TOML config file")
+    parser.add_argument("--log-level", choices=sorted(LEVELS), default="info", help="default: info")
+    parser.set_defaults(handler=run)
+
+
+def unbuilt_forwarding(config: BridgeConfig, registry: SessionRegistry) -> SubmitHandler:
+    """Today's handler: the message pipeline (issue 5) replaces this factory."""
+    return ForwardingNotBuilt()
+
+
+def run(args: argparse.Namespace) -> int:
+    configure_logging(args.log_level)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"isms-bridge serve: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return run_event_loop(lambda: serve(config, unbuilt_forwarding))
+
+
+def run_event_loop(main: Callable[[], Any]) -> int:
+    """Run `main()` on uvloop when it is installed, else on asyncio's own loop."""
+    try:
+        import uvloop  # optional: not on every platform
+    except ImportError:
+        loop_factory = None
+    else:
+        loop_factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return int(runner.run(main()))
+
+
+async def serve(config: BridgeConfig, make_handler: HandlerFactory) -> int:
+    bridge = Bridge(config, make_handler)
+    if make_handler is unbuilt_forwarding:
+        log.warning("event=forwarding_not_built %s", NOT_BUILT)
+    try:
+        await bridge.start()
+    except (OSError, ValueError) as exc:
+        log.error("event=start_failed config=%s error=%s", config.path, exc)
+        return EXIT_START
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    forced = False
+
+    def on_stop(signum: int) -> None:
+        nonlocal forced
+        name = signal.Signals(signum).name
+        if not stop.is_set():
+            log.info("event=signal signal=%s action=graceful_stop", name)
+            stop.set()
+        else:
+            log.warning("event=signal signal=%s action=stop_now", name)
+            forced = True
+            bridge.abort()
+
+    def on_reload() -> None:
+        try:
+            result = bridge.reload()
+        except ConfigError as exc:
+            log.error("event=reload_failed error=%s action=kept_running_accounts", exc)
+            return
+        log.info(
+            "event=reloaded accounts=%d added=%s removed=%s sessions_unbound=%d",
+            len(result.added) + len(result.kept),
+            ",".join(result.added) or "-",
+            ",".join(result.removed) or "-",
+            result.sessions_unbound,
+        )
+        if result.needs_restart:
+            log.warning(
+                "event=reload_partial changed=%s action=restart_to_apply "
+                "(SIGHUP re-reads [[accounts]] only)",
+                ",".join(result.needs_restart),
+            )
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_stop, signum)
+    loop.add_signal_handler(signal.SIGHUP, on_reload)
+    log.info("event=started config=%s accounts=%d", config.path, len(config.accounts))
+    try:
+        await stop.wait()
+        await bridge.shutdown()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(signum)
+    return EXIT_FORCED if forced else EXIT_OK

@@ -1,0 +1,346 @@
+"""Fixtures for tests over real loopback sockets.
+
+- `write_config(smpp={...}, accounts=[{...}], tls=...)`: a valid config file in tmp_path
+  (an ephemeral port unless told otherwise), each key bendable.
+- `run_server(config_path, make_handler=None)`: the real `Bridge` (config -> wiring ->
+  server) on its own event loop in a thread, stopped gracefully after the test. `make_handler`
+  defaults to `ScriptedHandler`, which answers submits by the text they carry.
+- `raw_esme(server)`: a plain socket that speaks PDUs through bridge.pdu, for malformed input.
+- `smpplib_esme(server)`: a connected smpplib Client (the real ESME), closed after the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import ipaddress
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import smpplib.client
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from bridge.app.wiring import Bridge, HandlerFactory
+from bridge.config import BridgeConfig, load_config
+from bridge.pdu import Pdu, PduSplitter, SubmitSm, SubmitSmResp, decode, encode
+from bridge.server import SessionContext, SessionRegistry, SubmitHandler, SubmitRequest
+
+T = TypeVar("T")
+Toml = Mapping[str, object]
+
+ACCOUNT: dict[str, object] = {
+    "system_id": "esme1",
+    "password": "secret1",
+    "isms_username": "isms",
+    "isms_password": "isms123",
+}
+# Short delays so the tests run fast; the slowdown of repeated failures is off unless a test
+# turns it on (every test binds from 127.0.0.1).
+SMPP: dict[str, object] = {
+    "host": "127.0.0.1",
+    "port": 0,
+    "bind_failure_delay_s": 0.2,
+    "auth_slowdown_s": 0.0,
+    "response_timeout_s": 2.0,
+    "shutdown_timeout_s": 5.0,
+}
+ISMS = '[isms]\napi = "http"\nendpoints = ["http://127.0.0.1:9/isms_send_all_id.php"]\n'
+
+
+def toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str | Path):
+        return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def toml_table(header: str, table: Toml) -> str:
+    return "\n".join([header, *(f"{key} = {toml_value(v)}" for key, v in table.items())])
+
+
+def config_text(smpp: Toml, accounts: Sequence[Toml], tls: Toml | None = None) -> str:
+    parts = [toml_table("[smpp]", smpp)]
+    if tls is not None:
+        parts.append(toml_table("[smpp.tls]", tls))
+    parts.append(ISMS)
+    parts.extend(toml_table("[[accounts]]", {**ACCOUNT, **account}) for account in accounts)
+    return "\n\n".join(parts) + "\n"
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[..., Path]:
+    """Write bridge.toml: `smpp` keys over the test defaults, one table per account."""
+
+    def write(
+        smpp: Toml | None = None,
+        accounts: Sequence[Toml] = ({},),
+        tls: Toml | None = None,
+        name: str = "bridge.toml",
+    ) -> Path:
+        path = tmp_path / name
+        path.write_text(config_text({**SMPP, **(smpp or {})}, accounts, tls), encoding="utf-8")
+        return path
+
+    return write
+
+
+# --- a server on its own loop ---------------------------------------------------------------
+
+
+class ScriptedHandler:
+    """Answers by the message text: b"boom" raises, b"sleep:S ..." waits S seconds first;
+    anything else is accepted with message_id "id-<sequence_number>"."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[SessionContext, SubmitRequest]] = []
+
+    def parts(self, request: SubmitRequest) -> int:
+        return 1 if isinstance(request, SubmitSm) else 0
+
+    async def handle(self, context: SessionContext, request: SubmitRequest) -> Pdu:
+        self.seen.append((context, request))
+        text = getattr(request, "short_message", b"")
+        if text == b"boom":
+            raise RuntimeError("scripted failure")
+        if text.startswith(b"sleep:"):
+            await asyncio.sleep(float(text[6:].split()[0]))
+        return SubmitSmResp(message_id=f"id-{request.sequence_number}")
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def scripted(config: BridgeConfig, registry: SessionRegistry) -> SubmitHandler:
+    return ScriptedHandler()
+
+
+class RunningServer:
+    """The real Bridge, built from a config file, serving on a loop in a background thread."""
+
+    def __init__(self, config_path: Path, make_handler: HandlerFactory) -> None:
+        # The loop `serve` runs on: uvloop where it is installed.
+        self.loop = new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self.config = load_config(config_path)
+        self.bridge: Bridge = self.call(self._build(make_handler))
+        self.stopped = False
+
+    async def _build(self, make_handler: HandlerFactory) -> Bridge:
+        bridge = Bridge(self.config, make_handler)
+        await bridge.start()
+        return bridge
+
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run a coroutine on the server's loop and wait for its result."""
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        return future.result(timeout)
+
+    def run(self, function: Callable[[], T]) -> T:
+        """Run a plain function on the server's loop (its objects are not thread-safe)."""
+
+        async def call() -> T:
+            return function()
+
+        return self.call(call())
+
+    @property
+    def host(self) -> str:
+        return self.bridge.server.addresses[0][0]
+
+    @property
+    def port(self) -> int:
+        return self.bridge.server.addresses[0][1]
+
+    @property
+    def tls_port(self) -> int:
+        return self.bridge.server.tls_addresses[0][1]
+
+    @property
+    def handler(self) -> Any:
+        return self.bridge.handler
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        try:
+            self.call(self.bridge.shutdown(timeout), timeout=timeout + 10)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+            self.loop.close()
+
+
+@pytest.fixture
+def run_server() -> Iterator[Callable[..., RunningServer]]:
+    servers: list[RunningServer] = []
+
+    def run(config_path: Path, make_handler: HandlerFactory = scripted) -> RunningServer:
+        server = RunningServer(config_path, make_handler)
+        servers.append(server)
+        return server
+
+    yield run
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def server(
+    write_config: Callable[..., Path], run_server: Callable[..., RunningServer]
+) -> RunningServer:
+    """A server with the default test config and the scripted handler."""
+    return run_server(write_config())
+
+
+# --- ESMEs ----------------------------------------------------------------------------------
+
+
+class RawEsme:
+    """A plain TCP client speaking PDUs: whatever bytes a test wants, nothing smpplib adds."""
+
+    def __init__(self, host: str, port: int, family: int = socket.AF_INET) -> None:
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.settimeout(5)
+        self.sock.connect((host, port))
+        self._splitter = PduSplitter(1 << 20)
+        self._sequence_number = 1
+
+    def send(self, *pdus: Pdu) -> list[int]:
+        numbers, wire = [], b""
+        for pdu in pdus:
+            if not pdu.sequence_number:
+                self._sequence_number += 1
+                pdu = dataclasses.replace(pdu, sequence_number=self._sequence_number)
+            numbers.append(pdu.sequence_number)
+            wire += encode(pdu)
+        self.sock.sendall(wire)
+        return numbers
+
+    def send_bytes(self, raw: bytes) -> None:
+        self.sock.sendall(raw)
+
+    def read(self, timeout: float = 5.0) -> Pdu:
+        """The next PDU from the bridge (AssertionError on close or timeout)."""
+        self.sock.settimeout(timeout)
+        while (frame := self._splitter.next_frame()) is None:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise AssertionError("the bridge closed the connection")
+            self._splitter.feed(chunk)
+        return decode(frame)
+
+    def closed_by_peer(self, timeout: float = 5.0) -> bool:
+        """True when the bridge closes within `timeout` (PDUs before the close are skipped)."""
+        self.sock.settimeout(timeout)
+        try:
+            while self.sock.recv(65536):
+                pass
+        except TimeoutError:
+            return False
+        except ConnectionResetError:
+            return True
+        return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def raw_esme() -> Iterator[Callable[..., RawEsme]]:
+    opened: list[RawEsme] = []
+
+    def connect(server: RunningServer, port: int | None = None, host: str | None = None) -> RawEsme:
+        family = socket.AF_INET6 if (host or "").count(":") else socket.AF_INET
+        esme = RawEsme(host or server.host, port or server.port, family)
+        opened.append(esme)
+        return esme
+
+    yield connect
+    for esme in opened:
+        esme.close()
+
+
+@pytest.fixture
+def smpplib_esme() -> Iterator[Callable[..., smpplib.client.Client]]:
+    clients: list[smpplib.client.Client] = []
+
+    def connect(
+        server: RunningServer,
+        *,
+        port: int | None = None,
+        timeout: float = 5,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> smpplib.client.Client:
+        client = smpplib.client.Client(
+            server.host,
+            port or server.port,
+            timeout=timeout,
+            ssl_context=ssl_context,
+            allow_unknown_opt_params=True,
+        )
+        client.connect()
+        clients.append(client)
+        return client
+
+    yield connect
+    for client in clients:
+        client.disconnect()
+
+
+# --- TLS ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 / localhost, made here (cryptography)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "isms-bridge test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path

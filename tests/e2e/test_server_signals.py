@@ -1,0 +1,226 @@
+"""`isms-bridge serve` as a real process: graceful stop on SIGTERM, forced stop, SIGHUP reload."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import smpplib.client
+import smpplib.consts
+import smpplib.exceptions
+import smpplib.smpp
+
+from bridge.pdu import CommandStatus
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+
+# `serve` with a handler that takes `sleep:S` seconds: in-flight work for the stop tests.
+SLOW_SERVE = """
+import asyncio, sys
+from bridge.app.logs import configure_logging
+from bridge.app.serve import run_event_loop, serve
+from bridge.config import load_config
+from bridge.pdu import SubmitSmResp
+
+class Slow:
+    def parts(self, request):
+        return 1
+    async def handle(self, context, request):
+        await asyncio.sleep(float(request.short_message.split(b":")[1]))
+        return SubmitSmResp(message_id="slow-ok")
+
+configure_logging("info")
+sys.exit(run_event_loop(lambda: serve(load_config(sys.argv[1]), lambda c, r: Slow())))
+"""
+
+
+class ServeProcess:
+    def __init__(self, command: list[str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO
+        )
+        self.port = int(self.wait_for(r"event=listening host=127\.0\.0\.1 port=(\d+)").group(1))
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for(self, pattern: str, timeout: float = 15.0) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while (found := re.search(pattern, self.log())) is None:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"no {pattern!r} in the log:\n{self.log()[-3000:]}")
+            time.sleep(0.05)
+        return found
+
+    def signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def wait(self, timeout: float = 15.0) -> int:
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[object]:
+    started: list[ServeProcess] = []
+
+    def start(config: Path, slow: bool = False) -> ServeProcess:
+        if slow:
+            command = [sys.executable, "-c", SLOW_SERVE, str(config)]
+        else:
+            command = [sys.executable, "-m", "bridge", "serve", "--config", str(config)]
+        process = ServeProcess(command, tmp_path / f"serve{len(started)}.log")
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.kill()
+
+
+def esme(port: int, system_id: str = "esme1", password: str = "secret1") -> smpplib.client.Client:
+    client = smpplib.client.Client("127.0.0.1", port, timeout=5, allow_unknown_opt_params=True)
+    client.connect()
+    client.bind_transceiver(system_id=system_id, password=password)
+    return client
+
+
+def closed(client: smpplib.client.Client, timeout: float = 5.0) -> bool:
+    client._socket.settimeout(timeout)
+    try:
+        while client._socket.recv(4096):
+            pass
+    except TimeoutError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def test_sigterm_lets_the_submit_in_flight_finish_then_unbinds_and_exits_0(
+    write_config, serve
+) -> None:
+    bridge = serve(write_config(smpp={"response_timeout_s": 0.5}), slow=True)
+    client = esme(bridge.port)
+    answers = []
+    client.set_message_sent_handler(lambda pdu: answers.append((pdu.sequence, pdu.message_id)))
+    sent = client.send_message(source_addr="A", destination_addr="601", short_message=b"sleep:1")
+    bridge.wait_for(r"event=connected")
+    time.sleep(0.2)  # the submit is in the bridge's hands
+    bridge.signal(signal.SIGTERM)
+    client.read_once()
+    assert answers == [(sent.sequence, b"slow-ok")]
+    client.read_once()  # the bridge's unbind; smpplib does not answer it
+    assert closed(client)
+    assert bridge.wait() == 0
+    log = bridge.log()
+    assert "event=shutdown_started" in log and "event=unbind_sent" in log
+    assert "reason=unbind_timeout" in log
+
+
+def test_sigterm_with_an_esme_that_answers_unbind_closes_on_unbind_resp(
+    write_config, serve
+) -> None:
+    bridge = serve(write_config(smpp={"response_timeout_s": 10}))
+    client = esme(bridge.port)
+    bridge.signal(signal.SIGTERM)
+    unbind = client.read_pdu()
+    assert unbind.command == "unbind"
+    resp = smpplib.smpp.make_pdu("unbind_resp", client=client)
+    resp.sequence = unbind.sequence  # an answer echoes the request's number
+    client.send_pdu(resp)
+    assert bridge.wait(timeout=5) == 0  # well before the 10 s response timer
+    assert "reason=unbound" in bridge.log()
+
+
+def test_a_second_sigterm_stops_at_once_with_status_1(write_config, serve) -> None:
+    bridge = serve(write_config(smpp={"shutdown_timeout_s": 60}), slow=True)
+    client = esme(bridge.port)
+    client.send_message(source_addr="A", destination_addr="601", short_message=b"sleep:60")
+    time.sleep(0.2)
+    bridge.signal(signal.SIGTERM)
+    bridge.wait_for(r"action=graceful_stop")
+    bridge.signal(signal.SIGTERM)
+    assert bridge.wait(timeout=5) == 1
+    assert "action=stop_now" in bridge.log()
+
+
+def test_sighup_unbinds_removed_accounts_keeps_the_others_and_admits_new_ones(
+    write_config, serve
+) -> None:
+    two = [{"system_id": "esme1"}, {"system_id": "esme2", "password": "secret2"}]
+    config = write_config(smpp={"response_timeout_s": 0.5}, accounts=two)
+    bridge = serve(config)
+    kept, removed = esme(bridge.port), esme(bridge.port, "esme2", "secret2")
+    write_config(
+        smpp={"response_timeout_s": 0.5},
+        accounts=[{"system_id": "esme1"}, {"system_id": "esme3", "password": "secret3"}],
+    )
+    bridge.signal(signal.SIGHUP)
+    bridge.wait_for(r"event=reloaded .*removed=esme2 sessions_unbound=1")
+    removed.read_once()  # the unbind
+    assert closed(removed)
+    newcomer = esme(bridge.port, "esme3", "secret3")
+    assert newcomer.state == smpplib.consts.SMPP_CLIENT_STATE_BOUND_TRX
+    with pytest.raises(smpplib.exceptions.PDUError) as refused:
+        esme(bridge.port, "esme2", "secret2")
+    assert refused.value.args[1] == CommandStatus.ESME_RINVSYSID
+    # The kept bind was never touched: it still gets answers.
+    errors = []
+    kept.set_error_pdu_handler(lambda pdu: errors.append(pdu.status))
+    kept.send_message(source_addr="A", destination_addr="601", short_message=b"hi")
+    kept.read_once()
+    assert errors == [CommandStatus.ESME_RSYSERR]  # no pipeline yet: refused, not faked
+
+
+def test_a_config_that_no_longer_loads_is_reported_and_the_accounts_stay(
+    write_config, serve
+) -> None:
+    config = write_config()
+    bridge = serve(config)
+    config.write_text("[smpp]\nport = 'not a number'\n", encoding="utf-8")
+    bridge.signal(signal.SIGHUP)
+    bridge.wait_for(r"event=reload_failed .*smpp\.port")
+    assert esme(bridge.port).state == smpplib.consts.SMPP_CLIENT_STATE_BOUND_TRX
+
+
+def test_serve_without_the_pipeline_says_so_and_answers_submits_rsyserr(
+    write_config, serve
+) -> None:
+    bridge = serve(write_config())
+    assert "event=forwarding_not_built" in bridge.log()
+    client = esme(bridge.port)
+    errors = []
+    client.set_error_pdu_handler(lambda pdu: errors.append(pdu.status))
+    client.send_message(source_addr="A", destination_addr="601", short_message=b"hi")
+    client.read_once()
+    assert errors == [CommandStatus.ESME_RSYSERR]
+
+
+def test_serve_with_a_bad_config_exits_2_naming_the_file_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[smpp]\nwindow = 0\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge", "serve", "--config", str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert str(config) in done.stderr and "smpp.window" in done.stderr
