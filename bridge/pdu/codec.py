@@ -25,7 +25,8 @@ from construct import ConstructError
 from bridge.pdu.commands import command_name
 from bridge.pdu.errors import PduError
 from bridge.pdu.fast import FAST_DECODERS, FAST_ENCODERS
-from bridge.pdu.layout import BODIES, HEADER, HEADER_SIZE, LayoutError, OptionalBody
+from bridge.pdu.field_types import LayoutError, OptionalBody
+from bridge.pdu.layout import BODIES, HEADER, HEADER_SIZE
 from bridge.pdu.pdus import PDU_CLASSES, Pdu
 from bridge.pdu.status import ESME_RINVCMDID, ESME_RINVCMDLEN, ESME_RSYSERR, ESME_RUNKNOWNERR
 

@@ -15,11 +15,11 @@ Field maxima below are the spec's (SMPP 3.4 §4.4.1), the same numbers as in `la
 
 from __future__ import annotations
 
-import dataclasses
 import struct
 from collections.abc import Callable
 
 from bridge.pdu.commands import CommandId
+from bridge.pdu.fast_tlv import UNFIT, new_instance, read_tlvs, slot_setters, write_tlvs
 from bridge.pdu.pdus import (
     DeliverSm,
     DeliverSmResp,
@@ -33,183 +33,13 @@ from bridge.pdu.pdus import (
     Unbind,
     UnbindResp,
 )
-from bridge.pdu.tlv import TLV_SPECS, NetworkErrorCode, Tlv, TlvKind, TlvSpec, TlvValue
+from bridge.pdu.tlv import Tlv
 
 Decoder = Callable[[bytes, int, int], Pdu | None]
 Encoder = Callable[[Pdu], bytes | None]
 
 _HEADER = struct.Struct(">IIII")
-_TLV_HEAD = struct.Struct(">HH")
 _NUL = b"\x00"
-
-# Everything a clean-looking but wrong value can raise on the way to bytes.
-_UNFIT = (AttributeError, TypeError, ValueError, UnicodeEncodeError, OverflowError, struct.error)
-
-
-# --- building the frozen dataclasses --------------------------------------------------------
-#
-# A frozen dataclass's __init__ sets each field through object.__setattr__ with keyword
-# arguments: 2.6 us for submit_sm's 20 fields, more than parsing its octets. The fast path
-# instead fills the slots straight through their member descriptors (what object.__setattr__
-# does underneath). The object is the same one __init__ would build (the differential tests
-# compare them with ==), and _slot_setters refuses at import time to cover fewer fields than
-# the class has, so a field added later cannot be left unset.
-
-_new = object.__new__
-Setter = Callable[[object, object], None]
-
-
-def _slot_setters(cls: type[Pdu] | type[Tlv], *names: str) -> tuple[Setter, ...]:
-    declared = {f.name for f in dataclasses.fields(cls)}
-    if set(names) != declared or len(names) != len(declared):
-        raise RuntimeError(f"fast path for {cls.__name__} must set exactly {sorted(declared)}")
-    return tuple(getattr(cls, name).__set__ for name in names)
-
-
-_SET_TLV_TAG, _SET_TLV_VALUE = _slot_setters(Tlv, "tag", "value")
-
-
-# --- TLVs ---------------------------------------------------------------------------------
-
-
-def _tlv_decoder(spec: TlvSpec) -> Callable[[bytes], TlvValue | None]:
-    kind = spec.kind
-    if kind is TlvKind.INT1:
-        return lambda raw: raw[0] if len(raw) == 1 else None
-    if kind is TlvKind.INT2:
-        return lambda raw: (raw[0] << 8) | raw[1] if len(raw) == 2 else None
-    if kind is TlvKind.INT4:
-        return lambda raw: int.from_bytes(raw) if len(raw) == 4 else None
-    if kind is TlvKind.NETWORK_ERROR_CODE:
-        return lambda raw: (
-            NetworkErrorCode(network_type=raw[0], error_code=(raw[1] << 8) | raw[2])
-            if len(raw) == 3
-            else None
-        )
-    if kind is TlvKind.CSTRING:
-        low, high = spec.min_length, spec.max_length
-
-        def cstring(raw: bytes) -> str | None:
-            size = len(raw)
-            if low <= size <= high and raw.find(0) == size - 1:
-                return raw[:-1].decode("latin-1")
-            return None
-
-        return cstring
-    return lambda raw: raw
-
-
-def _tlv_encoder(spec: TlvSpec) -> Callable[[TlvValue], bytes]:
-    """Raises one of _UNFIT for a value its tag cannot carry."""
-    kind = spec.kind
-    if kind is TlvKind.INT1:
-        return lambda value: value.to_bytes(1)  # type: ignore[union-attr]
-    if kind is TlvKind.INT2:
-        return lambda value: value.to_bytes(2)  # type: ignore[union-attr]
-    if kind is TlvKind.INT4:
-        return lambda value: value.to_bytes(4)  # type: ignore[union-attr]
-    if kind is TlvKind.NETWORK_ERROR_CODE:
-
-        def network_error_code(value: TlvValue) -> bytes:
-            if type(value) is not NetworkErrorCode:
-                raise TypeError("expected NetworkErrorCode")
-            return value.network_type.to_bytes(1) + value.error_code.to_bytes(2)
-
-        return network_error_code
-    if kind is TlvKind.CSTRING:
-        high = spec.max_length
-
-        def cstring(value: TlvValue) -> bytes:
-            raw = value.encode("latin-1") + _NUL  # type: ignore[union-attr]
-            if len(raw) > high or raw.find(0) != len(raw) - 1:
-                raise ValueError("not a C-Octet String of the allowed size")
-            return raw
-
-        return cstring
-    return _octets
-
-
-def _octets(value: TlvValue) -> bytes:
-    if type(value) is not bytes:
-        raise TypeError("expected bytes")
-    return value
-
-
-_TLV_DECODERS = {tag: _tlv_decoder(spec) for tag, spec in TLV_SPECS.items()}
-_TLV_ENCODERS = {tag: _tlv_encoder(spec) for tag, spec in TLV_SPECS.items()}
-
-
-# Integer tags by width, read inline; C-Octet String and network_error_code tags through
-# _TLV_DECODERS; octet-string and unknown tags stay raw.
-_TLV_INT_WIDTHS = {
-    tag: spec.min_length
-    for tag, spec in TLV_SPECS.items()
-    if spec.kind in (TlvKind.INT1, TlvKind.INT2, TlvKind.INT4)
-}
-_TLV_VALUE_DECODERS = {
-    tag: _TLV_DECODERS[tag]
-    for tag, spec in TLV_SPECS.items()
-    if spec.kind in (TlvKind.CSTRING, TlvKind.NETWORK_ERROR_CODE)
-}
-
-
-def _read_tlvs(data: bytes, position: int, end: int) -> tuple[Tlv, ...] | None:
-    tlvs: list[Tlv] = []
-    while position < end:
-        value_at = position + 4
-        if value_at > end:
-            return None
-        tag = (data[position] << 8) | data[position + 1]
-        position = value_at + ((data[position + 2] << 8) | data[position + 3])
-        if position > end:
-            return None
-        value: TlvValue | None
-        width = _TLV_INT_WIDTHS.get(tag)
-        if width is not None:
-            if position - value_at != width:
-                return None
-            if width == 1:
-                value = data[value_at]
-            elif width == 2:
-                value = (data[value_at] << 8) | data[value_at + 1]
-            else:
-                value = int.from_bytes(data[value_at:position])
-        else:
-            decoder = _TLV_VALUE_DECODERS.get(tag)
-            if decoder is None:
-                value = data[value_at:position]
-            else:
-                value = decoder(data[value_at:position])
-                if value is None:
-                    return None
-        tlv = _new(Tlv)
-        _SET_TLV_TAG(tlv, tag)
-        _SET_TLV_VALUE(tlv, value)
-        tlvs.append(tlv)
-    return tuple(tlvs)
-
-
-# An integer TLV in one struct call: tag, length and value.
-_TLV_INT_PACKERS = {
-    tag: struct.Struct({1: ">HHB", 2: ">HHH", 4: ">HHI"}[width])
-    for tag, width in _TLV_INT_WIDTHS.items()
-}
-
-
-def _write_tlvs(tlvs: tuple[Tlv, ...]) -> bytes:
-    """Raises one of _UNFIT for anything the construct path must judge."""
-    parts: list[bytes] = []
-    for tlv in tlvs:
-        tag = tlv.tag
-        packer = _TLV_INT_PACKERS.get(tag)
-        if packer is not None:
-            parts.append(packer.pack(tag, packer.size - 4, tlv.value))
-            continue
-        encoder = _TLV_ENCODERS.get(tag)
-        raw = _octets(tlv.value) if encoder is None else encoder(tlv.value)
-        parts.append(_TLV_HEAD.pack(tag, len(raw)))
-        parts.append(raw)
-    return b"".join(parts)
 
 
 # --- submit_sm / deliver_sm (SMPP 3.4 §4.4.1, §4.6.1) --------------------------------------
@@ -237,7 +67,7 @@ def _short_message_decoder(cls: type[ShortMessagePdu]) -> Decoder:
         set_sm_default_msg_id,
         set_short_message,
         set_tlvs,
-    ) = _slot_setters(
+    ) = slot_setters(
         cls,
         "command_status",
         "sequence_number",
@@ -286,10 +116,10 @@ def _short_message_decoder(cls: type[ShortMessagePdu]) -> Decoder:
         message_end = message_at + data[message_at - 1]  # sm_length
         if message_end > size:
             return None
-        tlvs = _read_tlvs(data, message_end, size) if message_end < size else ()
+        tlvs = read_tlvs(data, message_end, size) if message_end < size else ()
         if tlvs is None:
             return None
-        pdu = _new(cls)
+        pdu = new_instance(cls)
         set_command_status(pdu, command_status)
         set_sequence_number(pdu, sequence_number)
         # Empty strings are the common case for these three; skip the slice and decode.
@@ -352,7 +182,7 @@ def _short_message_encoder(command_id: int) -> Encoder:
                 or 0 in service_type + source_addr + destination_addr + schedule + validity
             ):
                 return None
-            tlvs = _write_tlvs(pdu.tlvs) if pdu.tlvs else b""
+            tlvs = write_tlvs(pdu.tlvs) if pdu.tlvs else b""
             # 16 header + 5 NULs + 12 Int1 fields (sm_length included) = 33.
             command_length = (
                 33
@@ -389,7 +219,7 @@ def _short_message_encoder(command_id: int) -> Encoder:
                     tlvs,
                 )
             )
-        except _UNFIT:
+        except UNFIT:
             return None
 
     return encode
@@ -399,7 +229,7 @@ def _short_message_encoder(command_id: int) -> Encoder:
 
 
 def _message_id_resp_decoder(cls: type[SubmitSmResp] | type[DeliverSmResp]) -> Decoder:
-    set_command_status, set_sequence_number, set_message_id, set_tlvs = _slot_setters(
+    set_command_status, set_sequence_number, set_message_id, set_tlvs = slot_setters(
         cls, "command_status", "sequence_number", "message_id", "tlvs"
     )
 
@@ -413,10 +243,10 @@ def _message_id_resp_decoder(cls: type[SubmitSmResp] | type[DeliverSmResp]) -> D
             if message_id_end < 0:
                 return None
             message_id = data[16:message_id_end].decode("latin-1")
-            tlvs = _read_tlvs(data, message_id_end + 1, size) if message_id_end + 1 < size else ()
+            tlvs = read_tlvs(data, message_id_end + 1, size) if message_id_end + 1 < size else ()
             if tlvs is None:
                 return None
-        pdu = _new(cls)
+        pdu = new_instance(cls)
         set_command_status(pdu, command_status)
         set_sequence_number(pdu, sequence_number)
         set_message_id(pdu, message_id)
@@ -437,7 +267,7 @@ def _message_id_resp_encoder(command_id: int) -> Encoder:
             message_id = pdu.message_id.encode("latin-1")
             if len(message_id) > 64 or 0 in message_id:
                 return None
-            tlvs = _write_tlvs(pdu.tlvs) if pdu.tlvs else b""
+            tlvs = write_tlvs(pdu.tlvs) if pdu.tlvs else b""
             length = 17 + len(message_id) + len(tlvs)
             return b"".join(
                 (
@@ -447,7 +277,7 @@ def _message_id_resp_encoder(command_id: int) -> Encoder:
                     tlvs,
                 )
             )
-        except _UNFIT:
+        except UNFIT:
             return None
 
     return encode
@@ -457,14 +287,12 @@ def _message_id_resp_encoder(command_id: int) -> Encoder:
 
 
 def _header_only_decoder(cls: type[Pdu]) -> Decoder:
-    set_command_status, set_sequence_number = _slot_setters(
-        cls, "command_status", "sequence_number"
-    )
+    set_command_status, set_sequence_number = slot_setters(cls, "command_status", "sequence_number")
 
     def decode(data: bytes, command_status: int, sequence_number: int) -> Pdu | None:
         if len(data) != 16:
             return None
-        pdu = _new(cls)
+        pdu = new_instance(cls)
         set_command_status(pdu, command_status)
         set_sequence_number(pdu, sequence_number)
         return pdu
@@ -476,7 +304,7 @@ def _header_only_encoder(command_id: int) -> Encoder:
     def encode(pdu: Pdu) -> bytes | None:
         try:
             return _HEADER.pack(16, command_id, pdu.command_status, pdu.sequence_number)
-        except _UNFIT:
+        except UNFIT:
             return None
 
     return encode

@@ -14,7 +14,8 @@ Rules the declarations enforce:
 - The TLV stream runs to the end of the PDU (SMPP 3.4 §3.2.4). A TLV running past the end is
   ESME_RINVOPTPARSTREAM; a known tag with a length its type cannot have is ESME_RINVPARLEN.
 
-This module is a declaration table (STYLE.md §9 exempts it from the size aim).
+The parameter types live in `field_types.py` and `tlv_stream.py`; this module is the
+declaration table (STYLE.md §9 exempts it from the size aim).
 """
 
 from __future__ import annotations
@@ -22,24 +23,23 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from construct import (
-    Adapter,
-    Construct,
-    ConstructError,
-    Int8ub,
-    Int16ub,
-    Int32ub,
-    PrefixedArray,
-    StreamError,
-    Struct,
-    Subconstruct,
-)
+from construct import Adapter, Construct, ConstructError, Int8ub, Int32ub, PrefixedArray, Struct
 
 from bridge.pdu.commands import CommandId
+from bridge.pdu.field_types import (
+    Field,
+    InvalidValue,
+    LayoutError,
+    OptionalBody,
+    c_octet_string,
+    int1,
+    int4,
+    short_message,
+    time_field,
+)
 from bridge.pdu.pdus import DistributionList, SmeAddress, UnsuccessSme
 from bridge.pdu.status import (
     ESME_RBINDFAIL,
-    ESME_RINVCMDLEN,
     ESME_RINVDESTFLAG,
     ESME_RINVDFTMSGID,
     ESME_RINVDLNAME,
@@ -49,11 +49,7 @@ from bridge.pdu.status import (
     ESME_RINVESMCLASS,
     ESME_RINVEXPIRY,
     ESME_RINVMSGID,
-    ESME_RINVMSGLEN,
     ESME_RINVNUMDESTS,
-    ESME_RINVOPTPARAMVAL,
-    ESME_RINVOPTPARSTREAM,
-    ESME_RINVPARLEN,
     ESME_RINVPASWD,
     ESME_RINVPRTFLG,
     ESME_RINVREGDLVFLG,
@@ -67,7 +63,7 @@ from bridge.pdu.status import (
     ESME_RINVSYSTYP,
     ESME_RUNKNOWNERR,
 )
-from bridge.pdu.tlv import TLV_SPECS, NetworkErrorCode, Tag, Tlv, TlvKind, TlvSpec, TlvValue
+from bridge.pdu.tlv_stream import tlvs
 
 # SMPP 3.4 §3.2: command_length, command_id, command_status, sequence_number.
 HEADER = Struct(
@@ -78,359 +74,8 @@ HEADER = Struct(
 )
 HEADER_SIZE = 16
 
-# SMPP 3.4 §5.3.1: every optional parameter is tag Int2, length Int2, value[length].
-TLV_HEADER = Struct("tag" / Int16ub, "length" / Int16ub)
-
-# The value layout of each TLV kind (SMPP 3.4 §5.3.2).
-TLV_VALUE_LAYOUTS: dict[TlvKind, Any] = {
-    TlvKind.INT1: Int8ub,
-    TlvKind.INT2: Int16ub,
-    TlvKind.INT4: Int32ub,
-    TlvKind.NETWORK_ERROR_CODE: Struct("network_type" / Int8ub, "error_code" / Int16ub),
-}
-
 # submit_multi (SMPP 3.4 §4.5.1.1): number_of_dests is at most 254.
 MAX_NUMBER_OF_DESTS = 254
-MAX_SM_LENGTH = 255
-MAX_TLV_LENGTH = 0xFFFF
-
-
-class LayoutError(ConstructError):  # type: ignore[misc]
-    """A field that cannot be parsed or built: which field, where, and the status to answer."""
-
-    def __init__(self, message: str, *, status: int, field: str, offset: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.field = field
-        self.offset = offset
-
-
-class InvalidValue(ConstructError):  # type: ignore[misc]
-    """Raised by a field's own construct; `Field` adds the field name and offset."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-def tlv_field_name(tag: int) -> str:
-    """The spec name of a TLV (`receipted_message_id`), or `tlv_0x1403` for others."""
-    try:
-        return Tag(tag).name.lower()
-    except ValueError:
-        return f"tlv_0x{tag:04x}"
-
-
-class Field(Subconstruct):  # type: ignore[misc]
-    """One mandatory field: names it in errors and maps construct failures to a status.
-
-    Running out of bytes is ESME_RINVCMDLEN (the body is shorter than its layout); any other
-    failure is this field's own status (ESME_RINVSRCADR for source_addr, …).
-    """
-
-    def __init__(self, name: str, subcon: Any, status: int) -> None:
-        super().__init__(subcon)
-        self.field_name = name
-        self.status = status
-
-    def _parse(self, stream: io.BytesIO, context: Any, path: str) -> Any:
-        start = stream.tell()
-        try:
-            return self.subcon._parsereport(stream, context, path)
-        except LayoutError:
-            raise
-        except InvalidValue as error:
-            status = self.status if error.status is None else error.status
-            raise LayoutError(
-                error.message, status=status, field=self.field_name, offset=start
-            ) from None
-        except StreamError:
-            raise LayoutError(
-                "PDU ends inside this field",
-                status=ESME_RINVCMDLEN,
-                field=self.field_name,
-                offset=start,
-            ) from None
-
-    def _build(self, obj: Any, stream: io.BytesIO, context: Any, path: str) -> Any:
-        start = stream.tell()
-        try:
-            return self.subcon._build(obj, stream, context, path)
-        except LayoutError:
-            raise
-        except InvalidValue as error:
-            status = self.status if error.status is None else error.status
-            raise LayoutError(
-                error.message, status=status, field=self.field_name, offset=start
-            ) from None
-        except (ConstructError, TypeError, ValueError, AttributeError, OverflowError):
-            raise LayoutError(
-                f"{obj!r} does not fit", status=self.status, field=self.field_name, offset=start
-            ) from None
-
-
-class COctetString(Construct):  # type: ignore[misc]
-    """A NUL-terminated Latin-1 string; `maximum` counts the NUL (SMPP 3.4 §3.1).
-
-    `lengths`, when given, lists the only character counts allowed (time fields: 0 or 16).
-    """
-
-    def __init__(self, maximum: int, lengths: tuple[int, ...] | None = None) -> None:
-        super().__init__()
-        self.maximum = maximum
-        self.lengths = lengths
-
-    def _parse(self, stream: io.BytesIO, context: Any, path: str) -> str:
-        start = stream.tell()
-        chunk = stream.read(self.maximum)
-        end = chunk.find(b"\x00")
-        if end < 0:
-            if len(chunk) < self.maximum:
-                raise StreamError("no NUL before the end of the PDU", path=path)
-            raise InvalidValue(f"no NUL within {self.maximum} octets (maximum includes the NUL)")
-        if self.lengths is not None and end not in self.lengths:
-            raise InvalidValue(f"{end} characters; only {self.lengths} allowed")
-        stream.seek(start + end + 1)
-        return chunk[:end].decode("latin-1")
-
-    def _build(self, obj: Any, stream: io.BytesIO, context: Any, path: str) -> Any:
-        if not isinstance(obj, str):
-            raise InvalidValue(f"expected str, got {type(obj).__name__}")
-        try:
-            raw = obj.encode("latin-1")
-        except UnicodeEncodeError:
-            raise InvalidValue("not representable in Latin-1") from None
-        if b"\x00" in raw:
-            raise InvalidValue("contains NUL")
-        if len(raw) >= self.maximum:
-            raise InvalidValue(f"{len(raw)} characters; maximum is {self.maximum - 1}")
-        if self.lengths is not None and len(raw) not in self.lengths:
-            raise InvalidValue(f"{len(raw)} characters; only {self.lengths} allowed")
-        stream.write(raw + b"\x00")
-        return obj
-
-    def _sizeof(self, context: Any, path: str) -> int:
-        raise ConstructError("variable size", path=path)
-
-
-class ShortMessage(Construct):  # type: ignore[misc]
-    """sm_length (Int1) followed by that many octets of short_message (SMPP 3.4 §4.4.1)."""
-
-    def _parse(self, stream: io.BytesIO, context: Any, path: str) -> bytes:
-        start = stream.tell()
-        prefix = stream.read(1)
-        if not prefix:
-            raise LayoutError(
-                "PDU ends before sm_length", status=ESME_RINVCMDLEN, field="sm_length", offset=start
-            )
-        sm_length = Int8ub.parse(prefix)
-        message = stream.read(sm_length)
-        if len(message) != sm_length:
-            raise LayoutError(
-                f"sm_length {sm_length} but {len(message)} octets remain",
-                status=ESME_RINVMSGLEN,
-                field="short_message",
-                offset=start + 1,
-            )
-        return bytes(message)
-
-    def _build(self, obj: Any, stream: io.BytesIO, context: Any, path: str) -> Any:
-        start = stream.tell()
-        if not isinstance(obj, bytes | bytearray):
-            raise LayoutError(
-                f"expected bytes, got {type(obj).__name__}",
-                status=ESME_RINVMSGLEN,
-                field="short_message",
-                offset=start,
-            )
-        if len(obj) > MAX_SM_LENGTH:
-            raise LayoutError(
-                f"{len(obj)} octets; sm_length is one octet (use message_payload)",
-                status=ESME_RINVMSGLEN,
-                field="short_message",
-                offset=start,
-            )
-        stream.write(Int8ub.build(len(obj)) + bytes(obj))
-        return obj
-
-    def _sizeof(self, context: Any, path: str) -> int:
-        raise ConstructError("variable size", path=path)
-
-
-def parse_tlv_value(tag: int, raw: bytes, offset: int) -> TlvValue:
-    """A TLV's value typed by TLV_SPECS; unknown tags and octet strings stay raw bytes."""
-    spec = TLV_SPECS.get(tag)
-    if spec is None or spec.kind is TlvKind.OCTETS:
-        return raw
-    name = tlv_field_name(tag)
-    if spec.kind is TlvKind.CSTRING:
-        if not spec.min_length <= len(raw) <= spec.max_length:
-            raise LayoutError(
-                f"length {len(raw)} outside {spec.min_length}..{spec.max_length}",
-                status=ESME_RINVPARLEN,
-                field=name,
-                offset=offset,
-            )
-        if raw.find(b"\x00") != len(raw) - 1:
-            raise LayoutError(
-                "C-Octet String value must end with its only NUL",
-                status=ESME_RINVOPTPARAMVAL,
-                field=name,
-                offset=offset,
-            )
-        return raw[:-1].decode("latin-1")
-    if len(raw) != spec.min_length:
-        raise LayoutError(
-            f"length {len(raw)}; {spec.kind.value} needs {spec.min_length}",
-            status=ESME_RINVPARLEN,
-            field=name,
-            offset=offset,
-        )
-    parsed = TLV_VALUE_LAYOUTS[spec.kind].parse(raw)
-    if spec.kind is TlvKind.NETWORK_ERROR_CODE:
-        return NetworkErrorCode(network_type=parsed.network_type, error_code=parsed.error_code)
-    value: int = parsed
-    return value
-
-
-def build_tlv_value(tag: int, value: object, offset: int) -> bytes:
-    """The octets of a TLV value, checked against its tag's type (TLV_SPECS)."""
-    spec: TlvSpec | None = TLV_SPECS.get(tag)
-    name = tlv_field_name(tag)
-
-    def invalid(message: str) -> LayoutError:
-        return LayoutError(message, status=ESME_RINVOPTPARAMVAL, field=name, offset=offset)
-
-    if spec is None or spec.kind is TlvKind.OCTETS:
-        if not isinstance(value, bytes):
-            raise invalid(f"expected bytes, got {type(value).__name__}")
-        return value
-    if spec.kind is TlvKind.CSTRING:
-        if not isinstance(value, str):
-            raise invalid(f"expected str, got {type(value).__name__}")
-        try:
-            raw = value.encode("latin-1") + b"\x00"
-        except UnicodeEncodeError:
-            raise invalid("not representable in Latin-1") from None
-        if raw.find(b"\x00") != len(raw) - 1:
-            raise invalid("contains NUL")
-        if len(raw) > spec.max_length:
-            raise LayoutError(
-                f"{len(raw)} octets with NUL; maximum is {spec.max_length}",
-                status=ESME_RINVPARLEN,
-                field=name,
-                offset=offset,
-            )
-        return raw
-    if spec.kind is TlvKind.NETWORK_ERROR_CODE:
-        if not isinstance(value, NetworkErrorCode):
-            raise invalid(f"expected NetworkErrorCode, got {type(value).__name__}")
-        fields = {"network_type": value.network_type, "error_code": value.error_code}
-    elif isinstance(value, int):
-        fields = value  # type: ignore[assignment]
-    else:
-        raise invalid(f"expected int, got {type(value).__name__}")
-    try:
-        built: bytes = TLV_VALUE_LAYOUTS[spec.kind].build(fields)
-    except (ConstructError, TypeError, ValueError, OverflowError):
-        raise invalid(f"{value!r} does not fit {spec.kind.value}") from None
-    return built
-
-
-class TlvStream(Construct):  # type: ignore[misc]
-    """Optional parameters to the end of the PDU, in wire order (SMPP 3.4 §3.2.4, §5.3).
-
-    Tolerance: 1-3 trailing zero octets that cannot form a TLV header are padding (a stray NUL
-    after short_message, seen from larvitsmpp) and are skipped; any other short tail is
-    ESME_RINVOPTPARSTREAM.
-    """
-
-    def _parse(self, stream: io.BytesIO, context: Any, path: str) -> tuple[Tlv, ...]:
-        tlvs: list[Tlv] = []
-        while True:
-            start = stream.tell()
-            head = stream.read(4)
-            if not head:
-                return tuple(tlvs)
-            if len(head) < 4:
-                if not head.strip(b"\x00"):
-                    return tuple(tlvs)
-                raise LayoutError(
-                    f"{len(head)} octets cannot form a TLV header",
-                    status=ESME_RINVOPTPARSTREAM,
-                    field="tlvs",
-                    offset=start,
-                )
-            header = TLV_HEADER.parse(head)
-            raw = stream.read(header.length)
-            if len(raw) != header.length:
-                raise LayoutError(
-                    f"TLV length {header.length} but {len(raw)} octets remain",
-                    status=ESME_RINVOPTPARSTREAM,
-                    field=tlv_field_name(header.tag),
-                    offset=start,
-                )
-            tlvs.append(Tlv(header.tag, parse_tlv_value(header.tag, raw, start)))
-
-    def _build(self, obj: Any, stream: io.BytesIO, context: Any, path: str) -> Any:
-        if not isinstance(obj, tuple | list):
-            raise LayoutError(
-                "tlvs must be a tuple of Tlv",
-                status=ESME_RINVOPTPARSTREAM,
-                field="tlvs",
-                offset=stream.tell(),
-            )
-        for tlv in obj:
-            start = stream.tell()
-            if not isinstance(tlv, Tlv) or not isinstance(tlv.tag, int):
-                raise LayoutError(
-                    f"not a Tlv: {tlv!r}", status=ESME_RINVOPTPARSTREAM, field="tlvs", offset=start
-                )
-            if not 0 <= tlv.tag <= 0xFFFF:
-                raise LayoutError(
-                    f"tag {tlv.tag} does not fit Int2",
-                    status=ESME_RINVOPTPARSTREAM,
-                    field="tlvs",
-                    offset=start,
-                )
-            raw = build_tlv_value(tlv.tag, tlv.value, start)
-            if len(raw) > MAX_TLV_LENGTH:
-                raise LayoutError(
-                    f"value of {len(raw)} octets does not fit the Int2 length",
-                    status=ESME_RINVPARLEN,
-                    field=tlv_field_name(tlv.tag),
-                    offset=start,
-                )
-            stream.write(TLV_HEADER.build({"tag": tlv.tag, "length": len(raw)}) + raw)
-        return obj
-
-    def _sizeof(self, context: Any, path: str) -> int:
-        raise ConstructError("variable size", path=path)
-
-
-class OptionalBody(Subconstruct):  # type: ignore[misc]
-    """A response body a peer may omit (SMPP 3.4 §4.4.2); None <-> no octets after the header.
-
-    `presence_field` is the body's first field: None there means "no body".
-    """
-
-    def __init__(self, subcon: Any) -> None:
-        super().__init__(subcon)
-        self.presence_field: str = subcon.subcons[0].name
-
-    def _parse(self, stream: io.BytesIO, context: Any, path: str) -> Any:
-        start = stream.tell()
-        if not stream.read(1):
-            return None
-        stream.seek(start)
-        return self.subcon._parsereport(stream, context, path)
-
-    def _build(self, obj: Any, stream: io.BytesIO, context: Any, path: str) -> Any:
-        if obj is None:
-            return None
-        return self.subcon._build(obj, stream, context, path)
 
 
 class DestAddressList(Construct):  # type: ignore[misc]
@@ -536,34 +181,6 @@ class UnsuccessSmeAdapter(Adapter):  # type: ignore[misc]
             }
             for entry in obj
         ]
-
-
-# --- field helpers: name, layout and the status a server answers when it is wrong ----------
-
-
-def c_octet_string(name: str, maximum: int, status: int = ESME_RUNKNOWNERR) -> Any:
-    return name / Field(name, COctetString(maximum), status)
-
-
-def time_field(name: str, status: int) -> Any:
-    # SMPP 3.4 §7.1: "" or YYMMDDhhmmsstnnp (16 characters + NUL).
-    return name / Field(name, COctetString(17, lengths=(0, 16)), status)
-
-
-def int1(name: str, status: int = ESME_RUNKNOWNERR) -> Any:
-    return name / Field(name, Int8ub, status)
-
-
-def int4(name: str, status: int = ESME_RUNKNOWNERR) -> Any:
-    return name / Field(name, Int32ub, status)
-
-
-def short_message() -> Any:
-    return "short_message" / ShortMessage()
-
-
-def tlvs() -> Any:
-    return "tlvs" / TlvStream()
 
 
 NUMBER_OF_DESTS = Field("number_of_dests", Int8ub, ESME_RINVNUMDESTS)

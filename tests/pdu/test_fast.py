@@ -24,7 +24,8 @@ from bridge.pdu import (
     encode,
     encode_reference,
 )
-from bridge.pdu.fast import FAST_DECODERS, FAST_ENCODERS, _slot_setters
+from bridge.pdu.fast import FAST_DECODERS, FAST_ENCODERS
+from bridge.pdu.fast_tlv import slot_setters
 
 from .strategies import HOT_CLASSES, hot_pdus, invalid_pdus
 from .vectors import VECTORS
@@ -133,5 +134,5 @@ def test_both_paths_agree_on_every_golden_vector(vector: object) -> None:
 
 def test_slot_setters_refuse_to_leave_a_field_unset() -> None:
     with pytest.raises(RuntimeError):
-        _slot_setters(SubmitSm, "command_status", "sequence_number")
-    assert len(_slot_setters(EnquireLink, "command_status", "sequence_number")) == 2
+        slot_setters(SubmitSm, "command_status", "sequence_number")
+    assert len(slot_setters(EnquireLink, "command_status", "sequence_number")) == 2

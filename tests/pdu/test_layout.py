@@ -26,7 +26,8 @@ from bridge.pdu import (
     SubmitSm,
     encode,
 )
-from bridge.pdu.layout import BODIES, OptionalBody
+from bridge.pdu.field_types import OptionalBody
+from bridge.pdu.layout import BODIES
 
 # SMPP 3.4 §4, written out from the spec (maxima include the NUL).
 SPEC_MAXIMA: list[tuple[type[Pdu], str, int]] = [
