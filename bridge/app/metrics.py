@@ -1,0 +1,346 @@
+"""The bridge's Prometheus metrics: one dedicated registry, every series declared here.
+
+Rules (Prometheus naming guide; issue 6):
+1. Every name starts `isms_bridge_`, counters end `_total`, durations are `_seconds`
+   histograms, everything is in base units.
+2. Label values are bounded, whoever sends what: configured system_ids and iSMS usernames
+   (a system_id that is not configured is counted as `_unknown`), bind types, command and
+   status names from SMPP 3.4's tables (`unknown` / `UNDEFINED` / `VENDOR_SPECIFIC`
+   otherwise), iSMS codes from the API page (`unlisted` otherwise), mirror hosts from the
+   config. Never a phone number, a message id, a text or a password.
+3. Series an alert or a ratio depends on exist from the start at 0 (sessions, per-account
+   message outcomes, unknown outcomes per mirror), so `sum(...) == 0` and `increase()`
+   see the first event instead of an absent series.
+
+Nothing here is fed by itself: `metrics_observers.py` turns the layers' observer calls and
+running totals into these series, and `metrics_http.py` serves them.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from bridge import __version__
+from bridge.smpp import BindType
+from bridge.upstream import BreakerState, IsmsCode, Mirror, Outcome, SmsType, Verdict
+
+NAMESPACE = "isms_bridge"
+# A system_id that is not a configured account (a failed bind's guess): one label for all.
+UNKNOWN_ACCOUNT = "_unknown"
+# The requests that carry a message (SMPP 3.4 §4.4-§4.7); others are counted as PDUs only.
+SUBMIT_COMMANDS = ("submit_sm", "submit_multi", "data_sm")
+# Seconds: from a loopback sandbox (well under 1 ms) to iSMS over the internet (100-300 ms)
+# and up to the default iSMS read timeout (10 s) and beyond.
+LATENCY_BUCKETS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+)
+# The iSMS API page bills one credit per "153 characters" of type 1 (ASCII) and per
+# "63 Characters" of type 2 (Unicode), per destination (what is left of 160 / 70 after the
+# "RM0.00 " prefix Malaysian telcos add; reference/isms-research.md §9).
+CREDIT_PART_CHARS = {SmsType.ASCII: 153, SmsType.UNICODE: 63}
+# What becomes of a delivery receipt (issue 5): every one is sent, or held and sent later,
+# retried after a lost deliver_sm_resp, refused by the ESME, or dropped (too many / too old).
+RECEIPT_RESULTS = ("sent", "held", "retried", "refused", "dropped")
+
+
+def mirror_label(name: str) -> str:
+    """A mirror's host[:port] (its URL without scheme, path or credentials)."""
+    parts = urlsplit(name)
+    return parts.netloc.rpartition("@")[2] or name
+
+
+def isms_code_label(code: int | None, verdict: Verdict) -> str:
+    """`2000`, `-1004`, ... for a code the API page lists; `unlisted` for any other code;
+    `not_reached` / `unknown` when no iSMS reply came (the verdict says which)."""
+    if verdict is Verdict.NOT_REACHED:
+        return "not_reached"
+    if code is None or verdict is Verdict.UNKNOWN:
+        return "unknown"
+    try:
+        return str(IsmsCode(code).value)
+    except ValueError:
+        return "unlisted"
+
+
+def estimated_credits(text: str, sms_type: SmsType, destinations: int) -> int:
+    """Credits one accepted iSMS request costs: parts per the 153 / 63 rule, times numbers."""
+    size = CREDIT_PART_CHARS[sms_type]
+    return max(1, -(-len(text) // size)) * destinations
+
+
+class BridgeMetrics:
+    """Every isms_bridge_* series, in a registry of its own (nothing leaks into the default
+    one, and two bridges in one test process do not collide)."""
+
+    def __init__(
+        self,
+        *,
+        accounts: Iterable[str] = (),
+        isms_accounts: Iterable[str] = (),
+        mirrors: Iterable[str] = (),
+        process_metrics: bool = True,
+    ) -> None:
+        # Counters and histograms would each export a `_created` gauge too, doubling the
+        # series count for a timestamp Prometheus does not use (a process-wide switch).
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in 0.2x
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        if process_metrics:
+            ProcessCollector(registry=registry)
+            PlatformCollector(registry=registry)
+        self._accounts: frozenset[str] = frozenset()
+
+        def counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
+            return Counter(f"{NAMESPACE}_{name}", doc, labels, registry=registry)
+
+        def gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
+            return Gauge(f"{NAMESPACE}_{name}", doc, labels, registry=registry)
+
+        def histogram(name: str, doc: str, labels: tuple[str, ...]) -> Histogram:
+            return Histogram(
+                f"{NAMESPACE}_{name}", doc, labels, buckets=LATENCY_BUCKETS, registry=registry
+            )
+
+        self.build_info = Info(f"{NAMESPACE}_build", "Version of the bridge", registry=registry)
+        self.build_info.info({"version": __version__, "python": platform.python_version()})
+
+        # --- SMPP side (bridge.server) ---
+        self.sessions = gauge("smpp_sessions", "Bound SMPP sessions", ("system_id", "bind_type"))
+        self.bind_attempts = counter(
+            "smpp_bind_attempts",
+            "Bind requests by result (status ESME_ROK = accepted)",
+            ("system_id", "bind_type", "status"),
+        )
+        self.pdus_received = counter(
+            "smpp_pdus_received", "PDUs received from ESMEs", ("command", "status")
+        )
+        self.pdus_sent = counter("smpp_pdus_sent", "PDUs sent to ESMEs", ("command", "status"))
+        self.submits = counter(
+            "smpp_submits",
+            "submit_sm / submit_multi / data_sm answered, by the status answered",
+            ("system_id", "command", "status"),
+        )
+        self.submit_duration = histogram(
+            "smpp_submit_duration_seconds",
+            "From a submit's arrival to its response being queued (handled requests only)",
+            ("command",),
+        )
+        self.throttled = counter(
+            "smpp_throttled",
+            "Submits refused ESME_RTHROTTLED by the account's throughput limit",
+            ("system_id",),
+        )
+        self.window_full = counter(
+            "smpp_window_full",
+            "Requests refused ESME_RTHROTTLED because the session's window was full",
+            ("system_id",),
+        )
+
+        # --- iSMS side (bridge.upstream) ---
+        self.isms_requests = counter(
+            "isms_requests",
+            "HTTP send requests to iSMS by mirror and result code",
+            ("mirror", "code"),
+        )
+        self.isms_request_duration = histogram(
+            "isms_request_duration_seconds",
+            "Duration of one HTTP send request to one iSMS mirror",
+            ("mirror",),
+        )
+        self.isms_messages = counter(
+            "isms_messages",
+            "iSMS messages by outcome (accepted / rejected / unknown / not_sent)",
+            ("isms_account", "outcome"),
+        )
+        self.isms_failovers = counter(
+            "isms_failovers", "Messages moved on to the next mirror (certainly not sent before)"
+        )
+        self.isms_unknown_outcomes = counter(
+            "isms_unknown_outcomes",
+            "Requests that may have reached iSMS but whose answer was lost (never resent)",
+            ("mirror",),
+        )
+        self.isms_credits_spent = counter(
+            "isms_credits_spent",
+            "Estimated credits spent on accepted messages (153 / 63-character parts)",
+            ("isms_account",),
+        )
+        self.isms_credit_balance = gauge(
+            "isms_credit_balance",
+            "Credit balance from the last good balance poll",
+            ("isms_account",),
+        )
+        self.isms_balance_polls = counter(
+            "isms_balance_polls",
+            "Balance polls by result (ok / refused / unavailable)",
+            ("isms_account", "result"),
+        )
+
+        self.set_accounts(accounts)
+        for isms_account in isms_accounts:
+            for outcome in Outcome:
+                self.isms_messages.labels(isms_account, outcome.value)
+            self.isms_credits_spent.labels(isms_account)
+        for mirror in mirrors:
+            self.isms_unknown_outcomes.labels(mirror_label(mirror))
+
+    def set_accounts(self, system_ids: Iterable[str]) -> None:
+        """The configured system_ids (again after a reload): their series start at 0."""
+        self._accounts = frozenset(system_ids)
+        for system_id in self._accounts:
+            for bind_type in BindType:
+                self.sessions.labels(system_id, bind_type.value)
+            self.throttled.labels(system_id)
+            self.window_full.labels(system_id)
+
+    def account_label(self, system_id: str) -> str:
+        """system_id when it is a configured account, else `_unknown` (Rule 2)."""
+        return system_id if system_id in self._accounts else UNKNOWN_ACCOUNT
+
+    def watch(self, collector: Callable[[], Iterator[Metric]]) -> None:
+        """Add series computed at scrape time (gauges read from live objects)."""
+        self.registry.register(_ScrapeTimeCollector(collector))
+
+
+class _ScrapeTimeCollector:
+    __slots__ = ("_collect",)
+
+    def __init__(self, collect: Callable[[], Iterator[Metric]]) -> None:
+        self._collect = collect
+
+    def collect(self) -> Iterator[Metric]:
+        return self._collect()
+
+
+def mirror_states(mirrors: Callable[[], Iterable[Mirror]]) -> Callable[[], Iterator[Metric]]:
+    """`isms_bridge_isms_mirror_state{mirror, state}`: 1 for the breaker's current state."""
+
+    def collect() -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            f"{NAMESPACE}_isms_mirror_state",
+            "Circuit breaker state of each iSMS mirror (1 = current state)",
+            labels=("mirror", "state"),
+        )
+        for mirror in mirrors():
+            for state in BreakerState:
+                family.add_metric(
+                    (mirror_label(mirror.name), state.value), 1.0 if mirror.state is state else 0.0
+                )
+        yield family
+
+    return collect
+
+
+def smpp_connections(count: Callable[[], int]) -> Callable[[], Iterator[Metric]]:
+    """`isms_bridge_smpp_connections`: open SMPP connections, bound or not."""
+
+    def collect() -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            f"{NAMESPACE}_smpp_connections",
+            "Open SMPP connections (TCP and TLS), bound or not",
+            value=float(count()),
+        )
+
+    return collect
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PipelineSnapshot:
+    """The message pipeline's running totals and current sizes, read at each scrape.
+
+    receipts: totals by result (sent, held, retried, refused, dropped); refusals: messages
+    refused before iSMS by reason kind; the others are what their names say.
+    """
+
+    reassembly_pending: int
+    reassembly_bytes: int
+    reassembly_expired: int
+    long_messages: int
+    unicode_retries: int
+    receipts: Mapping[str, int]
+    receipts_held: int
+    refusals: Mapping[str, int]
+
+
+def pipeline_series(snapshot: Callable[[], PipelineSnapshot]) -> Callable[[], Iterator[Metric]]:
+    """The pipeline's series, from its own totals (the pipeline counts; nothing is copied)."""
+
+    def collect() -> Iterator[Metric]:
+        now = snapshot()
+        yield GaugeMetricFamily(
+            f"{NAMESPACE}_reassembly_pending",
+            "Long messages waiting for their remaining parts",
+            value=float(now.reassembly_pending),
+        )
+        yield GaugeMetricFamily(
+            f"{NAMESPACE}_reassembly_buffered_bytes",
+            "Bytes of long-message parts held for reassembly",
+            value=float(now.reassembly_bytes),
+        )
+        yield CounterMetricFamily(
+            f"{NAMESPACE}_reassembly_expired",
+            "Long messages dropped because their parts stopped coming",
+            value=float(now.reassembly_expired),
+        )
+        yield CounterMetricFamily(
+            f"{NAMESPACE}_long_messages",
+            "Long messages reassembled and handed on as one iSMS request",
+            value=float(now.long_messages),
+        )
+        yield CounterMetricFamily(
+            f"{NAMESPACE}_isms_unicode_retries",
+            "Messages resent as type 2 after iSMS answered -1012 (nothing was charged)",
+            value=float(now.unicode_retries),
+        )
+        receipts = CounterMetricFamily(
+            f"{NAMESPACE}_receipts",
+            "Delivery receipts by what became of them",
+            labels=("result",),
+        )
+        for result in RECEIPT_RESULTS:
+            receipts.add_metric((result,), float(now.receipts.get(result, 0)))
+        yield receipts
+        yield GaugeMetricFamily(
+            f"{NAMESPACE}_receipts_held",
+            "Receipts held now because no receiver of their account is bound",
+            value=float(now.receipts_held),
+        )
+        refusals = CounterMetricFamily(
+            f"{NAMESPACE}_pipeline_refusals",
+            "Messages the bridge refused before iSMS, by reason",
+            labels=("reason",),
+        )
+        for reason, count in sorted(now.refusals.items()):
+            refusals.add_metric((reason,), float(count))
+        yield refusals
+
+    return collect

@@ -1,0 +1,154 @@
+"""The `[metrics]` HTTP endpoint: GET /metrics, /healthz and /readyz on one port (aiohttp).
+
+- `/metrics`: the bridge's registry in the Prometheus text format.
+- `/healthz`: 200 while the process runs its event loop (a container HEALTHCHECK / liveness
+  probe: if this does not answer, restart the process).
+- `/readyz`: 200 when the bridge can take traffic, else 503; the body lists every check as
+  `name ok|fail detail`. Checks: the SMPP listeners are open, a config is loaded, and at
+  least one iSMS mirror is not open (a mirror whose cool-down is over counts as available:
+  the next message probes it, so an idle bridge never stays unready for good).
+
+Access logs are off: a scrape every few seconds would drown the session log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from bridge.server import ServerState
+from bridge.upstream import BreakerState, Mirror
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadinessCheck:
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+ReadinessProbe = Callable[[], Sequence[ReadinessCheck]]
+
+
+class ListeningServer(Protocol):
+    """What readiness reads of the SMPP server (`SmppServer` is one)."""
+
+    @property
+    def state(self) -> ServerState: ...
+
+    @property
+    def addresses(self) -> tuple[tuple[str, int], ...]: ...
+
+
+def mirror_available(mirror: Mirror, now: float) -> bool:
+    """Closed or half-open, or open with its cool-down over (upstream/mirrors.py, Rule 2)."""
+    return mirror.state is not BreakerState.OPEN or mirror.reopen_at <= now
+
+
+def bridge_readiness(
+    server: ListeningServer,
+    *,
+    config_path: Callable[[], Path | None],
+    mirrors: Callable[[], Iterable[Mirror]],
+    clock: Callable[[], float] = time.monotonic,
+) -> ReadinessProbe:
+    """The three checks of issue 6. `clock` must be the IsmsClient's (it times cool-downs)."""
+
+    def probe() -> Sequence[ReadinessCheck]:
+        addresses = server.addresses
+        listening = server.state is ServerState.SERVING and bool(addresses)
+        path = config_path()
+        now = clock()
+        known = tuple(mirrors())
+        available = [m for m in known if mirror_available(m, now)]
+        return (
+            ReadinessCheck(
+                name="listening",
+                passed=listening,
+                detail=" ".join(f"{host}:{port}" for host, port in addresses) or server.state.value,
+            ),
+            ReadinessCheck(
+                name="config_loaded",
+                passed=path is not None,
+                detail=str(path) if path is not None else "no config",
+            ),
+            ReadinessCheck(
+                name="isms_mirror_available",
+                passed=bool(available),
+                detail=f"{len(available)}/{len(known)} mirrors not open",
+            ),
+        )
+
+    return probe
+
+
+class MetricsServer:
+    """Serves one registry and the two probes; `port=0` picks a free port (tests)."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        *,
+        host: str,
+        port: int,
+        readiness: ReadinessProbe,
+    ) -> None:
+        self._registry = registry
+        self._host = host
+        self._port = port
+        self._readiness = readiness
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def addresses(self) -> tuple[tuple[str, int], ...]:
+        if self._runner is None:
+            return ()
+        return tuple((str(name[0]), int(name[1])) for name in self._runner.addresses)
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("this MetricsServer was already started")
+        app = web.Application()
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self._host, self._port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        for host, port in self.addresses:
+            log.info("event=metrics_listening host=%s port=%d", host, port)
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        return web.Response(
+            body=generate_latest(self._registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def _readyz(self, request: web.Request) -> web.Response:
+        checks = self._readiness()
+        ready = all(check.passed for check in checks)
+        lines = "".join(
+            f"{check.name} {'ok' if check.passed else 'fail'} {check.detail}\n" for check in checks
+        )
+        return web.Response(text=lines, status=200 if ready else 503)

@@ -1,0 +1,238 @@
+"""What feeds `BridgeMetrics`: the observers the layers call, and the balance callback.
+
+- `SmppObserver` is the server's `ConnectionObserver` (binds, PDUs both ways, answers,
+  throttling) and a `SessionListener` (bound sessions).
+- `IsmsObserver` is the upstream's `UpstreamObserver` (each HTTP request, each message) and
+  the `BalancePoller`'s callback.
+
+The layers know nothing of Prometheus: they call these through Protocols they declare
+themselves, with their own values (events, results), and this module turns those into
+bounded labels (metrics.py, Rule 2). Each call is a few dictionary lookups and a lock-free
+increment or two; label children are cached per (command_id, status) so the per-PDU cost
+stays flat, and the caches are bounded because a peer picks command_ids.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import Generic, TypeVar, assert_never
+
+from prometheus_client import Counter
+
+from bridge.app.metrics import (
+    SUBMIT_COMMANDS,
+    BridgeMetrics,
+    estimated_credits,
+    isms_code_label,
+    mirror_label,
+)
+from bridge.pdu import CommandId, Pdu, command_name, is_response, status_name
+from bridge.server import BindAttempt, BindVerdict, SessionContext, SubmitRequest
+from bridge.smpp import (
+    BindRequested,
+    EnquireLinkReceived,
+    Event,
+    PduRejected,
+    PeerClosed,
+    RequestReceived,
+    ResponseDropped,
+    ResponseReceived,
+    Throttled,
+    TimerExpired,
+    UnbindRequested,
+)
+from bridge.upstream import BalanceReading, IsmsMessage, Outcome, SendResult, Verdict
+
+# SMPP 3.4 §3.2: command_length, command_id, command_status, sequence_number.
+_HEADER = struct.Struct(">III")
+_HEADER_SIZE = 16
+# A request's command_status is NULL (SMPP 3.4 §3.2); a PDU the session could not read has
+# no status worth a label.
+_REQUEST_STATUS = 0
+_UNREAD = "unknown"
+# Bounds the label-child caches: more distinct (command_id, status) pairs than this are
+# looked up each time instead of cached (only a peer inventing command_ids gets there).
+_CACHE_LIMIT = 512
+
+_Key = TypeVar("_Key")
+_Child = TypeVar("_Child")
+
+
+class _BoundedCache(Generic[_Key, _Child]):
+    __slots__ = ("_entries",)
+
+    def __init__(self) -> None:
+        self._entries: dict[_Key, _Child] = {}
+
+    def get(self, key: _Key) -> _Child | None:
+        return self._entries.get(key)
+
+    def put(self, key: _Key, child: _Child) -> _Child:
+        if len(self._entries) < _CACHE_LIMIT:
+            self._entries[key] = child
+        return child
+
+
+def pdu_headers(data: bytes) -> Iterator[tuple[int, int]]:
+    """(command_id, command_status) of each whole PDU in `data`, in order."""
+    offset, end = 0, len(data)
+    while offset + _HEADER_SIZE <= end:
+        length, command_id, command_status = _HEADER.unpack_from(data, offset)
+        yield command_id, command_status
+        if length < _HEADER_SIZE:
+            return  # not ours to judge; never loop on a zero length
+        offset += length
+
+
+def received_pdu(event: Event) -> tuple[int | None, int | None] | None:
+    """(command_id, command_status) of the PDU behind an event; None for non-PDU events.
+
+    command_id None: the header was unreadable; command_status None: not known (a response
+    the session dropped undecoded)."""
+    match event:
+        case BindRequested() | RequestReceived() | ResponseReceived():
+            return event.pdu.command_id, event.pdu.command_status
+        case EnquireLinkReceived():
+            return CommandId.ENQUIRE_LINK, _REQUEST_STATUS
+        case UnbindRequested():
+            return CommandId.UNBIND, _REQUEST_STATUS
+        case Throttled():
+            return event.command_id, _REQUEST_STATUS
+        case ResponseDropped():
+            return event.command_id, None
+        case PduRejected():
+            command_id = event.command_id
+            if command_id is None or is_response(command_id):
+                return command_id, None
+            return command_id, _REQUEST_STATUS
+        case TimerExpired() | PeerClosed():
+            return None
+        case _:
+            assert_never(event)
+
+
+class SmppObserver:
+    """Feeds the SMPP series from the server's observer calls and session events."""
+
+    __slots__ = ("_metrics", "_received", "_sent")
+
+    def __init__(self, metrics: BridgeMetrics) -> None:
+        self._metrics = metrics
+        self._received: _BoundedCache[tuple[int | None, int | None], Counter] = _BoundedCache()
+        self._sent: _BoundedCache[tuple[int, int], Counter] = _BoundedCache()
+
+    # --- SessionListener -------------------------------------------------------------------
+
+    def session_bound(self, context: SessionContext) -> None:
+        self._metrics.sessions.labels(context.system_id, context.bind_type.value).inc()
+
+    def session_closed(self, context: SessionContext) -> None:
+        self._metrics.sessions.labels(context.system_id, context.bind_type.value).dec()
+
+    # --- ConnectionObserver ----------------------------------------------------------------
+
+    def event_received(self, context: SessionContext | None, event: Event) -> None:
+        pdu = received_pdu(event)
+        if pdu is None:
+            return
+        metrics = self._metrics
+        child = self._received.get(pdu)
+        if child is None:
+            command_id, command_status = pdu
+            command = _UNREAD if command_id is None else command_name(command_id)
+            status = _UNREAD if command_status is None else status_name(command_status)
+            child = self._received.put(pdu, metrics.pdus_received.labels(command, status))
+        child.inc()
+        if isinstance(event, Throttled):
+            system_id = context.system_id if context is not None else ""
+            metrics.window_full.labels(metrics.account_label(system_id)).inc()
+
+    def bind_decided(self, attempt: BindAttempt, verdict: BindVerdict) -> None:
+        metrics = self._metrics
+        metrics.bind_attempts.labels(
+            metrics.account_label(attempt.system_id),
+            attempt.bind_type.value,
+            status_name(verdict.command_status),
+        ).inc()
+
+    def request_throttled(
+        self, context: SessionContext, request: SubmitRequest, parts: int
+    ) -> None:
+        metrics = self._metrics
+        metrics.throttled.labels(metrics.account_label(context.system_id)).inc()
+
+    def request_answered(
+        self,
+        context: SessionContext,
+        request: SubmitRequest,
+        response: Pdu,
+        elapsed_s: float | None,
+    ) -> None:
+        command = command_name(request.command_id)
+        if command not in SUBMIT_COMMANDS:
+            return  # query_sm, cancel_sm, replace_sm: counted as PDUs only
+        metrics = self._metrics
+        metrics.submits.labels(
+            metrics.account_label(context.system_id),
+            command,
+            status_name(response.command_status),
+        ).inc()
+        if elapsed_s is not None:
+            metrics.submit_duration.labels(command).observe(elapsed_s)
+
+    def pdus_sent(self, data: bytes) -> None:
+        sent = self._sent
+        for header in pdu_headers(data):
+            child = sent.get(header)
+            if child is None:
+                command_id, command_status = header
+                child = sent.put(
+                    header,
+                    self._metrics.pdus_sent.labels(
+                        command_name(command_id), status_name(command_status)
+                    ),
+                )
+            child.inc()
+
+
+class IsmsObserver:
+    """Feeds the iSMS series from the client's observer calls and the balance poller."""
+
+    __slots__ = ("_metrics",)
+
+    def __init__(self, metrics: BridgeMetrics) -> None:
+        self._metrics = metrics
+
+    def request_finished(
+        self, *, mirror: str, code: int | None, verdict: Verdict, elapsed_s: float
+    ) -> None:
+        metrics = self._metrics
+        host = mirror_label(mirror)
+        metrics.isms_requests.labels(host, isms_code_label(code, verdict)).inc()
+        metrics.isms_request_duration.labels(host).observe(elapsed_s)
+
+    def message_finished(self, message: IsmsMessage, result: SendResult) -> None:
+        metrics = self._metrics
+        account = message.credentials.username
+        metrics.isms_messages.labels(account, result.outcome.value).inc()
+        if result.attempts > 1:
+            # Each mirror after the first was tried because the one before certainly
+            # never got the request (upstream/mirrors.py, Rule 1).
+            metrics.isms_failovers.inc(result.attempts - 1)
+        if result.outcome is Outcome.UNKNOWN:
+            metrics.isms_unknown_outcomes.labels(mirror_label(result.mirror)).inc()
+        elif result.outcome is Outcome.ACCEPTED:
+            metrics.isms_credits_spent.labels(account).inc(
+                estimated_credits(message.text, message.sms_type, len(message.destinations))
+            )
+
+    def balance_read(self, reading: BalanceReading) -> None:
+        """The BalancePoller's `on_reading` callback."""
+        metrics = self._metrics
+        if reading.credits is not None:
+            metrics.isms_credit_balance.labels(reading.username).set(float(reading.credits))
+            result = "ok"
+        else:
+            result = "refused" if reading.code is not None else "unavailable"
+        metrics.isms_balance_polls.labels(reading.username, result).inc()
