@@ -1,5 +1,6 @@
 """bridge.pipeline"""
 
+from bridge.pipeline.counters import PipelineCounters
 from bridge.pipeline.encoding import (
     ISMS_TYPE_ASCII,
     ISMS_TYPE_UNICODE,
@@ -11,6 +12,7 @@ from bridge.pipeline.encoding import (
     isms_type,
 )
 from bridge.pipeline.gsm7 import decode_gsm7, encode_gsm7, is_gsm7_encodable
+from bridge.pipeline.held_receipts import HeldReceipt, HeldReceipts
 from bridge.pipeline.message_ids import MESSAGE_ID_LENGTH, MessageIdGenerator
 from bridge.pipeline.message_store import MessageStore, StoredMessage, absolute_time
 from bridge.pipeline.numbers import (
@@ -21,6 +23,8 @@ from bridge.pipeline.numbers import (
     Ton,
     isms_number,
 )
+from bridge.pipeline.pipeline import MessagePipeline
+from bridge.pipeline.priority import PrioritySlots
 from bridge.pipeline.reassembly import (
     AddResult,
     AnsweredPart,
@@ -32,6 +36,7 @@ from bridge.pipeline.reassembly import (
     ReassemblyLimits,
     Rejected,
 )
+from bridge.pipeline.receipt_outbox import ReceiptOutbox
 from bridge.pipeline.receipts import (
     ERR_NONE,
     ERR_REASSEMBLY_TIMEOUT,
@@ -46,11 +51,19 @@ from bridge.pipeline.receipts import (
     receipt_wanted,
     success_state,
 )
+from bridge.pipeline.seams import PipelineRequest, ReceiverRegistry, SessionInfo
 from bridge.pipeline.sender_ids import (
     MAX_SENDER_ID,
     choose_sender_id,
     is_valid_sender_id,
     sender_id_replaced_in_malaysia,
+)
+from bridge.pipeline.settings import (
+    DEFAULT_MAX_TEXT_LENGTH,
+    URGENT_PRIORITY,
+    AccountRoute,
+    PipelineSettings,
+    ReceiptSettings,
 )
 from bridge.pipeline.statuses import (
     DEFAULT_STATUSES,
@@ -159,4 +172,19 @@ __all__: list[str] = [
     "SubmitStatus",
     "send_with_unicode_retry",
     "unicode_retry",
+    # the orchestrating pipeline (issue 5)
+    "DEFAULT_MAX_TEXT_LENGTH",
+    "URGENT_PRIORITY",
+    "AccountRoute",
+    "HeldReceipt",
+    "HeldReceipts",
+    "MessagePipeline",
+    "PipelineCounters",
+    "PipelineRequest",
+    "PipelineSettings",
+    "PrioritySlots",
+    "ReceiptOutbox",
+    "ReceiptSettings",
+    "ReceiverRegistry",
+    "SessionInfo",
 ]

@@ -1,0 +1,217 @@
+"""Long messages between their parts and their one iSMS request.
+
+`LongMessages` puts each part into the reassembly store (reassembly.py), answers non-final
+parts, hands on the message a part completes, keeps a message whose completing part was
+answered ESME_RSYSERR for the ESME's retry (retries.py), and settles the message_ids already
+given out when a message is refused, expires, or is never retried (settlement.py).
+A PDU that is not part of a long message (or is "part 1 of 1") passes straight through.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bridge.pdu import CommandStatus
+from bridge.pipeline.counters import PipelineCounters
+from bridge.pipeline.reassembly import Complete, Expired, MessageOrigin, Pending, Reassembly
+from bridge.pipeline.receipts import ERR_REASSEMBLY_TIMEOUT, ERR_REFUSED_BY_BRIDGE, MessageState
+from bridge.pipeline.retries import AwaitingRetries, AwaitingRetry
+from bridge.pipeline.settings import AccountRoute, PipelineSettings
+from bridge.pipeline.settlement import (
+    Delivery,
+    FinalState,
+    Settlement,
+    issued_parts,
+    receipt_origins,
+)
+from bridge.pipeline.statuses import SubmitStatus
+from bridge.pipeline.submission import Refusal, UserData
+
+log = logging.getLogger(__name__)
+
+_REFUSED_BY_BRIDGE = FinalState(
+    message_state=MessageState.REJECTED, error_code=ERR_REFUSED_BY_BRIDGE
+)
+_EXPIRED = FinalState(message_state=MessageState.EXPIRED, error_code=ERR_REASSEMBLY_TIMEOUT)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WholeMessage:
+    """A message ready to decode: its octets, and the long message it completes, if any."""
+
+    octets: bytes
+    complete: Complete | None
+    data: UserData
+    submitted_at: datetime
+
+
+class LongMessages:
+    def __init__(
+        self,
+        settings: PipelineSettings,
+        *,
+        settlement: Settlement,
+        route_of: Callable[[str], AccountRoute | None],
+        new_message_id: Callable[[], str],
+        counters: PipelineCounters,
+        clock: Callable[[], float],
+        wall_clock: Callable[[], datetime],
+    ) -> None:
+        self._timeout = settings.reassembly.timeout
+        self.reassembly = Reassembly(limits=settings.reassembly, new_message_id=new_message_id)
+        self._retries = AwaitingRetries(max_per_account=settings.reassembly.max_pending_per_account)
+        self._settlement = settlement
+        self._route_of = route_of
+        self._counters = counters
+        self._clock = clock
+        self._wall_clock = wall_clock
+
+    @property
+    def awaiting_retry(self) -> int:
+        return len(self._retries)
+
+    def assemble(
+        self,
+        origin: MessageOrigin,
+        data: UserData,
+        *,
+        data_coding: int,
+        registered_delivery: int,
+        user_message_reference: int | None,
+    ) -> WholeMessage | SubmitStatus:
+        """The whole message, or the answer for a part that does not complete one."""
+        now = self._clock()
+        part = data.part
+        if part is None or part.total == 1:
+            return WholeMessage(
+                octets=data.octets, complete=None, data=data, submitted_at=self._wall_clock()
+            )
+        key = (
+            origin.account,
+            origin.source_addr,
+            origin.destination_addr,
+            part.reference,
+            part.total,
+        )
+        retried, superseded = self._retries.claim(key, part)
+        if superseded is not None:
+            self._give_up(superseded, now)
+        if retried is not None:
+            log.info("event=long_message_retried account=%s reference=%d", key[0], part.reference)
+            return self._whole(retried.complete, data, now)
+        added = self.reassembly.add(
+            part,
+            origin=origin,
+            data_coding=data_coding,
+            registered_delivery=registered_delivery,
+            user_message_reference=user_message_reference,
+            now=now,
+        )
+        match added:
+            case Pending():
+                if not added.duplicate:
+                    self._counters.parts_pending += 1
+                    self._settlement.pending(origin.account, added.message_id, now=now)
+                return SubmitStatus(
+                    command_status=CommandStatus.ESME_ROK, message_id=added.message_id
+                )
+            case Complete():
+                self._counters.long_messages += 1
+                return self._whole(added, data, now)
+            case _:
+                raise Refusal(added.command_status, added.reason, kind="reassembly")
+
+    def refused(self, route: AccountRoute, whole: WholeMessage) -> None:
+        """The bridge refused the completed message: its answered parts are REJECTED."""
+        if whole.complete is not None:
+            self._settle(route, whole.complete, _REFUSED_BY_BRIDGE, whole.submitted_at)
+
+    def keep_for_retry(self, whole: WholeMessage, failure: FinalState) -> bool:
+        """After ESME_RSYSERR on a completing part: keep the message for the ESME's retry.
+
+        False when `whole` completes no long message (nothing to keep)."""
+        complete, part = whole.complete, whole.data.part
+        if complete is None or part is None:
+            return False
+        settle_now = self._retries.keep(
+            AwaitingRetry(
+                complete=complete,
+                seqnum=part.seqnum,
+                payload=part.payload,
+                deadline=complete.first_part_at + self._timeout,
+                message_state=failure.message_state,
+                error_code=failure.error_code,
+            )
+        )
+        if settle_now is not None:
+            self._give_up(settle_now, self._clock())
+        return True
+
+    def sweep(self, now: float) -> None:
+        for expired in self.reassembly.expire(now):
+            self._expired(expired, now)
+        for entry in self._retries.expire(now):
+            self._give_up(entry, now)
+
+    def _whole(self, complete: Complete, data: UserData, now: float) -> WholeMessage:
+        return WholeMessage(
+            octets=complete.octets,
+            complete=complete,
+            data=data,
+            submitted_at=self._wall_at(complete.first_part_at, now),
+        )
+
+    def _give_up(self, entry: AwaitingRetry, now: float) -> None:
+        complete = entry.complete
+        log.info(
+            "event=long_message_not_retried account=%s reference=%d state=%s",
+            complete.origin.account,
+            complete.reference,
+            entry.message_state.stat,
+        )
+        route = self._route_of(complete.origin.account)
+        if route is not None:
+            state = FinalState(message_state=entry.message_state, error_code=entry.error_code)
+            self._settle(route, complete, state, self._wall_at(complete.first_part_at, now))
+
+    def _expired(self, expired: Expired, now: float) -> None:
+        self._counters.reassembly_expired += 1
+        origin = expired.origin
+        log.warning(
+            "event=long_message_expired account=%s reference=%d parts=%d/%d",
+            origin.account,
+            expired.reference,
+            expired.parts_received,
+            expired.total,
+        )
+        route = self._route_of(origin.account)
+        if route is not None:
+            self._settlement.settle(
+                route,
+                issued_parts(expired.answered),
+                overall=_EXPIRED,
+                deliveries=[Delivery(origin=o, state=_EXPIRED) for o in receipt_origins(origin)],
+                text="",
+                submitted_at=self._wall_at(expired.first_part_at, now),
+                now=now,
+            )
+
+    def _settle(
+        self, route: AccountRoute, complete: Complete, state: FinalState, submitted_at: datetime
+    ) -> None:
+        self._settlement.settle(
+            route,
+            issued_parts(complete.answered),
+            overall=state,
+            deliveries=[Delivery(origin=o, state=state) for o in receipt_origins(complete.origin)],
+            text="",
+            submitted_at=submitted_at,
+            now=self._clock(),
+        )
+
+    def _wall_at(self, moment: float, now: float) -> datetime:
+        """The wall-clock time of a monotonic `moment` (a receipt's submit date)."""
+        return self._wall_clock() - timedelta(seconds=max(0.0, now - moment))

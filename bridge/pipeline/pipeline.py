@@ -1,0 +1,467 @@
+"""`MessagePipeline`: the one place where an SMPP request meets an iSMS request.
+
+It satisfies `bridge.server.SubmitHandler` (`parts`, `handle`) and `SessionListener`
+(`session_bound`, `session_closed`) without importing the server (STYLE §1):
+
+    pipeline = MessagePipeline(sender=isms_client, registry=session_registry, routes=routes,
+                               settings=PipelineSettings(...))
+    registry.subscribe(pipeline)                # held receipts go out when a receiver binds
+    SmppServer(..., handler=pipeline, registry=registry)
+    ...
+    await pipeline.aclose()                     # after the server has stopped
+
+Theory of operation, for submit_sm / data_sm / submit_multi:
+1. Refuse what iSMS cannot take before anything is taken: the account's route, the UDH/SAR
+   fields, the data_coding, the destination(s) (submission.py, multi.py).
+2. A part of a long message goes into the reassembly store; a non-final part is answered at
+   once with its own message_id (the one documented exception to "never ack a message not
+   handed to iSMS"); the completing part carries the whole message on.
+3. The joined octets are decoded (so a pair cut between parts survives) and the length
+   checked; then iSMS gets ONE request per batch of destinations, at most
+   `upstream_concurrency` per iSMS account in flight, urgent submits first (priority.py),
+   and a -1012 refusal of type 1 is sent once more as type 2 (statuses.py).
+4. The answer maps the iSMS result (statuses.py); every message_id given out gets its fate
+   recorded for query_sm and a receipt when asked (settlement.py). A completing part
+   answered ESME_RSYSERR keeps its message for the ESME's retry (retries.py).
+An unexpected exception answers ESME_RSYSERR for that request alone, logged once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from bridge.pdu import (
+    CancelSm,
+    CancelSmResp,
+    CommandStatus,
+    DataSm,
+    DataSmResp,
+    Pdu,
+    QuerySm,
+    QuerySmResp,
+    ReplaceSm,
+    ReplaceSmResp,
+    SubmitMulti,
+    SubmitMultiResp,
+    SubmitSm,
+    SubmitSmResp,
+    UnsuccessSme,
+    status_name,
+)
+from bridge.pipeline import multi, submission
+from bridge.pipeline.counters import PipelineCounters
+from bridge.pipeline.long_messages import LongMessages, WholeMessage
+from bridge.pipeline.message_ids import MessageIdGenerator
+from bridge.pipeline.message_store import MessageStore, absolute_time
+from bridge.pipeline.priority import PrioritySlots
+from bridge.pipeline.receipt_outbox import ReceiptOutbox
+from bridge.pipeline.seams import PipelineRequest, ReceiverRegistry, SessionInfo
+from bridge.pipeline.settings import URGENT_PRIORITY, AccountRoute, PipelineSettings
+from bridge.pipeline.settlement import (
+    Delivery,
+    FinalState,
+    IssuedId,
+    Settlement,
+    final_state,
+    issued_parts,
+)
+from bridge.pipeline.statuses import SubmitStatus, unicode_retry
+from bridge.pipeline.submission import Refusal
+from bridge.upstream import IsmsMessage, IsmsSender, SendResult, split_destinations
+
+log = logging.getLogger(__name__)
+
+_OK = CommandStatus.ESME_ROK
+_RETRY_LATER = CommandStatus.ESME_RSYSERR
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+class MessagePipeline:
+    def __init__(
+        self,
+        *,
+        sender: IsmsSender,
+        registry: ReceiverRegistry,
+        routes: Iterable[AccountRoute],
+        settings: PipelineSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = _local_now,
+        new_message_id: Callable[[], str] | None = None,
+    ) -> None:
+        self.settings = settings = settings or PipelineSettings()
+        self.counters = PipelineCounters()
+        self._sender = sender
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._routes = {route.system_id: route for route in routes}
+        self._new_id = new_message_id or MessageIdGenerator(clock=time.time).new_id
+        self.store = MessageStore(
+            max_messages=settings.store_max_messages, max_age=settings.store_max_age_s
+        )
+        self.outbox = ReceiptOutbox(
+            registry, settings.receipts, counters=self.counters, clock=clock
+        )
+        self.slots = PrioritySlots(settings.upstream_concurrency)
+        self._settlement = Settlement(self.store, self.outbox, wall_clock)
+        self.long = LongMessages(
+            settings,
+            settlement=self._settlement,
+            route_of=self._routes_get,
+            new_message_id=self._new_id,
+            counters=self.counters,
+            clock=clock,
+            wall_clock=wall_clock,
+        )
+        self._housekeeping: asyncio.Task[None] | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def update_routes(self, routes: Iterable[AccountRoute]) -> None:
+        """Adopt a reloaded account table (SIGHUP); messages in flight keep their route."""
+        self._routes = {route.system_id: route for route in routes}
+
+    def _routes_get(self, system_id: str) -> AccountRoute | None:
+        return self._routes.get(system_id)
+
+    async def start(self) -> None:
+        self._start_housekeeping()
+
+    async def aclose(self) -> None:
+        """Stop sweeping and drop held receipts (call after the server has stopped)."""
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            await asyncio.gather(self._housekeeping, return_exceptions=True)
+        await self.outbox.aclose()
+
+    def session_bound(self, context: SessionInfo) -> None:
+        self.outbox.session_bound(context)
+
+    def session_closed(self, context: SessionInfo) -> None:
+        self.outbox.session_closed(context)
+
+    def sweep(self) -> None:
+        """Expire long messages past their deadline and held receipts past their age."""
+        self.long.sweep(self._clock())
+        self.outbox.sweep()
+
+    # --- SubmitHandler --------------------------------------------------------------------
+
+    def parts(self, request: PipelineRequest) -> int:
+        match request:
+            case SubmitSm() | DataSm():
+                return submission.parts_of(request)
+            case SubmitMulti():
+                return submission.parts_of(request) * submission.destinations_count(request)
+            case QuerySm() | CancelSm() | ReplaceSm():
+                return 0
+
+    async def handle(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
+        self._start_housekeeping()
+        try:
+            response = await self._answer(context, request)
+        except Exception:
+            # STYLE §5: one failure costs one answer (ESME_RSYSERR), never the bind.
+            log.exception(
+                "event=pipeline_failed session=%s system_id=%s seq=%d",
+                context.session_id,
+                context.system_id,
+                request.sequence_number,
+            )
+            response = _response(request, SubmitStatus(command_status=_RETRY_LATER, message_id=""))
+        self.counters.answered[status_name(response.command_status)] += 1
+        return response
+
+    async def _answer(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
+        match request:
+            case SubmitSm() | DataSm() | SubmitMulti():
+                try:
+                    if isinstance(request, SubmitMulti):
+                        return await self._submit_multi(context, request)
+                    return _response(request, await self._submit(context, request))
+                except Refusal as refusal:
+                    self._refused(context, request, refusal)
+                    return _response(
+                        request, SubmitStatus(command_status=refusal.command_status, message_id="")
+                    )
+            case QuerySm():
+                return self._query(context, request)
+            case CancelSm():
+                # iSMS has no way to recall a message it took (SMPP 3.4 §4.9: cancel failed).
+                return CancelSmResp(command_status=CommandStatus.ESME_RCANCELFAIL)
+            case ReplaceSm():
+                return ReplaceSmResp(command_status=CommandStatus.ESME_RREPLACEFAIL)
+
+    # --- submit_sm and data_sm ------------------------------------------------------------
+
+    async def _submit(self, context: SessionInfo, pdu: SubmitSm | DataSm) -> SubmitStatus:
+        route = self._route(context)
+        data = submission.user_data(pdu)
+        submission.check_coding(pdu.data_coding, route)
+        number = submission.destination(
+            pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr, self.settings.numbers
+        )
+        origin = submission.origin(route.system_id, pdu)
+        umr = submission.user_message_reference(pdu)
+        whole = self.long.assemble(
+            origin,
+            data,
+            data_coding=pdu.data_coding,
+            registered_delivery=pdu.registered_delivery,
+            user_message_reference=umr,
+        )
+        if isinstance(whole, SubmitStatus):
+            return whole
+        text = self._text(route, pdu.data_coding, whole)
+        message = submission.isms_message(
+            route,
+            destinations=(number,),
+            message_text=text,
+            source_addr=pdu.source_addr,
+            reference=_reference(context, pdu),
+        )
+        urgent = isinstance(pdu, SubmitSm) and pdu.priority_flag >= URGENT_PRIORITY
+        result = await self._send(message, urgent=urgent)
+        status = self.settings.statuses.submit_status(result, self._new_id)
+        state = final_state(result, report_delivered=route.report_delivered)
+        submitted = IssuedId(
+            message_id=status.message_id,
+            registered_delivery=pdu.registered_delivery,
+            user_message_reference=umr,
+        )
+        self._conclude(
+            route,
+            whole,
+            status,
+            submitted,
+            overall=state,
+            deliveries=[Delivery(origin=origin, state=state)],
+            text=text,
+        )
+        return status
+
+    # --- submit_multi ---------------------------------------------------------------------
+
+    async def _submit_multi(self, context: SessionInfo, pdu: SubmitMulti) -> SubmitMultiResp:
+        route = self._route(context)
+        data = submission.user_data(pdu)
+        submission.check_coding(pdu.data_coding, route)
+        destinations = multi.resolve(pdu, self.settings.numbers)
+        for reason in destinations.reasons:
+            log.info(
+                "event=destination_refused session=%s seq=%d reason=%s",
+                context.session_id,
+                pdu.sequence_number,
+                reason,
+            )
+        unsuccess = tuple(destinations.refused[i] for i in sorted(destinations.refused))
+        if not destinations.numbers:
+            answer = multi.answer(pdu, destinations, ())
+            return _multi_response(answer.command_status, "", answer.unsuccess_sme)
+        umr = submission.user_message_reference(pdu)
+        whole = self.long.assemble(
+            multi.message_origin(route.system_id, pdu, destinations),
+            data,
+            data_coding=pdu.data_coding,
+            registered_delivery=pdu.registered_delivery,
+            user_message_reference=umr,
+        )
+        if isinstance(whole, SubmitStatus):
+            return _multi_response(whole.command_status, whole.message_id, unsuccess)
+        text = self._text(route, pdu.data_coding, whole)
+        urgent = pdu.priority_flag >= URGENT_PRIORITY
+        batches = list(
+            split_destinations(destinations.numbers, self.settings.max_destinations_per_request)
+        )
+        reference = _reference(context, pdu)
+        results = await asyncio.gather(
+            *(
+                self._send(
+                    submission.isms_message(
+                        route,
+                        destinations=batch,
+                        message_text=text,
+                        source_addr=pdu.source_addr,
+                        reference=f"{reference}/batch{index + 1}",
+                    ),
+                    urgent=urgent,
+                )
+                for index, batch in enumerate(batches)
+            )
+        )
+        outcomes = [
+            multi.BatchOutcome(
+                numbers=batch, status=self.settings.statuses.submit_status(result, self._new_id)
+            )
+            for batch, result in zip(batches, results, strict=True)
+        ]
+        answer = multi.answer(pdu, destinations, outcomes)
+        states = [final_state(r, report_delivered=route.report_delivered) for r in results]
+        deliveries = [
+            Delivery(
+                origin=multi.destination_origin(route.system_id, pdu, destinations, number),
+                state=state,
+            )
+            for batch, state in zip(batches, states, strict=True)
+            for number in batch
+        ]
+        accepted = [state for state in states if state.message_state.is_success]
+        overall = accepted[0] if accepted else states[0]
+        status = SubmitStatus(command_status=answer.command_status, message_id=answer.message_id)
+        submitted = IssuedId(
+            message_id=status.message_id,
+            registered_delivery=pdu.registered_delivery,
+            user_message_reference=umr,
+        )
+        self._conclude(
+            route,
+            whole,
+            status,
+            submitted,
+            overall=overall,
+            deliveries=deliveries,
+            text=text,
+        )
+        return _multi_response(answer.command_status, answer.message_id, answer.unsuccess_sme)
+
+    # --- shared steps ---------------------------------------------------------------------
+
+    def _route(self, context: SessionInfo) -> AccountRoute:
+        route = self._routes.get(context.system_id)
+        if route is None:
+            raise Refusal(
+                CommandStatus.ESME_RSUBMITFAIL,
+                "the account is no longer configured (removed by a reload)",
+                kind="account",
+            )
+        return route
+
+    async def _send(self, message: IsmsMessage, *, urgent: bool) -> SendResult:
+        async with self.slots.slot(message.credentials.username, urgent=urgent):
+            result = await self._sender.send(message)
+            retry = unicode_retry(message, result)
+            if retry is not None:
+                # iSMS refused type 1 (-1012) before sending: nothing charged, so one resend.
+                self.counters.unicode_retries += 1
+                log.info("event=unicode_retry ref=%s", message.reference)
+                result = await self._sender.send(retry)
+        return result
+
+    def _conclude(
+        self,
+        route: AccountRoute,
+        whole: WholeMessage,
+        status: SubmitStatus,
+        submitted: IssuedId,
+        *,
+        overall: FinalState,
+        deliveries: list[Delivery],
+        text: str,
+    ) -> None:
+        """Record and report the fate of every message_id this message was given.
+
+        `deliveries` are the destinations and their fates; the answered id (`submitted`,
+        ESME_ROK only) is reported for accepted destinations alone, since a submit_multi_resp
+        already lists the failed ones, while the ids of earlier parts, answered before any
+        destination was tried, hear about every destination.
+        """
+        # A completing part told "try again" keeps its message for the ESME's retry.
+        if status.command_status == _RETRY_LATER and self.long.keep_for_retry(whole, overall):
+            return
+        settle = functools.partial(
+            self._settlement.settle,
+            route,
+            overall=overall,
+            text=text,
+            submitted_at=whole.submitted_at,
+            now=self._clock(),
+        )
+        if whole.complete is not None:
+            settle(issued_parts(whole.complete.answered), deliveries=deliveries)
+        if status.command_status == _OK:
+            accepted = [d for d in deliveries if d.state.message_state.is_success]
+            settle([submitted], deliveries=accepted)
+
+    def _text(self, route: AccountRoute, data_coding: int, whole: WholeMessage) -> str:
+        """The decoded, length-checked text; a refusal settles the parts already answered."""
+        try:
+            text = submission.text(data_coding, whole.octets, route)
+            submission.check_length(text, self.settings.max_text_length)
+        except Refusal:
+            self.long.refused(route, whole)
+            raise
+        return text
+
+    def _query(self, context: SessionInfo, pdu: QuerySm) -> QuerySmResp:
+        stored = self.store.lookup(
+            account=context.system_id, message_id=pdu.message_id, now=self._clock()
+        )
+        if stored is None:
+            # SMPP 3.4 §4.8: unknown, too old, or another account's message.
+            return QuerySmResp(command_status=CommandStatus.ESME_RQUERYFAIL, message_id=None)
+        return QuerySmResp(
+            message_id=stored.message_id,
+            final_date="" if stored.final_date is None else absolute_time(stored.final_date),
+            message_state=int(stored.message_state),
+            error_code=stored.error_code,
+        )
+
+    def _refused(self, context: SessionInfo, pdu: Pdu, refusal: Refusal) -> None:
+        self.counters.refusals[refusal.kind] += 1
+        log.info(
+            "event=submit_refused session=%s system_id=%s seq=%d status=%s reason=%s",
+            context.session_id,
+            context.system_id,
+            pdu.sequence_number,
+            status_name(refusal.command_status),
+            refusal.reason,
+        )
+
+    def _start_housekeeping(self) -> None:
+        if self._housekeeping is None:
+            self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
+
+    async def _housekeep(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.housekeeping_interval_s)
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("event=sweep_failed")
+
+
+def _reference(context: SessionInfo, pdu: Pdu) -> str:
+    return f"{context.system_id}/{context.session_id}/{pdu.sequence_number}"
+
+
+def _response(request: PipelineRequest, status: SubmitStatus) -> Pdu:
+    # An error response carries no body (SMPP 3.4 §4.4.2); smpplib reads a bare header fine.
+    message_id = status.message_id if status.command_status == _OK else None
+    match request:
+        case SubmitSm():
+            return SubmitSmResp(command_status=status.command_status, message_id=message_id)
+        case DataSm():
+            return DataSmResp(command_status=status.command_status, message_id=message_id)
+        case SubmitMulti():
+            return SubmitMultiResp(command_status=status.command_status, message_id=message_id)
+        case QuerySm():
+            return QuerySmResp(command_status=status.command_status, message_id=None)
+        case CancelSm():
+            return CancelSmResp(command_status=status.command_status)
+        case ReplaceSm():
+            return ReplaceSmResp(command_status=status.command_status)
+
+
+def _multi_response(
+    command_status: CommandStatus, message_id: str, unsuccess: tuple[UnsuccessSme, ...]
+) -> SubmitMultiResp:
+    return SubmitMultiResp(
+        command_status=command_status, message_id=message_id, unsuccess_sme=unsuccess
+    )

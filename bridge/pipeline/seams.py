@@ -1,0 +1,39 @@
+"""What the pipeline needs from the layers around it, as Protocols (STYLE §1, §5).
+
+`bridge.server` satisfies these without the pipeline importing it: its `SessionContext` is a
+`SessionInfo`, and its `SessionRegistry` is a `ReceiverRegistry` (LookupError when no
+receiver can take a deliver_sm now, ConnectionError when one went out unconfirmed).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bridge.pdu import CancelSm, DataSm, DeliverSm, Pdu, QuerySm, ReplaceSm, SubmitMulti, SubmitSm
+from bridge.smpp import BindType
+
+# The requests a bound session hands to the pipeline (SMPP 3.4 §4.4-§4.10).
+PipelineRequest = SubmitSm | SubmitMulti | DataSm | QuerySm | CancelSm | ReplaceSm
+
+
+class SessionInfo(Protocol):
+    """Who sent a request: the bound session's id, account and bind type."""
+
+    @property
+    def session_id(self) -> str: ...
+
+    @property
+    def system_id(self) -> str: ...
+
+    @property
+    def bind_type(self) -> BindType: ...
+
+
+class ReceiverRegistry(Protocol):
+    async def deliver(self, system_id: str, pdu: DeliverSm) -> Pdu:
+        """Send `pdu` to the account's oldest receiver or transceiver and return its response.
+
+        Raises LookupError when no session can take it now (nothing was sent), and
+        ConnectionError when it was sent but no response came back in time.
+        """
+        ...

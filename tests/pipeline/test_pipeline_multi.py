@@ -1,0 +1,160 @@
+"""MessagePipeline: submit_multi (SMPP 3.4 §4.5) in iSMS batches, failures per destination."""
+
+from __future__ import annotations
+
+from bridge.pdu import (
+    CommandStatus,
+    DistributionList,
+    SmeAddress,
+    SubmitMulti,
+    SubmitMultiResp,
+    UnsuccessSme,
+)
+from bridge.pipeline import PipelineSettings
+
+from .pipeline_doubles import accepted, receipt_text, rejected, rig, udh_part
+
+ROK = CommandStatus.ESME_ROK
+
+
+def sme(address: str) -> SmeAddress:
+    return SmeAddress(dest_addr_ton=1, dest_addr_npi=1, destination_addr=address)
+
+
+def submit_multi(*destinations: SmeAddress | DistributionList, **fields: object) -> SubmitMulti:
+    values: dict[str, object] = {"short_message": b"To all of you", **fields}
+    return SubmitMulti(
+        sequence_number=11,
+        source_addr="MyBrand",
+        dest_addresses=destinations,
+        **values,  # type: ignore[arg-type]
+    )
+
+
+NUMBERS = [f"6012000{i:04d}" for i in range(7)]
+
+
+async def test_destinations_within_one_batch_go_in_one_isms_request() -> None:
+    r = rig(accepted("700"))
+    response = await r.submit(submit_multi(*(sme(n) for n in NUMBERS[:3])))
+    assert response == SubmitMultiResp(message_id="700", unsuccess_sme=())
+    assert [m.destinations for m in r.isms.sent] == [tuple(NUMBERS[:3])]
+
+
+async def test_destinations_are_batched_by_max_destinations_per_request_in_order() -> None:
+    r = rig(settings=PipelineSettings(max_destinations_per_request=3))
+    await r.submit(submit_multi(*(sme(n) for n in NUMBERS)))
+    assert [m.destinations for m in r.isms.sent] == [
+        tuple(NUMBERS[0:3]),
+        tuple(NUMBERS[3:6]),
+        tuple(NUMBERS[6:7]),
+    ]
+
+
+async def test_the_message_id_is_the_first_batchs_trx_id() -> None:
+    r = rig(
+        accepted("701"), accepted("702"), settings=PipelineSettings(max_destinations_per_request=2)
+    )
+    response = await r.submit(submit_multi(*(sme(n) for n in NUMBERS[:4])))
+    assert response.message_id == "701"
+
+
+async def test_an_invalid_destination_is_listed_in_unsuccess_sme_and_the_others_still_go() -> None:
+    r = rig(accepted("703"))
+    bad = SmeAddress(dest_addr_ton=5, dest_addr_npi=0, destination_addr="ALPHA")
+    response = await r.submit(submit_multi(sme(NUMBERS[0]), bad, sme(NUMBERS[1])))
+    assert response == SubmitMultiResp(
+        message_id="703",
+        unsuccess_sme=(
+            UnsuccessSme(
+                dest_addr_ton=5,
+                dest_addr_npi=0,
+                destination_addr="ALPHA",
+                error_status_code=CommandStatus.ESME_RINVDSTADR,
+            ),
+        ),
+    )
+    assert [m.destinations for m in r.isms.sent] == [(NUMBERS[0], NUMBERS[1])]
+
+
+async def test_a_distribution_list_is_refused_rcntsubdl_for_that_destination_only() -> None:
+    r = rig(accepted("704"))
+    response = await r.submit(submit_multi(DistributionList(dl_name="staff"), sme(NUMBERS[0])))
+    assert response.command_status == ROK
+    assert response.unsuccess_sme == (
+        UnsuccessSme(destination_addr="staff", error_status_code=CommandStatus.ESME_RCNTSUBDL),
+    )
+
+
+async def test_a_batch_isms_refuses_lists_each_of_its_destinations_with_that_status() -> None:
+    r = rig(
+        accepted("705"), rejected(-1004), settings=PipelineSettings(max_destinations_per_request=2)
+    )
+    response = await r.submit(submit_multi(*(sme(n) for n in NUMBERS[:4])))
+    assert response.command_status == ROK and response.message_id == "705"
+    assert [(u.destination_addr, u.error_status_code) for u in response.unsuccess_sme] == [
+        (NUMBERS[2], CommandStatus.ESME_RSUBMITFAIL),
+        (NUMBERS[3], CommandStatus.ESME_RSUBMITFAIL),
+    ]
+
+
+async def test_nothing_accepted_answers_the_first_failures_status_with_the_full_list() -> None:
+    r = rig(rejected(-1009))
+    bad = SmeAddress(dest_addr_ton=1, dest_addr_npi=1, destination_addr="12")
+    response = await r.submit(submit_multi(bad, sme(NUMBERS[0])))
+    assert response.command_status == CommandStatus.ESME_RINVDSTADR
+    assert [u.destination_addr for u in response.unsuccess_sme] == ["12", NUMBERS[0]]
+
+
+async def test_every_destination_refused_sends_nothing() -> None:
+    r = rig()
+    response = await r.submit(submit_multi(DistributionList(dl_name="staff")))
+    assert response.command_status == CommandStatus.ESME_RCNTSUBDL
+    assert r.isms.sent == []
+
+
+async def test_a_destination_given_twice_is_sent_once() -> None:
+    r = rig()
+    response = await r.submit(submit_multi(sme(NUMBERS[0]), sme("+" + NUMBERS[0])))
+    assert response.command_status == ROK and response.unsuccess_sme == ()
+    assert [m.destinations for m in r.isms.sent] == [(NUMBERS[0],)]
+
+
+async def test_submit_multi_with_no_destinations_is_refused_rinvnumdests() -> None:
+    r = rig()
+    response = await r.submit(submit_multi())
+    assert response.command_status == CommandStatus.ESME_RINVNUMDESTS
+
+
+async def test_each_accepted_destination_gets_its_own_receipt() -> None:
+    r = rig(
+        accepted("706"), rejected(-1009), settings=PipelineSettings(max_destinations_per_request=1)
+    )
+    await r.submit(submit_multi(sme(NUMBERS[0]), sme(NUMBERS[1]), registered_delivery=1))
+    await r.settle()
+    assert [(pdu.source_addr, receipt_text(pdu).split()[0]) for pdu in r.receivers.delivered] == [
+        (NUMBERS[0], "id:706"),
+    ]
+
+
+async def test_a_long_submit_multi_is_joined_and_sent_to_every_destination() -> None:
+    r = rig(accepted("707"))
+    first = udh_part(6, 2, 1, b"Hello ")
+    second = udh_part(6, 2, 2, b"everyone")
+    destinations = (sme(NUMBERS[0]), sme(NUMBERS[1]))
+    pending = await r.submit(
+        submit_multi(*destinations, esm_class=0x40, short_message=first.short_message)
+    )
+    done = await r.submit(
+        submit_multi(*destinations, esm_class=0x40, short_message=second.short_message)
+    )
+    assert pending.command_status == ROK and len(pending.message_id) == 18
+    assert done.message_id == "707"
+    assert [(m.text, m.destinations) for m in r.isms.sent] == [
+        ("Hello everyone", (NUMBERS[0], NUMBERS[1]))
+    ]
+
+
+async def test_submit_multi_costs_its_parts_times_its_destinations() -> None:
+    r = rig()
+    assert r.pipeline.parts(submit_multi(sme(NUMBERS[0]), sme(NUMBERS[1]), sme(NUMBERS[2]))) == 3

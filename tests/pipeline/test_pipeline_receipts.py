@@ -1,0 +1,232 @@
+"""MessagePipeline: delivery receipts (issue 5, SMPP 3.4 Appendix B and §5.2.17)."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import pytest
+
+from bridge.pdu import CommandStatus, DeliverSm, Tag, Tlv
+from bridge.pipeline import (
+    AccountRoute,
+    HeldReceipt,
+    HeldReceipts,
+    MessageState,
+    PipelineSettings,
+    ReceiptSettings,
+)
+from bridge.smpp import BindType
+
+from .pipeline_doubles import (
+    CREDENTIALS,
+    FakeReceivers,
+    accepted,
+    context,
+    receipt_text,
+    rejected,
+    rig,
+    submit_sm,
+)
+
+
+async def test_an_accepted_message_gets_an_acceptd_receipt_with_state_6_and_swapped_addresses() -> (
+    None
+):
+    r = rig(accepted("1171081025"))
+    await r.submit(submit_sm(b"Your code is 123456", registered_delivery=1))
+    await r.settle()
+    [receipt] = r.receivers.delivered
+    assert receipt_text(receipt) == (
+        "id:1171081025 sub:001 dlvrd:000 submit date:2611261530 done date:2611261530 "
+        "stat:ACCEPTD err:000 text:Your code is 123456"
+    )
+    assert receipt.esm_class == 0x04
+    assert (receipt.source_addr, receipt.destination_addr) == ("60123456789", "MyBrand")
+    assert receipt.tlvs == (
+        Tlv(Tag.RECEIPTED_MESSAGE_ID, "1171081025"),
+        Tlv(Tag.MESSAGE_STATE, MessageState.ACCEPTED),
+    )
+
+
+async def test_an_account_that_opted_in_gets_delivrd_instead_of_acceptd() -> None:
+    route = AccountRoute(system_id="esme1", credentials=CREDENTIALS, report_delivered=True)
+    r = rig(routes=[route])
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    [receipt] = r.receivers.delivered
+    assert "dlvrd:001" in receipt_text(receipt) and "stat:DELIVRD" in receipt_text(receipt)
+    assert Tlv(Tag.MESSAGE_STATE, MessageState.DELIVERED) in receipt.tlvs
+
+
+async def test_the_receipt_carries_the_submits_user_message_reference() -> None:
+    r = rig()
+    umr = Tlv(Tag.USER_MESSAGE_REFERENCE, 4242)
+    await r.submit(submit_sm(registered_delivery=1, tlvs=[umr]))
+    await r.settle()
+    assert umr in r.receivers.delivered[0].tlvs
+
+
+async def test_no_receipt_is_sent_when_registered_delivery_asks_for_none() -> None:
+    r = rig()
+    await r.submit(submit_sm(registered_delivery=0))
+    await r.settle()
+    assert r.receivers.attempts == []
+
+
+async def test_failure_only_receipts_skip_an_accepted_message() -> None:
+    r = rig()
+    await r.submit(submit_sm(registered_delivery=2))
+    await r.settle()
+    assert r.receivers.attempts == []
+
+
+async def test_a_message_refused_at_submit_gets_no_receipt_since_it_has_no_message_id() -> None:
+    r = rig(rejected(-1004))
+    response = await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert response.command_status == CommandStatus.ESME_RSUBMITFAIL
+    assert r.receivers.attempts == []
+
+
+async def test_a_receipt_is_held_while_no_receiver_is_bound_and_sent_when_one_binds() -> None:
+    r = rig(receivers=FakeReceivers(bound=set()))
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert r.pipeline.outbox.held("esme1") == 1
+    r.receivers.bound.add("esme1")
+    r.pipeline.session_bound(context(bind_type=BindType.RECEIVER))
+    await r.settle()
+    assert len(r.receivers.delivered) == 1
+    assert r.pipeline.outbox.held() == 0
+
+
+async def test_a_transmitter_bind_does_not_release_held_receipts() -> None:
+    r = rig(receivers=FakeReceivers(bound=set()))
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    r.pipeline.session_bound(context(bind_type=BindType.TRANSMITTER))
+    await r.settle()
+    assert r.pipeline.outbox.held("esme1") == 1
+
+
+async def test_held_receipts_go_out_oldest_first_and_new_ones_queue_behind_them() -> None:
+    r = rig(accepted("1"), accepted("2"), accepted("3"), receivers=FakeReceivers(bound=set()))
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    r.receivers.bound.add("esme1")
+    await r.submit(submit_sm(registered_delivery=1))  # while two are still held
+    r.pipeline.session_bound(context(bind_type=BindType.TRANSCEIVER))
+    await r.settle()
+    assert [receipt_text(p).split()[0] for p in r.receivers.delivered] == ["id:1", "id:2", "id:3"]
+
+
+async def test_held_receipts_beyond_the_bound_drop_the_oldest_and_count_it() -> None:
+    settings = PipelineSettings(receipts=ReceiptSettings(max_held_per_account=2))
+    r = rig(settings=settings, receivers=FakeReceivers(bound=set()))
+    for _ in range(3):
+        await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert r.pipeline.outbox.held("esme1") == 2
+    assert r.pipeline.counters.receipts_dropped == 1
+
+
+async def test_a_receipt_held_longer_than_its_maximum_age_is_dropped() -> None:
+    settings = PipelineSettings(receipts=ReceiptSettings(max_held_age_s=60.0))
+    r = rig(settings=settings, receivers=FakeReceivers(bound=set()))
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    r.advance(60.0)
+    assert r.pipeline.outbox.held() == 0
+    assert r.pipeline.counters.receipts_dropped == 1
+
+
+async def test_held_receipts_are_retried_at_the_sweep_when_a_busy_receiver_has_room_again() -> None:
+    r = rig(receivers=FakeReceivers(bound=set()))
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    r.receivers.bound.add("esme1")  # bound all along, but had no room (ReceiverBusy)
+    r.advance(1.0)
+    await r.settle()
+    assert len(r.receivers.delivered) == 1
+
+
+async def test_an_unconfirmed_receipt_is_sent_again_a_bounded_number_of_times_then_dropped() -> (
+    None
+):
+    receipts = ReceiptSettings(attempts=3, retry_delay_s=0.0)
+    receivers = FakeReceivers(script=deque([ConnectionError("no resp")] * 5))
+    r = rig(settings=PipelineSettings(receipts=receipts), receivers=receivers)
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert len(r.receivers.attempts) == 3
+    assert r.pipeline.counters.receipts_dropped == 1
+    assert r.pipeline.counters.receipts_retried == 2
+
+
+async def test_an_unconfirmed_receipt_confirmed_on_the_second_attempt_is_sent_once_more_only() -> (
+    None
+):
+    receipts = ReceiptSettings(attempts=3, retry_delay_s=0.0)
+    receivers = FakeReceivers(script=deque([ConnectionError("no resp")]))
+    r = rig(settings=PipelineSettings(receipts=receipts), receivers=receivers)
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert len(r.receivers.attempts) == 2 and len(r.receivers.delivered) == 1
+
+
+async def test_a_temporary_refusal_of_a_receipt_is_retried() -> None:
+    receipts = ReceiptSettings(attempts=2, retry_delay_s=0.0)
+    receivers = FakeReceivers(script=deque([CommandStatus.ESME_RTHROTTLED]))
+    r = rig(settings=PipelineSettings(receipts=receipts), receivers=receivers)
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert len(r.receivers.delivered) == 1
+
+
+async def test_a_permanent_refusal_of_a_receipt_is_not_retried() -> None:
+    receivers = FakeReceivers(script=deque([CommandStatus.ESME_RX_P_APPN]))
+    r = rig(receivers=receivers)
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert len(r.receivers.attempts) == 1
+    assert r.pipeline.counters.receipts_refused == 1
+
+
+async def test_receipts_held_at_stop_are_counted_as_dropped() -> None:
+    r = rig(receivers=FakeReceivers(bound=set()))
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    await r.pipeline.aclose()
+    assert r.pipeline.counters.receipts_dropped == 1
+
+
+def _held(system_id: str, made_at: float) -> HeldReceipt:
+    return HeldReceipt(system_id=system_id, pdu=DeliverSm(), made_at=made_at)
+
+
+def test_held_receipts_come_back_per_account_in_the_order_held() -> None:
+    held = HeldReceipts(max_per_account=10, max_age_s=100.0)
+    first, second = _held("a", 1.0), _held("a", 2.0)
+    held.hold(first, now=2.0)
+    held.hold(_held("b", 2.0), now=2.0)
+    held.hold(second, now=2.0)
+    assert held.take("a", now=3.0) == (first, 0)
+    assert held.take("a", now=3.0) == (second, 0)
+    assert held.take("a", now=3.0) == (None, 0)
+    assert held.count("b") == 1
+
+
+def test_a_held_receipt_past_its_age_is_not_handed_out_even_behind_a_newer_one() -> None:
+    held = HeldReceipts(max_per_account=10, max_age_s=10.0)
+    held.hold(_held("a", 5.0), now=5.0)
+    held.hold(_held("a", 1.0), now=5.0)  # re-held after a failed attempt: older, at the back
+    receipt, dropped = held.take("a", now=12.0)
+    assert receipt is not None and (receipt.made_at, dropped) == (5.0, 0)
+    assert held.take("a", now=12.0) == (None, 1)
+
+
+@pytest.mark.parametrize(("max_per_account", "max_age_s"), [(0, 1.0), (1, 0.0)])
+def test_held_receipt_bounds_must_be_positive(max_per_account: int, max_age_s: float) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        HeldReceipts(max_per_account=max_per_account, max_age_s=max_age_s)
