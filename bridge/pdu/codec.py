@@ -92,23 +92,19 @@ def encode_reference(pdu: Pdu) -> bytes:
         raise PduError(
             f"{cls.__name__} is not a concrete SMPP 3.4 PDU", command_status=ESME_RSYSERR
         )
-    sequence_number = getattr(pdu, "sequence_number", None)
-    try:
-        header_probe = {
-            "command_length": 0,
-            "command_id": command_id,
-            "command_status": pdu.command_status,
-            "sequence_number": sequence_number,
-        }
-        HEADER.build(header_probe)
-    except (ConstructError, TypeError, ValueError, OverflowError):
-        raise PduError(
-            "command_status and sequence_number must be Int4 (0..0xFFFFFFFF)",
-            command_status=ESME_RUNKNOWNERR,
-            command_id=command_id,
-            field="header",
-            offset=0,
-        ) from None
+    header = {"command_length": 0, "command_id": command_id}
+    for name, offset in (("command_status", 8), ("sequence_number", 12)):
+        value = getattr(pdu, name, None)
+        if not isinstance(value, int) or not 0 <= value <= 0xFFFF_FFFF:
+            raise PduError(
+                f"{name} {value!r} is not an Int4 (0..0xFFFFFFFF)",
+                command_status=ESME_RUNKNOWNERR,
+                command_id=command_id,
+                field=name,
+                offset=offset,
+            )
+        header[name] = value
+    sequence_number = header["sequence_number"]
     layout = BODIES[command_id]
     stream = io.BytesIO()
     stream.write(bytes(HEADER_SIZE))
@@ -123,10 +119,10 @@ def encode_reference(pdu: Pdu) -> bytes:
             command_id=command_id,
             sequence_number=sequence_number,
         ) from None
-    encoded = stream.getbuffer()
-    header_probe["command_length"] = len(encoded)
-    encoded[:HEADER_SIZE] = HEADER.build(header_probe)
-    return bytes(encoded)
+    body = stream.getvalue()[HEADER_SIZE:]
+    header["command_length"] = HEADER_SIZE + len(body)
+    built: bytes = HEADER.build(header)
+    return built + body
 
 
 # --- shared pieces ---------------------------------------------------------------------

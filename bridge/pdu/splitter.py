@@ -74,10 +74,11 @@ class PduSplitter:
             start = self._framed
             available = size - start
             if available < 4:
-                if available and self._lowest_length(buffer[start:]) > self.max_pdu_size:
+                lowest = int.from_bytes(bytes(buffer[start:]).ljust(4, b"\x00"))
+                if available and lowest > self.max_pdu_size:
                     # The octets so far already make command_length too large (e.g. "\r\n"
                     # from a non-SMPP port): no need to wait for the rest of it.
-                    self._lose_framing(start, self._lowest_length(buffer[start:]))
+                    self._lose_framing(start, lowest, partial=True)
                 return
             length = int.from_bytes(buffer[start : start + 4])
             if not MIN_PDU_SIZE <= length <= self.max_pdu_size:
@@ -87,16 +88,14 @@ class PduSplitter:
                 return
             self._framed = start + length
 
-    @staticmethod
-    def _lowest_length(prefix: bytes | bytearray) -> int:
-        return int.from_bytes(bytes(prefix).ljust(4, b"\x00"))
-
-    def _lose_framing(self, start: int, length: int) -> None:
+    def _lose_framing(self, start: int, length: int, *, partial: bool = False) -> None:
+        # Nothing from the bad header on is kept: it can never be framed.
         del self._buffer[start:]
         if length < MIN_PDU_SIZE:
             reason = f"command_length {length} is below the 16-octet header"
         else:
-            reason = f"command_length {length} exceeds the maximum of {self.max_pdu_size}"
+            at_least = "at least " if partial else ""
+            reason = f"command_length {at_least}{length} exceeds the maximum of {self.max_pdu_size}"
         self._error = PduError(
             reason,
             command_status=ESME_RINVCMDLEN,
