@@ -14,12 +14,14 @@ from bridge.config.accounts import AccountConfig
 from bridge.config.isms import IsmsConfig
 from bridge.config.listeners import MetricsConfig, SmppConfig, TlsConfig
 from bridge.config.loader import BridgeConfig, load_config
+from bridge.config.messages import MessagesConfig
 
 __all__ = [
     "AccountConfig",
     "BridgeConfig",
     "ConfigError",
     "IsmsConfig",
+    "MessagesConfig",
     "MetricsConfig",
     "SmppConfig",
     "TableReader",

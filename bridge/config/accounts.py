@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from bridge.config.listeners import check_system_id
 from bridge.config.reader import TableReader
+from bridge.pipeline import DefaultAlphabet, Ia5Alphabet
 from bridge.smpp import BIND_TYPES, default_burst
 
 # SMPP 3.4 §4.1: password is a C-Octet String of at most 9 octets, so 8 characters, and
@@ -22,6 +23,8 @@ MAX_PASSWORD = 8
 _SENDER_ID = re.compile(r"[A-Za-z0-9]{1,11}")
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_DC0: dict[str, DefaultAlphabet] = {"gsm7": "gsm7", "latin1": "latin1", "ascii": "ascii"}
+_DC1: dict[str, Ia5Alphabet] = {"ascii": "ascii", "gsm7": "gsm7"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +42,11 @@ class AccountConfig:
     throughput_burst: float | None = None
     default_sender: str | None = None
     allowed_sender_ids: tuple[str, ...] = ()
+    # How data_coding 0 and 1 are read, and whether receipts say DELIVRD (issue 5; README
+    # "Messages": an assumption the operator opts into, iSMS reports acceptance only).
+    dc0: DefaultAlphabet = "gsm7"
+    dc1: Ia5Alphabet = "ascii"
+    report_delivered: bool = False
 
 
 def parse_accounts(readers: list[TableReader]) -> tuple[AccountConfig, ...]:
@@ -96,6 +104,9 @@ def parse_account(reader: TableReader) -> AccountConfig:
         throughput_burst=burst,
         default_sender=default_sender,
         allowed_sender_ids=allowed_senders,
+        dc0=_DC0[reader.choice("dc0", tuple(_DC0), "gsm7")],
+        dc1=_DC1[reader.choice("dc1", tuple(_DC1), "ascii")],
+        report_delivered=reader.boolean("report_delivered", False),
     )
     reader.finish()
     return account

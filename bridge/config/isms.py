@@ -44,6 +44,8 @@ class IsmsConfig:
     numbers: NumberRules = field(default_factory=NumberRules)
     max_text_length: int = MAX_TEXT_LENGTH
     balance_poll_interval_s: float = DEFAULT_BALANCE_POLL_S  # 0 = off
+    # Most requests in flight per iSMS account; past it, urgent submits wait first (issue 5).
+    max_in_flight_per_account: int = 100
 
     @property
     def endpoints(self) -> tuple[str, ...]:
@@ -88,6 +90,9 @@ def parse_isms_section(reader: TableReader) -> IsmsConfig:
             "max_text_length", MAX_TEXT_LENGTH, minimum=1, maximum=_TEXT_LENGTH_CEILING
         ),
         balance_poll_interval_s=_balance_poll(reader, endpoints),
+        max_in_flight_per_account=reader.integer(
+            "max_in_flight_per_account", client.pool_size, minimum=1, maximum=10_000
+        ),
     )
     reader.finish()
     return config

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge.config.accounts import AccountConfig, parse_accounts
@@ -16,6 +16,7 @@ from bridge.config.listeners import (
     parse_metrics_section,
     parse_smpp_section,
 )
+from bridge.config.messages import MessagesConfig, parse_messages_section
 from bridge.config.reader import TableReader
 
 
@@ -28,6 +29,7 @@ class BridgeConfig:
     isms: IsmsConfig
     metrics: MetricsConfig
     accounts: tuple[AccountConfig, ...]
+    messages: MessagesConfig = field(default_factory=MessagesConfig)
 
 
 def load_config(path: Path | str) -> BridgeConfig:
@@ -36,13 +38,16 @@ def load_config(path: Path | str) -> BridgeConfig:
     smpp = parse_smpp_section(root.table("smpp"))
     isms = parse_isms_section(root.table("isms"))
     metrics = parse_metrics_section(root.table("metrics"))
+    messages = parse_messages_section(root.table("messages"))
     account_tables = root.tables("accounts")
     if not account_tables:
         raise root.error("accounts", "expected at least one [[accounts]] table (nobody could bind)")
     accounts = parse_accounts(account_tables)
     root.finish()
     check_listeners_apart(path, smpp, metrics)
-    return BridgeConfig(path=path, smpp=smpp, isms=isms, metrics=metrics, accounts=accounts)
+    return BridgeConfig(
+        path=path, smpp=smpp, isms=isms, metrics=metrics, accounts=accounts, messages=messages
+    )
 
 
 def read_toml(path: Path) -> dict[str, object]:
