@@ -18,11 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bridge.app.forwarding import forward_to_isms
 from bridge.app.logs import LEVELS, configure_logging
-from bridge.app.no_forwarding import NOT_BUILT, ForwardingNotBuilt
 from bridge.app.wiring import Bridge, HandlerFactory
 from bridge.config import BridgeConfig, ConfigError, load_config
-from bridge.server import SessionRegistry, SubmitHandler
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +38,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def unbuilt_forwarding(config: BridgeConfig, registry: SessionRegistry) -> SubmitHandler:
-    """Today's handler: the message pipeline (issue 5) replaces this factory."""
-    return ForwardingNotBuilt()
-
-
 def run(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     try:
@@ -51,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"isms-bridge serve: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    return run_event_loop(lambda: serve(config, unbuilt_forwarding))
+    return run_event_loop(lambda: serve(config, forward_to_isms))
 
 
 def run_event_loop(main: Callable[[], Any]) -> int:
@@ -68,8 +62,6 @@ def run_event_loop(main: Callable[[], Any]) -> int:
 
 async def serve(config: BridgeConfig, make_handler: HandlerFactory) -> int:
     bridge = Bridge(config, make_handler)
-    if make_handler is unbuilt_forwarding:
-        log.warning("event=forwarding_not_built %s", NOT_BUILT)
     try:
         await bridge.start()
     except (OSError, ValueError) as exc:

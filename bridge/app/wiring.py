@@ -158,7 +158,7 @@ class Bridge:
         unbound = self.registry.unbind_where(lambda system_id: system_id in removed)
         needs_restart = tuple(
             name
-            for name in ("smpp", "isms", "metrics")
+            for name in ("smpp", "isms", "metrics", "messages")
             if getattr(new, name) != getattr(self.config, name)
         )
         self.config = new

@@ -1,0 +1,94 @@
+"""The handler `serve` and `demo` plug into the server: the message pipeline and its iSMS client.
+
+`forward_to_isms` is a `HandlerFactory` (wiring.py): from the config and the server's
+`SessionRegistry` it builds one `IsmsClient` and one `MessagePipeline`. `Bridge` then calls
+`start()` before the listeners open, subscribes it to binds and closes (held receipts go out
+when a receiver binds), hands it SIGHUP reloads, and calls `aclose()` after the graceful stop
+answered everything, which closes the client's connection pool last.
+"""
+
+from __future__ import annotations
+
+from bridge.config import AccountConfig, BridgeConfig
+from bridge.pdu import Pdu
+from bridge.pipeline import (
+    AccountRoute,
+    MessagePipeline,
+    PipelineRequest,
+    PipelineSettings,
+    SessionInfo,
+)
+from bridge.server import SessionRegistry, SubmitHandler
+from bridge.upstream import IsmsClient, IsmsCredentials
+
+
+def account_route(account: AccountConfig) -> AccountRoute:
+    return AccountRoute(
+        system_id=account.system_id,
+        credentials=IsmsCredentials(username=account.isms_username, password=account.isms_password),
+        dc0=account.dc0,
+        dc1=account.dc1,
+        report_delivered=account.report_delivered,
+        default_sender=account.default_sender,
+        allowed_sender_ids=account.allowed_sender_ids,
+    )
+
+
+def pipeline_settings(config: BridgeConfig) -> PipelineSettings:
+    isms, messages = config.isms, config.messages
+    return PipelineSettings(
+        max_text_length=isms.max_text_length,
+        max_destinations_per_request=isms.client.max_destinations_per_request,
+        numbers=isms.numbers,
+        statuses=isms.statuses,
+        reassembly=messages.reassembly,
+        receipts=messages.receipts,
+        upstream_concurrency=isms.max_in_flight_per_account,
+        store_max_messages=messages.query_store_max,
+        store_max_age_s=messages.query_store_age_s,
+    )
+
+
+class IsmsForwarding:
+    """A `SubmitHandler` (and `SessionListener`) that owns the pipeline's iSMS client."""
+
+    __slots__ = ("client", "pipeline")
+
+    def __init__(self, config: BridgeConfig, registry: SessionRegistry) -> None:
+        self.client = IsmsClient(config.isms.client)
+        self.pipeline = MessagePipeline(
+            sender=self.client,
+            registry=registry,
+            routes=[account_route(account) for account in config.accounts],
+            settings=pipeline_settings(config),
+        )
+
+    def parts(self, request: PipelineRequest) -> int:
+        return self.pipeline.parts(request)
+
+    async def handle(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
+        return await self.pipeline.handle(context, request)
+
+    def session_bound(self, context: SessionInfo) -> None:
+        self.pipeline.session_bound(context)
+
+    def session_closed(self, context: SessionInfo) -> None:
+        self.pipeline.session_closed(context)
+
+    async def start(self) -> None:
+        self.client.open()
+        await self.pipeline.start()
+
+    async def aclose(self) -> None:
+        try:
+            await self.pipeline.aclose()
+        finally:
+            await self.client.aclose()
+
+    def reload_config(self, config: BridgeConfig) -> None:
+        # SIGHUP re-reads [[accounts]] only (wiring.py); new routes apply to the next submit.
+        self.pipeline.update_routes(account_route(account) for account in config.accounts)
+
+
+def forward_to_isms(config: BridgeConfig, registry: SessionRegistry) -> SubmitHandler:
+    return IsmsForwarding(config, registry)
