@@ -1,0 +1,46 @@
+# isms-bridge container image: two stages, the final one without compilers or build tools.
+#
+#   docker build -t isms-bridge .
+#   docker run --rm -v "$PWD/configs/compose.toml:/etc/isms-bridge/bridge.toml:ro" \
+#       -e ESME1_SMPP_PASSWORD=... -e ISMS_PASSWORD=... -p 2775:2775 -p 9102:9102 isms-bridge
+#
+# Config: a TOML file mounted at /etc/isms-bridge/bridge.toml (read-only is fine).
+# Secrets: environment variables named by the config's password_env / isms_password_env keys
+# (or files mounted beside the config, named by password_file). Nothing secret is baked in.
+# In the config, listen on 0.0.0.0 ([smpp] host, [metrics] host) so the published ports
+# reach the bridge; the HEALTHCHECK asks /healthz on 127.0.0.1:9102.
+
+ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+
+# --- build: a virtual environment with isms-bridge and its dependencies (binary wheels) ---
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bridge ./bridge
+RUN python -m venv /opt/isms-bridge \
+    && /opt/isms-bridge/bin/pip install --no-cache-dir .
+
+# --- run: the interpreter, the virtual environment, an unprivileged user; nothing else ---
+FROM ${PYTHON_IMAGE}
+LABEL org.opencontainers.image.title="isms-bridge" \
+      org.opencontainers.image.description="SMPP 3.4 server forwarding messages to the iSMS HTTP gateway" \
+      org.opencontainers.image.licenses="Apache-2.0"
+RUN groupadd --system --gid 10001 isms \
+    && useradd --system --uid 10001 --gid isms --no-create-home \
+       --home-dir /nonexistent --shell /usr/sbin/nologin isms
+COPY --from=build /opt/isms-bridge /opt/isms-bridge
+ENV PATH="/opt/isms-bridge/bin:${PATH}" \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+USER 10001:10001
+WORKDIR /etc/isms-bridge
+# 2775: SMPP ([smpp] port); 9102: /metrics, /healthz, /readyz ([metrics] port).
+EXPOSE 2775 9102
+HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9102/healthz', timeout=4)"]
+# SIGTERM: graceful stop (answer in-flight submits, unbind, exit 0), as `docker stop` sends.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["isms-bridge"]
+CMD ["serve", "--config", "/etc/isms-bridge/bridge.toml"]

@@ -1,0 +1,100 @@
+"""The image's own install and entrypoint commands, run in a fresh virtual environment.
+
+No container engine runs in CI, so this replays what `docker build` and `docker run` would
+do: copy what the build stage COPYs into an empty context, run the build stage's RUN line
+there (with /opt/isms-bridge pointing into a temporary folder), then run ENTRYPOINT with
+`--version` and `check-config` on the config docker-compose.yml mounts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from deploy_files import ROOT, stages
+
+from bridge import __version__
+
+pytestmark = pytest.mark.slow
+
+VENV_IN_IMAGE = "/opt/isms-bridge"
+COMPOSE_CONFIG = ROOT / "configs" / "compose.toml"
+COMPOSE_ENV = {"ESME1_SMPP_PASSWORD": "secret1", "ISMS_PASSWORD": "isms123"}
+
+
+def build_context(into: Path) -> None:
+    """What the build stage's COPY lines copy, and nothing else."""
+    for instruction in stages()[0]:
+        if instruction.keyword != "COPY":
+            continue
+        *sources, _target = instruction.arguments.split()
+        for source in sources:
+            path = ROOT / source
+            if path.is_dir():
+                shutil.copytree(path, into / source, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(path, into / source)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The image's virtual environment, built by the Dockerfile's own RUN line."""
+    base = tmp_path_factory.mktemp("image")
+    context, venv = base / "src", base / "venv"
+    context.mkdir()
+    build_context(context)
+    (run,) = [i.arguments for i in stages()[0] if i.keyword == "RUN"]
+    command = run.replace(VENV_IN_IMAGE, str(venv))
+    # The image's `python` is the base image's interpreter; here it is the one running us.
+    command = re.sub(r"^python ", f"{sys.executable} ", command)
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_CACHE_DIR": "1"}
+    subprocess.run(
+        command,
+        shell=True,
+        cwd=context,
+        env=env,
+        check=True,
+        timeout=240,
+        capture_output=True,
+    )
+    return venv
+
+
+def entrypoint(
+    venv: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    final = stages()[1]
+    (entry,) = [i.exec_form() for i in final if i.keyword == "ENTRYPOINT"]
+    # The image puts the virtual environment first on PATH (ENV PATH=...).
+    path = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    return subprocess.run(
+        [shutil.which(entry[0], path=path) or entry[0], *entry[1:], *args],
+        env={"PATH": path, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_installed_entrypoint_reports_the_package_version(installed: Path) -> None:
+    run = entrypoint(installed, "--version")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == f"isms-bridge {__version__}"
+
+
+def test_the_installed_entrypoint_accepts_the_config_compose_mounts(installed: Path) -> None:
+    run = entrypoint(installed, "check-config", str(COMPOSE_CONFIG), env=COMPOSE_ENV)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "OK" in run.stdout
+
+
+def test_the_installed_entrypoint_names_a_missing_secret(installed: Path) -> None:
+    run = entrypoint(installed, "check-config", str(COMPOSE_CONFIG), env={})
+    assert run.returncode != 0
+    assert "ESME1_SMPP_PASSWORD" in run.stdout + run.stderr

