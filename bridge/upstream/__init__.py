@@ -38,6 +38,7 @@ from bridge.upstream.mirrors import (
     judge_attempt,
     log_safe_url,
 )
+from bridge.upstream.observer import NoUpstreamObserver, UpstreamObserver
 from bridge.upstream.replies import (
     BalanceReply,
     IsmsReply,
@@ -104,6 +105,7 @@ __all__ = [
     "IsmsSettings",
     "Mirror",
     "MirrorSet",
+    "NoUpstreamObserver",
     "NotSent",
     "Outcome",
     "OutcomeUnknown",
@@ -115,6 +117,7 @@ __all__ = [
     "Timeouts",
     "UnparseableReply",
     "UpstreamError",
+    "UpstreamObserver",
     "Verdict",
     "balance_request",
     "balance_url",

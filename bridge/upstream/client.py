@@ -23,6 +23,7 @@ from bridge.upstream.codes import code_name
 from bridge.upstream.errors import NotSent, OutcomeUnknown, UpstreamError
 from bridge.upstream.messages import IsmsCredentials, IsmsMessage, Outcome, SendResult
 from bridge.upstream.mirrors import Mirror, MirrorSet, Verdict, judge_attempt
+from bridge.upstream.observer import NoUpstreamObserver, UpstreamObserver
 from bridge.upstream.replies import (
     BalanceReply,
     UnparseableReply,
@@ -77,8 +78,12 @@ class IsmsClient:
         *,
         transport: HttpTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        observer: UpstreamObserver | None = None,
     ) -> None:
         self.settings = settings
+        self._observer: UpstreamObserver = (
+            observer if observer is not None else NoUpstreamObserver()
+        )
         self.state = ClientState.UNOPENED
         self.counters = ClientCounters()
         self._transport = transport
@@ -133,6 +138,7 @@ class IsmsClient:
         async with self._slots:
             result = await self._send_with_failover(transport, message, started)
         self._report(message, result)
+        self._observer.message_finished(message, result)
         return result
 
     async def balance(self, credentials: IsmsCredentials) -> BalanceReply:
@@ -179,9 +185,11 @@ class IsmsClient:
         for mirror in self._mirrors.route():
             attempts += 1
             mirror_name = mirror.name
+            sent_at = self._clock()
             attempt = await self._send_once(transport, mirror, message)
             verdict = judge_attempt(attempt)
             if verdict is Verdict.NOT_REACHED:
+                self._observe(mirror, None, verdict, sent_at)
                 self._mirrors.record(mirror, healthy=False)
                 self.counters.mirror_failures += 1
                 reason = _describe(attempt)
@@ -193,15 +201,18 @@ class IsmsClient:
                 )
                 continue
             if verdict is Verdict.UNKNOWN or not isinstance(attempt, HttpReply):
+                self._observe(mirror, None, Verdict.UNKNOWN, sent_at)
                 self._mirrors.record(mirror, healthy=False)
                 self.counters.mirror_failures += 1
                 return self._result(Outcome.UNKNOWN, mirror, started, attempts, _describe(attempt))
             try:
                 reply = parse_send_reply(attempt.body)
             except UnparseableReply as exc:
+                self._observe(mirror, None, Verdict.UNKNOWN, sent_at)
                 self._mirrors.record(mirror, healthy=False)
                 self.counters.mirror_failures += 1
                 return self._result(Outcome.UNKNOWN, mirror, started, attempts, str(exc))
+            self._observe(mirror, reply.code, Verdict.ANSWERED, sent_at)
             self._mirrors.record(mirror, healthy=True)
             return SendResult(
                 outcome=Outcome.ACCEPTED if reply.success else Outcome.REJECTED,
@@ -244,6 +255,11 @@ class IsmsClient:
             # Cancelled mid-request: no verdict on the mirror; free its probe slot.
             self._mirrors.release(mirror)
             raise
+
+    def _observe(self, mirror: Mirror, code: int | None, verdict: Verdict, sent_at: float) -> None:
+        self._observer.request_finished(
+            mirror=mirror.name, code=code, verdict=verdict, elapsed_s=self._clock() - sent_at
+        )
 
     def _result(
         self, outcome: Outcome, mirror: Mirror, started: float, attempts: int, reason: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from prometheus_client import generate_latest
@@ -34,14 +35,21 @@ from bridge.smpp import (
 )
 from bridge.upstream import (
     BalanceReading,
+    FakeTransport,
+    HttpReply,
+    IsmsClient,
     IsmsCredentials,
     IsmsMessage,
+    IsmsSettings,
+    NotSent,
     Outcome,
+    SeenRequest,
     SendResult,
     SmsType,
     Verdict,
 )
 
+FakeHandler = Callable[[SeenRequest], HttpReply]
 PEER = Peer(host="127.0.0.1", port=40000)
 ESME1 = SessionContext(
     session_id="s1", peer=PEER, system_id="esme1", bind_type=BindType.TRANSCEIVER
@@ -327,3 +335,50 @@ def test_no_label_carries_a_phone_number_a_text_a_reference_or_a_password() -> N
     exposition = generate_latest(metrics.registry).decode()
     for secret in (NUMBER[:-1], TEXT, "esme1/7", "isms123", "m-77", "isms_send_all_id.php"):
         assert secret not in exposition
+
+
+# --- the seam: IsmsClient calling the observer ----------------------------------------
+
+
+def client_for(handler: FakeHandler, metrics: BridgeMetrics) -> IsmsClient:
+    settings = IsmsSettings(endpoints=(MIRROR_A, MIRROR_B))
+    return IsmsClient(settings, transport=FakeTransport(handler), observer=IsmsObserver(metrics))
+
+
+async def test_the_client_reports_a_failover_past_a_refused_mirror_and_the_answer() -> None:
+    def handler(request: SeenRequest) -> HttpReply:
+        if "www." in request.url:
+            raise NotSent("connection refused")
+        return HttpReply(status=200, body=b"2000 = SUCCESS:777")
+
+    metrics = new_metrics()
+    async with client_for(handler, metrics) as client:
+        sent = await client.send(message())
+    assert sent.outcome is Outcome.ACCEPTED
+    requests = "isms_bridge_isms_requests_total"
+    assert sample(metrics, requests, mirror="www.isms.com.my", code="not_reached") == 1.0
+    assert sample(metrics, requests, mirror="ww3.isms.com.my", code="2000") == 1.0
+    assert sample(metrics, "isms_bridge_isms_failovers_total") == 1.0
+    assert (
+        sample(metrics, "isms_bridge_isms_messages_total", isms_account="isms", outcome="accepted")
+        == 1.0
+    )
+    assert sample(metrics, "isms_bridge_isms_credits_spent_total", isms_account="isms") == 1.0
+
+
+async def test_the_client_reports_a_garbled_reply_as_an_unknown_outcome_of_that_mirror() -> None:
+    def handler(request: SeenRequest) -> HttpReply:
+        return HttpReply(status=200, body=b"<html>proxy error</html>")
+
+    metrics = new_metrics()
+    async with client_for(handler, metrics) as client:
+        sent = await client.send(message())
+    assert sent.outcome is Outcome.UNKNOWN
+    assert (
+        sample(metrics, "isms_bridge_isms_requests_total", mirror="www.isms.com.my", code="unknown")
+        == 1.0
+    )
+    assert (
+        sample(metrics, "isms_bridge_isms_unknown_outcomes_total", mirror="www.isms.com.my") == 1.0
+    )
+    assert sample(metrics, "isms_bridge_isms_failovers_total") == 0.0
