@@ -27,6 +27,7 @@ from bridge.server.handlers import (
     SubmitRequest,
 )
 from bridge.server.listener import ServerState, SmppServer, tls_context
+from bridge.server.observer import ConnectionObserver, NoConnectionObserver
 from bridge.server.registry import (
     DeliveryNotConfirmed,
     NoReceiverBound,
@@ -41,7 +42,9 @@ __all__ = [
     "BindAttempt",
     "BindAuthority",
     "BindVerdict",
+    "ConnectionObserver",
     "DeliveryNotConfirmed",
+    "NoConnectionObserver",
     "NoReceiverBound",
     "Peer",
     "ReceiverBusy",

@@ -282,7 +282,9 @@ class SmppConnection(asyncio.Protocol):
     def _process(self, now: float) -> None:
         session = self._session
         assert session is not None
+        observer = self._services.observer
         while (event := session.next_event()) is not NEED_DATA:
+            observer.event_received(self._context, event)
             match event:
                 case BindRequested():
                     self._on_bind(event, now)
@@ -330,6 +332,7 @@ class SmppConnection(asyncio.Protocol):
                 verdict = BindVerdict(
                     command_status=CommandStatus.ESME_RSYSERR, reason="internal error"
                 )
+        services.observer.bind_decided(attempt, verdict)
         if verdict.accepted:
             self._accept(event, now)
         elif verdict.answer_delay_s > 0:
@@ -386,6 +389,7 @@ class SmppConnection(asyncio.Protocol):
                 parts=parts,
                 status="ESME_RTHROTTLED",
             )
+            services.observer.request_throttled(context, request, parts)
             self._answer(request, error_response(request, CommandStatus.ESME_RTHROTTLED), now)
             return
         if services.settings.log_bodies:
@@ -447,6 +451,10 @@ class SmppConnection(asyncio.Protocol):
             )
             response = error_response(request, CommandStatus.ESME_RSYSERR)
             session.send(response, now)
+        if self._context is not None:
+            self._services.observer.request_answered(
+                self._context, request, response, None if started is None else now - started
+            )
         self._log.event(
             logging.INFO,
             "answered",
@@ -491,6 +499,7 @@ class SmppConnection(asyncio.Protocol):
         data = session.data_to_send()
         if data:
             transport.write(data)
+            self._services.observer.pdus_sent(data)
         if session.must_close and self._close_at is None:
             self._close()
 

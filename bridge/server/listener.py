@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bridge.server.connection import SmppConnection
 from bridge.server.handlers import BindAuthority, SubmitHandler
+from bridge.server.observer import ConnectionObserver
 from bridge.server.registry import SessionRegistry
 from bridge.server.services import ConnectionServices
 from bridge.server.settings import ServerSettings
@@ -58,8 +59,10 @@ class SmppServer:
         authority: BindAuthority,
         handler: SubmitHandler,
         registry: SessionRegistry | None = None,
+        observer: ConnectionObserver | None = None,
     ) -> None:
         self._settings = settings
+        self._observer = observer
         self._authority = authority
         self._handler = handler
         self._registry = registry if registry is not None else SessionRegistry()
@@ -100,6 +103,7 @@ class SmppServer:
             authority=self._authority,
             handler=self._handler,
             registry=self._registry,
+            observer=self._observer,
         )
         self._services = services
         try:

@@ -7,6 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from bridge.server.handlers import BindAuthority, SubmitHandler
+from bridge.server.observer import ConnectionObserver, NoConnectionObserver
 from bridge.server.registry import SessionRegistry
 from bridge.server.settings import ServerSettings
 
@@ -17,7 +18,16 @@ if TYPE_CHECKING:
 class ConnectionServices:
     """`authority` may be swapped at run time (a config reload); connections read it per bind."""
 
-    __slots__ = ("_next_id", "authority", "connections", "handler", "loop", "registry", "settings")
+    __slots__ = (
+        "_next_id",
+        "authority",
+        "connections",
+        "handler",
+        "loop",
+        "observer",
+        "registry",
+        "settings",
+    )
 
     def __init__(
         self,
@@ -27,12 +37,16 @@ class ConnectionServices:
         authority: BindAuthority,
         handler: SubmitHandler,
         registry: SessionRegistry,
+        observer: ConnectionObserver | None = None,
     ) -> None:
         self.loop = loop
         self.settings = settings
         self.authority = authority
         self.handler = handler
         self.registry = registry
+        self.observer: ConnectionObserver = (
+            observer if observer is not None else NoConnectionObserver()
+        )
         self.connections: set[SmppConnection] = set()
         self._next_id = 0
 
