@@ -1,0 +1,249 @@
+"""The whole bridge for message tests: the in-process iSMS sandbox, the real Bridge with the
+message pipeline (`forward_to_isms`), and smpplib / raw ESMEs, all over loopback.
+
+    with running(tmp_path, run_server) as rig:
+        client = rig.smpplib("transceiver")
+        status, message_id = submit(client, destination_addr="60123456789", short_message=b"Hi")
+        [record] = rig.sandbox.wait_for(1)      # what iSMS received, from /messages.json
+
+The sandbox runs on its own event loop in a thread, like the bridge (conftest.RunningServer),
+so the test thread can block on smpplib while both serve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import smpplib.client
+
+from bridge.app.forwarding import forward_to_isms
+from bridge.pdu import (
+    BindTransceiver,
+    BindTransmitter,
+    Pdu,
+    PduSplitter,
+    decode,
+    encode,
+)
+from bridge.upstream import IsmsSandbox, SandboxFaults
+
+ACCOUNT: dict[str, object] = {
+    "system_id": "esme1",
+    "password": "secret1",
+    "isms_username": "isms",
+    "isms_password": "isms123",
+}
+SMPP: dict[str, object] = {
+    "host": "127.0.0.1",
+    "port": 0,
+    "bind_failure_delay_s": 0.2,
+    "auth_slowdown_s": 0.0,
+    "response_timeout_s": 2.0,
+    "shutdown_timeout_s": 5.0,
+}
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def _table(header: str, table: Mapping[str, object]) -> str:
+    return "\n".join([header, *(f"{key} = {_toml(v)}" for key, v in table.items())])
+
+
+class SandboxThread:
+    """An IsmsSandbox serving on its own loop in a background thread."""
+
+    def __init__(self, faults: SandboxFaults | None = None) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self.sandbox = IsmsSandbox(faults=faults, seed=1)
+        self.port = self.call(self.sandbox.start())
+
+    def call(self, coroutine: Any, timeout: float = 10.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/isms_send_all_id.php"
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The send requests received, oldest first, as the sandbox's JSON API shows them."""
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{self.port}/messages.json", timeout=5
+        ) as reply:
+            snapshot = json.loads(reply.read())
+        return list(reversed(snapshot["messages"]))
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(found := self.messages()) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the sandbox got {len(found)} of {count} messages")
+            time.sleep(0.02)
+        return found
+
+    def stop(self) -> None:
+        self.call(self.sandbox.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+        self.loop.close()
+
+
+class RawEsme:
+    """A bound plain-socket ESME for what smpplib cannot send (submit_multi)."""
+
+    def __init__(self, port: int, bind: Pdu) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self._splitter = PduSplitter(1 << 20)
+        self._sequence_number = 1
+        self.send(bind)
+        response = self.read()
+        assert response.command_status == 0, response
+
+    def send(self, pdu: Pdu) -> int:
+        self._sequence_number += 1
+        self.sock.sendall(encode(dataclasses.replace(pdu, sequence_number=self._sequence_number)))
+        return self._sequence_number
+
+    def read(self, timeout: float = 5.0) -> Pdu:
+        self.sock.settimeout(timeout)
+        while (frame := self._splitter.next_frame()) is None:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise AssertionError("the bridge closed the connection")
+            self._splitter.feed(chunk)
+        return decode(frame)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@dataclasses.dataclass
+class MessagesRig:
+    sandbox: SandboxThread
+    server: Any  # conftest.RunningServer
+    clients: list[smpplib.client.Client] = dataclasses.field(default_factory=list)
+    raws: list[RawEsme] = dataclasses.field(default_factory=list)
+
+    def smpplib(
+        self, bind: str = "transceiver", system_id: str = "esme1", password: str = "secret1"
+    ) -> smpplib.client.Client:
+        client = smpplib.client.Client(
+            "127.0.0.1", self.server.port, timeout=5, allow_unknown_opt_params=True
+        )
+        client.connect()
+        getattr(client, f"bind_{bind}")(system_id=system_id, password=password)
+        self.clients.append(client)
+        return client
+
+    def raw(self, bind: str = "transmitter") -> RawEsme:
+        pdu_class = BindTransmitter if bind == "transmitter" else BindTransceiver
+        esme = RawEsme(self.server.port, pdu_class(system_id="esme1", password="secret1"))
+        self.raws.append(esme)
+        return esme
+
+    @property
+    def pipeline(self) -> Any:
+        return self.server.handler.pipeline
+
+    def close_clients(self) -> None:
+        for client in self.clients:
+            client.disconnect()
+        for esme in self.raws:
+            esme.close()
+
+
+@contextmanager
+def running(
+    tmp_path: Path,
+    run_server: Callable[..., Any],
+    *,
+    account: Mapping[str, object] | None = None,
+    isms: Mapping[str, object] | None = None,
+    messages: Mapping[str, object] | None = None,
+    faults: SandboxFaults | None = None,
+) -> Iterator[MessagesRig]:
+    sandbox = SandboxThread(faults)
+    try:
+        sections = [
+            _table("[smpp]", SMPP),
+            _table("[isms]", {"endpoints": [sandbox.url], "timeout_s": 5, **(isms or {})}),
+            _table("[messages]", messages or {}),
+            _table("[[accounts]]", {**ACCOUNT, **(account or {})}),
+        ]
+        path = tmp_path / "bridge.toml"
+        path.write_text("\n\n".join(sections) + "\n", encoding="utf-8")
+        rig = MessagesRig(sandbox=sandbox, server=run_server(path, forward_to_isms))
+        try:
+            yield rig
+        finally:
+            rig.close_clients()
+            rig.server.stop()
+    finally:
+        sandbox.stop()
+
+
+@dataclasses.dataclass
+class Answer:
+    status: int
+    message_id: str | None
+
+
+def submit(client: smpplib.client.Client, **fields: Any) -> Answer:
+    """send_message and wait for its submit_sm_resp (receipts that arrive first are kept
+    on the client's `receipts` list)."""
+    return submit_many(client, [fields])[0]
+
+
+def submit_many(client: smpplib.client.Client, messages: list[dict[str, Any]]) -> list[Answer]:
+    """Send every message (pipelined), then read until each is answered; in sending order."""
+    answers: dict[int, Answer] = {}
+    receipts: list[Any] = getattr(client, "receipts", [])
+    client.receipts = receipts
+    client.set_message_received_handler(lambda pdu: receipts.append(pdu))
+    client.set_error_pdu_handler(lambda pdu: None)
+
+    def sent(pdu: Any) -> None:
+        message_id = pdu.message_id.decode() if pdu.message_id else None
+        answers.setdefault(pdu.sequence, Answer(status=pdu.status, message_id=message_id))
+
+    client.set_message_sent_handler(sent)
+    defaults = {"source_addr": "MyBrand", "dest_addr_ton": 1, "dest_addr_npi": 1}
+    sequences = [client.send_message(**{**defaults, **fields}).sequence for fields in messages]
+    deadline = time.monotonic() + 15
+    while not all(sequence in answers for sequence in sequences):
+        assert time.monotonic() < deadline, f"answered {len(answers)} of {len(sequences)}"
+        client.read_once()
+    return [answers[sequence] for sequence in sequences]
+
+
+def read_receipts(client: smpplib.client.Client, count: int) -> list[Any]:
+    """Read until `count` deliver_sm receipts have arrived on this client."""
+    receipts: list[Any] = getattr(client, "receipts", [])
+    client.receipts = receipts
+    client.set_message_received_handler(lambda pdu: receipts.append(pdu))
+    deadline = time.monotonic() + 15
+    while len(receipts) < count:
+        assert time.monotonic() < deadline, f"{len(receipts)} of {count} receipts arrived"
+        client.read_once()
+    return receipts
