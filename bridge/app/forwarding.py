@@ -19,7 +19,7 @@ from bridge.pipeline import (
     SessionInfo,
 )
 from bridge.server import SessionRegistry, SubmitHandler
-from bridge.upstream import IsmsClient, IsmsCredentials
+from bridge.upstream import IsmsClient, IsmsCredentials, UpstreamObserver
 
 
 def account_route(account: AccountConfig) -> AccountRoute:
@@ -54,8 +54,14 @@ class IsmsForwarding:
 
     __slots__ = ("client", "pipeline")
 
-    def __init__(self, config: BridgeConfig, registry: SessionRegistry) -> None:
-        self.client = IsmsClient(config.isms.client)
+    def __init__(
+        self,
+        config: BridgeConfig,
+        registry: SessionRegistry,
+        *,
+        observer: UpstreamObserver | None = None,
+    ) -> None:
+        self.client = IsmsClient(config.isms.client, observer=observer)
         self.pipeline = MessagePipeline(
             sender=self.client,
             registry=registry,
@@ -90,5 +96,8 @@ class IsmsForwarding:
         self.pipeline.update_routes(account_route(account) for account in config.accounts)
 
 
-def forward_to_isms(config: BridgeConfig, registry: SessionRegistry) -> SubmitHandler:
-    return IsmsForwarding(config, registry)
+def forward_to_isms(
+    config: BridgeConfig, registry: SessionRegistry, *, observer: UpstreamObserver | None = None
+) -> SubmitHandler:
+    """`observer` hears of every iSMS request and message (the metrics; metrics_wiring.py)."""
+    return IsmsForwarding(config, registry, observer=observer)

@@ -21,6 +21,7 @@ from typing import Protocol, runtime_checkable
 from bridge.config import BridgeConfig, SmppConfig, load_config
 from bridge.server import (
     AccountAuthority,
+    ConnectionObserver,
     ServerSettings,
     SessionContext,
     SessionRegistry,
@@ -112,7 +113,13 @@ class Bridge:
 
     __slots__ = ("authority", "config", "handler", "registry", "server")
 
-    def __init__(self, config: BridgeConfig, make_handler: HandlerFactory) -> None:
+    def __init__(
+        self,
+        config: BridgeConfig,
+        make_handler: HandlerFactory,
+        *,
+        observer: ConnectionObserver | None = None,
+    ) -> None:
         self.config = config
         self.registry = SessionRegistry()
         self.authority = account_authority(config)
@@ -124,6 +131,7 @@ class Bridge:
             authority=self.authority,
             handler=self.handler,
             registry=self.registry,
+            observer=observer,
         )
 
     async def start(self) -> None:
