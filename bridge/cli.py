@@ -18,6 +18,7 @@ from bridge import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "bridge.app.demo",
     "bridge.app.serve",
+    "bridge.app.send",
     "bridge.app.check_config",
     "bridge.app.sandbox",
     "bridge.app.balance",

@@ -60,7 +60,12 @@ def run_event_loop(main: Callable[[], Any]) -> int:
         return int(runner.run(main()))
 
 
-async def serve(config: BridgeConfig, make_handler: HandlerFactory) -> int:
+async def serve(
+    config: BridgeConfig,
+    make_handler: HandlerFactory,
+    on_started: Callable[[Bridge], None] | None = None,
+) -> int:
+    """Run until a signal; `on_started` is called once the listeners are open (demo)."""
     bridge = Bridge(config, make_handler)
     try:
         await bridge.start()
@@ -106,6 +111,8 @@ async def serve(config: BridgeConfig, make_handler: HandlerFactory) -> int:
         loop.add_signal_handler(signum, on_stop, signum)
     loop.add_signal_handler(signal.SIGHUP, on_reload)
     log.info("event=started config=%s accounts=%d", config.path, len(config.accounts))
+    if on_started is not None:
+        on_started(bridge)
     try:
         await stop.wait()
         await bridge.shutdown()
