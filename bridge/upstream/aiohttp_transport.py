@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 
 import aiohttp
 
@@ -31,13 +31,17 @@ class AiohttpTransport:
         # One ClientTimeout per distinct Timeouts value (in practice one), not per request.
         self._timeouts: dict[Timeouts, aiohttp.ClientTimeout] = {}
 
-    async def post(
+    # post and get hand back _request's coroutine rather than awaiting it: one coroutine
+    # frame less per request on the hot path.
+    def post(
         self, url: str, body: bytes, headers: Mapping[str, str], timeouts: Timeouts
-    ) -> HttpReply:
-        return await self._request("POST", url, body, headers, timeouts)
+    ) -> Coroutine[None, None, HttpReply]:
+        return self._request("POST", url, body, headers, timeouts)
 
-    async def get(self, url: str, headers: Mapping[str, str], timeouts: Timeouts) -> HttpReply:
-        return await self._request("GET", url, None, headers, timeouts)
+    def get(
+        self, url: str, headers: Mapping[str, str], timeouts: Timeouts
+    ) -> Coroutine[None, None, HttpReply]:
+        return self._request("GET", url, None, headers, timeouts)
 
     async def aclose(self) -> None:
         if self._session is not None:

@@ -14,15 +14,22 @@ from __future__ import annotations
 import base64
 import enum
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from types import MappingProxyType
+from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from bridge.upstream.messages import IsmsCredentials, IsmsMessage
 
-_FORM = "application/x-www-form-urlencoded"
+_FORM_HEADERS: Mapping[str, str] = MappingProxyType(
+    {"Content-Type": "application/x-www-form-urlencoded"}
+)
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 _JSON = "application/json"
 BALANCE_SCRIPT = "isms_balance.php"
+# Characters application/x-www-form-urlencoded leaves as they are (space becomes '+').
+_PLAIN = re.compile(r"[A-Za-z0-9_.\-~ ]*")
 
 
 class Api(enum.Enum):
@@ -48,24 +55,23 @@ class HttpRequest:
 def send_request(api: Api, method: HttpMethod, endpoint: str, message: IsmsMessage) -> HttpRequest:
     if api is Api.REST:
         return _rest_send(endpoint, message)
-    params = {
-        "un": message.credentials.username,
-        "pwd": message.credentials.password,
-        # API page: "Separate each recipient with semi-colon(;)".
-        "dstno": ";".join(message.destinations),
-        "msg": message.text,
-        "type": str(int(message.sms_type)),
-        "agreedterm": "YES",
-    }
+    credentials = message.credentials
+    # The API page's parameters. Destinations are digits (IsmsMessage checks), joined with
+    # ';' ("Separate each recipient with semi-colon"), which a form encodes as %3B.
+    encoded = (
+        f"un={form_quote(credentials.username)}&pwd={form_quote(credentials.password)}"
+        f"&dstno={'%3B'.join(message.destinations)}&msg={form_quote(message.text)}"
+        f"&type={int(message.sms_type)}&agreedterm=YES"
+    )
     if message.sender_id:
-        params["sendid"] = message.sender_id
-    return _classic(method, endpoint, params)
+        encoded += f"&sendid={form_quote(message.sender_id)}"
+    return _classic(method, endpoint, encoded)
 
 
 def balance_request(method: HttpMethod, endpoint: str, credentials: IsmsCredentials) -> HttpRequest:
     """isms_balance.php on the mirror's host (it takes `un` and `pwd` like the send API)."""
-    params = {"un": credentials.username, "pwd": credentials.password}
-    return _classic(method, balance_url(endpoint), params)
+    encoded = f"un={form_quote(credentials.username)}&pwd={form_quote(credentials.password)}"
+    return _classic(method, balance_url(endpoint), encoded)
 
 
 def balance_url(endpoint: str) -> str:
@@ -75,14 +81,21 @@ def balance_url(endpoint: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"{directory}/{BALANCE_SCRIPT}", "", ""))
 
 
-def _classic(method: HttpMethod, url: str, params: Mapping[str, str]) -> HttpRequest:
-    # urlencode percent-encodes the UTF-8 bytes of every value ("* MUST URL Encoded").
-    encoded = urlencode(params, encoding="utf-8")
+def _classic(method: HttpMethod, url: str, encoded: str) -> HttpRequest:
     if method is HttpMethod.GET:
-        return HttpRequest(method=method, url=f"{url}?{encoded}", body=b"", headers={})
-    return HttpRequest(
-        method=method, url=url, body=encoded.encode("ascii"), headers={"Content-Type": _FORM}
-    )
+        return HttpRequest(method=method, url=f"{url}?{encoded}", body=b"", headers=_NO_HEADERS)
+    return HttpRequest(method=method, url=url, body=encoded.encode("ascii"), headers=_FORM_HEADERS)
+
+
+def form_quote(value: str) -> str:
+    """A form value percent-encoded as UTF-8 ("* MUST URL Encoded"), as urlencode does it.
+
+    Most values (numbers, type, plain text) need no escape but '+' for space; they skip the
+    general quoting, which costs several microseconds per message.
+    """
+    if _PLAIN.fullmatch(value):
+        return value.replace(" ", "+")
+    return quote_plus(value, encoding="utf-8")
 
 
 def _rest_send(endpoint: str, message: IsmsMessage) -> HttpRequest:

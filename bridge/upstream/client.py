@@ -2,7 +2,8 @@
 
 Layered like httpx's client, one concern per step:
 `send` (limits, counting, logging) -> `_send_with_failover` (mirror order, breaker, the
-verdict of `judge_attempt`) -> `_send_once` (encode for one mirror, call the transport).
+verdict of `judge_attempt`, the request encoded for each mirror) -> `_send_once` (one call
+to the transport, its failure labelled with the mirror and message).
 The reply body is parsed by `parse_send_reply`, a pure function. Nothing here knows SMPP.
 """
 
@@ -151,7 +152,7 @@ class IsmsClient:
         failure: UpstreamError = NotSent("no iSMS endpoint")
         for mirror in self._mirrors.route():
             request = balance_request(self.settings.method, mirror.url, credentials)
-            attempt = await self._call(transport, request, mirror, "balance")
+            attempt = await self._send_once(transport, mirror, request, "balance")
             verdict = judge_attempt(attempt)
             if isinstance(attempt, HttpReply) and verdict is Verdict.ANSWERED:
                 try:
@@ -186,7 +187,8 @@ class IsmsClient:
             attempts += 1
             mirror_name = mirror.name
             sent_at = self._clock()
-            attempt = await self._send_once(transport, mirror, message)
+            request = send_request(self.settings.api, self.settings.method, mirror.url, message)
+            attempt = await self._send_once(transport, mirror, request, message.reference)
             verdict = judge_attempt(attempt)
             if verdict is Verdict.NOT_REACHED:
                 self._observe(mirror, None, verdict, sent_at)
@@ -234,14 +236,9 @@ class IsmsClient:
         )
 
     async def _send_once(
-        self, transport: HttpTransport, mirror: Mirror, message: IsmsMessage
+        self, transport: HttpTransport, mirror: Mirror, request: HttpRequest, reference: str
     ) -> HttpReply | UpstreamError:
-        request = send_request(self.settings.api, self.settings.method, mirror.url, message)
-        return await self._call(transport, request, mirror, message.reference)
-
-    async def _call(
-        self, transport: HttpTransport, request: HttpRequest, mirror: Mirror, reference: str
-    ) -> HttpReply | UpstreamError:
+        """One request to one mirror: the reply, or the failure labelled with where it was."""
         self.counters.requests += 1
         try:
             if request.method is HttpMethod.POST:

@@ -8,7 +8,7 @@ and PoolTimeout happen before the request is written), which this follows.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 
 import httpx
 
@@ -39,13 +39,17 @@ class HttpxTransport:
         )
         self._timeouts: dict[Timeouts, httpx.Timeout] = {}
 
-    async def post(
+    # post and get hand back _request's coroutine rather than awaiting it: one coroutine
+    # frame less per request on the hot path.
+    def post(
         self, url: str, body: bytes, headers: Mapping[str, str], timeouts: Timeouts
-    ) -> HttpReply:
-        return await self._request("POST", url, body, headers, timeouts)
+    ) -> Coroutine[None, None, HttpReply]:
+        return self._request("POST", url, body, headers, timeouts)
 
-    async def get(self, url: str, headers: Mapping[str, str], timeouts: Timeouts) -> HttpReply:
-        return await self._request("GET", url, None, headers, timeouts)
+    def get(
+        self, url: str, headers: Mapping[str, str], timeouts: Timeouts
+    ) -> Coroutine[None, None, HttpReply]:
+        return self._request("GET", url, None, headers, timeouts)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -24,10 +24,13 @@ from bridge.upstream.codes import IsmsCode
 _CODE_LINE = re.compile(r"(-?\d{1,6})(?:\s*=\s*(.*))?", re.DOTALL)
 # A trx_id that can travel as an SMPP message_id (C-Octet String, at most 65 with the NUL).
 _TRX_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
+# The documented success body, exactly: taken without the general path below.
+_PLAIN_SUCCESS = re.compile(rb"2000 = SUCCESS:([A-Za-z0-9._\-]{1,64})")
 _NUMBER = re.compile(r"-?\d{1,12}(?:\.\d{1,6})?")
 _MAX_REPLY_CHARS = 512
 _MAX_DESCRIPTION_CHARS = 120
 _BOM = "\ufeff"
+_SUCCESS = int(IsmsCode.SUCCESS)
 
 
 class UnparseableReply(ValueError):
@@ -42,7 +45,7 @@ class IsmsReply:
 
     @property
     def success(self) -> bool:
-        return self.code == IsmsCode.SUCCESS
+        return self.code == _SUCCESS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,15 +58,19 @@ class BalanceReply:
 
 
 def parse_send_reply(body: bytes) -> IsmsReply:
+    plain = _PLAIN_SUCCESS.fullmatch(body)
+    if plain is not None:
+        trx_id = plain.group(1).decode("ascii")
+        return IsmsReply(code=_SUCCESS, trx_id=trx_id, description=f"SUCCESS:{trx_id}")
     text = _reply_text(body)
     if not text:
-        return IsmsReply(code=IsmsCode.SUCCESS, trx_id=None, description="")
+        return IsmsReply(code=_SUCCESS, trx_id=None, description="")
     match = _CODE_LINE.fullmatch(text)
     if match is None:
         raise UnparseableReply(f"not an iSMS reply: {_excerpt(text)}")
     code = int(match.group(1))
     description = _clean_description(match.group(2) or "")
-    trx_id = _trx_id(description) if code == IsmsCode.SUCCESS else None
+    trx_id = _trx_id(description) if code == _SUCCESS else None
     return IsmsReply(code=code, trx_id=trx_id, description=description)
 
 
@@ -120,8 +127,10 @@ def _trx_id(description: str) -> str | None:
 
 
 def _clean_description(raw: str) -> str:
-    printable = "".join(ch if ch.isprintable() else "?" for ch in raw.strip())
-    return printable[:_MAX_DESCRIPTION_CHARS]
+    description = raw.strip()[:_MAX_DESCRIPTION_CHARS]
+    if description.isprintable():
+        return description
+    return "".join(ch if ch.isprintable() else "?" for ch in description)
 
 
 def _excerpt(text: str) -> str:

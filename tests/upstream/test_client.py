@@ -242,7 +242,8 @@ async def test_counters_follow_each_outcome() -> None:
 async def test_client_lifecycle_closes_the_transport_and_refuses_reuse() -> None:
     transport = FakeTransport(by_mirror(ok(), ok(), ok()))
     async with client_on(transport) as client:
-        assert client.state is ClientState.OPENED
+        opened = client.state
+    assert opened is ClientState.OPENED
     assert transport.closed and client.state is ClientState.CLOSED
     with pytest.raises(RuntimeError, match="closed"):
         await client.send(message())

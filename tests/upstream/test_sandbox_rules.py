@@ -20,7 +20,7 @@ def params(**overrides: str | None) -> SendParams:
         "agreedterm": "YES",
     }
     fields.update(overrides)
-    return SendParams(**fields)  # type: ignore[arg-type]
+    return SendParams(**fields)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,6 @@ MAX_TEXT_CHARS = 700  # REST reference: "INVALID BODY LENGTH (1-700)"
 # The API page bills "153 characters" per SMS for type 1 and "63 Characters" for type 2
 # (what is left of 160 / 70 after the "RM0.00 " prefix Malaysian telcos add).
 PART_CHARS = {"1": 153, "2": 63}
-_REQUIRED = ("un", "pwd", "dstno", "msg", "type")
 _MIN_DIGITS = 6
 _MAX_DIGITS = 15
 
@@ -74,12 +73,9 @@ def credentials_match(accounts: Mapping[str, str], username: str, password: str)
 def judge_send(
     params: SendParams, accounts: Mapping[str, str], credits: Mapping[str, int]
 ) -> Judgement:
-    values = {name: getattr(params, name) for name in _REQUIRED}
-    if any(value is None or value == "" for name, value in values.items() if name != "msg"):
+    # An empty msg is present but too short (-1006); the others must not be empty.
+    if not (params.un and params.pwd and params.dstno and params.type) or params.msg is None:
         return Judgement(code=IsmsCode.MISSING_PARAMETER)
-    if params.msg is None:
-        return Judgement(code=IsmsCode.MISSING_PARAMETER)
-    assert params.un is not None and params.pwd is not None and params.type is not None
     if not credentials_match(accounts, params.un, params.pwd):
         return Judgement(code=IsmsCode.AUTHENTICATION_FAILED)
     if (params.agreedterm or "").upper() != "YES":

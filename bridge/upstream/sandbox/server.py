@@ -267,7 +267,7 @@ class IsmsSandbox:
                 trx_id=trx_id,
                 charged=charged,
                 query_keys=shape.query_keys,
-                content_type=request.content_type if request.body_exists else "",
+                content_type=_media_type(request),
                 basic_auth=shape.basic_auth,
             )
         )
@@ -298,14 +298,16 @@ def _reply_body(code: int, trx_id: str | None, with_id: bool, fault: Fault | Non
 
 
 def _query_keys(request: web.Request) -> tuple[str, ...]:
-    return tuple(k for k, _ in parse_qsl(request.query_string, keep_blank_values=True))
+    query = request.query_string
+    return tuple(k for k, _ in _parse_qs(query)) if query else ()
 
 
 async def _form_params(request: web.Request) -> dict[str, str]:
     """Query string and form body merged, the body winning (PHP's $_REQUEST order)."""
-    params = dict(_parse_qs(request.query_string))
+    query = request.query_string
+    params = dict(_parse_qs(query)) if query else {}
     if request.method == "POST" and request.body_exists:
-        if request.content_type == "multipart/form-data":
+        if request.headers.get("Content-Type", "").startswith("multipart/form-data"):
             form = await request.post()
             params.update((k, v) for k, v in form.items() if isinstance(v, str))
         else:
@@ -352,6 +354,13 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
         return None
     username, separator, password = decoded.partition(":")
     return (username, password) if separator else None
+
+
+def _media_type(request: web.Request) -> str:
+    """The request's Content-Type without parameters ("" for a request without a body)."""
+    if not request.body_exists:
+        return ""
+    return request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
 
 
 def _parse_qs(text: str) -> list[tuple[str, str]]:
