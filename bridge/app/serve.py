@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import signal
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 
 from bridge.app.forwarding import forward_to_isms
 from bridge.app.logs import LEVELS, configure_logging
+from bridge.app.metrics_wiring import Monitoring
 from bridge.app.wiring import Bridge, HandlerFactory
 from bridge.config import BridgeConfig, ConfigError, load_config
 
@@ -45,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"isms-bridge serve: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    return run_event_loop(lambda: serve(config, forward_to_isms))
+    monitoring = Monitoring(config)
+    make_handler = functools.partial(forward_to_isms, observer=monitoring.isms)
+    return run_event_loop(lambda: serve(config, make_handler, monitoring=monitoring))
 
 
 def run_event_loop(main: Callable[[], Any]) -> int:
@@ -64,14 +68,31 @@ async def serve(
     config: BridgeConfig,
     make_handler: HandlerFactory,
     on_started: Callable[[Bridge], None] | None = None,
+    *,
+    monitoring: Monitoring | None = None,
 ) -> int:
-    """Run until a signal; `on_started` is called once the listeners are open (demo)."""
-    bridge = Bridge(config, make_handler)
+    """Run until a signal; `on_started` is called once the listeners are open (demo).
+
+    `monitoring` (metrics_wiring.py) serves /metrics, /healthz and /readyz on [metrics]
+    once the SMPP listeners are open; its observers must already be in `make_handler`.
+    """
+    bridge = Bridge(
+        config, make_handler, observer=monitoring.smpp if monitoring is not None else None
+    )
+    if monitoring is not None:
+        monitoring.attach(bridge)
     try:
         await bridge.start()
     except (OSError, ValueError) as exc:
         log.error("event=start_failed config=%s error=%s", config.path, exc)
         return EXIT_START
+    if monitoring is not None:
+        try:
+            await monitoring.start()
+        except OSError as exc:
+            log.error("event=start_failed config=%s listener=metrics error=%s", config.path, exc)
+            await bridge.shutdown(0.0)
+            return EXIT_START
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     forced = False
@@ -93,6 +114,8 @@ async def serve(
         except ConfigError as exc:
             log.error("event=reload_failed error=%s action=kept_running_accounts", exc)
             return
+        if monitoring is not None:
+            monitoring.reload(bridge.config)
         log.info(
             "event=reloaded accounts=%d added=%s removed=%s sessions_unbound=%d",
             len(result.added) + len(result.kept),
@@ -115,8 +138,11 @@ async def serve(
         on_started(bridge)
     try:
         await stop.wait()
+        # /readyz answers 503 ("listening fail stopping") during the graceful stop.
         await bridge.shutdown()
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)
+        if monitoring is not None:
+            await monitoring.stop()
     return EXIT_FORCED if forced else EXIT_OK

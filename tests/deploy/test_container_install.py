@@ -8,11 +8,15 @@ there (with /opt/isms-bridge pointing into a temporary folder), then run ENTRYPO
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -98,3 +102,52 @@ def test_the_installed_entrypoint_names_a_missing_secret(installed: Path) -> Non
     run = entrypoint(installed, "check-config", str(COMPOSE_CONFIG), env={})
     assert run.returncode != 0
     assert "ESME1_SMPP_PASSWORD" in run.stdout + run.stderr
+
+
+def test_the_installed_command_serves_and_passes_the_images_healthcheck(
+    installed: Path, tmp_path: Path
+) -> None:
+    final = stages()[1]
+    (cmd,) = [i.exec_form() for i in final if i.keyword == "CMD"]
+    (healthcheck,) = [i.arguments for i in final if i.keyword == "HEALTHCHECK"]
+    probe = json.loads(healthcheck[healthcheck.index("CMD ") + 4 :])
+    smpp_port, metrics_port = free_port(), free_port()
+    config = tmp_path / "bridge.toml"
+    config.write_text(
+        COMPOSE_CONFIG.read_text(encoding="utf-8")
+        .replace('host = "0.0.0.0"', 'host = "127.0.0.1"')
+        .replace("port = 2775", f"port = {smpp_port}")
+        .replace("port = 9102", f"port = {metrics_port}")
+        .replace("sandbox:8480", "127.0.0.1:9"),
+        encoding="utf-8",
+    )
+    args = [config.as_posix() if arg == cmd[-1] else arg for arg in cmd]
+    path = f"{installed / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {"PATH": path, **COMPOSE_ENV}
+    bridge = subprocess.Popen(
+        [str(installed / "bin" / "isms-bridge"), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        check = [arg.replace(":9102/", f":{metrics_port}/") for arg in probe]
+        deadline = time.monotonic() + 20
+        while subprocess.run(check, env=env, capture_output=True, check=False).returncode:
+            assert bridge.poll() is None, bridge.communicate()[0].decode()
+            assert time.monotonic() < deadline, "the HEALTHCHECK never passed"
+            time.sleep(0.2)
+        bridge.send_signal(signal.SIGTERM)
+        output = bridge.communicate(timeout=20)[0].decode()
+        assert bridge.returncode == 0, output
+        assert "event=metrics_listening" in output
+    finally:
+        if bridge.poll() is None:
+            bridge.kill()
+            bridge.wait(5)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
