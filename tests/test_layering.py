@@ -27,10 +27,12 @@ ALLOWED: dict[str, set[str]] = {
 
 # Packages that must not touch I/O, clocks or HTTP libraries (STYLE.md §10, item 1).
 FORBIDDEN_MODULES: dict[str, set[str]] = {
-    "pdu": {"asyncio", "socket", "time", "aiohttp", "httpx", "logging"},
-    "smpp": {"asyncio", "socket", "time", "aiohttp", "httpx"},
-    "upstream": set(),
-    "pipeline": {"socket", "aiohttp", "httpx"},
+    "pdu": {"asyncio", "socket", "time", "aiohttp", "httpx", "logging", "prometheus_client"},
+    "smpp": {"asyncio", "socket", "time", "aiohttp", "httpx", "prometheus_client"},
+    # Metrics reach these through observer Protocols they declare; only bridge.app counts.
+    "server": {"prometheus_client"},
+    "upstream": {"prometheus_client"},
+    "pipeline": {"socket", "aiohttp", "httpx", "prometheus_client"},
 }
 
 
