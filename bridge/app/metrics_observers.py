@@ -27,7 +27,7 @@ from bridge.app.metrics import (
     isms_code_label,
     mirror_label,
 )
-from bridge.pdu import CommandId, Pdu, command_name, is_response, status_name
+from bridge.pdu import CommandId, CommandStatus, Pdu, command_name, is_response, status_name
 from bridge.server import BindAttempt, BindVerdict, SessionContext, SubmitRequest
 from bridge.smpp import (
     BindRequested,
@@ -144,9 +144,26 @@ class SmppObserver:
             status = _UNREAD if command_status is None else status_name(command_status)
             child = self._received.put(pdu, metrics.pdus_received.labels(command, status))
         child.inc()
+        if isinstance(event, Throttled | PduRejected):
+            self._answered_by_session(context, event)
+
+    def _answered_by_session(
+        self, context: SessionContext | None, event: Throttled | PduRejected
+    ) -> None:
+        """Submits the session answered itself count as submits too: over the window
+        (ESME_RTHROTTLED), or refused (ESME_RINVBNDSTS from a receiver, a bad body)."""
+        metrics = self._metrics
+        account = metrics.account_label(context.system_id if context is not None else "")
         if isinstance(event, Throttled):
-            system_id = context.system_id if context is not None else ""
-            metrics.window_full.labels(metrics.account_label(system_id)).inc()
+            metrics.window_full.labels(account).inc()
+            answered: int = CommandStatus.ESME_RTHROTTLED
+        else:
+            answered = event.command_status
+        if event.command_id is None:
+            return
+        command = command_name(event.command_id)
+        if command in SUBMIT_COMMANDS:
+            metrics.submits.labels(account, command, status_name(answered)).inc()
 
     def bind_decided(self, attempt: BindAttempt, verdict: BindVerdict) -> None:
         metrics = self._metrics

@@ -175,12 +175,48 @@ def test_a_peer_inventing_command_ids_adds_one_unknown_label_not_one_per_id() ->
     assert exposition.count("isms_bridge_smpp_pdus_received_total{") == 2
 
 
-def test_window_full_events_count_per_account() -> None:
+def test_window_full_submits_count_per_account_and_as_throttled_submits() -> None:
     metrics = new_metrics()
     SmppObserver(metrics).event_received(
         ESME1, Throttled(command_id=SubmitSm.command_id, sequence_number=8)
     )
     assert sample(metrics, "isms_bridge_smpp_window_full_total", system_id="esme1") == 1.0
+    assert (
+        sample(
+            metrics,
+            "isms_bridge_smpp_submits_total",
+            system_id="esme1",
+            command="submit_sm",
+            status="ESME_RTHROTTLED",
+        )
+        == 1.0
+    )
+
+
+def test_submits_the_session_refuses_itself_count_with_the_status_it_answered() -> None:
+    metrics = new_metrics()
+    receiver = SessionContext(
+        session_id="s9", peer=PEER, system_id="esme1", bind_type=BindType.RECEIVER
+    )
+    SmppObserver(metrics).event_received(
+        receiver,
+        PduRejected(
+            command_id=SubmitSm.command_id,
+            sequence_number=4,
+            command_status=CommandStatus.ESME_RINVBNDSTS,
+            reason="submit_sm is not allowed in BOUND_RX",
+        ),
+    )
+    assert (
+        sample(
+            metrics,
+            "isms_bridge_smpp_submits_total",
+            system_id="esme1",
+            command="submit_sm",
+            status="ESME_RINVBNDSTS",
+        )
+        == 1.0
+    )
 
 
 def test_bind_decisions_count_by_account_bind_type_and_status() -> None:
