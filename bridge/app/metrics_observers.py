@@ -18,7 +18,7 @@ import struct
 from collections.abc import Iterator
 from typing import Generic, TypeVar, assert_never
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 from bridge.app.metrics import (
     SUBMIT_COMMANDS,
@@ -115,12 +115,15 @@ def received_pdu(event: Event) -> tuple[int | None, int | None] | None:
 class SmppObserver:
     """Feeds the SMPP series from the server's observer calls and session events."""
 
-    __slots__ = ("_metrics", "_received", "_sent")
+    __slots__ = ("_answers", "_metrics", "_received", "_sent")
 
     def __init__(self, metrics: BridgeMetrics) -> None:
         self._metrics = metrics
         self._received: _BoundedCache[tuple[int | None, int | None], Counter] = _BoundedCache()
         self._sent: _BoundedCache[tuple[int, int], Counter] = _BoundedCache()
+        self._answers: _BoundedCache[
+            tuple[str, int, int], tuple[Counter | None, Histogram | None]
+        ] = _BoundedCache()
 
     # --- SessionListener -------------------------------------------------------------------
 
@@ -186,17 +189,34 @@ class SmppObserver:
         response: Pdu,
         elapsed_s: float | None,
     ) -> None:
-        command = command_name(request.command_id)
-        if command not in SUBMIT_COMMANDS:
+        key = (context.system_id, request.command_id, response.command_status)
+        children = self._answers.get(key)
+        if children is None:
+            children = self._answers.put(key, self._answer_children(*key))
+        submits, duration = children
+        if submits is None or duration is None:
             return  # query_sm, cancel_sm, replace_sm: counted as PDUs only
-        metrics = self._metrics
-        metrics.submits.labels(
-            metrics.account_label(context.system_id),
-            command,
-            status_name(response.command_status),
-        ).inc()
+        submits.inc()
         if elapsed_s is not None:
-            metrics.submit_duration.labels(command).observe(elapsed_s)
+            duration.observe(elapsed_s)
+
+    def forget_labels(self) -> None:
+        """Drop cached label children (after a reload changed which accounts are known)."""
+        self._answers = _BoundedCache()
+
+    def _answer_children(
+        self, system_id: str, command_id: int, command_status: int
+    ) -> tuple[Counter | None, Histogram | None]:
+        command = command_name(command_id)
+        if command not in SUBMIT_COMMANDS:
+            return None, None
+        metrics = self._metrics
+        return (
+            metrics.submits.labels(
+                metrics.account_label(system_id), command, status_name(command_status)
+            ),
+            metrics.submit_duration.labels(command),
+        )
 
     def pdus_sent(self, data: bytes) -> None:
         sent = self._sent
@@ -216,23 +236,50 @@ class SmppObserver:
 class IsmsObserver:
     """Feeds the iSMS series from the client's observer calls and the balance poller."""
 
-    __slots__ = ("_metrics",)
+    __slots__ = ("_messages", "_metrics", "_requests")
 
     def __init__(self, metrics: BridgeMetrics) -> None:
         self._metrics = metrics
+        # Keys are configured mirrors and iSMS usernames, codes and outcomes: bounded.
+        self._requests: _BoundedCache[tuple[str, int | None, Verdict], tuple[Counter, Histogram]]
+        self._requests = _BoundedCache()
+        self._messages: _BoundedCache[tuple[str, Outcome], tuple[Counter, Counter]]
+        self._messages = _BoundedCache()
 
     def request_finished(
         self, *, mirror: str, code: int | None, verdict: Verdict, elapsed_s: float
     ) -> None:
-        metrics = self._metrics
-        host = mirror_label(mirror)
-        metrics.isms_requests.labels(host, isms_code_label(code, verdict)).inc()
-        metrics.isms_request_duration.labels(host).observe(elapsed_s)
+        key = (mirror, code, verdict)
+        children = self._requests.get(key)
+        if children is None:
+            metrics = self._metrics
+            host = mirror_label(mirror)
+            children = self._requests.put(
+                key,
+                (
+                    metrics.isms_requests.labels(host, isms_code_label(code, verdict)),
+                    metrics.isms_request_duration.labels(host),
+                ),
+            )
+        requests, duration = children
+        requests.inc()
+        duration.observe(elapsed_s)
 
     def message_finished(self, message: IsmsMessage, result: SendResult) -> None:
         metrics = self._metrics
         account = message.credentials.username
-        metrics.isms_messages.labels(account, result.outcome.value).inc()
+        key = (account, result.outcome)
+        children = self._messages.get(key)
+        if children is None:
+            children = self._messages.put(
+                key,
+                (
+                    metrics.isms_messages.labels(account, result.outcome.value),
+                    metrics.isms_credits_spent.labels(account),
+                ),
+            )
+        messages, credits = children
+        messages.inc()
         if result.attempts > 1:
             # Each mirror after the first was tried because the one before certainly
             # never got the request (upstream/mirrors.py, Rule 1).
@@ -240,7 +287,7 @@ class IsmsObserver:
         if result.outcome is Outcome.UNKNOWN:
             metrics.isms_unknown_outcomes.labels(mirror_label(result.mirror)).inc()
         elif result.outcome is Outcome.ACCEPTED:
-            metrics.isms_credits_spent.labels(account).inc(
+            credits.inc(
                 estimated_credits(message.text, message.sms_type, len(message.destinations))
             )
 

@@ -147,6 +147,7 @@ class Monitoring:
     def reload(self, config: BridgeConfig) -> None:
         """SIGHUP: label the reloaded accounts (their series start at 0)."""
         self.metrics.set_accounts(account.system_id for account in config.accounts)
+        self.smpp.forget_labels()
 
     async def stop(self) -> None:
         poller, self._poller = self._poller, None

@@ -260,6 +260,19 @@ def test_answered_submits_count_by_status_and_only_handled_ones_are_timed() -> N
     assert sample(metrics, f"{duration}_bucket", command="submit_sm", le="0.0025") == 0.0
 
 
+def test_after_a_reload_a_removed_accounts_submits_are_labelled_unknown() -> None:
+    metrics = new_metrics()
+    observer = SmppObserver(metrics)
+    observer.request_answered(ESME1, SubmitSm(), SubmitSmResp(message_id="1"), 0.001)
+    metrics.set_accounts(["esme2"])
+    observer.forget_labels()
+    observer.request_answered(ESME1, SubmitSm(), SubmitSmResp(message_id="2"), 0.001)
+    submits = "isms_bridge_smpp_submits_total"
+    labels = {"command": "submit_sm", "status": "ESME_ROK"}
+    assert sample(metrics, submits, system_id="esme1", **labels) == 1.0
+    assert sample(metrics, submits, system_id="_unknown", **labels) == 1.0
+
+
 def test_query_sm_answers_are_counted_as_pdus_only_not_as_submits() -> None:
     metrics = new_metrics()
     SmppObserver(metrics).request_answered(ESME1, QuerySm(), QuerySmResp(), 0.001)
