@@ -10,14 +10,9 @@ from prometheus_client import generate_latest
 
 from bridge.app.metrics import BridgeMetrics
 from bridge.app.metrics_observers import IsmsObserver, SmppObserver
-from bridge.pdu import (
-    SubmitSm,
-    SubmitSmResp,
-)
+from bridge.pdu import SubmitSm, SubmitSmResp
 from bridge.server import Peer, SessionContext
-from bridge.smpp import (
-    BindType,
-)
+from bridge.smpp import BindType
 from bridge.upstream import (
     BalanceReading,
     FakeTransport,
