@@ -17,7 +17,6 @@ Theory of operation (STYLE §3, after aiohttp's `web_protocol.py`):
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from typing import TYPE_CHECKING, assert_never, cast
 
@@ -26,21 +25,19 @@ from bridge.pdu import (
     Pdu,
     command_name,
 )
-from bridge.server.eventlog import SessionLog, body_of, status_label
+from bridge.server.eventlog import SessionLog, status_label
 from bridge.server.handlers import (
     BindAttempt,
     BindVerdict,
     Peer,
     SessionContext,
-    SubmitRequest,
 )
 from bridge.server.registry import DeliveryNotConfirmed, ReceiverBusy
-from bridge.server.replies import error_response
+from bridge.server.requests import RequestRunner
 from bridge.smpp import (
     NEED_DATA,
     BindRequested,
     EnquireLinkReceived,
-    LocalProtocolError,
     PduRejected,
     PeerClosed,
     RequestReceived,
@@ -78,11 +75,11 @@ class SmppConnection(asyncio.Protocol):
         "_paused",
         "_peer",
         "_pending_refusal",
+        "_requests",
         "_services",
         "_session",
         "_session_id",
         "_stopping",
-        "_tasks",
         "_timer",
         "_timer_at",
         "_tls",
@@ -99,7 +96,7 @@ class SmppConnection(asyncio.Protocol):
         self._peer = Peer(host="?", port=0)
         self._log = SessionLog(log, session_id, "?")
         self._context: SessionContext | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._requests: RequestRunner | None = None
         self._waiting: dict[int, asyncio.Future[Pdu]] = {}
         # uvloop's call_at returns a plain Handle (no when()) for a past deadline: keep it here.
         self._timer: asyncio.Handle | None = None
@@ -130,8 +127,18 @@ class SmppConnection(asyncio.Protocol):
         )
 
     @property
-    def closed(self) -> asyncio.Future[None]:
-        return self._closed
+    def open(self) -> bool:
+        transport = self._transport
+        return self._session is not None and transport is not None and not transport.is_closing()
+
+    @property
+    def requests_in_flight(self) -> int:
+        return 0 if self._requests is None else len(self._requests.tasks)
+
+    def answers_queued(self) -> None:
+        """A request task queued its answer: write it out (one write per completed task)."""
+        self._flush()
+        self._arm_timer()
 
     async def send_request(self, pdu: Pdu) -> Pdu:
         """Send a request of ours (deliver_sm, data_sm) and wait for the ESME's response."""
@@ -183,8 +190,8 @@ class SmppConnection(asyncio.Protocol):
         else:
             # No new requests while the owed answers are finished (they are answered below).
             self._pause(_SHUTDOWN)
-            if self._tasks:
-                await asyncio.wait(set(self._tasks), timeout=max(0.0, deadline - loop.time()))
+            if self._requests is not None:
+                await self._requests.finish(deadline - loop.time())
             if not transport.is_closing() and session.state in _BOUND_STATES:
                 self.unbind()
             # Read again: the unbind_resp has to come in, and enquire_link is still answered.
@@ -253,9 +260,7 @@ class SmppConnection(asyncio.Protocol):
         for waiter in self._waiting.values():
             if not waiter.done():
                 waiter.set_exception(DeliveryNotConfirmed(f"session {self._session_id} closed"))
-        owed = len(self._tasks)
-        for task in self._tasks:
-            task.cancel()
+        owed = self._requests.cancel() if self._requests is not None else 0
         if self._context is not None:
             services.registry.remove(self)
         if self._session is not None:
@@ -289,7 +294,8 @@ class SmppConnection(asyncio.Protocol):
                 case BindRequested():
                     self._on_bind(event, now)
                 case RequestReceived():
-                    self._on_request(event.pdu, now)
+                    assert self._requests is not None  # handed up only once bound
+                    self._requests.start(event.pdu, now)
                 case ResponseReceived():
                     self._on_response(event.request, event.pdu)
                 case (
@@ -354,6 +360,7 @@ class SmppConnection(asyncio.Protocol):
             tls=self._tls,
         )
         self._log.bind_accepted(event)
+        self._requests = RequestRunner(self._services, session, self._context, self._log, self)
         self._services.registry.add(self)
 
     def _refuse(self, event: BindRequested, verdict: BindVerdict, now: float) -> None:
@@ -367,103 +374,6 @@ class SmppConnection(asyncio.Protocol):
         # status before the connection goes.
         self._pause(_REFUSED)
         self._close_at = now + self._services.settings.bind_failure_delay_s
-
-    def _on_request(self, request: SubmitRequest, now: float) -> None:
-        services = self._services
-        context = self._context
-        assert context is not None  # the session hands up requests only when bound
-        try:
-            parts = services.handler.parts(request)
-        except Exception:
-            self._log.exception(
-                "handler_failed", pdu=command_name(request.command_id), seq=request.sequence_number
-            )
-            self._answer(request, error_response(request, CommandStatus.ESME_RSYSERR), now)
-            return
-        if parts > 0 and not services.authority.admit(context.system_id, parts, now):
-            self._log.event(
-                logging.INFO,
-                "throttled",
-                pdu=command_name(request.command_id),
-                seq=request.sequence_number,
-                parts=parts,
-                status="ESME_RTHROTTLED",
-            )
-            services.observer.request_throttled(context, request, parts)
-            self._answer(request, error_response(request, CommandStatus.ESME_RTHROTTLED), now)
-            return
-        if services.settings.log_bodies:
-            # Debug option only (issue 3): bodies are never logged otherwise.
-            self._log.event(
-                logging.INFO,
-                "request_body",
-                pdu=command_name(request.command_id),
-                seq=request.sequence_number,
-                body=body_of(request),
-            )
-        # One task per request; their number is bounded by the session's window (issue 3).
-        task = services.loop.create_task(self._run_handler(context, request, now))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _run_handler(
-        self, context: SessionContext, request: SubmitRequest, started: float
-    ) -> None:
-        try:
-            response = await self._services.handler.handle(context, request)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # STYLE §5 (aiosmtpd handle_exception): one failure costs one answer, not the bind.
-            self._log.exception(
-                "handler_failed", pdu=command_name(request.command_id), seq=request.sequence_number
-            )
-            response = error_response(request, CommandStatus.ESME_RSYSERR)
-        now = self._services.loop.time()
-        if self._session is None or self._transport is None or self._transport.is_closing():
-            self._log.event(
-                logging.WARNING,
-                "answer_lost",
-                pdu=command_name(request.command_id),
-                seq=request.sequence_number,
-                status=status_label(response.command_status),
-            )
-            return
-        self._answer(request, response, now, started=started)
-        self._flush()
-        self._arm_timer()
-
-    def _answer(
-        self, request: SubmitRequest, response: Pdu, now: float, started: float | None = None
-    ) -> None:
-        session = self._session
-        assert session is not None
-        response = dataclasses.replace(response, sequence_number=request.sequence_number)
-        try:
-            session.send(response, now)
-        except LocalProtocolError:
-            # The handler answered with the wrong PDU type: our bug; the ESME still gets 0x08.
-            self._log.exception(
-                "handler_answer_invalid",
-                pdu=command_name(request.command_id),
-                seq=request.sequence_number,
-                answer=command_name(response.command_id),
-            )
-            response = error_response(request, CommandStatus.ESME_RSYSERR)
-            session.send(response, now)
-        if self._context is not None:
-            self._services.observer.request_answered(
-                self._context, request, response, None if started is None else now - started
-            )
-        self._log.event(
-            logging.INFO,
-            "answered",
-            pdu=command_name(request.command_id),
-            seq=request.sequence_number,
-            status=status_label(response.command_status),
-            message_id=getattr(response, "message_id", None) or None,
-            ms=None if started is None else round((now - started) * 1000, 1),
-        )
 
     def _on_response(self, request: Pdu, response: Pdu) -> None:
         waiter = self._waiting.get(request.sequence_number)

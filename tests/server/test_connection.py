@@ -24,8 +24,6 @@ from bridge.pdu import (
     EnquireLink,
     EnquireLinkResp,
     Pdu,
-    QuerySm,
-    QuerySmResp,
     SubmitSmResp,
     Unbind,
     UnbindResp,
@@ -124,119 +122,6 @@ async def test_a_peer_controlled_system_id_cannot_forge_a_log_line(
     line = next(r.getMessage() for r in caplog.records if "bind_refused" in r.getMessage())
     assert "\n" not in line and "\x1b" not in line
     assert 'system_id="x\\x0aevent\\x3dok \\x1b"' in line
-
-
-# --- requests ------------------------------------------------------------------------------
-
-
-async def test_a_submit_goes_to_the_handler_with_the_session_and_is_answered_under_its_number() -> (
-    None
-):
-    h = Harness()
-    h.bind()
-    [seq] = h.send(submit())
-    await until(lambda: h.transport.written)
-    [resp] = h.received()
-    assert resp == SubmitSmResp(sequence_number=seq, message_id=f"m{seq}")
-    context, request = h.handler.seen[0]
-    assert (context.system_id, request.short_message) == ("esme1", b"hello")
-
-
-async def test_answers_go_out_as_each_request_completes_not_in_arrival_order() -> None:
-    first_may_finish = asyncio.Event()
-
-    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
-        if request.short_message == b"slow":
-            await first_may_finish.wait()
-        return SubmitSmResp(message_id=request.short_message.decode())
-
-    h = Harness(handler=FakeHandler(answer))
-    h.bind()
-    slow, fast = h.send(submit(b"slow"), submit(b"fast"))
-    await until(lambda: h.transport.written)
-    first_may_finish.set()
-    await until(lambda: len(h.transport.written) > 0 and len(h.connection._tasks) == 0)
-    assert [(r.sequence_number, r.message_id) for r in h.received()] == [
-        (fast, "fast"),
-        (slow, "slow"),
-    ]
-
-
-async def test_a_handler_exception_costs_one_rsyserr_answer_and_the_bind_stays_up(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
-        if request.short_message == b"boom":
-            raise ValueError("pipeline bug")
-        return SubmitSmResp(message_id="ok")
-
-    h = Harness(handler=FakeHandler(answer))
-    h.bind()
-    bad, good = h.send(submit(b"boom"), submit(b"fine"))
-    await until(lambda: len(h.handler.seen) == 2 and not h.connection._tasks)
-    answers = {r.sequence_number: r.command_status for r in h.received()}
-    assert answers == {bad: CommandStatus.ESME_RSYSERR, good: ROK}
-    failures = [r for r in caplog.records if "event=handler_failed" in r.getMessage()]
-    assert len(failures) == 1
-    assert "session=s1 peer=10.0.0.5:40112 system_id=esme1" in failures[0].getMessage()
-    assert f"seq={bad}" in failures[0].getMessage() and failures[0].exc_info is not None
-    assert not h.transport.closing
-
-
-async def test_a_handler_answering_with_the_wrong_pdu_gets_rsyserr_sent_instead() -> None:
-    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
-        return QuerySmResp(message_id="nonsense")
-
-    h = Harness(handler=FakeHandler(answer))
-    h.bind()
-    [seq] = h.send(submit())
-    await until(lambda: h.transport.written)
-    [resp] = h.received()
-    assert isinstance(resp, SubmitSmResp)
-    assert (resp.sequence_number, resp.command_status) == (seq, CommandStatus.ESME_RSYSERR)
-
-
-async def test_a_message_over_the_throughput_is_answered_throttled_without_the_handler() -> None:
-    h = Harness(authority=FakeAuthority(budget=2), handler=FakeHandler(parts=2))
-    h.bind()
-    first, second = h.send(submit(), submit())
-    await until(lambda: not h.connection._tasks and len(h.transport.written) >= 2 * 17)
-    answers = {r.sequence_number: r.command_status for r in h.received()}
-    assert answers == {first: ROK, second: CommandStatus.ESME_RTHROTTLED}
-    assert len(h.handler.seen) == 1
-    assert h.authority.charged == [("esme1", 2)]
-
-
-async def test_a_request_that_costs_no_parts_is_not_charged() -> None:
-    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
-        return QuerySmResp(command_status=CommandStatus.ESME_RQUERYFAIL, message_id=None)
-
-    h = Harness(authority=FakeAuthority(budget=0), handler=FakeHandler(answer, parts=0))
-    h.bind()
-    h.send(QuerySm(message_id="abc"))
-    await until(lambda: h.transport.written)
-    [resp] = h.received()
-    assert resp.command_status == CommandStatus.ESME_RQUERYFAIL
-    assert h.authority.charged == []
-
-
-async def test_closing_the_connection_cancels_requests_still_in_flight() -> None:
-    started = asyncio.Event()
-
-    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
-        started.set()
-        await asyncio.sleep(3600)
-        raise AssertionError("never reached")
-
-    h = Harness(handler=FakeHandler(answer))
-    h.bind()
-    h.send(submit())
-    await started.wait()
-    [task] = h.connection._tasks
-    h.connection.connection_lost(None)
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
-    assert task.cancelled()
 
 
 # --- flow control and timers ---------------------------------------------------------------

@@ -1,0 +1,157 @@
+"""The application's side of one bound session: its requests, each answered by the handler.
+
+Per request (SMPP 3.4 §4.4-§4.10, issue 3): charge its message parts to the account's
+throughput bucket (over it: ESME_RTHROTTLED at once, the handler never sees it), then one
+task runs `SubmitHandler.handle`; its answer goes out when it completes, in any order, under
+the request's sequence_number. A handler exception costs that one request an ESME_RSYSERR
+(aiosmtpd's handle_exception, STYLE §5), logged once with the session id; the bind stays up.
+The tasks are bounded by the session's window and cancelled when the connection ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import TYPE_CHECKING, Protocol
+
+from bridge.pdu import CommandStatus, Pdu, command_name
+from bridge.server.eventlog import SessionLog, body_of, status_label
+from bridge.server.handlers import SessionContext, SubmitRequest
+from bridge.server.replies import error_response
+from bridge.smpp import LocalProtocolError, Session
+
+if TYPE_CHECKING:
+    from bridge.server.services import ConnectionServices
+
+
+class AnswerSink(Protocol):
+    """What the runner needs of its connection."""
+
+    @property
+    def open(self) -> bool:
+        """False once the connection is closing: an answer has nobody to go to."""
+        ...
+
+    def answers_queued(self) -> None:
+        """Write what the session queued, and re-arm the timer."""
+        ...
+
+
+class RequestRunner:
+    __slots__ = ("_context", "_log", "_services", "_session", "_sink", "tasks")
+
+    def __init__(
+        self,
+        services: ConnectionServices,
+        session: Session,
+        context: SessionContext,
+        session_log: SessionLog,
+        sink: AnswerSink,
+    ) -> None:
+        self._services = services
+        self._session = session
+        self._context = context
+        self._log = session_log
+        self._sink = sink
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, request: SubmitRequest, now: float) -> None:
+        """Take one request the session handed up (RequestReceived)."""
+        services, context = self._services, self._context
+        try:
+            parts = services.handler.parts(request)
+        except Exception:
+            self._log.exception(
+                "handler_failed", pdu=command_name(request.command_id), seq=request.sequence_number
+            )
+            self.answer(request, error_response(request, CommandStatus.ESME_RSYSERR), now)
+            return
+        if parts > 0 and not services.authority.admit(context.system_id, parts, now):
+            self._log.event(
+                logging.INFO,
+                "throttled",
+                pdu=command_name(request.command_id),
+                seq=request.sequence_number,
+                parts=parts,
+                status="ESME_RTHROTTLED",
+            )
+            services.observer.request_throttled(context, request, parts)
+            self.answer(request, error_response(request, CommandStatus.ESME_RTHROTTLED), now)
+            return
+        if services.settings.log_bodies:
+            # Debug option only (issue 3): bodies are never logged otherwise.
+            self._log.event(
+                logging.INFO,
+                "request_body",
+                pdu=command_name(request.command_id),
+                seq=request.sequence_number,
+                body=body_of(request),
+            )
+        # One task per request; the session's window bounds how many (issue 3).
+        task = services.loop.create_task(self._run(request, now))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def finish(self, timeout: float) -> None:  # noqa: ASYNC109 (a shared deadline)
+        """Wait (bounded) for every request in flight to be answered (graceful stop)."""
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=max(0.0, timeout))
+
+    def cancel(self) -> int:
+        """Cancel what is still running (the connection is gone); how many were cancelled."""
+        for task in self.tasks:
+            task.cancel()
+        return len(self.tasks)
+
+    async def _run(self, request: SubmitRequest, started: float) -> None:
+        try:
+            response = await self._services.handler.handle(self._context, request)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._log.exception(
+                "handler_failed", pdu=command_name(request.command_id), seq=request.sequence_number
+            )
+            response = error_response(request, CommandStatus.ESME_RSYSERR)
+        if not self._sink.open:
+            self._log.event(
+                logging.WARNING,
+                "answer_lost",
+                pdu=command_name(request.command_id),
+                seq=request.sequence_number,
+                status=status_label(response.command_status),
+            )
+            return
+        self.answer(request, response, self._services.loop.time(), started=started)
+        self._sink.answers_queued()
+
+    def answer(
+        self, request: SubmitRequest, response: Pdu, now: float, started: float | None = None
+    ) -> None:
+        """Queue `response` under the request's sequence_number (0x08 if it is the wrong PDU)."""
+        session = self._session
+        response = dataclasses.replace(response, sequence_number=request.sequence_number)
+        try:
+            session.send(response, now)
+        except LocalProtocolError:
+            # The handler answered with the wrong PDU type: our bug; the ESME still gets 0x08.
+            self._log.exception(
+                "handler_answer_invalid",
+                pdu=command_name(request.command_id),
+                seq=request.sequence_number,
+                answer=command_name(response.command_id),
+            )
+            response = error_response(request, CommandStatus.ESME_RSYSERR)
+            session.send(response, now)
+        elapsed = None if started is None else now - started
+        self._services.observer.request_answered(self._context, request, response, elapsed)
+        self._log.event(
+            logging.INFO,
+            "answered",
+            pdu=command_name(request.command_id),
+            seq=request.sequence_number,
+            status=status_label(response.command_status),
+            message_id=getattr(response, "message_id", None) or None,
+            ms=None if elapsed is None else round(elapsed * 1000, 1),
+        )
