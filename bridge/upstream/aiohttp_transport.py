@@ -66,23 +66,27 @@ class AiohttpTransport:
                 allow_redirects=False,
                 ssl=self._ssl,
             ) as response:
-                payload = await _read_bounded(response)
-                return HttpReply(
-                    status=response.status, body=payload, content_type=response.content_type
-                )
+                content = response.content
+                payload = await content.read(MAX_REPLY_BYTES + 1)
+                if not content.at_eof() or len(payload) > MAX_REPLY_BYTES:
+                    # Not the usual one-line reply, complete in the first read.
+                    payload = await _read_rest(content, payload)
+                return HttpReply(status=response.status, body=payload)
         # Before the request was written: DNS, refused, TLS handshake or certificate, connect
-        # timeout (aiohttp's sock_connect covers TCP and TLS), and a URL it cannot use.
+        # timeout (sock_connect covers TCP and TLS; aiohttp raises ConnectionTimeoutError for
+        # any timeout while it is still getting a connection), and a URL it cannot use.
         except aiohttp.ClientConnectorError as exc:
             raise NotSent(_describe(exc)) from exc
         except aiohttp.ConnectionTimeoutError as exc:
             raise NotSent("connect timeout") from exc
         except (aiohttp.ServerFingerprintMismatch, aiohttp.InvalidURL) as exc:
             raise NotSent(_describe(exc)) from exc
-        # After it may have been written: read timeout, reset or close while sending or
-        # reading (including on a reused keep-alive connection), a malformed response.
-        except aiohttp.SocketTimeoutError as exc:
+        # After it may have been written: the request's deadline passed while waiting for the
+        # reply, reset or close while sending or reading (also on a reused keep-alive
+        # connection), a malformed response.
+        except TimeoutError as exc:
             raise OutcomeUnknown("read timeout") from exc
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        except (aiohttp.ClientError, OSError) as exc:
             raise OutcomeUnknown(_describe(exc)) from exc
 
     def _open(self) -> aiohttp.ClientSession:
@@ -105,31 +109,25 @@ class AiohttpTransport:
     def _client_timeout(self, timeouts: Timeouts) -> aiohttp.ClientTimeout:
         client_timeout = self._timeouts.get(timeouts)
         if client_timeout is None:
-            # No `total` and no pool wait limit: the client's own semaphore keeps in-flight
-            # requests at or below the pool size, so aiohttp never queues for a connection.
+            # One deadline for the whole request (one timer; a sock_read timeout would re-arm
+            # a timer on every chunk) and a shorter one for reaching the host. No pool wait
+            # limit: the client's semaphore keeps in-flight requests within the pool size.
             client_timeout = aiohttp.ClientTimeout(
-                total=None,
-                connect=None,
-                sock_connect=timeouts.connect_s,
-                sock_read=timeouts.read_s,
+                total=timeouts.total_s, connect=None, sock_connect=timeouts.connect_s
             )
             self._timeouts[timeouts] = client_timeout
         return client_timeout
 
 
-async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
-    length = response.content_length
-    if length is not None:
-        if length > MAX_REPLY_BYTES:
-            raise OutcomeUnknown(f"reply of {length} bytes is not an iSMS reply")
-        return await response.read()
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await response.content.read(MAX_REPLY_BYTES + 1 - size):
+async def _read_rest(content: aiohttp.StreamReader, payload: bytes) -> bytes:
+    """The rest of a body after its first read, or OutcomeUnknown past any iSMS reply's size."""
+    chunks = [payload]
+    size = len(payload)
+    while size <= MAX_REPLY_BYTES and (chunk := await content.read(MAX_REPLY_BYTES + 1 - size)):
         chunks.append(chunk)
         size += len(chunk)
-        if size > MAX_REPLY_BYTES:
-            raise OutcomeUnknown(f"reply over {MAX_REPLY_BYTES} bytes is not an iSMS reply")
+    if size > MAX_REPLY_BYTES:
+        raise OutcomeUnknown(f"reply over {MAX_REPLY_BYTES} bytes is not an iSMS reply")
     return b"".join(chunks)
 
 

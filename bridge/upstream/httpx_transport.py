@@ -83,19 +83,15 @@ class HttpxTransport:
             raise OutcomeUnknown("read timeout") from exc
         except (httpx.HTTPError, httpx.StreamError, OSError, TimeoutError) as exc:
             raise OutcomeUnknown(type(exc).__name__) from exc
-        return HttpReply(
-            status=response.status_code,
-            body=payload,
-            content_type=response.headers.get("content-type", ""),
-        )
+        return HttpReply(status=response.status_code, body=payload)
 
     def _timeout(self, timeouts: Timeouts) -> httpx.Timeout:
         timeout = self._timeouts.get(timeouts)
         if timeout is None:
             timeout = httpx.Timeout(
                 connect=timeouts.connect_s,
-                read=timeouts.read_s,
-                write=timeouts.read_s,
+                read=timeouts.total_s,
+                write=timeouts.total_s,
                 # Past the connect timeout waiting for a pooled connection: not sent.
                 pool=timeouts.connect_s,
             )

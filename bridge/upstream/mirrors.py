@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from urllib.parse import urlsplit
 
-from bridge.upstream.errors import NotSent, OutcomeUnknown, UpstreamError
+from bridge.upstream.errors import NotSent, UpstreamError
 from bridge.upstream.transport import HttpReply
 
 # Gateway statuses: a proxy in front of iSMS answered because iSMS itself could not be
@@ -36,18 +36,18 @@ class Verdict(enum.Enum):
 
 def judge_attempt(attempt: HttpReply | UpstreamError) -> Verdict:
     """Rule 1: what one attempt on one mirror means for the message."""
-    match attempt:
-        case NotSent():
-            return Verdict.NOT_REACHED
-        case OutcomeUnknown():
-            return Verdict.UNKNOWN
-        case HttpReply(status=status) if 200 <= status < 300:
+    if isinstance(attempt, HttpReply):
+        status = attempt.status
+        if 200 <= status < 300:
             return Verdict.ANSWERED
-        case HttpReply(status=status) if status in FAILOVER_STATUSES:
+        if status in FAILOVER_STATUSES:
             return Verdict.NOT_REACHED
-        case _:
-            # HTTP 500, redirects, 4xx: the request reached a server that may be iSMS.
-            return Verdict.UNKNOWN
+        # HTTP 500, redirects, 4xx: the request reached a server that may be iSMS.
+        return Verdict.UNKNOWN
+    if isinstance(attempt, NotSent):
+        return Verdict.NOT_REACHED
+    # OutcomeUnknown, and any other UpstreamError: it may have been sent.
+    return Verdict.UNKNOWN
 
 
 class BreakerState(enum.Enum):
@@ -91,6 +91,14 @@ class MirrorSet:
         Lazy on purpose: an open mirror becomes HALF_OPEN only when this message actually
         gets to it, so a probe is never claimed by a message that succeeded earlier.
         """
+        if self._all_closed():
+            return iter(self.mirrors)  # the usual case: every mirror healthy
+        return self._route_around_failures()
+
+    def _all_closed(self) -> bool:
+        return all(mirror.state is BreakerState.CLOSED for mirror in self.mirrors)
+
+    def _route_around_failures(self) -> Iterator[Mirror]:
         skipped: list[Mirror] = []
         for mirror in self.mirrors:
             if self._admit(mirror):
@@ -103,7 +111,7 @@ class MirrorSet:
 
     def record(self, mirror: Mirror, *, healthy: bool) -> None:
         if healthy:
-            mirror.state = BreakerState.CLOSED
+            mirror.state = BreakerState.CLOSED  # also ends a probe
         else:
             mirror.state = BreakerState.OPEN
             mirror.reopen_at = self._clock() + self._cooldown_s

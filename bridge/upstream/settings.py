@@ -27,11 +27,12 @@ def default_endpoints(api: Api) -> tuple[str, ...]:
 class IsmsSettings:
     """How the client reaches iSMS.
 
-    `timeout_s` bounds the wait for iSMS's reply once the request is written (past it the
-    outcome is unknown); `connect_timeout_s` bounds reaching a mirror (past it the next
-    mirror is tried). `keepalive_s` stays below the 5 s idle timeout common in front of PHP
-    hosts, so the client drops an idle connection before the server does: a request written
-    onto a connection the server is closing would have an unknown outcome.
+    `timeout_s` bounds each request, connecting included: past it, once the request may have
+    been written, the outcome is unknown. `connect_timeout_s` bounds reaching a mirror (TCP
+    and TLS): past it nothing was sent and the next mirror is tried. `keepalive_s` stays
+    below the 5 s idle timeout common in front of PHP hosts, so the client drops an idle
+    connection before the server does: a request written onto a connection the server is
+    closing would have an unknown outcome.
     """
 
     api: Api = Api.HTTP

@@ -20,17 +20,20 @@ MAX_REPLY_BYTES = 64 * 1024
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Timeouts:
-    """connect_s bounds reaching the host (TCP + TLS); read_s bounds waiting for the reply."""
+    """connect_s bounds reaching the host (TCP + TLS); total_s bounds the whole request.
+
+    Past connect_s nothing was written (NotSent); past total_s the request may have been
+    written (OutcomeUnknown).
+    """
 
     connect_s: float
-    read_s: float
+    total_s: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpReply:
     status: int
     body: bytes
-    content_type: str = ""
 
 
 class HttpTransport(Protocol):

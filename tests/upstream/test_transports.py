@@ -20,7 +20,7 @@ from bridge.upstream import (
     make_transport,
 )
 
-TIMEOUTS = Timeouts(connect_s=2.0, read_s=0.3)
+TIMEOUTS = Timeouts(connect_s=0.2, total_s=0.3)
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SEND = b"un=isms&pwd=isms123&dstno=60123456789&msg=hi&type=1&agreedterm=YES"
 
