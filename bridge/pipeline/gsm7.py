@@ -66,11 +66,15 @@ Errors = Literal["strict", "replace"]
 
 def decode_gsm7(octets: bytes) -> str:
     """Unpacked GSM 7-bit septets (one per octet) -> text. Raises UnicodeDecodeError."""
-    for offset, octet in enumerate(octets):
-        if octet > 0x7F:
-            raise UnicodeDecodeError(
-                ENCODING_NAME, octets, offset, offset + 1, f"octet 0x{octet:02X} is not a septet"
-            )
+    if not octets.isascii():  # one C-level scan; the loop below only finds the offset
+        offset = next(i for i, octet in enumerate(octets) if octet > 0x7F)
+        raise UnicodeDecodeError(
+            ENCODING_NAME,
+            octets,
+            offset,
+            offset + 1,
+            f"octet 0x{octets[offset]:02X} is not a septet",
+        )
     if ESC not in octets:
         return octets.decode("latin-1").translate(_DECODE_BASIC)
     chars: list[str] = []

@@ -73,6 +73,12 @@ class LongMessages:
     def awaiting_retry(self) -> int:
         return len(self._retries)
 
+    def whole(self, data: UserData) -> WholeMessage:
+        """A PDU that carries a whole message (no UDH or SAR concatenation)."""
+        return WholeMessage(
+            octets=data.octets, complete=None, data=data, submitted_at=self._wall_clock()
+        )
+
     def assemble(
         self,
         origin: MessageOrigin,

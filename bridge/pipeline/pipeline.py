@@ -33,7 +33,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from bridge.pdu import (
     CancelSm,
@@ -80,8 +80,26 @@ _OK = CommandStatus.ESME_ROK
 _RETRY_LATER = CommandStatus.ESME_RSYSERR
 
 
-def _local_now() -> datetime:
-    return datetime.now().astimezone()
+class LocalTime:
+    """The local wall-clock time, for receipt dates and query_sm final dates.
+
+    `datetime.now().astimezone()` looks the zone up on every call (a few µs, twice per
+    message); the zone's offset is looked up once a minute instead, so a change of offset
+    (daylight saving) shows within a minute.
+    """
+
+    __slots__ = ("_until", "_zone")
+
+    def __init__(self) -> None:
+        self._zone: tzinfo | None = None
+        self._until = 0.0
+
+    def __call__(self) -> datetime:
+        now = time.time()
+        if now >= self._until:
+            self._zone = datetime.now().astimezone().tzinfo
+            self._until = now + 60.0
+        return datetime.fromtimestamp(now, self._zone)
 
 
 class MessagePipeline:
@@ -93,14 +111,14 @@ class MessagePipeline:
         routes: Iterable[AccountRoute],
         settings: PipelineSettings | None = None,
         clock: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], datetime] = _local_now,
+        wall_clock: Callable[[], datetime] | None = None,
         new_message_id: Callable[[], str] | None = None,
     ) -> None:
         self.settings = settings = settings or PipelineSettings()
         self.counters = PipelineCounters()
         self._sender = sender
         self._clock = clock
-        self._wall_clock = wall_clock
+        self._wall_clock = wall_clock = wall_clock or LocalTime()
         self._routes = {route.system_id: route for route in routes}
         self._new_id = new_message_id or MessageIdGenerator(clock=time.time).new_id
         self.store = MessageStore(
@@ -204,18 +222,25 @@ class MessagePipeline:
     async def _submit(self, context: SessionInfo, pdu: SubmitSm | DataSm) -> SubmitStatus:
         route = self._route(context)
         data = submission.user_data(pdu)
-        submission.check_coding(pdu.data_coding, route)
+        if data.part is not None:
+            # Refuse a coding iSMS cannot carry before a part is taken (a whole message is
+            # decoded, and refused, below).
+            submission.check_coding(pdu.data_coding, route)
         number = submission.destination(
             pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr, self.settings.numbers
         )
         origin = submission.origin(route.system_id, pdu)
         umr = submission.user_message_reference(pdu)
-        whole = self.long.assemble(
-            origin,
-            data,
-            data_coding=pdu.data_coding,
-            registered_delivery=pdu.registered_delivery,
-            user_message_reference=umr,
+        whole = (
+            self.long.whole(data)
+            if data.part is None
+            else self.long.assemble(
+                origin,
+                data,
+                data_coding=pdu.data_coding,
+                registered_delivery=pdu.registered_delivery,
+                user_message_reference=umr,
+            )
         )
         if isinstance(whole, SubmitStatus):
             return whole
@@ -252,7 +277,8 @@ class MessagePipeline:
     async def _submit_multi(self, context: SessionInfo, pdu: SubmitMulti) -> SubmitMultiResp:
         route = self._route(context)
         data = submission.user_data(pdu)
-        submission.check_coding(pdu.data_coding, route)
+        if data.part is not None:
+            submission.check_coding(pdu.data_coding, route)
         destinations = multi.resolve(pdu, self.settings.numbers)
         for reason in destinations.reasons:
             log.info(
@@ -344,7 +370,9 @@ class MessagePipeline:
         return route
 
     async def _send(self, message: IsmsMessage, *, urgent: bool) -> SendResult:
-        async with self.slots.slot(message.credentials.username, urgent=urgent):
+        account = message.credentials.username
+        await self.slots.acquire(account, urgent=urgent)
+        try:
             result = await self._sender.send(message)
             retry = unicode_retry(message, result)
             if retry is not None:
@@ -352,6 +380,8 @@ class MessagePipeline:
                 self.counters.unicode_retries += 1
                 log.info("event=unicode_retry ref=%s", message.reference)
                 result = await self._sender.send(retry)
+        finally:
+            self.slots.release(account)
         return result
 
     def _conclude(

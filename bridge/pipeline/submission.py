@@ -9,6 +9,7 @@ data_coding, the destination, then (once the message is whole) the text and its 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from bridge.pdu import CommandStatus, DataSm, SubmitMulti, SubmitSm, Tag
 from bridge.pipeline.encoding import UndecodableText, decode_text, isms_type
@@ -17,6 +18,7 @@ from bridge.pipeline.reassembly import MessageOrigin
 from bridge.pipeline.sender_ids import choose_sender_id
 from bridge.pipeline.settings import AccountRoute
 from bridge.pipeline.udh import (
+    UDHI,
     ConcatenatedPart,
     MessagePdu,
     UserDataError,
@@ -52,6 +54,8 @@ class UserData:
 
 def user_data(pdu: MessagePdu) -> UserData:
     """short_message or message_payload, UDH removed; UDH/SAR problems as a Refusal."""
+    if _plain(pdu):
+        return UserData(octets=pdu.short_message, part=None)
     try:
         part = concatenation_of(pdu)
         octets = part.payload if part is not None else payload_of(pdu)
@@ -144,16 +148,25 @@ def parts_of(pdu: MessagePdu) -> int:
     a long one) counts as the parts a handset would receive. Malformed PDUs count 1 and are
     refused by `handle` with their own status.
     """
-    try:
-        if concatenation_of(pdu) is not None:
+    if _plain(pdu):
+        size = len(pdu.short_message)
+    else:
+        try:
+            if concatenation_of(pdu) is not None:
+                return 1
+            size = len(payload_of(pdu))
+        except UserDataError:
             return 1
-        size = len(payload_of(pdu))
-    except UserDataError:
-        return 1
     single, part = (
         (_SINGLE_OCTETS, _PART_OCTETS) if _is_ucs2(pdu.data_coding) else (_SINGLE_7BIT, _PART_7BIT)
     )
     return 1 if size <= single else -(-size // part)
+
+
+def _plain(pdu: MessagePdu) -> TypeGuard[SubmitSm | SubmitMulti]:
+    """The common case, decided without parsing: the whole text in short_message (no UDH,
+    no TLVs, so no SAR and no message_payload)."""
+    return not pdu.tlvs and not pdu.esm_class & UDHI and not isinstance(pdu, DataSm)
 
 
 def _is_ucs2(data_coding: int) -> bool:

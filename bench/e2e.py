@@ -1,0 +1,385 @@
+"""Benchmark: submit_sm through the whole bridge to the sandbox, beside a bare aiohttp client.
+
+Run: .venv/bin/python bench/e2e.py [--rounds 3] [--scale 1.0] [--log-level warning]
+
+Every party is its own process (the machine's cores are shared between them, as they would
+be on one host):
+- the iSMS sandbox (`isms-bridge sandbox`), one answering at once and one after 300 ms;
+- the bridge (`isms-bridge serve`, uvloop, the real pipeline and aiohttp client);
+- the load client: a lean asyncio SMPP ESME (pre-encoded submit_sm, header-only parsing)
+  keeping `window` submits in flight on each of `sessions` binds;
+- the bare client: one aiohttp session posting the same form straight to the sandbox with the
+  same number of requests in flight (the ceiling for an aiohttp-based bridge).
+Scenarios, interleaved bridge/bare rounds, best round reported (other work on a shared
+machine only ever slows a round down):
+1. 4 sessions x window 50 against the instant sandbox: messages/s, bridge CPU per message
+   (from /proc), p50/p99 submit_sm -> submit_sm_resp beside the bare HTTP round trip;
+2. one session, window 1: the latency the bridge adds when nothing queues;
+3. one session x window 100 against the 300 ms sandbox: messages/s per bind (at most
+   window / round trip = 333/s).
+Then the issue's targets. Figures only; nothing here asserts timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+TICKS = os.sysconf("SC_CLK_TCK")
+TEXT = "Your one-time code is 482913. It expires in 5 minutes."
+DESTINATION = "60123456789"
+SANDBOX_USER, SANDBOX_PASSWORD = "bench", "bench-pw"
+SYSTEM_ID, PASSWORD = "bench", "bench1"
+
+
+# --- the load client (its own process) -------------------------------------------------------
+
+
+def _submit_template() -> bytes:
+    from bridge.pdu import SubmitSm, encode
+
+    return encode(
+        SubmitSm(
+            sequence_number=1,
+            source_addr="MyBrand",
+            dest_addr_ton=1,
+            dest_addr_npi=1,
+            destination_addr=DESTINATION,
+            short_message=TEXT.encode("ascii"),
+        )
+    )
+
+
+class Esme(asyncio.Protocol):
+    """One bind: keeps `window` submits in flight until `shared.remaining` runs out."""
+
+    def __init__(self, shared: Load, window: int) -> None:
+        self.shared = shared
+        self.window = window
+        self.buffer = bytearray()
+        self.sent_at: dict[int, float] = {}
+        self.sequence = 1
+        self.bound = asyncio.get_running_loop().create_future()
+        self.done = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
+        body = SYSTEM_ID.encode() + b"\0" + PASSWORD.encode() + b"\0\0\x34\0\0\0"
+        transport.write(struct.pack(">IIII", 16 + len(body), 0x09, 0, 1) + body)
+
+    def start(self) -> None:
+        for _ in range(self.window):
+            self._send_next()
+
+    def _send_next(self) -> None:
+        shared = self.shared
+        if shared.remaining <= 0:
+            if not self.sent_at and not self.done.done():
+                self.done.set_result(None)
+            return
+        shared.remaining -= 1
+        self.sequence += 1
+        template = shared.template
+        assert self.transport is not None
+        self.sent_at[self.sequence] = time.perf_counter()
+        self.transport.write(template[:12] + struct.pack(">I", self.sequence) + template[16:])
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        now = time.perf_counter()
+        while len(buffer) >= 16:
+            length, command_id, status, sequence = struct.unpack_from(">IIII", buffer)
+            if len(buffer) < length:
+                break
+            del buffer[:length]
+            if command_id == 0x80000009:
+                if not self.bound.done():
+                    self.bound.set_result(status)
+            elif command_id == 0x80000004:
+                started = self.sent_at.pop(sequence)
+                self.shared.latencies.append(now - started)
+                if status:
+                    self.shared.errors += 1
+                self._send_next()
+            elif command_id == 0x00000015:  # enquire_link: answer it
+                assert self.transport is not None
+                self.transport.write(struct.pack(">IIII", 16, 0x80000015, 0, sequence))
+
+
+@dataclass
+class Load:
+    remaining: int
+    template: bytes
+    latencies: list[float]
+    errors: int = 0
+
+
+async def run_load(port: int, sessions: int, window: int, messages: int) -> dict[str, object]:
+    loop = asyncio.get_running_loop()
+    shared = Load(remaining=0, template=_submit_template(), latencies=[])
+    esmes = []
+    for _ in range(sessions):
+        _, esme = await loop.create_connection(lambda: Esme(shared, window), "127.0.0.1", port)
+        assert await esme.bound == 0, "bind refused"
+        esmes.append(esme)
+    shared.remaining = messages
+    cpu, wall = time.process_time(), time.perf_counter()
+    for esme in esmes:
+        esme.start()
+    await asyncio.gather(*(esme.done for esme in esmes))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    for esme in esmes:
+        assert esme.transport is not None
+        esme.transport.close()
+    return {"count": messages, "wall_s": wall, "cpu_s": cpu, "errors": shared.errors,
+            **percentiles(shared.latencies)}  # fmt: skip
+
+
+# --- the bare client (its own process) -------------------------------------------------------
+
+
+async def run_bare(endpoint: str, concurrency: int, messages: int) -> dict[str, object]:
+    import aiohttp
+
+    body = urlencode({"un": SANDBOX_USER, "pwd": SANDBOX_PASSWORD, "dstno": DESTINATION,
+                      "msg": TEXT, "type": "1", "agreedterm": "YES"}).encode()  # fmt: skip
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    latencies: list[float] = []
+    errors = 0
+    remaining = messages
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
+        async def worker() -> None:
+            nonlocal remaining, errors
+            while remaining > 0:
+                remaining -= 1
+                started = time.perf_counter()
+                async with session.post(endpoint, data=body, headers=headers) as reply:
+                    ok = (await reply.read()).startswith(b"2000")
+                latencies.append(time.perf_counter() - started)
+                errors += not ok
+
+        warm, remaining = remaining, concurrency  # open the connections first
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        latencies.clear()
+        remaining = warm
+        cpu, wall = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"count": messages, "wall_s": wall, "cpu_s": cpu, "errors": errors,
+            **percentiles(latencies)}  # fmt: skip
+
+
+def percentiles(latencies: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+    return {"p50_ms": pick(0.50), "p99_ms": pick(0.99)}
+
+
+def child_main(argv: list[str]) -> None:
+    """`--load PORT SESSIONS WINDOW N` or `--bare URL CONCURRENCY N`: one JSON line out."""
+    try:
+        import uvloop
+
+        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
+    except ImportError:
+        runner = asyncio.Runner()
+    with runner:
+        if argv[0] == "--load":
+            result = runner.run(run_load(int(argv[1]), int(argv[2]), int(argv[3]), int(argv[4])))
+        else:
+            result = runner.run(run_bare(argv[1], int(argv[2]), int(argv[3])))
+    print(json.dumps(result), flush=True)
+
+
+# --- the conductor ---------------------------------------------------------------------------
+
+
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_sandbox(latency_ms: int) -> tuple[subprocess.Popen[bytes], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "sandbox", "--port", "0",
+         "--account", f"{SANDBOX_USER}:{SANDBOX_PASSWORD}", "--credits", "1000000000",
+         "--history", "50", "--latency-ms", str(latency_ms)],
+        stdout=subprocess.PIPE, cwd=REPO,
+    )  # fmt: skip
+    assert process.stdout is not None
+    banner = b""
+    while b"account:" not in banner:
+        banner += process.stdout.readline()
+    found = re.search(rb"endpoint: (\S+)", banner)
+    assert found is not None, banner
+    return process, found.group(1).decode()
+
+
+def start_bridge(
+    workdir: Path, endpoint: str, log_level: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    config = workdir / f"bridge-{port}.toml"
+    config.write_text(
+        f'[smpp]\nhost = "127.0.0.1"\nport = {port}\nwindow = 200\n\n'
+        f'[isms]\nendpoints = ["{endpoint}"]\npool_size = 200\ntimeout_s = 10\n\n'
+        "[metrics]\nport = 0\n\n"
+        f'[[accounts]]\nsystem_id = "{SYSTEM_ID}"\npassword = "{PASSWORD}"\n'
+        f'isms_username = "{SANDBOX_USER}"\nisms_password = "{SANDBOX_PASSWORD}"\n',
+        encoding="utf-8",
+    )
+    log = (workdir / f"bridge-{port}.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bridge", "serve", "--config", str(config),
+         "--log-level", log_level],
+        stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process, port
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the bridge did not start: see {log.name}") from None
+            time.sleep(0.05)
+
+
+def child(*args: str) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, cwd=REPO, check=True, timeout=600
+    )
+    result: dict[str, float] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    if result["errors"]:
+        raise RuntimeError(f"{result['errors']} of {result['count']} messages failed: {args}")
+    return result
+
+
+@dataclass
+class Round:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float  # bridge CPU per message (bridge rounds), client CPU (bare rounds)
+
+
+def bridge_round(port: int, pid: int, sessions: int, window: int, count: int) -> Round:
+    before = cpu_s(pid)
+    result = child("--load", str(port), str(sessions), str(window), str(count))
+    used = cpu_s(pid) - before
+    return Round(result["count"] / result["wall_s"], result["p50_ms"], result["p99_ms"],
+                 used / result["count"] * 1e6)  # fmt: skip
+
+
+def bare_round(endpoint: str, concurrency: int, count: int) -> Round:
+    result = child("--bare", endpoint, str(concurrency), str(count))
+    return Round(result["count"] / result["wall_s"], result["p50_ms"], result["p99_ms"],
+                 result["cpu_s"] / result["count"] * 1e6)  # fmt: skip
+
+
+def scenario(label: str, rounds: int, bridge: object, bare: object) -> tuple[Round, Round]:
+    pairs = [(bridge(), bare()) for _ in range(rounds)]  # type: ignore[operator]
+    best_bridge = max((p[0] for p in pairs), key=lambda r: r.rate)
+    best_bare = max((p[1] for p in pairs), key=lambda r: r.rate)
+    print(f"\n{label}")
+    print(f"  {'':<14}{'msg/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU µs/msg':>12}")
+    print(f"  {'bridge':<14}{best_bridge.rate:>9.0f}{best_bridge.p50_ms:>9.2f}"
+          f"{best_bridge.p99_ms:>9.2f}{best_bridge.cpu_us:>12.0f}  (bridge process)")  # fmt: skip
+    print(f"  {'bare aiohttp':<14}{best_bare.rate:>9.0f}{best_bare.p50_ms:>9.2f}"
+          f"{best_bare.p99_ms:>9.2f}{best_bare.cpu_us:>12.0f}  (client process)")  # fmt: skip
+    print(f"  bridge / bare: {best_bridge.rate / best_bare.rate:.2f}x throughput, "
+          f"+{best_bridge.p50_ms - best_bare.p50_ms:.2f} ms p50")  # fmt: skip
+    return best_bridge, best_bare
+
+
+def conduct(args: argparse.Namespace) -> None:
+    import aiohttp
+
+    print(f"python {platform.python_version()}, aiohttp {aiohttp.__version__}, "
+          f"{os.cpu_count()} CPUs, bridge log level {args.log_level}, "
+          f"best of {args.rounds} interleaved rounds")  # fmt: skip
+    started: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            fast, fast_url = start_sandbox(0)
+            slow, slow_url = start_sandbox(300)
+            started += [fast, slow]
+            bridge, port = start_bridge(Path(tmp), fast_url, args.log_level)
+            slow_bridge, slow_port = start_bridge(Path(tmp), slow_url, args.log_level)
+            started += [bridge, slow_bridge]
+            n = max(1000, int(10_000 * args.scale))
+            bridge_round(port, bridge.pid, 4, 50, 2_000)  # warm up both paths
+            loaded = scenario(
+                "1. 4 sessions x window 50, instant sandbox",
+                args.rounds,
+                lambda: bridge_round(port, bridge.pid, 4, 50, n),
+                lambda: bare_round(fast_url, 200, n),
+            )
+            quiet = scenario(
+                "2. 1 session x window 1 (nothing queues): latency added",
+                args.rounds,
+                lambda: bridge_round(port, bridge.pid, 1, 1, max(300, n // 10)),
+                lambda: bare_round(fast_url, 1, max(300, n // 10)),
+            )
+            slow_n = max(1000, int(3_000 * args.scale)) // 100 * 100
+            remote = scenario(
+                "3. 1 session x window 100, sandbox answering after 300 ms",
+                max(1, args.rounds - 1),
+                lambda: bridge_round(slow_port, slow_bridge.pid, 1, 100, slow_n),
+                lambda: bare_round(slow_url, 100, slow_n),
+            )
+        finally:
+            for process in started:
+                process.terminate()
+                process.wait(10)
+    ratio = loaded[0].rate / loaded[1].rate
+    added = quiet[0].p50_ms - quiet[1].p50_ms
+    print()
+    print(f"throughput {ratio:.2f}x bare aiohttp (target >= 0.8x): "
+          f"{'MET' if ratio >= 0.8 else 'NOT MET'}")  # fmt: skip
+    print(f"added p50 latency {added:.2f} ms unloaded (target <= 1 ms): "
+          f"{'MET' if added <= 1.0 else 'NOT MET'}; "
+          f"under load {loaded[0].p50_ms - loaded[1].p50_ms:+.2f} ms")  # fmt: skip
+    print(f"one bind at 300 ms, window 100: {remote[0].rate:.0f} msg/s (target >= 300): "
+          f"{'MET' if remote[0].rate >= 300 else 'NOT MET'}")  # fmt: skip
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in ("--load", "--bare"):
+        child_main(sys.argv[1:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply message counts")
+    parser.add_argument("--log-level", default="warning", choices=("info", "warning"),
+                        help="the bridge's (info logs a line per submit)")  # fmt: skip
+    conduct(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
