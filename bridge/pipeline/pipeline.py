@@ -61,6 +61,7 @@ from bridge.pipeline.message_store import MessageStore, absolute_time
 from bridge.pipeline.priority import PrioritySlots
 from bridge.pipeline.receipt_outbox import ReceiptOutbox
 from bridge.pipeline.seams import PipelineRequest, ReceiverRegistry, SessionInfo
+from bridge.pipeline.sending import SlottedSender
 from bridge.pipeline.settings import URGENT_PRIORITY, AccountRoute, PipelineSettings
 from bridge.pipeline.settlement import (
     Delivery,
@@ -70,9 +71,9 @@ from bridge.pipeline.settlement import (
     final_state,
     issued_parts,
 )
-from bridge.pipeline.statuses import SubmitStatus, unicode_retry
+from bridge.pipeline.statuses import SubmitStatus
 from bridge.pipeline.submission import Refusal
-from bridge.upstream import IsmsMessage, IsmsSender, SendResult, split_destinations
+from bridge.upstream import IsmsSender, split_destinations
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,6 @@ class MessagePipeline:
     ) -> None:
         self.settings = settings = settings or PipelineSettings()
         self.counters = PipelineCounters()
-        self._sender = sender
         self._clock = clock
         self._wall_clock = wall_clock = wall_clock or LocalTime()
         self._routes = {route.system_id: route for route in routes}
@@ -128,6 +128,7 @@ class MessagePipeline:
             registry, settings.receipts, counters=self.counters, clock=clock
         )
         self.slots = PrioritySlots(settings.upstream_concurrency)
+        self._sending = SlottedSender(sender, self.slots, self.counters)
         self._settlement = Settlement(self.store, self.outbox, wall_clock)
         self.long = LongMessages(
             settings,
@@ -157,6 +158,7 @@ class MessagePipeline:
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             await asyncio.gather(self._housekeeping, return_exceptions=True)
+        await self._sending.aclose()
         await self.outbox.aclose()
 
     def session_bound(self, context: SessionInfo) -> None:
@@ -253,7 +255,7 @@ class MessagePipeline:
             reference=_reference(context, pdu),
         )
         urgent = isinstance(pdu, SubmitSm) and pdu.priority_flag >= URGENT_PRIORITY
-        result = await self._send(message, urgent=urgent)
+        result = await self._sending.send(message, urgent=urgent)
         status = self.settings.statuses.submit_status(result, self._new_id)
         state = final_state(result, report_delivered=route.report_delivered)
         submitted = IssuedId(
@@ -309,7 +311,7 @@ class MessagePipeline:
         reference = _reference(context, pdu)
         results = await asyncio.gather(
             *(
-                self._send(
+                self._sending.send(
                     submission.isms_message(
                         route,
                         destinations=batch,
@@ -368,21 +370,6 @@ class MessagePipeline:
                 kind="account",
             )
         return route
-
-    async def _send(self, message: IsmsMessage, *, urgent: bool) -> SendResult:
-        account = message.credentials.username
-        await self.slots.acquire(account, urgent=urgent)
-        try:
-            result = await self._sender.send(message)
-            retry = unicode_retry(message, result)
-            if retry is not None:
-                # iSMS refused type 1 (-1012) before sending: nothing charged, so one resend.
-                self.counters.unicode_retries += 1
-                log.info("event=unicode_retry ref=%s", message.reference)
-                result = await self._sender.send(retry)
-        finally:
-            self.slots.release(account)
-        return result
 
     def _conclude(
         self,

@@ -5,6 +5,7 @@ A fake iSMS (`FakeIsms`) records what would be sent; "nothing was sent" is asser
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -343,3 +344,21 @@ async def test_a_udh_part_costs_one_token_and_a_query_costs_none() -> None:
     assert r.pipeline.parts(part) == 1
     assert r.pipeline.parts(QuerySm(message_id="1")) == 0
     assert r.pipeline.parts(CancelSm(message_id="1")) == 0
+
+
+async def test_an_isms_request_in_flight_when_the_esme_leaves_still_ends_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    r = rig(accepted("991"))
+    r.isms.hold()
+    caplog.set_level(logging.WARNING, logger="bridge.pipeline")
+    task = asyncio.ensure_future(r.submit(submit_sm()))
+    await asyncio.sleep(0.01)
+    task.cancel()  # the server cancels a request's task when its connection is lost
+    await asyncio.gather(task, return_exceptions=True)
+    r.isms.release()
+    await r.pipeline.aclose()  # waits for requests still running
+    assert len(r.isms.sent) == 1
+    [line] = [rec.getMessage() for rec in caplog.records if "answer_lost" in rec.getMessage()]
+    assert "outcome=accepted" in line and "trx_id=991" in line
+    assert r.pipeline.slots.in_flight("isms") == 0

@@ -1,0 +1,82 @@
+"""One iSMS request per message, inside its account's slot, never abandoned half-way.
+
+`SlottedSender.send` waits for a slot of the iSMS account (priority.py: urgent first when all
+are busy), sends once, and resends once as type 2 after a -1012 refusal of type 1 (iSMS
+refused before sending, so nothing was charged: statuses.py).
+
+The request is shielded from cancellation. The server cancels a request's task when its ESME
+disconnects; cancelling the HTTP request then would leave a message iSMS may already have
+(the request was written) with no record anywhere. Instead it runs to its end, and its outcome
+is logged with the message's reference and trx_id, so an operator can reconcile what the
+ESME will probably resend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from bridge.pipeline.counters import PipelineCounters
+from bridge.pipeline.priority import PrioritySlots
+from bridge.pipeline.statuses import unicode_retry
+from bridge.upstream import IsmsMessage, IsmsSender, SendResult
+
+log = logging.getLogger(__name__)
+
+
+class SlottedSender:
+    __slots__ = ("_counters", "_orphans", "_sender", "_slots")
+
+    def __init__(
+        self, sender: IsmsSender, slots: PrioritySlots, counters: PipelineCounters
+    ) -> None:
+        self._sender = sender
+        self._slots = slots
+        self._counters = counters
+        # Requests still running for ESMEs that have gone.
+        self._orphans: set[asyncio.Future[SendResult]] = set()
+
+    async def send(self, message: IsmsMessage, *, urgent: bool) -> SendResult:
+        account = message.credentials.username
+        await self._slots.acquire(account, urgent=urgent)
+        sending = asyncio.ensure_future(self._send_in_slot(message))
+        sending.add_done_callback(lambda _done: self._slots.release(account))
+        try:
+            return await asyncio.shield(sending)
+        except asyncio.CancelledError:
+            self._orphans.add(sending)
+            sending.add_done_callback(self._orphan_done(message))
+            raise
+
+    async def aclose(self) -> None:
+        """Wait for orphaned requests (each bounded by the client's own timeout)."""
+        if self._orphans:
+            await asyncio.gather(*self._orphans, return_exceptions=True)
+
+    async def _send_in_slot(self, message: IsmsMessage) -> SendResult:
+        result = await self._sender.send(message)
+        retry = unicode_retry(message, result)
+        if retry is not None:
+            self._counters.unicode_retries += 1
+            log.info("event=unicode_retry ref=%s", message.reference)
+            result = await self._sender.send(retry)
+        return result
+
+    def _orphan_done(self, message: IsmsMessage) -> Callable[[asyncio.Future[SendResult]], None]:
+        def done(sending: asyncio.Future[SendResult]) -> None:
+            self._orphans.discard(sending)
+            if sending.cancelled():
+                return
+            result = None if sending.exception() is not None else sending.result()
+            log.warning(
+                "event=answer_lost ref=%s outcome=%s code=%s trx_id=%s destinations=%s "
+                "(the ESME left before iSMS answered; it may resend)",
+                message.reference,
+                "error" if result is None else result.outcome.value,
+                None if result is None else result.code,
+                None if result is None else result.trx_id,
+                ";".join(message.destinations),
+            )
+
+        return done
