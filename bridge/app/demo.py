@@ -4,13 +4,15 @@
 
 Starts the in-process sandbox on the address the config's first `[isms] endpoints` URL names
 (which must be loopback: the sandbox shows every message it receives), then the bridge with
-the message pipeline, exactly as `serve` runs it. Prints the account to bind with and the
-sandbox's message page. Ctrl-C or SIGTERM stops the bridge gracefully, then the sandbox.
+the message pipeline and the metrics endpoint, exactly as `serve` runs them. Prints the
+account to bind with, the sandbox's message page and where /metrics is served. Ctrl-C or
+SIGTERM stops the bridge gracefully, then the sandbox.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import ipaddress
 import sys
 from pathlib import Path
@@ -19,6 +21,7 @@ from urllib.parse import urlsplit
 
 from bridge.app.forwarding import forward_to_isms
 from bridge.app.logs import LEVELS, configure_logging
+from bridge.app.metrics_wiring import Monitoring
 from bridge.app.serve import EXIT_CONFIG, EXIT_START, run_event_loop, serve
 from bridge.app.wiring import Bridge
 from bridge.config import BridgeConfig, ConfigError, load_config
@@ -79,13 +82,20 @@ async def demo(config: BridgeConfig, host: str, port: int) -> int:
             f"isms-bridge demo: cannot start the sandbox on {host}:{port}: {exc}", file=sys.stderr
         )
         return EXIT_START
+    monitoring = Monitoring(config)
+    make_handler = functools.partial(forward_to_isms, observer=monitoring.isms)
     try:
-        return await serve(config, forward_to_isms, on_started=lambda b: _welcome(b, sandbox))
+        return await serve(
+            config,
+            make_handler,
+            on_started=lambda b: _welcome(b, sandbox, monitoring),
+            monitoring=monitoring,
+        )
     finally:
         await sandbox.stop()
 
 
-def _welcome(bridge: Bridge, sandbox: IsmsSandbox) -> None:
+def _welcome(bridge: Bridge, sandbox: IsmsSandbox, monitoring: Monitoring) -> None:
     account = bridge.config.accounts[0]
     lines = [
         "isms-bridge demo is running (Ctrl-C stops it).",
@@ -93,6 +103,7 @@ def _welcome(bridge: Bridge, sandbox: IsmsSandbox) -> None:
         f"  bind as: system_id {account.system_id!r}, password {account.password!r}",
         f"  sandbox: {sandbox.url('')} shows what iSMS received "
         f"(JSON: {sandbox.url('messages.json')})",
+        *(f"  metrics: http://{_address(h, p)}/metrics" for h, p in monitoring.addresses),
         "  try:     isms-bridge send --config "
         f"{bridge.config.path} --to 60123456789 'Hello from SMPP'",
     ]

@@ -135,7 +135,7 @@ def _exchange(client: smpplib.client.Client, args: argparse.Namespace, out: Text
         client.send_message(
             source_addr_ton=_ton(args.sender),
             source_addr=args.sender,
-            dest_addr_ton=1,
+            dest_addr_ton=_destination_ton(args.to),
             dest_addr_npi=1,
             destination_addr=args.to,
             short_message=part,
@@ -196,6 +196,13 @@ def _receipt_text(receipt: Any) -> str:
 def _ton(sender: str) -> int:
     # SMPP 3.4 §5.2.5: an alphanumeric sender is TON 5; a number is left "unknown".
     return 5 if sender and not sender.lstrip("+").isdigit() else 0
+
+
+def _destination_ton(number: str) -> int:
+    # SMPP 3.4 §5.2.5: a number with a trunk 0 (0123456789) is national, TON 2, so the bridge
+    # puts the default country code in front; anything else is sent as international.
+    national = number.startswith("0") and not number.startswith("00")
+    return 2 if national else 1
 
 
 def _close(client: smpplib.client.Client) -> None:

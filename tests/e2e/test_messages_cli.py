@@ -63,6 +63,14 @@ def test_send_waits_for_the_receipt_and_prints_it(
     assert re.search(r"receipt: id:\d+ sub:001 .* stat:ACCEPTD err:000 text:Price £5$", out)
 
 
+def test_send_to_a_national_number_reaches_isms_with_the_country_code(
+    rig: MessagesRig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert send(rig, "--to", "0123456789", "Hi") == 0
+    [record] = rig.sandbox.wait_for(1)
+    assert record["destinations"] == ["60123456789"]
+
+
 def test_send_prints_a_refusal_by_status_name_and_exits_1(
     rig: MessagesRig, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -121,10 +129,14 @@ def test_demo_runs_the_sandbox_and_the_bridge_and_stops_cleanly_on_sigterm(
         printed = out.read_text()
         assert "bind as: system_id 'esme1', password 'secret1'" in printed
         assert f"sandbox: http://127.0.0.1:{sandbox_port}/ " in printed
+        metrics = re.search(r"metrics: (http://127\.0\.0\.1:\d+/metrics)", printed)
+        assert metrics is not None, printed
         login = ["--system-id", "esme1", "--password", "secret1"]
         assert main(["send", "--port", found.group(1), *login, "--to", "60123456789", "demo"]) == 0
         page = urllib.request.urlopen(f"http://127.0.0.1:{sandbox_port}/messages.json", timeout=5)
         assert [m["text"] for m in json.loads(page.read())["messages"]] == ["demo"]
+        scraped = urllib.request.urlopen(metrics.group(1), timeout=5).read().decode()
+        assert 'isms_bridge_smpp_submits_total{command="submit_sm"' in scraped
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(15) == 0
     finally:
