@@ -62,10 +62,11 @@ class HttpxTransport:
         headers: Mapping[str, str],
         timeouts: Timeouts,
     ) -> HttpReply:
-        request = self._client.build_request(
-            method, url, content=body, headers=headers, timeout=self._timeout(timeouts)
-        )
         try:
+            # Inside the mapping too: build_request refuses a URL httpx cannot use.
+            request = self._client.build_request(
+                method, url, content=body, headers=headers, timeout=self._timeout(timeouts)
+            )
             response = await self._client.send(request, stream=True)
             try:
                 payload = await _read_bounded(response)

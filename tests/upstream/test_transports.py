@@ -77,6 +77,12 @@ async def test_tls_handshake_failure_is_not_sent(
     assert sandbox.send_requests == 0
 
 
+async def test_a_url_the_library_cannot_parse_is_not_sent(transport: HttpTransport) -> None:
+    # The library refuses it before any connection exists: its own error must not escape.
+    with pytest.raises(NotSent):
+        await transport.post("http://[::1/isms_send_all_id.php", SEND, FORM, TIMEOUTS)
+
+
 async def test_gateway_status_is_a_reply_not_an_error(transport: HttpTransport) -> None:
     async with IsmsSandbox(faults=SandboxFaults(http_status=503)) as proxy:
         reply = await transport.post(proxy.url(), SEND, FORM, TIMEOUTS)
