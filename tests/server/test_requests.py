@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from server_doubles import FakeAuthority, FakeHandler, Harness, submit, until
+from server_doubles import FakeAuthority, FakeHandler, Harness, settings, submit, until
 
 from bridge.pdu import CommandStatus, Pdu, QuerySm, QuerySmResp, SubmitSmResp
 from bridge.server import SessionContext
@@ -128,3 +128,50 @@ async def test_closing_the_connection_cancels_requests_still_in_flight() -> None
     h.connection.connection_lost(None)
     await asyncio.wait_for(cancelled.wait(), 5)
     assert h.connection.requests_in_flight == 0
+
+
+async def test_requests_in_flight_never_exceed_the_window_and_the_rest_are_throttled() -> None:
+    # Issue 3: the window bounds the handler tasks a peer can make us hold.
+    may_finish = asyncio.Event()
+
+    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
+        await may_finish.wait()
+        return SubmitSmResp(message_id="ok")
+
+    h = Harness(handler=FakeHandler(answer), server_settings=settings(window=2))
+    h.bind()
+    numbers = h.send(*(submit() for _ in range(5)))
+    await until(lambda: len(h.handler.seen) == 2)
+    assert h.connection.requests_in_flight == 2
+    refused = [(r.sequence_number, r.command_status) for r in h.received()]
+    assert refused == [(seq, CommandStatus.ESME_RTHROTTLED) for seq in numbers[2:]]
+    may_finish.set()
+    await until(lambda: not h.connection.requests_in_flight)
+    assert {(r.sequence_number, r.command_status) for r in h.received()} == {
+        (seq, ROK) for seq in numbers[:2]
+    }
+    assert len(h.handler.seen) == 2
+
+
+class FailingPartsHandler(FakeHandler):
+    """Its part count raises for the text b"bad" (a bug in the pipeline's size rules)."""
+
+    def parts(self, request: SubmitRequest) -> int:
+        if getattr(request, "short_message", b"") == b"bad":
+            raise ValueError("parts bug")
+        return 1
+
+
+async def test_a_failing_part_count_costs_that_request_one_rsyserr_answer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    h = Harness(handler=FailingPartsHandler())
+    h.bind()
+    bad, good = h.send(submit(b"bad"), submit(b"fine"))
+    await until(lambda: len(h.handler.seen) == 1 and not h.connection.requests_in_flight)
+    answers = {r.sequence_number: r.command_status for r in h.received()}
+    assert answers == {bad: CommandStatus.ESME_RSYSERR, good: ROK}
+    assert [request.short_message for _context, request in h.handler.seen] == [b"fine"]
+    failures = [r for r in caplog.records if "event=handler_failed" in r.getMessage()]
+    assert len(failures) == 1 and f"seq={bad}" in failures[0].getMessage()
+    assert not h.transport.closing
