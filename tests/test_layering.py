@@ -1,7 +1,10 @@
-"""The import rules of STYLE.md §1, checked on the source (ast), so a wrong edge fails CI.
+"""The house rules STYLE.md can check on the source (ast), so a broken one fails CI.
 
-pdu <- smpp <- server; upstream stands alone; pipeline uses pdu, smpp and upstream;
-config builds every layer's settings; app wires everything; cli sits on top.
+Imports (§1): pdu <- smpp <- server; upstream stands alone; pipeline uses pdu, smpp and
+upstream; config builds every layer's settings; app wires everything; cli sits on top.
+Relative imports and `from bridge import pdu` are judged like the absolute form.
+Shape (§7, §9, §10): no module over 600 lines, no utils/helpers/manager/common/misc names,
+no private attribute of another object (of asyncio, aiohttp, httpx, construct, ...).
 """
 
 from __future__ import annotations
@@ -45,14 +48,29 @@ def _package_of(path: Path) -> str | None:
     return rel.parts[0] if len(rel.parts) > 1 else None
 
 
+def _absolute(path: Path, node: ast.ImportFrom) -> str:
+    """The module an ImportFrom names, with a relative one resolved against `path`."""
+    if node.level == 0:
+        return node.module or ""
+    package = ("bridge", *path.relative_to(BRIDGE).parent.parts)
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
 def _imports(path: Path) -> list[tuple[str, list[str]]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: list[tuple[str, list[str]]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.extend((alias.name, []) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append((node.module, [alias.name for alias in node.names]))
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(path, node)
+            names = [alias.name for alias in node.names]
+            if module == "bridge":
+                # `from bridge import pdu` uses the package bridge.pdu.
+                found.extend((f"bridge.{name}", []) for name in names if name in ALLOWED)
+            else:
+                found.append((module, names))
     return found
 
 
@@ -92,3 +110,53 @@ def test_every_name_in_dunder_all_exists(package: str) -> None:
     module = importlib.import_module(f"bridge.{package}")
     for name in module.__all__:
         assert hasattr(module, name), f"bridge.{package}.__all__ lists {name} but has no such name"
+
+
+def test_relative_and_package_imports_are_judged_like_absolute_ones() -> None:
+    # The walker itself: an edge hidden behind a relative import is still an edge.
+    module = BRIDGE / "pipeline" / "x.py"
+    tree = ast.parse("from ..server import SmppServer\nfrom . import numbers\n")
+    relative = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    assert [_absolute(module, node) for node in relative] == ["bridge.server", "bridge.pipeline"]
+
+
+MAX_MODULE_LINES = 600  # STYLE §9: split before merge above this
+BANNED_NAMES = ("utils", "helpers", "manager", "common", "misc")
+# construct's subclassing protocol: a Subconstruct calls these on its own `subcon`.
+CONSTRUCT_HOOKS = frozenset({"_parse", "_parsereport", "_build", "_sizeof"})
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(BRIDGE)))
+def test_no_module_is_over_the_hard_size_limit(path: Path) -> None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_MODULE_LINES, f"{path.name} has {lines} lines; split it (STYLE §9)"
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(BRIDGE)))
+def test_no_module_or_class_has_a_name_that_says_nothing(path: Path) -> None:
+    parts = [*path.relative_to(BRIDGE).parent.parts, path.stem]
+    assert not set(parts) & set(BANNED_NAMES), f"{path}: name it for what it holds"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            lowered = node.name.lower()
+            assert not any(word in lowered for word in BANNED_NAMES), (
+                f"{path.name}: class {node.name} needs a name from the domain"
+            )
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(BRIDGE)))
+def test_no_private_attribute_of_another_object_is_used(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        name = node.attr
+        if not name.startswith("_") or name.startswith("__"):
+            continue
+        owner = node.value
+        if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
+            continue
+        if name in CONSTRUCT_HOOKS and ast.unparse(owner) == "self.subcon":
+            continue
+        raise AssertionError(f"{path.name}:{node.lineno} uses {ast.unparse(node)}")
