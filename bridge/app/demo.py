@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import ipaddress
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from bridge.app.logs import LEVELS, configure_logging
 from bridge.app.metrics_wiring import Monitoring
 from bridge.app.serve import EXIT_CONFIG, EXIT_START, run_event_loop, serve
 from bridge.app.wiring import Bridge
-from bridge.config import BridgeConfig, ConfigError, load_config
+from bridge.config import BridgeConfig, ConfigError, is_loopback_host, load_config
 from bridge.upstream import IsmsSandbox
 
 # The repository's sandbox config (scripts/demo runs from the repository).
@@ -60,11 +59,7 @@ def sandbox_address(config: BridgeConfig) -> tuple[str, int]:
     """Where the sandbox listens: the host and port of the first iSMS endpoint (loopback)."""
     url = urlsplit(config.isms.endpoints[0])
     host = url.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback_host(host):
         raise ConfigError(
             config.path,
             "isms.endpoints[0]",

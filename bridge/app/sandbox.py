@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import signal
 import sys
-from collections.abc import Coroutine
 from typing import Any
 
+from bridge.app.serve import run_event_loop
+from bridge.config import is_loopback_host
 from bridge.upstream import (
     DEFAULT_ACCOUNTS,
     DEFAULT_CREDITS,
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"isms-bridge sandbox: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return _run_loop(serve(sandbox, args.host, args.port))
+        return run_event_loop(lambda: serve(sandbox, args.host, args.port))
     except OSError as exc:
         print(
             f"isms-bridge sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
@@ -118,7 +118,7 @@ async def serve(sandbox: IsmsSandbox, host: str, port: int) -> int:
         print(f"  endpoint: {sandbox.url()}", flush=True)
         for user, password in sandbox.accounts.items():
             print(f"  account: {user} / {password} ({sandbox.balances[user]} credits)", flush=True)
-        if not _is_loopback(host):
+        if not is_loopback_host(host):
             print(
                 "  warning: not bound to loopback; anyone who can reach it can read the "
                 "messages at /",
@@ -135,23 +135,3 @@ def _account(spec: str) -> tuple[str, str]:
     if not separator or not user or not password:
         raise ValueError(f"--account expects USER:PASSWORD, got {spec!r}")
     return user, password
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _run_loop(main: Coroutine[Any, Any, int]) -> int:
-    try:
-        import uvloop  # optional: not on every platform
-    except ImportError:
-        loop_factory = None
-    else:
-        loop_factory = uvloop.new_event_loop
-    with asyncio.Runner(loop_factory=loop_factory) as runner:
-        return runner.run(main)

@@ -11,7 +11,7 @@ from bridge.config.reader import TableReader
 
 # isort: split
 from bridge.config.accounts import AccountConfig
-from bridge.config.isms import IsmsConfig
+from bridge.config.isms import IsmsConfig, is_loopback_host
 from bridge.config.listeners import MetricsConfig, SmppConfig, TlsConfig
 from bridge.config.loader import BridgeConfig, load_config
 from bridge.config.messages import MessagesConfig
@@ -26,5 +26,6 @@ __all__ = [
     "SmppConfig",
     "TableReader",
     "TlsConfig",
+    "is_loopback_host",
     "load_config",
 ]

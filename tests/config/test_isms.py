@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import ConfigError, TableReader
+from bridge.config import ConfigError, TableReader, is_loopback_host
 from bridge.config.isms import IsmsConfig, parse_isms_section
 from bridge.pdu import CommandStatus
 from bridge.upstream import Api, HttpClientKind, HttpMethod
@@ -80,6 +80,25 @@ def test_every_key_is_read() -> None:
     assert dict(config.statuses.overrides) == {-1004: CommandStatus.ESME_RMSGQFUL}
     assert (config.numbers.default_country_code, config.max_text_length) == ("65", 612)
     assert config.balance_poll_interval_s == 60.0
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("localhost", True),
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("10.0.0.1", False),
+        ("::", False),
+        ("www.isms.com.my", False),
+        ("", False),
+    ],
+)
+def test_only_localhost_and_loopback_addresses_are_loopback_hosts(
+    host: str, loopback: bool
+) -> None:
+    assert is_loopback_host(host) is loopback
 
 
 def test_balance_polling_is_off_by_default_against_a_loopback_sandbox() -> None:
