@@ -12,13 +12,12 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime
 import ipaddress
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,57 +28,19 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
 
 from bridge.app.wiring import Bridge, HandlerFactory
 from bridge.config import BridgeConfig, load_config
-from bridge.pdu import Pdu, PduSplitter, SubmitSm, SubmitSmResp, decode, encode
+from bridge.pdu import Pdu, SubmitSm, SubmitSmResp
 from bridge.server import SessionContext, SessionRegistry, SubmitHandler, SubmitRequest
 
 T = TypeVar("T")
-Toml = Mapping[str, object]
 
-ACCOUNT: dict[str, object] = {
-    "system_id": "esme1",
-    "password": "secret1",
-    "isms_username": "isms",
-    "isms_password": "isms123",
+ISMS: dict[str, object] = {
+    "api": "http",
+    "endpoints": ["http://127.0.0.1:9/isms_send_all_id.php"],
 }
-# Short delays so the tests run fast; the slowdown of repeated failures is off unless a test
-# turns it on (every test binds from 127.0.0.1).
-SMPP: dict[str, object] = {
-    "host": "127.0.0.1",
-    "port": 0,
-    "bind_failure_delay_s": 0.2,
-    "auth_slowdown_s": 0.0,
-    "response_timeout_s": 2.0,
-    "shutdown_timeout_s": 5.0,
-}
-ISMS = '[isms]\napi = "http"\nendpoints = ["http://127.0.0.1:9/isms_send_all_id.php"]\n'
-
-
-def toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str | Path):
-        return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    raise TypeError(f"no TOML for {value!r}")
-
-
-def toml_table(header: str, table: Toml) -> str:
-    return "\n".join([header, *(f"{key} = {toml_value(v)}" for key, v in table.items())])
-
-
-def config_text(smpp: Toml, accounts: Sequence[Toml], tls: Toml | None = None) -> str:
-    parts = [toml_table("[smpp]", smpp)]
-    if tls is not None:
-        parts.append(toml_table("[smpp.tls]", tls))
-    parts.append(ISMS)
-    parts.extend(toml_table("[[accounts]]", {**ACCOUNT, **account}) for account in accounts)
-    return "\n\n".join(parts) + "\n"
 
 
 @pytest.fixture
@@ -92,8 +53,13 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
         tls: Toml | None = None,
         name: str = "bridge.toml",
     ) -> Path:
+        tables: list[tuple[str, Toml]] = [("[smpp]", {**SMPP, **(smpp or {})})]
+        if tls is not None:
+            tables.append(("[smpp.tls]", tls))
+        tables.append(("[isms]", ISMS))
+        tables.extend(("[[accounts]]", {**ACCOUNT, **account}) for account in accounts)
         path = tmp_path / name
-        path.write_text(config_text({**SMPP, **(smpp or {})}, accounts, tls), encoding="utf-8")
+        path.write_text(config_text(tables), encoding="utf-8")
         return path
 
     return write
@@ -215,56 +181,6 @@ def server(
 
 
 # --- ESMEs ----------------------------------------------------------------------------------
-
-
-class RawEsme:
-    """A plain TCP client speaking PDUs: whatever bytes a test wants, nothing smpplib adds."""
-
-    def __init__(self, host: str, port: int, family: int = socket.AF_INET) -> None:
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock.settimeout(5)
-        self.sock.connect((host, port))
-        self._splitter = PduSplitter(1 << 20)
-        self._sequence_number = 1
-
-    def send(self, *pdus: Pdu) -> list[int]:
-        numbers, wire = [], b""
-        for pdu in pdus:
-            if not pdu.sequence_number:
-                self._sequence_number += 1
-                pdu = dataclasses.replace(pdu, sequence_number=self._sequence_number)
-            numbers.append(pdu.sequence_number)
-            wire += encode(pdu)
-        self.sock.sendall(wire)
-        return numbers
-
-    def send_bytes(self, raw: bytes) -> None:
-        self.sock.sendall(raw)
-
-    def read(self, timeout: float = 5.0) -> Pdu:
-        """The next PDU from the bridge (AssertionError on close or timeout)."""
-        self.sock.settimeout(timeout)
-        while (frame := self._splitter.next_frame()) is None:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise AssertionError("the bridge closed the connection")
-            self._splitter.feed(chunk)
-        return decode(frame)
-
-    def closed_by_peer(self, timeout: float = 5.0) -> bool:
-        """True when the bridge closes within `timeout` (PDUs before the close are skipped)."""
-        self.sock.settimeout(timeout)
-        try:
-            while self.sock.recv(65536):
-                pass
-        except TimeoutError:
-            return False
-        except ConnectionResetError:
-            return True
-        return True
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import socket
 import threading
 import time
 import urllib.request
@@ -25,48 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import smpplib.client
+from loopback import ACCOUNT, SMPP, RawEsme, config_text
 
 from bridge.app.forwarding import forward_to_isms
-from bridge.pdu import (
-    BindTransceiver,
-    BindTransmitter,
-    Pdu,
-    PduSplitter,
-    decode,
-    encode,
-)
+from bridge.pdu import BindTransceiver, BindTransmitter
 from bridge.upstream import IsmsSandbox, SandboxFaults
-
-ACCOUNT: dict[str, object] = {
-    "system_id": "esme1",
-    "password": "secret1",
-    "isms_username": "isms",
-    "isms_password": "isms123",
-}
-SMPP: dict[str, object] = {
-    "host": "127.0.0.1",
-    "port": 0,
-    "bind_failure_delay_s": 0.2,
-    "auth_slowdown_s": 0.0,
-    "response_timeout_s": 2.0,
-    "shutdown_timeout_s": 5.0,
-}
-
-
-def _toml(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml(item) for item in value) + "]"
-    raise TypeError(f"no TOML for {value!r}")
-
-
-def _table(header: str, table: Mapping[str, object]) -> str:
-    return "\n".join([header, *(f"{key} = {_toml(v)}" for key, v in table.items())])
 
 
 class SandboxThread:
@@ -109,35 +71,6 @@ class SandboxThread:
         self.loop.close()
 
 
-class RawEsme:
-    """A bound plain-socket ESME for what smpplib cannot send (submit_multi)."""
-
-    def __init__(self, port: int, bind: Pdu) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self._splitter = PduSplitter(1 << 20)
-        self._sequence_number = 1
-        self.send(bind)
-        response = self.read()
-        assert response.command_status == 0, response
-
-    def send(self, pdu: Pdu) -> int:
-        self._sequence_number += 1
-        self.sock.sendall(encode(dataclasses.replace(pdu, sequence_number=self._sequence_number)))
-        return self._sequence_number
-
-    def read(self, timeout: float = 5.0) -> Pdu:
-        self.sock.settimeout(timeout)
-        while (frame := self._splitter.next_frame()) is None:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise AssertionError("the bridge closed the connection")
-            self._splitter.feed(chunk)
-        return decode(frame)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 @dataclasses.dataclass
 class MessagesRig:
     sandbox: SandboxThread
@@ -157,9 +90,13 @@ class MessagesRig:
         return client
 
     def raw(self, bind: str = "transmitter") -> RawEsme:
+        """A bound plain-socket ESME, for what smpplib cannot send (submit_multi)."""
         pdu_class = BindTransmitter if bind == "transmitter" else BindTransceiver
-        esme = RawEsme(self.server.port, pdu_class(system_id="esme1", password="secret1"))
+        esme = RawEsme("127.0.0.1", self.server.port)
         self.raws.append(esme)
+        esme.send(pdu_class(system_id="esme1", password="secret1"))
+        response = esme.read()
+        assert response.command_status == 0, response
         return esme
 
     @property
@@ -185,14 +122,14 @@ def running(
 ) -> Iterator[MessagesRig]:
     sandbox = SandboxThread(faults)
     try:
-        sections = [
-            _table("[smpp]", SMPP),
-            _table("[isms]", {"endpoints": [sandbox.url], "timeout_s": 5, **(isms or {})}),
-            _table("[messages]", messages or {}),
-            _table("[[accounts]]", {**ACCOUNT, **(account or {})}),
+        tables: list[tuple[str, Mapping[str, object]]] = [
+            ("[smpp]", SMPP),
+            ("[isms]", {"endpoints": [sandbox.url], "timeout_s": 5, **(isms or {})}),
+            ("[messages]", messages or {}),
+            ("[[accounts]]", {**ACCOUNT, **(account or {})}),
         ]
         path = tmp_path / "bridge.toml"
-        path.write_text("\n\n".join(sections) + "\n", encoding="utf-8")
+        path.write_text(config_text(tables), encoding="utf-8")
         rig = MessagesRig(sandbox=sandbox, server=run_server(path, forward_to_isms))
         try:
             yield rig

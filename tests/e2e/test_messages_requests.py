@@ -107,11 +107,11 @@ def test_query_sm_of_an_unknown_id_is_refused_rqueryfail(rig: MessagesRig) -> No
 
 def test_cancel_sm_and_replace_sm_are_refused_since_isms_cannot_recall(rig: MessagesRig) -> None:
     esme = rig.raw()
-    cancel = esme.send(CancelSm(message_id="1"))
+    [cancel] = esme.send(CancelSm(message_id="1"))
     assert esme.read() == CancelSmResp(
         command_status=CommandStatus.ESME_RCANCELFAIL, sequence_number=cancel
     )
-    replace = esme.send(ReplaceSm(message_id="1", short_message=b"new"))
+    [replace] = esme.send(ReplaceSm(message_id="1", short_message=b"new"))
     assert esme.read() == ReplaceSmResp(
         command_status=CommandStatus.ESME_RREPLACEFAIL, sequence_number=replace
     )

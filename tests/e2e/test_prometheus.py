@@ -32,6 +32,8 @@ import smpplib.client
 import smpplib.consts
 import smpplib.gsm
 import yaml
+from loopback import ACCOUNT, config_text
+from messages_rig import submit_many
 
 from bridge.app.forwarding import forward_to_isms
 from bridge.app.metrics_wiring import Monitoring
@@ -81,33 +83,24 @@ class MonitoredBridge:
         sandbox_port = await self.sandbox.start()
         dead = free_port()  # nothing listens there: connection refused, certainly not sent
         path = self._tmp_path / "bridge.toml"
-        path.write_text(
-            "\n".join(
-                [
-                    "[smpp]",
-                    'host = "127.0.0.1"',
-                    "port = 0",
-                    "[isms]",
-                    "endpoints = ["
-                    f'"http://127.0.0.1:{dead}/isms_send_all_id.php", '
-                    f'"http://127.0.0.1:{sandbox_port}/isms_send_all_id.php"]',
-                    "timeout_s = 5",
-                    # No cool-down: every message tries the dead mirror first and fails over.
-                    "mirror_cooldown_s = 0",
-                    "balance_poll_interval_s = 10",
-                    "[metrics]",
-                    'host = "127.0.0.1"',
-                    "port = 0",
-                    "[[accounts]]",
-                    'system_id = "esme1"',
-                    'password = "secret1"',
-                    'isms_username = "isms"',
-                    'isms_password = "isms123"',
-                ]
-            )
-            + "\n",
-            encoding="utf-8",
-        )
+        isms = {
+            "endpoints": [
+                f"http://127.0.0.1:{dead}/isms_send_all_id.php",
+                f"http://127.0.0.1:{sandbox_port}/isms_send_all_id.php",
+            ],
+            "timeout_s": 5,
+            # No cool-down: every message tries the dead mirror first and fails over.
+            "mirror_cooldown_s": 0,
+            "balance_poll_interval_s": 10,
+        }
+        loopback_only = {"host": "127.0.0.1", "port": 0}
+        tables = [
+            ("[smpp]", loopback_only),
+            ("[isms]", isms),
+            ("[metrics]", loopback_only),
+            ("[[accounts]]", ACCOUNT),
+        ]
+        path.write_text(config_text(tables), encoding="utf-8")
         config = load_config(path)
         monitoring = Monitoring(config)
         make_handler = functools.partial(forward_to_isms, observer=monitoring.isms)
@@ -254,21 +247,6 @@ def _ready(url: str) -> bool:
 # --- the load -------------------------------------------------------------------------------
 
 
-def submit_all(client: smpplib.client.Client, messages: list[dict[str, Any]]) -> list[int]:
-    """Send every message, then read until each submit_sm_resp came; their statuses."""
-    answers: dict[int, int] = {}
-    client.set_message_sent_handler(lambda pdu: answers.setdefault(pdu.sequence, pdu.status))
-    client.set_message_received_handler(lambda pdu: None)  # receipts
-    client.set_error_pdu_handler(lambda pdu: None)
-    defaults = {"source_addr": "MyBrand", "dest_addr_ton": 1, "dest_addr_npi": 1}
-    sequences = [client.send_message(**{**defaults, **fields}).sequence for fields in messages]
-    deadline = time.monotonic() + 15
-    while not all(sequence in answers for sequence in sequences):
-        assert time.monotonic() < deadline, f"answered {len(answers)} of {len(sequences)}"
-        client.read_once()
-    return [answers[sequence] for sequence in sequences]
-
-
 def text(destination: str, body: str, **fields: Any) -> dict[str, Any]:
     return {"destination_addr": destination, "short_message": body.encode("ascii"), **fields}
 
@@ -291,7 +269,7 @@ def loaded(bridge: MonitoredBridge, prometheus: Prometheus) -> int:
                 "short_message": "café ☕".encode("utf-16-be"),
                 "data_coding": smpplib.consts.SMPP_ENCODING_ISO10646,
             }
-            answered += len(submit_all(client, [*plain, unicode]))
+            answered += len(submit_many(client, [*plain, unicode]))
             time.sleep(1.1)  # let Prometheus see the counters move between batches
         parts, coding, esm_class = smpplib.gsm.make_parts("a long message " * 20)
         long_message = [
@@ -304,9 +282,9 @@ def loaded(bridge: MonitoredBridge, prometheus: Prometheus) -> int:
             for part in parts
         ]
         binary = {"destination_addr": "60123456789", "short_message": b"\x01\x02", "data_coding": 4}
-        answered += len(submit_all(client, [*long_message, binary]))
-        statuses = submit_all(client, [text(DROPPED_REPLY, "is it sent?")])
-        assert statuses == [0x08]  # ESME_RSYSERR: the outcome is unknown
+        answered += len(submit_many(client, [*long_message, binary]))
+        [unknown] = submit_many(client, [text(DROPPED_REPLY, "is it sent?")])
+        assert unknown.status == 0x08  # ESME_RSYSERR: the outcome is unknown
         answered += 1
     finally:
         client.unbind()
