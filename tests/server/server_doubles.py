@@ -1,5 +1,8 @@
 """A connection without a socket: a fake transport, a fake ESME, and scriptable deciders.
 
+Also used by tests/app (the metrics seen through the server's observer seam), hence the
+package import `from server.server_doubles import Harness`.
+
 `Harness` builds one `SmppConnection` on the running loop with a `FakeTransport`; the test
 plays the ESME with `send(pdu)` (encoded with bridge.pdu) and reads what the bridge wrote
 with `received()` (decoded). The authority and handler implement the same Protocols the
@@ -26,6 +29,7 @@ from bridge.pdu import (
 from bridge.server import (
     BindAttempt,
     BindVerdict,
+    ConnectionObserver,
     ServerSettings,
     SessionContext,
     SessionRegistry,
@@ -154,16 +158,19 @@ class Harness:
         handler: FakeHandler | None = None,
         server_settings: ServerSettings | None = None,
         registry: SessionRegistry | None = None,
+        observer: ConnectionObserver | None = None,
     ) -> None:
         self.authority = authority or FakeAuthority()
         self.handler = handler or FakeHandler()
-        self.registry = registry or SessionRegistry()
+        # Not `registry or ...`: an empty SessionRegistry is falsy (it has a __len__).
+        self.registry = registry if registry is not None else SessionRegistry()
         self.services = ConnectionServices(
             loop=asyncio.get_running_loop(),
             settings=server_settings or settings(),
             authority=self.authority,
             handler=self.handler,
             registry=self.registry,
+            observer=observer,
         )
         self._sequence_number = 1
         self._read = PduSplitter(1 << 20)

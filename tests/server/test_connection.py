@@ -6,14 +6,6 @@ import asyncio
 import logging
 
 import pytest
-from server_doubles import (
-    FakeAuthority,
-    FakeHandler,
-    Harness,
-    settings,
-    submit,
-    until,
-)
 
 from bridge.pdu import (
     BindTransceiverResp,
@@ -32,6 +24,15 @@ from bridge.pdu import (
 from bridge.server import BindVerdict, DeliveryNotConfirmed, Peer, ReceiverBusy, SessionContext
 from bridge.server.handlers import SubmitRequest
 from bridge.smpp import BindType
+
+from .server_doubles import (
+    FakeAuthority,
+    FakeHandler,
+    Harness,
+    settings,
+    submit,
+    until,
+)
 
 ROK = CommandStatus.ESME_ROK
 

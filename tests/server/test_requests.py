@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from server_doubles import FakeAuthority, FakeHandler, Harness, settings, submit, until
 
 from bridge.pdu import CommandStatus, Pdu, QuerySm, QuerySmResp, SubmitSmResp
 from bridge.server import SessionContext
 from bridge.server.handlers import SubmitRequest
+
+from .server_doubles import FakeAuthority, FakeHandler, Harness, settings, submit, until
 
 ROK = CommandStatus.ESME_ROK
 
