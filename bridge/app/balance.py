@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from bridge.app.forwarding import isms_accounts
 from bridge.config import BridgeConfig, ConfigError, load_config
 from bridge.upstream import (
     ACCOUNT_FIXES,
@@ -49,17 +50,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"isms-bridge balance: invalid config: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     return asyncio.run(report_balances(config, out=sys.stdout))
-
-
-def isms_accounts(config: BridgeConfig) -> list[IsmsCredentials]:
-    """Each distinct iSMS account of the config, in config order."""
-    seen: dict[str, IsmsCredentials] = {}
-    for account in config.accounts:
-        seen.setdefault(
-            account.isms_username,
-            IsmsCredentials(username=account.isms_username, password=account.isms_password),
-        )
-    return list(seen.values())
 
 
 async def report_balances(config: BridgeConfig, *, out: TextIO) -> int:

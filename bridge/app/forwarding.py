@@ -22,10 +22,22 @@ from bridge.server import SessionRegistry, SubmitHandler
 from bridge.upstream import IsmsClient, IsmsCredentials, UpstreamObserver
 
 
+def isms_credentials(account: AccountConfig) -> IsmsCredentials:
+    return IsmsCredentials(username=account.isms_username, password=account.isms_password)
+
+
+def isms_accounts(config: BridgeConfig) -> tuple[IsmsCredentials, ...]:
+    """Each iSMS account of the config once, in config order (ESME accounts may share one)."""
+    found: dict[str, IsmsCredentials] = {}
+    for account in config.accounts:
+        found.setdefault(account.isms_username, isms_credentials(account))
+    return tuple(found.values())
+
+
 def account_route(account: AccountConfig) -> AccountRoute:
     return AccountRoute(
         system_id=account.system_id,
-        credentials=IsmsCredentials(username=account.isms_username, password=account.isms_password),
+        credentials=isms_credentials(account),
         dc0=account.dc0,
         dc1=account.dc1,
         report_delivered=account.report_delivered,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from bridge.app.forwarding import isms_accounts
 from bridge.app.metrics import (
     BridgeMetrics,
     PipelineSnapshot,
@@ -32,7 +33,7 @@ from bridge.app.metrics_observers import IsmsObserver, SmppObserver
 from bridge.app.wiring import Bridge
 from bridge.config import BridgeConfig
 from bridge.pipeline import MessagePipeline
-from bridge.upstream import BalancePoller, IsmsClient, IsmsCredentials, Mirror
+from bridge.upstream import BalancePoller, IsmsClient, Mirror
 
 
 @runtime_checkable
@@ -65,17 +66,6 @@ def pipeline_snapshot(pipeline: MessagePipeline) -> PipelineSnapshot:
         receipts_held=pipeline.outbox.held(),
         refusals=dict(counters.refusals),
     )
-
-
-def isms_accounts(config: BridgeConfig) -> tuple[IsmsCredentials, ...]:
-    """Each iSMS account once (several ESME accounts may share one)."""
-    found: dict[str, IsmsCredentials] = {}
-    for account in config.accounts:
-        found.setdefault(
-            account.isms_username,
-            IsmsCredentials(username=account.isms_username, password=account.isms_password),
-        )
-    return tuple(found.values())
 
 
 class Monitoring:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.app.balance import isms_accounts, report_balances
+from bridge.app.balance import report_balances
+from bridge.app.forwarding import isms_accounts
 from bridge.cli import main
 from bridge.config import load_config
 from bridge.upstream import IsmsSandbox

@@ -9,8 +9,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bridge.app.forwarding import forward_to_isms
-from bridge.app.metrics_wiring import Monitoring, isms_accounts, pipeline_snapshot
+from bridge.app.forwarding import forward_to_isms, isms_accounts
+from bridge.app.metrics_wiring import Monitoring, pipeline_snapshot
 from bridge.app.wiring import Bridge
 from bridge.config import BridgeConfig, load_config
 from bridge.pdu import Pdu, SubmitSmResp
