@@ -17,6 +17,9 @@ from datetime import UTC, datetime, timedelta
 
 from bridge.pipeline.receipts import MessageState
 
+# (recorded_at, message_state, final_date, error_code): one stored message, GC-untracked.
+_Entry = tuple[float, int, datetime | None, int]
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredMessage:
@@ -41,7 +44,12 @@ class MessageStore:
         self._max_messages = max_messages
         self._max_age = max_age
         # Insertion order is record order, hence age order (a re-recorded id moves to the end).
-        self._messages: OrderedDict[tuple[str, str], StoredMessage] = OrderedDict()
+        # Keys and values are tuples of strings, numbers and datetimes, which Python's cyclic
+        # garbage collector stops tracking after its first pass: a full store (100,000 entries
+        # by default) then costs a collection nothing, where an object per entry made every
+        # full collection walk them all (measured under bench/e2e.py load: ~75 µs of CPU per
+        # message in full collections with 100,000 StoredMessage objects).
+        self._messages: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._messages)
@@ -56,31 +64,39 @@ class MessageStore:
         error_code: int = 0,
         now: float,
     ) -> None:
+        if not 0 <= error_code <= 255:
+            raise ValueError(f"error_code {error_code} does not fit query_sm_resp (Int1)")
+        messages = self._messages
         key = (account, message_id)
-        self._messages.pop(key, None)
-        self._messages[key] = StoredMessage(
-            account=account,
-            message_id=message_id,
-            message_state=message_state,
-            final_date=final_date,
-            error_code=error_code,
-            recorded_at=now,
-        )
-        while len(self._messages) > self._max_messages:
-            self._messages.popitem(last=False)
+        messages.pop(key, None)
+        messages[key] = (now, int(message_state), final_date, error_code)
+        if len(messages) > self._max_messages:
+            messages.popitem(last=False)
         self._drop_old(now)
 
     def lookup(self, *, account: str, message_id: str, now: float) -> StoredMessage | None:
         self._drop_old(now)
-        return self._messages.get((account, message_id))
+        entry = self._messages.get((account, message_id))
+        if entry is None:
+            return None
+        recorded_at, message_state, final_date, error_code = entry
+        return StoredMessage(
+            account=account,
+            message_id=message_id,
+            message_state=MessageState(message_state),
+            final_date=final_date,
+            error_code=error_code,
+            recorded_at=recorded_at,
+        )
 
     def _drop_old(self, now: float) -> None:
         cutoff = now - self._max_age
-        while self._messages:
-            oldest = next(iter(self._messages.values()))
-            if oldest.recorded_at > cutoff:
+        messages = self._messages
+        while messages:
+            oldest_key = next(iter(messages))
+            if messages[oldest_key][0] > cutoff:
                 break
-            self._messages.popitem(last=False)
+            messages.popitem(last=False)
 
 
 def absolute_time(moment: datetime) -> str:
