@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import gc
 import logging
 import signal
 import sys
@@ -49,7 +50,28 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     monitoring = Monitoring(config)
     make_handler = functools.partial(forward_to_isms, observer=monitoring.isms)
-    return run_event_loop(lambda: serve(config, make_handler, monitoring=monitoring))
+    return run_event_loop(
+        lambda: serve(
+            config, make_handler, lambda _bridge: tune_garbage_collector(), monitoring=monitoring
+        )
+    )
+
+
+def tune_garbage_collector() -> None:
+    """Tune Python's cyclic garbage collector for a long-running server (once started).
+
+    Nearly everything a submit allocates is freed by reference counting; what the collector
+    did under load was walk the requests in flight over and over (with the default gen0
+    threshold of 700, a collection every ~12 messages promoted them to older generations and
+    triggered full collections). Measured with bench/e2e.py (4 sessions x window 50, query
+    store full): 37 µs of CPU per message in young collections and 35 µs in full ones by
+    default; with the startup objects frozen (modules, classes, config: never garbage) and a
+    gen0 threshold of 50,000 net new objects, no collection ran in 60,000 messages. Cyclic
+    garbage still triggers one (it is never freed, so it counts up to the threshold), and a
+    collection of 50,000 young objects pauses for a few milliseconds.
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 10, 10)
 
 
 def run_event_loop(main: Callable[[], Any]) -> int:
