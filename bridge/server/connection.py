@@ -6,7 +6,8 @@ Theory of operation (STYLE §3, after aiohttp's `web_protocol.py`):
   the application decides: binds (`BindAuthority`) and requests (`SubmitHandler`, one task
   each, in a set bounded by the session's window and cancelled when the connection ends).
 - Output is drained from `Session.data_to_send()` in one place, `_flush`: once per
-  `data_received` batch, once per completed task, once per timer tick.
+  `data_received` batch, once per event-loop turn in which tasks completed, once per
+  timer tick.
 - Timers: ONE `loop.call_at` handle, aimed at the earliest of the session's deadline and
   the shell's own two (a held-back bind refusal, the delayed close after a refusal). It is
   replaced only when a deadline moves earlier; a handle that fires early just re-arms.
@@ -71,6 +72,7 @@ class SmppConnection(asyncio.Protocol):
         "_close_at",
         "_closed",
         "_context",
+        "_flush_soon",
         "_log",
         "_paused",
         "_peer",
@@ -102,6 +104,7 @@ class SmppConnection(asyncio.Protocol):
         self._timer: asyncio.Handle | None = None
         self._timer_at = 0.0
         self._paused = 0
+        self._flush_soon = False
         self._pending_refusal: tuple[BindRequested, BindVerdict, float] | None = None
         self._close_at: float | None = None
         self._stopping = False
@@ -136,7 +139,15 @@ class SmppConnection(asyncio.Protocol):
         return 0 if self._requests is None else len(self._requests.tasks)
 
     def answers_queued(self) -> None:
-        """A request task queued its answer: write it out (one write per completed task)."""
+        """A request task queued its answer: write it out once this turn of the event loop
+        is over, so the answers of every task completed in the same turn (their iSMS replies
+        arrive together) leave in one write rather than one system call each."""
+        if not self._flush_soon:
+            self._flush_soon = True
+            self._services.loop.call_soon(self._flush_answers)
+
+    def _flush_answers(self) -> None:
+        self._flush_soon = False
         self._flush()
         self._arm_timer()
 
