@@ -72,7 +72,6 @@ from bridge.pipeline.statuses import (
     UNLISTED_CODE_STATUS,
     StatusMapping,
     SubmitStatus,
-    send_with_unicode_retry,
     unicode_retry,
 )
 from bridge.pipeline.udh import (
@@ -170,7 +169,6 @@ __all__: list[str] = [
     "UNLISTED_CODE_STATUS",
     "StatusMapping",
     "SubmitStatus",
-    "send_with_unicode_retry",
     "unicode_retry",
     # the orchestrating pipeline (issue 5)
     "DEFAULT_MAX_TEXT_LENGTH",

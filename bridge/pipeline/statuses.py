@@ -23,15 +23,12 @@ plain "send this once" and never second-guesses what it was given.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from bridge.pdu import CommandStatus
-from bridge.upstream import IsmsCode, IsmsMessage, IsmsSender, Outcome, SendResult, SmsType
-
-log = logging.getLogger(__name__)
+from bridge.upstream import IsmsCode, IsmsMessage, Outcome, SendResult, SmsType
 
 ROK = CommandStatus.ESME_ROK
 RSYSERR = CommandStatus.ESME_RSYSERR
@@ -119,13 +116,3 @@ def unicode_retry(message: IsmsMessage, result: SendResult) -> IsmsMessage | Non
     ):
         return message.with_type(SmsType.UNICODE)
     return None
-
-
-async def send_with_unicode_retry(sender: IsmsSender, message: IsmsMessage) -> SendResult:
-    """Send `message`; after a -1012 refusal of type 1, send it once more as type 2."""
-    result = await sender.send(message)
-    retry = unicode_retry(message, result)
-    if retry is None:
-        return result
-    log.info("isms refused type 1 (-1012): ref=%s; resending once as type 2", message.reference)
-    return await sender.send(retry)

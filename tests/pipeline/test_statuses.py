@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.pdu import CommandStatus
-from bridge.pipeline import StatusMapping, send_with_unicode_retry, unicode_retry
+from bridge.pipeline import StatusMapping, unicode_retry
 from bridge.upstream import IsmsCredentials, IsmsMessage, Outcome, SendResult, SmsType
 
 S = CommandStatus
@@ -131,32 +131,3 @@ def test_1012_on_type_2_asks_for_nothing_more() -> None:
 @pytest.mark.parametrize("outcome", [refused(-1009), result(Outcome.UNKNOWN)])
 def test_other_results_ask_for_no_resend(outcome: SendResult) -> None:
     assert unicode_retry(MESSAGE, outcome) is None
-
-
-class ScriptedSender:
-    def __init__(self, *answers: SendResult) -> None:
-        self.answers = list(answers)
-        self.sent: list[IsmsMessage] = []
-
-    async def send(self, message: IsmsMessage) -> SendResult:
-        self.sent.append(message)
-        return self.answers.pop(0)
-
-
-async def test_send_with_unicode_retry_sends_twice_only_after_1012() -> None:
-    sender = ScriptedSender(refused(-1012), result(Outcome.ACCEPTED, 2000, "9"))
-    final = await send_with_unicode_retry(sender, MESSAGE)
-    assert final.trx_id == "9"
-    assert [m.sms_type for m in sender.sent] == [SmsType.ASCII, SmsType.UNICODE]
-
-
-async def test_send_with_unicode_retry_stops_after_a_second_1012() -> None:
-    sender = ScriptedSender(refused(-1012), refused(-1012))
-    final = await send_with_unicode_retry(sender, MESSAGE)
-    assert final.code == -1012 and len(sender.sent) == 2
-
-
-async def test_send_with_unicode_retry_never_resends_an_unknown_outcome() -> None:
-    sender = ScriptedSender(result(Outcome.UNKNOWN))
-    await send_with_unicode_retry(sender, MESSAGE)
-    assert len(sender.sent) == 1
