@@ -69,10 +69,6 @@ class LongMessages:
         self._clock = clock
         self._wall_clock = wall_clock
 
-    @property
-    def awaiting_retry(self) -> int:
-        return len(self._retries)
-
     def whole(self, data: UserData) -> WholeMessage:
         """A PDU that carries a whole message (no UDH or SAR concatenation)."""
         return WholeMessage(

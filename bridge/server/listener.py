@@ -140,12 +140,6 @@ class SmppServer:
         for host, port in self.tls_addresses:
             log.info("event=listening host=%s port=%d tls=true", host, port)
 
-    def replace_authority(self, authority: BindAuthority) -> None:
-        """Judge binds from now on with `authority` (config reload); existing binds stay."""
-        self._authority = authority
-        if self._services is not None:
-            self._services.authority = authority
-
     # Not asyncio.timeout(): at the deadline connections are aborted, not cancelled.
     async def shutdown(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """Graceful stop, bounded by `timeout` (default: settings.shutdown_timeout_s)."""

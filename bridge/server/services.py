@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class ConnectionServices:
-    """`authority` may be swapped at run time (a config reload); connections read it per bind."""
+    """Connections read `authority` per bind, so a reload of its accounts applies to the next."""
 
     __slots__ = (
         "_next_id",
