@@ -115,13 +115,14 @@ def closed(client: smpplib.client.Client, timeout: float = 5.0) -> bool:
 def test_sigterm_lets_the_submit_in_flight_finish_then_unbinds_and_exits_0(
     write_config, serve
 ) -> None:
-    bridge = serve(write_config(smpp={"response_timeout_s": 0.5}), slow=True)
+    # log_bodies: the bridge logs each request as it starts it, so the test can wait for that.
+    config = write_config(smpp={"response_timeout_s": 0.5, "log_bodies": True})
+    bridge = serve(config, slow=True)
     client = esme(bridge.port)
     answers = []
     client.set_message_sent_handler(lambda pdu: answers.append((pdu.sequence, pdu.message_id)))
     sent = client.send_message(source_addr="A", destination_addr="601", short_message=b"sleep:1")
-    bridge.wait_for(r"event=connected")
-    time.sleep(0.2)  # the submit is in the bridge's hands
+    bridge.wait_for(r"event=request_body")  # the submit is in the bridge's hands
     bridge.signal(signal.SIGTERM)
     client.read_once()
     assert answers == [(sent.sequence, b"slow-ok")]
@@ -149,10 +150,10 @@ def test_sigterm_with_an_esme_that_answers_unbind_closes_on_unbind_resp(
 
 
 def test_a_second_sigterm_stops_at_once_with_status_1(write_config, serve) -> None:
-    bridge = serve(write_config(smpp={"shutdown_timeout_s": 60}), slow=True)
+    bridge = serve(write_config(smpp={"shutdown_timeout_s": 60, "log_bodies": True}), slow=True)
     client = esme(bridge.port)
     client.send_message(source_addr="A", destination_addr="601", short_message=b"sleep:60")
-    time.sleep(0.2)
+    bridge.wait_for(r"event=request_body")
     bridge.signal(signal.SIGTERM)
     bridge.wait_for(r"action=graceful_stop")
     bridge.signal(signal.SIGTERM)
