@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 
@@ -40,14 +38,6 @@ class PrioritySlots:
     def waiting(self, account: str) -> int:
         lane = self._lanes.get(account)
         return 0 if lane is None else len(lane.urgent) + len(lane.bulk)
-
-    @asynccontextmanager
-    async def slot(self, account: str, *, urgent: bool) -> AsyncIterator[None]:
-        await self.acquire(account, urgent=urgent)
-        try:
-            yield
-        finally:
-            self.release(account)
 
     async def acquire(self, account: str, *, urgent: bool) -> None:
         lane = self._lanes.get(account)
