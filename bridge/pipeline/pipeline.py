@@ -29,7 +29,6 @@ An unexpected exception answers ESME_RSYSERR for that request alone, logged once
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -59,7 +58,9 @@ from bridge.pipeline.long_messages import LongMessages, WholeMessage
 from bridge.pipeline.message_ids import MessageIdGenerator
 from bridge.pipeline.message_store import MessageStore, absolute_time
 from bridge.pipeline.priority import PrioritySlots
+from bridge.pipeline.reassembly import MessageOrigin
 from bridge.pipeline.receipt_outbox import ReceiptOutbox
+from bridge.pipeline.receipts import receipts_asked
 from bridge.pipeline.seams import PipelineRequest, ReceiverRegistry, SessionInfo
 from bridge.pipeline.sending import SlottedSender
 from bridge.pipeline.settings import URGENT_PRIORITY, AccountRoute, PipelineSettings
@@ -231,21 +232,22 @@ class MessagePipeline:
         number = submission.destination(
             pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr, self.settings.numbers
         )
-        origin = submission.origin(route.system_id, pdu)
         umr = submission.user_message_reference(pdu)
-        whole = (
-            self.long.whole(data)
-            if data.part is None
-            else self.long.assemble(
+        origin: MessageOrigin | None = None
+        if data.part is None:
+            whole = self.long.whole(data)
+        else:
+            origin = submission.origin(route.system_id, pdu)
+            assembled = self.long.assemble(
                 origin,
                 data,
                 data_coding=pdu.data_coding,
                 registered_delivery=pdu.registered_delivery,
                 user_message_reference=umr,
             )
-        )
-        if isinstance(whole, SubmitStatus):
-            return whole
+            if isinstance(assembled, SubmitStatus):
+                return assembled
+            whole = assembled
         text = self._text(route, pdu.data_coding, whole)
         message = submission.isms_message(
             route,
@@ -263,14 +265,15 @@ class MessagePipeline:
             registered_delivery=pdu.registered_delivery,
             user_message_reference=umr,
         )
+        # The destination's addresses are for receipts only: most submits ask for none, and
+        # a single-PDU message has no earlier parts whose submits could have.
+        deliveries = (
+            [Delivery(origin=origin or submission.origin(route.system_id, pdu), state=state)]
+            if whole.complete is not None or receipts_asked(pdu.registered_delivery)
+            else []
+        )
         self._conclude(
-            route,
-            whole,
-            status,
-            submitted,
-            overall=state,
-            deliveries=[Delivery(origin=origin, state=state)],
-            text=text,
+            route, whole, status, submitted, overall=state, deliveries=deliveries, text=text
         )
         return status
 
@@ -392,19 +395,27 @@ class MessagePipeline:
         # A completing part told "try again" keeps its message for the ESME's retry.
         if status.command_status == _RETRY_LATER and self.long.keep_for_retry(whole, overall):
             return
-        settle = functools.partial(
-            self._settlement.settle,
-            route,
-            overall=overall,
-            text=text,
-            submitted_at=whole.submitted_at,
-            now=self._clock(),
-        )
+        settle, now = self._settlement.settle, self._clock()
         if whole.complete is not None:
-            settle(issued_parts(whole.complete.answered), deliveries=deliveries)
+            settle(
+                route,
+                issued_parts(whole.complete.answered),
+                overall=overall,
+                deliveries=deliveries,
+                text=text,
+                submitted_at=whole.submitted_at,
+                now=now,
+            )
         if status.command_status == _OK:
-            accepted = [d for d in deliveries if d.state.message_state.is_success]
-            settle([submitted], deliveries=accepted)
+            settle(
+                route,
+                [submitted],
+                overall=overall,
+                deliveries=[d for d in deliveries if d.state.message_state.is_success],
+                text=text,
+                submitted_at=whole.submitted_at,
+                now=now,
+            )
 
     def _text(self, route: AccountRoute, data_coding: int, whole: WholeMessage) -> str:
         """The decoded, length-checked text; a refusal settles the parts already answered."""
