@@ -103,6 +103,11 @@ class BalancePoller:
         except UpstreamError as exc:
             log.warning("isms balance of %s unavailable: %s", username, exc)
             return BalanceReading(username=username, credits=None, error=str(exc), at=time.time())
+        except Exception as exc:
+            # A bug must cost one reading, not the poller: its task would end silently.
+            log.exception("isms balance of %s failed", username)
+            error = type(exc).__name__
+            return BalanceReading(username=username, credits=None, error=error, at=time.time())
         if reply.credits is not None:
             log.info("isms balance of %s: %s", username, reply.credits)
             return BalanceReading(username=username, credits=reply.credits, at=time.time())
