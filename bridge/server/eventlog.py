@@ -103,6 +103,9 @@ class SessionLog:
         """From now on every line names who is bound (system_id as sent by the peer, escaped)."""
         self._prefix += " " + format_fields({"system_id": system_id, "bind": bind_type})
 
+    def enabled(self, level: int) -> bool:
+        return self._logger.isEnabledFor(level)
+
     def event(self, level: int, event: str, **fields: LogValue) -> None:
         if not self._logger.isEnabledFor(level):
             return
