@@ -152,6 +152,13 @@ class ReceiptOutbox:
                 return False
             except ConnectionError as exc:
                 problem = str(exc) or "no deliver_sm_resp"
+            except Exception:
+                # A bug costs this receipt (counted, logged once), never the other receipts.
+                log.exception(
+                    "event=receipt_failed system_id=%s message_id=%s", receipt.system_id, message_id
+                )
+                self._dropped(1, "internal error", message_id)
+                return True
             else:
                 status = response.command_status
                 if status == CommandStatus.ESME_ROK:

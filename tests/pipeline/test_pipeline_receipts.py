@@ -193,6 +193,17 @@ async def test_a_permanent_refusal_of_a_receipt_is_not_retried() -> None:
     assert r.pipeline.counters.receipts_refused == 1
 
 
+async def test_a_delivery_that_crashes_costs_that_receipt_only_and_is_counted() -> None:
+    receivers = FakeReceivers(script=deque([RuntimeError("registry bug")]))
+    r = rig(accepted("1"), accepted("2"), receivers=receivers)
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    [receipt] = r.receivers.delivered
+    assert "id:2 " in receipt_text(receipt)
+    assert r.pipeline.counters.receipts_dropped == 1
+
+
 async def test_receipts_held_at_stop_are_counted_as_dropped() -> None:
     r = rig(receivers=FakeReceivers(bound=set()))
     await r.submit(submit_sm(registered_delivery=1))
