@@ -131,7 +131,8 @@ class RequestRunner:
     ) -> None:
         """Queue `response` under the request's sequence_number (0x08 if it is the wrong PDU)."""
         session = self._session
-        response = dataclasses.replace(response, sequence_number=request.sequence_number)
+        if response.sequence_number != request.sequence_number:
+            response = dataclasses.replace(response, sequence_number=request.sequence_number)
         try:
             session.send(response, now)
         except LocalProtocolError:
@@ -146,12 +147,13 @@ class RequestRunner:
             session.send(response, now)
         elapsed = None if started is None else now - started
         self._services.observer.request_answered(self._context, request, response, elapsed)
-        self._log.event(
-            logging.INFO,
-            "answered",
-            pdu=command_name(request.command_id),
-            seq=request.sequence_number,
-            status=status_label(response.command_status),
-            message_id=getattr(response, "message_id", None) or None,
-            ms=None if elapsed is None else round(elapsed * 1000, 1),
-        )
+        if self._log.enabled(logging.INFO):  # its fields cost a few µs per request to build
+            self._log.event(
+                logging.INFO,
+                "answered",
+                pdu=command_name(request.command_id),
+                seq=request.sequence_number,
+                status=status_label(response.command_status),
+                message_id=getattr(response, "message_id", None) or None,
+                ms=None if elapsed is None else round(elapsed * 1000, 1),
+            )
