@@ -85,6 +85,7 @@ class FakeIsms:
     """An IsmsSender answering from a script (default: accepted with increasing trx_ids).
 
     `hold()` makes every send wait until `release()`: an upstream that is saturated.
+    `reached` is set once a request has reached it.
     """
 
     def __init__(self, *answers: Answer) -> None:
@@ -92,6 +93,7 @@ class FakeIsms:
         self.sent: list[IsmsMessage] = []
         self._next_trx = 5000
         self._gate: asyncio.Event | None = None
+        self.reached = asyncio.Event()
 
     def hold(self) -> None:
         self._gate = asyncio.Event()
@@ -102,6 +104,7 @@ class FakeIsms:
 
     async def send(self, message: IsmsMessage) -> SendResult:
         self.sent.append(message)
+        self.reached.set()
         if self._gate is not None:
             await self._gate.wait()
         if self.script:

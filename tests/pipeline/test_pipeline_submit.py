@@ -353,8 +353,7 @@ async def test_an_isms_request_in_flight_when_the_esme_leaves_still_ends_and_is_
     r.isms.hold()
     caplog.set_level(logging.WARNING, logger="bridge.pipeline")
     task = asyncio.ensure_future(r.submit(submit_sm()))
-    while not r.isms.sent:  # until the request is with iSMS
-        await asyncio.sleep(0)
+    await r.isms.reached.wait()  # the request is with iSMS
     task.cancel()  # the server cancels a request's task when its connection is lost
     await asyncio.gather(task, return_exceptions=True)
     r.isms.release()
