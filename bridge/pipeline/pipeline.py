@@ -260,11 +260,6 @@ class MessagePipeline:
         result = await self._sending.send(message, urgent=urgent)
         status = self.settings.statuses.submit_status(result, self._new_id)
         state = final_state(result, report_delivered=route.report_delivered)
-        submitted = IssuedId(
-            message_id=status.message_id,
-            registered_delivery=pdu.registered_delivery,
-            user_message_reference=umr,
-        )
         # The destination's addresses are for receipts only: most submits ask for none, and
         # a single-PDU message has no earlier parts whose submits could have.
         deliveries = (
@@ -273,7 +268,7 @@ class MessagePipeline:
             else []
         )
         self._conclude(
-            route, whole, status, submitted, overall=state, deliveries=deliveries, text=text
+            route, whole, status, pdu, umr, overall=state, deliveries=deliveries, text=text
         )
         return status
 
@@ -346,19 +341,8 @@ class MessagePipeline:
         accepted = [state for state in states if state.message_state.is_success]
         overall = accepted[0] if accepted else states[0]
         status = SubmitStatus(command_status=answer.command_status, message_id=answer.message_id)
-        submitted = IssuedId(
-            message_id=status.message_id,
-            registered_delivery=pdu.registered_delivery,
-            user_message_reference=umr,
-        )
         self._conclude(
-            route,
-            whole,
-            status,
-            submitted,
-            overall=overall,
-            deliveries=deliveries,
-            text=text,
+            route, whole, status, pdu, umr, overall=overall, deliveries=deliveries, text=text
         )
         return _multi_response(answer.command_status, answer.message_id, answer.unsuccess_sme)
 
@@ -379,7 +363,8 @@ class MessagePipeline:
         route: AccountRoute,
         whole: WholeMessage,
         status: SubmitStatus,
-        submitted: IssuedId,
+        pdu: SubmitSm | DataSm | SubmitMulti,
+        user_message_reference: int | None,
         *,
         overall: FinalState,
         deliveries: list[Delivery],
@@ -387,10 +372,10 @@ class MessagePipeline:
     ) -> None:
         """Record and report the fate of every message_id this message was given.
 
-        `deliveries` are the destinations and their fates; the answered id (`submitted`,
-        ESME_ROK only) is reported for accepted destinations alone, since a submit_multi_resp
-        already lists the failed ones, while the ids of earlier parts, answered before any
-        destination was tried, hear about every destination.
+        `deliveries` are the destinations and their fates; the answered id (`status`, given
+        by `pdu`; ESME_ROK only) is reported for accepted destinations alone, since a
+        submit_multi_resp already lists the failed ones, while the ids of earlier parts,
+        answered before any destination was tried, hear about every destination.
         """
         # A completing part told "try again" keeps its message for the ESME's retry.
         if status.command_status == _RETRY_LATER and self.long.keep_for_retry(whole, overall):
@@ -407,6 +392,11 @@ class MessagePipeline:
                 now=now,
             )
         if status.command_status == _OK:
+            submitted = IssuedId(
+                message_id=status.message_id,
+                registered_delivery=pdu.registered_delivery,
+                user_message_reference=user_message_reference,
+            )
             settle(
                 route,
                 [submitted],

@@ -8,6 +8,8 @@ from bridge.pdu import (
     SmeAddress,
     SubmitMulti,
     SubmitMultiResp,
+    Tag,
+    Tlv,
     UnsuccessSme,
 )
 from bridge.pipeline import PipelineSettings
@@ -135,6 +137,15 @@ async def test_each_accepted_destination_gets_its_own_receipt() -> None:
     assert [(pdu.source_addr, receipt_text(pdu).split()[0]) for pdu in r.receivers.delivered] == [
         (NUMBERS[0], "id:706"),
     ]
+
+
+async def test_a_submit_multi_receipt_carries_the_submits_user_message_reference() -> None:
+    r = rig(accepted("708"))
+    umr = Tlv(Tag.USER_MESSAGE_REFERENCE, 4243)
+    await r.submit(submit_multi(sme(NUMBERS[0]), registered_delivery=1, tlvs=(umr,)))
+    await r.settle()
+    [receipt] = r.receivers.delivered
+    assert umr in receipt.tlvs and receipt_text(receipt).startswith("id:708 ")
 
 
 async def test_a_long_submit_multi_is_joined_and_sent_to_every_destination() -> None:
