@@ -7,7 +7,9 @@ Rules:
 2. An address given twice (the same iSMS number) is sent once: iSMS would charge twice.
 3. The numbers go in batches of `max_destinations_per_request` (the API page: at most 30
    per push), in the order given. A batch iSMS refuses fails all of its destinations with
-   that batch's status.
+   that batch's status. A batch whose request raised (a bug, not an iSMS answer) may have
+   reached iSMS: its destinations fail as an unknown outcome, logged once with its
+   reference, and the other batches keep their answers (the ESME resends only what failed).
 4. submit_multi_resp: ESME_ROK when any destination was accepted, with the message_id of the
    first accepted batch; `unsuccess_sme` lists every failed destination, in the order given,
    with its own status. Nothing accepted: the first failure's status, and the list.
@@ -15,6 +17,7 @@ Rules:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +26,9 @@ from bridge.pipeline.numbers import NumberRules
 from bridge.pipeline.reassembly import MessageOrigin
 from bridge.pipeline.statuses import SubmitStatus
 from bridge.pipeline.submission import Refusal, destination
+from bridge.upstream import IsmsMessage, Outcome, SendResult
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,6 +114,45 @@ def destination_origin(
         dest_addr_ton=address.dest_addr_ton,
         dest_addr_npi=address.dest_addr_npi,
         destination_addr=address.destination_addr,
+    )
+
+
+def batch_results(
+    messages: Sequence[IsmsMessage], sent: Sequence[SendResult | BaseException]
+) -> list[SendResult]:
+    """Each batch's result from `asyncio.gather(..., return_exceptions=True)`.
+
+    A batch that raised an Exception becomes an UNKNOWN outcome: its request may have been
+    written. A CancelledError (or any other BaseException) is re-raised, never taken for
+    a failed batch: the request is being cancelled, not answered.
+    """
+    for outcome in sent:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+            raise outcome
+    return [
+        _raised(message, outcome) if isinstance(outcome, BaseException) else outcome
+        for message, outcome in zip(messages, sent, strict=True)
+    ]
+
+
+def _raised(message: IsmsMessage, error: BaseException) -> SendResult:
+    log.error(
+        "event=batch_failed ref=%s account=%s destinations=%s error=%s; iSMS may have sent "
+        "it: check the iSMS portal before resending",
+        message.reference,
+        message.credentials.username,
+        ";".join(message.destinations),
+        type(error).__name__,
+        exc_info=error,
+    )
+    return SendResult(
+        outcome=Outcome.UNKNOWN,
+        code=None,
+        trx_id=None,
+        mirror="",
+        elapsed_s=0.0,
+        attempts=0,
+        reason=f"the bridge failed sending it ({type(error).__name__})",
     )
 
 

@@ -23,7 +23,8 @@ Theory of operation, for submit_sm / data_sm / submit_multi:
 4. The answer maps the iSMS result (statuses.py); every message_id given out gets its fate
    recorded for query_sm and a receipt when asked (settlement.py). A completing part
    answered ESME_RSYSERR keeps its message for the ESME's retry (retries.py).
-An unexpected exception answers ESME_RSYSERR for that request alone, logged once.
+An unexpected exception answers ESME_RSYSERR for that request alone, logged once; in one
+batch of a submit_multi it fails that batch's destinations alone (multi.py, rule 3).
 """
 
 from __future__ import annotations
@@ -307,21 +308,23 @@ class MessagePipeline:
             split_destinations(destinations.numbers, self.settings.max_destinations_per_request)
         )
         reference = _reference(context, pdu)
-        results = await asyncio.gather(
-            *(
-                self._sending.send(
-                    submission.isms_message(
-                        route,
-                        destinations=batch,
-                        message_text=text,
-                        source_addr=pdu.source_addr,
-                        reference=f"{reference}/batch{index + 1}",
-                    ),
-                    urgent=urgent,
-                )
-                for index, batch in enumerate(batches)
+        messages = [
+            submission.isms_message(
+                route,
+                destinations=batch,
+                message_text=text,
+                source_addr=pdu.source_addr,
+                reference=f"{reference}/batch{index + 1}",
             )
+            for index, batch in enumerate(batches)
+        ]
+        # One batch failing must not cost the others their answers: those iSMS accepted
+        # stay accepted, or the ESME's retry of the whole request would send them twice.
+        sent = await asyncio.gather(
+            *(self._sending.send(message, urgent=urgent) for message in messages),
+            return_exceptions=True,
         )
+        results = multi.batch_results(messages, sent)
         outcomes = [
             multi.BatchOutcome(
                 numbers=batch, status=self.settings.statuses.submit_status(result, self._new_id)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
+import pytest
+
 from bridge.pdu import (
     CommandStatus,
     DistributionList,
@@ -12,7 +17,7 @@ from bridge.pdu import (
     Tlv,
     UnsuccessSme,
 )
-from bridge.pipeline import PipelineSettings
+from bridge.pipeline import PipelineSettings, StatusMapping
 
 from .pipeline_doubles import accepted, receipt_text, rejected, rig, udh_part
 
@@ -98,6 +103,63 @@ async def test_a_batch_isms_refuses_lists_each_of_its_destinations_with_that_sta
         (NUMBERS[2], CommandStatus.ESME_RSUBMITFAIL),
         (NUMBERS[3], CommandStatus.ESME_RSUBMITFAIL),
     ]
+
+
+async def test_a_batch_that_raises_fails_its_own_destinations_and_the_others_stay_accepted() -> (
+    None
+):
+    r = rig(
+        accepted("709"),
+        RuntimeError("a bug below the pipeline"),
+        settings=PipelineSettings(max_destinations_per_request=2),
+    )
+    response = await r.submit(submit_multi(*(sme(n) for n in NUMBERS[:4])))
+    assert response.command_status == ROK and response.message_id == "709"
+    assert [(u.destination_addr, u.error_status_code) for u in response.unsuccess_sme] == [
+        (NUMBERS[2], CommandStatus.ESME_RSYSERR),
+        (NUMBERS[3], CommandStatus.ESME_RSYSERR),
+    ]
+
+
+async def test_a_batch_that_raises_fails_with_the_configured_unknown_outcome_status() -> None:
+    # It may have reached iSMS: it is an unknown outcome, answered as the operator chose.
+    settings = PipelineSettings(
+        max_destinations_per_request=2,
+        statuses=StatusMapping(unknown_outcome_status=CommandStatus.ESME_RSUBMITFAIL),
+    )
+    r = rig(RuntimeError("a bug below the pipeline"), accepted("710"), settings=settings)
+    response = await r.submit(submit_multi(*(sme(n) for n in NUMBERS[:4])))
+    assert response.command_status == ROK and response.message_id == "710"
+    assert [(u.destination_addr, u.error_status_code) for u in response.unsuccess_sme] == [
+        (NUMBERS[0], CommandStatus.ESME_RSUBMITFAIL),
+        (NUMBERS[1], CommandStatus.ESME_RSUBMITFAIL),
+    ]
+
+
+async def test_a_batch_that_raises_is_logged_once_with_its_reference(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    r = rig(
+        accepted("711"),
+        RuntimeError("a bug below the pipeline"),
+        settings=PipelineSettings(max_destinations_per_request=2),
+    )
+    caplog.set_level(logging.INFO, logger="bridge")
+    await r.submit(submit_multi(*(sme(n) for n in NUMBERS[:4])))
+    [line] = [rec.getMessage() for rec in caplog.records if "/batch2" in rec.getMessage()]
+    assert "ref=esme1/s1/11/batch2" in line and f"{NUMBERS[2]};{NUMBERS[3]}" in line
+
+
+async def test_a_batch_cancelled_under_submit_multi_cancels_the_request_instead_of_failing() -> (
+    None
+):
+    r = rig(
+        accepted("712"),
+        asyncio.CancelledError(),
+        settings=PipelineSettings(max_destinations_per_request=2),
+    )
+    with pytest.raises(asyncio.CancelledError):
+        await r.submit(submit_multi(*(sme(n) for n in NUMBERS[:4])))
 
 
 async def test_nothing_accepted_answers_the_first_failures_status_with_the_full_list() -> None:
