@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, assert_never, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVarTuple, assert_never, cast
 
 from bridge.pdu import (
     CommandStatus,
@@ -57,6 +58,8 @@ if TYPE_CHECKING:
     from bridge.server.services import ConnectionServices
 
 log = logging.getLogger(__name__)
+
+_Args = TypeVarTuple("_Args")
 
 # Why reading is paused; reading resumes only when no reason is left.
 _WRITE_BACKLOG = 1  # the ESME is not reading our answers (pause_writing)
@@ -239,28 +242,12 @@ class SmppConnection(asyncio.Protocol):
         self._arm_timer()
 
     def data_received(self, data: bytes) -> None:
-        session = self._session
-        if session is None:
-            return
-        now = self._services.loop.time()
-        try:
-            session.receive_data(data, now)
-            self._process(now)
-        except Exception:
-            # A bug on our side must cost this connection only, with one clear log line.
-            self._log.exception("session_failed")
-            self.abort()
-            return
-        self._flush()
-        self._arm_timer()
+        if self._session is not None:
+            self._guarded(self._receive, data)
 
     def eof_received(self) -> bool:
-        session = self._session
-        if session is not None:
-            now = self._services.loop.time()
-            session.receive_data(b"", now)
-            self._process(now)
-            self._flush()
+        if self._session is not None:
+            self._guarded(self._receive, b"")  # b"": the peer closed (Session.receive_data)
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -294,6 +281,25 @@ class SmppConnection(asyncio.Protocol):
         self._resume(_WRITE_BACKLOG)
 
     # --- events ----------------------------------------------------------------------------
+
+    def _guarded(self, step: Callable[[*_Args], None], *args: *_Args) -> None:
+        """Run one piece of socket or timer work. A bug on our side must cost this connection
+        only, with one clear log line; unguarded, a timer's exception would also leave the
+        session with no timer, never to time out."""
+        try:
+            step(*args)
+        except Exception:
+            self._log.exception("session_failed")
+            self.abort()
+
+    def _receive(self, data: bytes) -> None:
+        session = self._session
+        assert session is not None
+        now = self._services.loop.time()
+        session.receive_data(data, now)
+        self._process(now)
+        self._flush()
+        self._arm_timer()
 
     def _process(self, now: float) -> None:
         session = self._session
@@ -448,6 +454,9 @@ class SmppConnection(asyncio.Protocol):
 
     def _on_timer(self) -> None:
         self._timer = None
+        self._guarded(self._timer_fired)
+
+    def _timer_fired(self) -> None:
         session = self._session
         if session is None or self._transport is None or self._transport.is_closing():
             return

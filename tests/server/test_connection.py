@@ -23,7 +23,7 @@ from bridge.pdu import (
 )
 from bridge.server import BindVerdict, DeliveryNotConfirmed, Peer, ReceiverBusy, SessionContext
 from bridge.server.handlers import SubmitRequest
-from bridge.smpp import BindType
+from bridge.smpp import BindType, Session
 
 from .server_doubles import (
     FakeAuthority,
@@ -189,6 +189,41 @@ async def test_an_answered_ping_keeps_the_session_bound() -> None:
         [ping] = h.received()
         assert isinstance(ping, EnquireLink) and not h.transport.closing
         h.send(EnquireLinkResp(sequence_number=ping.sequence_number))
+
+
+async def test_a_bug_raised_from_a_timer_is_logged_once_and_aborts_the_connection(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Unguarded, the exception ends the timer callback before it re-arms: no timer is left
+    # and the session would never time out.
+    def broken(self: Session, now: float) -> None:
+        raise RuntimeError("a bug in the session's timers")
+
+    monkeypatch.setattr(Session, "deadline_passed", broken)
+    caplog.set_level(logging.ERROR, logger="bridge.server")
+    h = Harness(server_settings=settings(session_init_s=0.05))
+    await until(lambda: h.transport.lost)
+    assert h.transport.aborted
+    assert [r.getMessage().split()[0] for r in caplog.records] == ["event=session_failed"]
+
+
+async def test_a_bug_raised_on_the_peers_eof_is_logged_once_and_aborts_the_connection(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    receive_data = Session.receive_data
+
+    def broken_on_eof(self: Session, data: bytes, now: float) -> None:
+        if not data:
+            raise RuntimeError("a bug in the session's end of input")
+        receive_data(self, data, now)
+
+    monkeypatch.setattr(Session, "receive_data", broken_on_eof)
+    caplog.set_level(logging.ERROR, logger="bridge.server")
+    h = Harness()
+    h.bind()
+    h.connection.eof_received()
+    assert h.transport.aborted
+    assert [r.getMessage().split()[0] for r in caplog.records] == ["event=session_failed"]
 
 
 # --- requests the bridge sends --------------------------------------------------------------
