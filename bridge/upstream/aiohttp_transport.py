@@ -74,12 +74,18 @@ class AiohttpTransport:
                 return HttpReply(status=response.status, body=payload)
         # Before the request was written: DNS, refused, TLS handshake or certificate, connect
         # timeout (sock_connect covers TCP and TLS; aiohttp raises ConnectionTimeoutError for
-        # any timeout while it is still getting a connection), and a URL it cannot use.
+        # any timeout while it is still getting a connection), and a URL it cannot use:
+        # unparseable (InvalidURL) or not http/https (NonHttpUrlClientError, which is no
+        # InvalidURL), both refused before any connection exists.
         except aiohttp.ClientConnectorError as exc:
             raise NotSent(_describe(exc)) from exc
         except aiohttp.ConnectionTimeoutError as exc:
             raise NotSent("connect timeout") from exc
-        except (aiohttp.ServerFingerprintMismatch, aiohttp.InvalidURL) as exc:
+        except (
+            aiohttp.ServerFingerprintMismatch,
+            aiohttp.InvalidURL,
+            aiohttp.NonHttpUrlClientError,
+        ) as exc:
             raise NotSent(_describe(exc)) from exc
         # After it may have been written: the request's deadline passed while waiting for the
         # reply, reset or close while sending or reading (also on a reused keep-alive

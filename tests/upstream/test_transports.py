@@ -83,6 +83,12 @@ async def test_a_url_the_library_cannot_parse_is_not_sent(transport: HttpTranspo
         await transport.post("http://[::1/isms_send_all_id.php", SEND, FORM, TIMEOUTS)
 
 
+async def test_a_url_with_a_scheme_other_than_http_is_not_sent(transport: HttpTransport) -> None:
+    # aiohttp >= 3.10 raises NonHttpUrlClientError, not an InvalidURL, before it connects.
+    with pytest.raises(NotSent):
+        await transport.post("ftp://127.0.0.1/isms_send_all_id.php", SEND, FORM, TIMEOUTS)
+
+
 async def test_gateway_status_is_a_reply_not_an_error(transport: HttpTransport) -> None:
     async with IsmsSandbox(faults=SandboxFaults(http_status=503)) as proxy:
         reply = await transport.post(proxy.url(), SEND, FORM, TIMEOUTS)
