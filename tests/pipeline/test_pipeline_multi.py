@@ -39,6 +39,16 @@ def submit_multi(*destinations: SmeAddress | DistributionList, **fields: object)
 
 
 NUMBERS = [f"6012000{i:04d}" for i in range(7)]
+IN_PAIRS = PipelineSettings(max_destinations_per_request=2)
+
+
+def four_destinations() -> SubmitMulti:
+    """Two batches under IN_PAIRS: NUMBERS[0:2] and NUMBERS[2:4]."""
+    return submit_multi(*(sme(n) for n in NUMBERS[:4]))
+
+
+def failures(response: SubmitMultiResp) -> list[tuple[str, int]]:
+    return [(u.destination_addr, u.error_status_code) for u in response.unsuccess_sme]
 
 
 async def test_destinations_within_one_batch_go_in_one_isms_request() -> None:
@@ -59,10 +69,8 @@ async def test_destinations_are_batched_by_max_destinations_per_request_in_order
 
 
 async def test_the_message_id_is_the_first_batchs_trx_id() -> None:
-    r = rig(
-        accepted("701"), accepted("702"), settings=PipelineSettings(max_destinations_per_request=2)
-    )
-    response = await r.submit(submit_multi(*(sme(n) for n in NUMBERS[:4])))
+    r = rig(accepted("701"), accepted("702"), settings=IN_PAIRS)
+    response = await r.submit(four_destinations())
     assert response.message_id == "701"
 
 
@@ -94,12 +102,10 @@ async def test_a_distribution_list_is_refused_rcntsubdl_for_that_destination_onl
 
 
 async def test_a_batch_isms_refuses_lists_each_of_its_destinations_with_that_status() -> None:
-    r = rig(
-        accepted("705"), rejected(-1004), settings=PipelineSettings(max_destinations_per_request=2)
-    )
-    response = await r.submit(submit_multi(*(sme(n) for n in NUMBERS[:4])))
+    r = rig(accepted("705"), rejected(-1004), settings=IN_PAIRS)
+    response = await r.submit(four_destinations())
     assert response.command_status == ROK and response.message_id == "705"
-    assert [(u.destination_addr, u.error_status_code) for u in response.unsuccess_sme] == [
+    assert failures(response) == [
         (NUMBERS[2], CommandStatus.ESME_RSUBMITFAIL),
         (NUMBERS[3], CommandStatus.ESME_RSUBMITFAIL),
     ]
@@ -108,14 +114,10 @@ async def test_a_batch_isms_refuses_lists_each_of_its_destinations_with_that_sta
 async def test_a_batch_that_raises_fails_its_own_destinations_and_the_others_stay_accepted() -> (
     None
 ):
-    r = rig(
-        accepted("709"),
-        RuntimeError("a bug below the pipeline"),
-        settings=PipelineSettings(max_destinations_per_request=2),
-    )
-    response = await r.submit(submit_multi(*(sme(n) for n in NUMBERS[:4])))
+    r = rig(accepted("709"), RuntimeError("a bug below the pipeline"), settings=IN_PAIRS)
+    response = await r.submit(four_destinations())
     assert response.command_status == ROK and response.message_id == "709"
-    assert [(u.destination_addr, u.error_status_code) for u in response.unsuccess_sme] == [
+    assert failures(response) == [
         (NUMBERS[2], CommandStatus.ESME_RSYSERR),
         (NUMBERS[3], CommandStatus.ESME_RSYSERR),
     ]
@@ -128,9 +130,9 @@ async def test_a_batch_that_raises_fails_with_the_configured_unknown_outcome_sta
         statuses=StatusMapping(unknown_outcome_status=CommandStatus.ESME_RSUBMITFAIL),
     )
     r = rig(RuntimeError("a bug below the pipeline"), accepted("710"), settings=settings)
-    response = await r.submit(submit_multi(*(sme(n) for n in NUMBERS[:4])))
+    response = await r.submit(four_destinations())
     assert response.command_status == ROK and response.message_id == "710"
-    assert [(u.destination_addr, u.error_status_code) for u in response.unsuccess_sme] == [
+    assert failures(response) == [
         (NUMBERS[0], CommandStatus.ESME_RSUBMITFAIL),
         (NUMBERS[1], CommandStatus.ESME_RSUBMITFAIL),
     ]
@@ -139,13 +141,9 @@ async def test_a_batch_that_raises_fails_with_the_configured_unknown_outcome_sta
 async def test_a_batch_that_raises_is_logged_once_with_its_reference(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    r = rig(
-        accepted("711"),
-        RuntimeError("a bug below the pipeline"),
-        settings=PipelineSettings(max_destinations_per_request=2),
-    )
+    r = rig(accepted("711"), RuntimeError("a bug below the pipeline"), settings=IN_PAIRS)
     caplog.set_level(logging.INFO, logger="bridge")
-    await r.submit(submit_multi(*(sme(n) for n in NUMBERS[:4])))
+    await r.submit(four_destinations())
     [line] = [rec.getMessage() for rec in caplog.records if "/batch2" in rec.getMessage()]
     assert "ref=esme1/s1/11/batch2" in line and f"{NUMBERS[2]};{NUMBERS[3]}" in line
 
@@ -153,13 +151,9 @@ async def test_a_batch_that_raises_is_logged_once_with_its_reference(
 async def test_a_batch_cancelled_under_submit_multi_cancels_the_request_instead_of_failing() -> (
     None
 ):
-    r = rig(
-        accepted("712"),
-        asyncio.CancelledError(),
-        settings=PipelineSettings(max_destinations_per_request=2),
-    )
+    r = rig(accepted("712"), asyncio.CancelledError(), settings=IN_PAIRS)
     with pytest.raises(asyncio.CancelledError):
-        await r.submit(submit_multi(*(sme(n) for n in NUMBERS[:4])))
+        await r.submit(four_destinations())
 
 
 async def test_nothing_accepted_answers_the_first_failures_status_with_the_full_list() -> None:
