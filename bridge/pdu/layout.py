@@ -224,15 +224,15 @@ OUTBIND = Struct(
 # §4.2, §4.3, §4.11: unbind(_resp), generic_nack, enquire_link(_resp), cancel/replace_sm_resp.
 HEADER_ONLY = Struct()
 
-# §4.4.1 submit_sm and §4.6.1 deliver_sm share one layout.
-SHORT_MESSAGE_BODY = Struct(
+# §4.4.1 submit_sm, §4.5.1 submit_multi and §4.6.1 deliver_sm: the same source fields open
+# all three, and the same message fields (esm_class .. short_message, then TLVs) close them.
+_SOURCE_FIELDS = (
     c_octet_string("service_type", 6, ESME_RINVSERTYP),
     int1("source_addr_ton", ESME_RINVSRCTON),
     int1("source_addr_npi", ESME_RINVSRCNPI),
     c_octet_string("source_addr", 21, ESME_RINVSRCADR),
-    int1("dest_addr_ton", ESME_RINVDSTTON),
-    int1("dest_addr_npi", ESME_RINVDSTNPI),
-    c_octet_string("destination_addr", 21, ESME_RINVDSTADR),
+)
+_MESSAGE_FIELDS = (
     int1("esm_class", ESME_RINVESMCLASS),
     int1("protocol_id"),
     int1("priority_flag", ESME_RINVPRTFLG),
@@ -244,30 +244,21 @@ SHORT_MESSAGE_BODY = Struct(
     int1("sm_default_msg_id", ESME_RINVDFTMSGID),
     short_message(),
     tlvs(),
+)
+
+SHORT_MESSAGE_BODY = Struct(
+    *_SOURCE_FIELDS,
+    int1("dest_addr_ton", ESME_RINVDSTTON),
+    int1("dest_addr_npi", ESME_RINVDSTNPI),
+    c_octet_string("destination_addr", 21, ESME_RINVDSTADR),
+    *_MESSAGE_FIELDS,
 )
 
 # §4.4.2 submit_sm_resp, §4.6.2 deliver_sm_resp, §4.7.2 data_sm_resp.
 MESSAGE_ID_RESP = OptionalBody(Struct(c_octet_string("message_id", 65, ESME_RINVMSGID), tlvs()))
 
 # §4.5.1
-SUBMIT_MULTI = Struct(
-    c_octet_string("service_type", 6, ESME_RINVSERTYP),
-    int1("source_addr_ton", ESME_RINVSRCTON),
-    int1("source_addr_npi", ESME_RINVSRCNPI),
-    c_octet_string("source_addr", 21, ESME_RINVSRCADR),
-    "dest_addresses" / DestAddressList(),
-    int1("esm_class", ESME_RINVESMCLASS),
-    int1("protocol_id"),
-    int1("priority_flag", ESME_RINVPRTFLG),
-    time_field("schedule_delivery_time", ESME_RINVSCHED),
-    time_field("validity_period", ESME_RINVEXPIRY),
-    int1("registered_delivery", ESME_RINVREGDLVFLG),
-    int1("replace_if_present_flag", ESME_RINVREPFLAG),
-    int1("data_coding"),
-    int1("sm_default_msg_id", ESME_RINVDFTMSGID),
-    short_message(),
-    tlvs(),
-)
+SUBMIT_MULTI = Struct(*_SOURCE_FIELDS, "dest_addresses" / DestAddressList(), *_MESSAGE_FIELDS)
 
 # §4.5.2
 SUBMIT_MULTI_RESP = OptionalBody(
