@@ -7,6 +7,7 @@ import pytest
 from bridge.upstream import (
     BreakerState,
     HttpReply,
+    Mirror,
     MirrorSet,
     NotSent,
     OutcomeUnknown,
@@ -28,6 +29,16 @@ class Clock:
 
 def reply(status: int) -> HttpReply:
     return HttpReply(status=status, body=b"")
+
+
+def cooled_down_first_mirror() -> tuple[Clock, MirrorSet, Mirror]:
+    """Mirrors A, B where A failed and its 30 s cool-down has just ended."""
+    clock = Clock()
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
+    first = mirrors.mirrors[0]
+    mirrors.record(first, healthy=False)
+    clock.now += 30
+    return clock, mirrors, first
 
 
 @pytest.mark.parametrize(
@@ -74,30 +85,19 @@ def test_cooling_mirror_is_still_tried_last_when_every_healthy_one_failed() -> N
 
 
 def test_after_the_cool_down_one_message_probes_the_mirror() -> None:
-    clock = Clock()
-    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
-    first = mirrors.mirrors[0]
-    mirrors.record(first, healthy=False)
-    clock.now += 30
+    _, mirrors, first = cooled_down_first_mirror()
     assert next(mirrors.route()) is first
     assert first.state is BreakerState.HALF_OPEN
 
 
 def test_while_a_probe_is_in_flight_other_messages_skip_the_mirror() -> None:
-    clock = Clock()
-    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
-    mirrors.record(mirrors.mirrors[0], healthy=False)
-    clock.now += 30
+    _, mirrors, _ = cooled_down_first_mirror()
     next(mirrors.route())  # the probe
     assert next(mirrors.route()).url == B
 
 
 def test_successful_probe_closes_the_breaker() -> None:
-    clock = Clock()
-    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
-    first = mirrors.mirrors[0]
-    mirrors.record(first, healthy=False)
-    clock.now += 30
+    _, mirrors, first = cooled_down_first_mirror()
     next(mirrors.route())
     mirrors.record(first, healthy=True)
     assert first.state is BreakerState.CLOSED
@@ -105,11 +105,7 @@ def test_successful_probe_closes_the_breaker() -> None:
 
 
 def test_failed_probe_starts_a_new_cool_down() -> None:
-    clock = Clock()
-    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
-    first = mirrors.mirrors[0]
-    mirrors.record(first, healthy=False)
-    clock.now += 30
+    clock, mirrors, first = cooled_down_first_mirror()
     next(mirrors.route())
     mirrors.record(first, healthy=False)
     clock.now += 29
@@ -127,11 +123,7 @@ def test_an_open_mirror_is_claimed_as_probe_only_when_a_message_reaches_it() -> 
 
 
 def test_released_probe_lets_the_next_message_probe_again() -> None:
-    clock = Clock()
-    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
-    first = mirrors.mirrors[0]
-    mirrors.record(first, healthy=False)
-    clock.now += 30
+    _, mirrors, first = cooled_down_first_mirror()
     next(mirrors.route())
     mirrors.release(first)
     assert next(mirrors.route()) is first
