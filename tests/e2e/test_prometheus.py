@@ -34,6 +34,7 @@ import smpplib.gsm
 import yaml
 from loopback import ACCOUNT, config_text
 from messages_rig import submit_many
+from real_parts import missing, program
 
 from bridge.app.forwarding import forward_to_isms
 from bridge.app.metrics_wiring import Monitoring
@@ -48,9 +49,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ALERTS = ROOT / "configs" / "alerts.yml"
 DASHBOARD = ROOT / "grafana" / "dashboards" / "isms-bridge.json"
 PROMETHEUS = shutil.which("prometheus")
-PROMTOOL = shutil.which("promtool")
 NOT_INSTALLED = (
-    "Debian's prometheus package is not installed (promtool / prometheus not on PATH); "
+    "Debian's prometheus package is not installed (prometheus not on PATH); "
     "scripts/test installs it in CI or when run as root (scripts/ci-deps)"
 )
 # What Grafana puts in place of the dashboard's variables before it sends a query.
@@ -186,7 +186,7 @@ def prometheus(
     bridge: MonitoredBridge, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Prometheus]:
     if PROMETHEUS is None:
-        pytest.skip(NOT_INSTALLED)
+        missing(NOT_INSTALLED)
     home = tmp_path_factory.mktemp("prometheus")
     config = home / "prometheus.yml"
     config.write_text(
@@ -345,10 +345,10 @@ def alert_rules() -> list[tuple[str, str]]:
 # --- the tests ------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(PROMTOOL is None, reason=NOT_INSTALLED)
 def test_promtool_accepts_the_alert_rules() -> None:
+    promtool = program("promtool", "prometheus")
     run = subprocess.run(
-        [str(PROMTOOL), "check", "rules", str(ALERTS)],
+        [promtool, "check", "rules", str(ALERTS)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -358,10 +358,10 @@ def test_promtool_accepts_the_alert_rules() -> None:
     assert f"SUCCESS: {len(alert_rules())} rules found" in run.stdout
 
 
-@pytest.mark.skipif(PROMTOOL is None, reason=NOT_INSTALLED)
 def test_promtool_accepts_the_scrape_config_and_finds_its_rule_file() -> None:
+    promtool = program("promtool", "prometheus")
     run = subprocess.run(
-        [str(PROMTOOL), "check", "config", str(ROOT / "configs" / "prometheus.yml")],
+        [promtool, "check", "config", str(ROOT / "configs" / "prometheus.yml")],
         capture_output=True,
         text=True,
         timeout=30,
