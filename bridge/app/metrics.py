@@ -36,6 +36,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from bridge import __version__
+from bridge.server import ProxyOutcome
 from bridge.smpp import BindType
 from bridge.upstream import BreakerState, IsmsCode, Mirror, Outcome, SmsType, Verdict
 
@@ -164,6 +165,14 @@ class BridgeMetrics:
             "Requests refused ESME_RTHROTTLED because the session's window was full",
             ("system_id",),
         )
+
+        self.proxy_headers = counter(
+            "smpp_proxy_headers",
+            "PROXY protocol headers by result (accepted / local; the rest closed the connection)",
+            ("result",),
+        )
+        for result in ProxyOutcome:
+            self.proxy_headers.labels(result.value)
 
         # --- iSMS side (bridge.upstream) ---
         self.isms_requests = counter(

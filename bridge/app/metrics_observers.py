@@ -28,7 +28,7 @@ from bridge.app.metrics import (
     mirror_label,
 )
 from bridge.pdu import CommandId, CommandStatus, Pdu, command_name, is_response, status_name
-from bridge.server import BindAttempt, BindVerdict, SessionContext, SubmitRequest
+from bridge.server import BindAttempt, BindVerdict, ProxyOutcome, SessionContext, SubmitRequest
 from bridge.smpp import (
     BindRequested,
     EnquireLinkReceived,
@@ -167,6 +167,9 @@ class SmppObserver:
         command = command_name(event.command_id)
         if command in SUBMIT_COMMANDS:
             metrics.submits.labels(account, command, status_name(answered)).inc()
+
+    def proxy_header_read(self, outcome: ProxyOutcome) -> None:
+        self._metrics.proxy_headers.labels(outcome.value).inc()
 
     def bind_decided(self, attempt: BindAttempt, verdict: BindVerdict) -> None:
         metrics = self._metrics

@@ -22,6 +22,7 @@ from bridge.config import BridgeConfig, SmppConfig, load_config
 from bridge.server import (
     AccountAuthority,
     ConnectionObserver,
+    ProxySettings,
     ServerSettings,
     SessionContext,
     SessionRegistry,
@@ -93,6 +94,7 @@ def server_settings(smpp: SmppConfig) -> ServerSettings:
         shutdown_timeout_s=smpp.shutdown_timeout_s,
         max_connections=smpp.max_connections,
         log_bodies=smpp.log_bodies,
+        proxy=ProxySettings(trusted=smpp.proxy_trusted) if smpp.proxy_protocol else None,
     )
 
 

@@ -28,6 +28,7 @@ from bridge.server.handlers import (
 )
 from bridge.server.listener import ServerState, SmppServer, tls_context
 from bridge.server.observer import ConnectionObserver, NoConnectionObserver
+from bridge.server.proxied import ProxyOutcome
 from bridge.server.registry import (
     DeliveryNotConfirmed,
     NoReceiverBound,
@@ -35,7 +36,7 @@ from bridge.server.registry import (
     RegisteredSession,
     SessionRegistry,
 )
-from bridge.server.settings import ServerSettings, TlsSettings
+from bridge.server.settings import ProxySettings, ServerSettings, TlsSettings
 
 __all__ = [
     "AccountAuthority",
@@ -47,6 +48,8 @@ __all__ = [
     "NoConnectionObserver",
     "NoReceiverBound",
     "Peer",
+    "ProxyOutcome",
+    "ProxySettings",
     "ReceiverBusy",
     "RegisteredSession",
     "ServedAccount",

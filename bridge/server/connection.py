@@ -154,6 +154,16 @@ class SmppConnection(asyncio.Protocol):
         self._flush()
         self._arm_timer()
 
+    def readdress(self, peer: Peer) -> bool:
+        """The real source address, learned after connecting (a PROXY protocol header names
+        the ESME behind a load balancer): the bind's allowed_ips and auth slowdown, and
+        every log line, use it from now on."""
+        if self._context is not None:
+            raise RuntimeError("a bound connection's source address cannot change")
+        self._peer = peer
+        self._log = SessionLog(log, self._session_id, str(peer))
+        return True
+
     async def send_request(self, pdu: Pdu) -> Pdu:
         """Send a request of ours (deliver_sm, data_sm) and wait for the ESME's response."""
         session = self._session

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from bridge.pdu import Pdu
 from bridge.server.handlers import BindAttempt, BindVerdict, SessionContext, SubmitRequest
+from bridge.server.proxied import ProxyOutcome
 from bridge.smpp import Event
 
 
@@ -47,6 +48,10 @@ class ConnectionObserver(Protocol):
         """`data`, whole PDUs, was written to a connection."""
         ...
 
+    def proxy_header_read(self, outcome: ProxyOutcome) -> None:
+        """A connection's PROXY protocol header was judged (proxy_protocol on)."""
+        ...
+
 
 class NoConnectionObserver:
     """The default: observes nothing."""
@@ -74,4 +79,7 @@ class NoConnectionObserver:
         return None
 
     def pdus_sent(self, data: bytes) -> None:
+        return None
+
+    def proxy_header_read(self, outcome: ProxyOutcome) -> None:
         return None

@@ -79,8 +79,24 @@ class ProxyGateSettings:
     tls_handshake_timeout_s: float = 60.0
 
 
-# Builds the protocol a connection is handed to: (session id, the client's address, tls).
-ConnectionFactory = Callable[[str, Peer, bool], asyncio.Protocol]
+class ProxiedConnection(Protocol):
+    """The protocol a connection is handed to once its header is read (`SmppConnection`)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None: ...
+
+    def data_received(self, data: bytes) -> None: ...
+
+    def eof_received(self) -> bool | None: ...
+
+    def connection_lost(self, exc: Exception | None) -> None: ...
+
+    def readdress(self, peer: Peer) -> bool:
+        """The ESME's address from the header; False if refused (the connection is closed)."""
+        ...
+
+
+# Builds the protocol a connection is handed to: (session id, tls).
+ConnectionFactory = Callable[[str, bool], ProxiedConnection]
 
 
 class ProxyGate:
@@ -117,8 +133,17 @@ class ProxyGate:
             address = address.ipv4_mapped  # a dual-stack socket's view of an IPv4 peer
         return any(address in network for network in self.settings.trusted)
 
-    def connect(self, session_id: str, peer: Peer, tls: bool) -> asyncio.Protocol:
-        return self._connect(session_id, peer, tls)
+    def hand_over(
+        self, session_id: str, transport: asyncio.Transport, client: Peer | None, *, tls: bool
+    ) -> ProxiedConnection | None:
+        """Give `transport` to a new SMPP connection, readdressed to `client` when the header
+        named one; None when the connection refused it (a cap: already closed)."""
+        connection = self._connect(session_id, tls)
+        transport.set_protocol(cast(asyncio.BaseProtocol, connection))
+        connection.connection_made(transport)
+        if transport.is_closing() or (client is not None and not connection.readdress(client)):
+            return None
+        return connection
 
     def abort_pending(self) -> None:
         """Close every connection still reading its header or in its TLS handshake (they
@@ -211,9 +236,9 @@ class ProxyHeaderProtocol(asyncio.BufferedProtocol):
         gate = self._gate
         transport = self._transport
         assert transport is not None
-        if header.source is None:
-            outcome, client = ProxyOutcome.LOCAL, self._peer
-        else:
+        client: Peer | None = None
+        outcome = ProxyOutcome.LOCAL
+        if header.source is not None:
             outcome = ProxyOutcome.ACCEPTED
             client = Peer(host=header.source[0], port=header.source[1])
         gate.observer.proxy_header_read(outcome)
@@ -222,24 +247,24 @@ class ProxyHeaderProtocol(asyncio.BufferedProtocol):
             "proxy_header",
             version=header.version,
             result=outcome.value,
-            client=str(client),
+            client=str(client) if client is not None else None,
         )
         context = gate.settings.tls_context
         if context is None:
             self._stop_timer()
             gate.pending.discard(self)
-            connection = gate.connect(self._session_id, client, False)
-            transport.set_protocol(connection)
-            connection.connection_made(transport)
-            if self._reader.trailing:
+            connection = gate.hand_over(self._session_id, transport, client, tls=False)
+            if connection is not None and self._reader.trailing:
                 connection.data_received(self._reader.trailing)
             return
-        # The session_init-style timer keeps running through the handshake; start_tls has
-        # its own handshake timeout as well.
+        # Nothing more may be read until the TLS layer is in place (module docstring); the
+        # handshake has a timeout of its own.
+        self._stop_timer()
+        transport.pause_reading()
         self._handshake = gate.loop.create_task(self._start_tls(transport, context, client))
 
     async def _start_tls(
-        self, transport: asyncio.Transport, context: ssl.SSLContext, client: Peer
+        self, transport: asyncio.Transport, context: ssl.SSLContext, client: Peer | None
     ) -> None:
         gate = self._gate
         waiting = _HandshakeWait()
@@ -255,14 +280,12 @@ class ProxyHeaderProtocol(asyncio.BufferedProtocol):
             self._log.event(logging.INFO, "tls_handshake_failed", error=str(exc) or repr(exc))
             return
         finally:
-            self._stop_timer()
             gate.pending.discard(self)
         if tls_transport is None or tls_transport.is_closing() or waiting.lost:
             return
-        connection = gate.connect(self._session_id, client, True)
-        tls_transport.set_protocol(connection)
-        connection.connection_made(tls_transport)
-        waiting.replay(connection)
+        connection = gate.hand_over(self._session_id, tls_transport, client, tls=True)
+        if connection is not None:
+            waiting.replay(connection)
 
     def _refuse(self, outcome: ProxyOutcome, detail: str) -> None:
         self._stop_timer()
@@ -274,11 +297,8 @@ class ProxyHeaderProtocol(asyncio.BufferedProtocol):
 
     def _timed_out(self) -> None:
         self._timer = None
-        if self._handshake is not None:
-            self._handshake.cancel()  # start_tls closes the transport when cancelled
-            self._log.event(logging.INFO, "tls_handshake_failed", error="header_timeout_s")
-            return
-        self._refuse(ProxyOutcome.TIMEOUT, f"no header within {self._gate.settings.header_timeout_s:g} s")
+        limit = self._gate.settings.header_timeout_s
+        self._refuse(ProxyOutcome.TIMEOUT, f"no complete header within {limit:g} s")
 
     def _stop_timer(self) -> None:
         if self._timer is not None:
@@ -307,7 +327,7 @@ class _HandshakeWait(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
 
-    def replay(self, connection: asyncio.Protocol) -> None:
+    def replay(self, connection: ProxiedConnection) -> None:
         for chunk in self._chunks:
             connection.data_received(chunk)
         self._chunks.clear()

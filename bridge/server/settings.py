@@ -6,6 +6,7 @@ this adds only what belongs to sockets: where to listen, TLS, and the shell's ow
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,18 @@ class TlsSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ProxySettings:
+    """Every connection (plain and TLS) starts with a PROXY protocol header, accepted only
+    from `trusted` networks (the load balancers); the header's address is the ESME's."""
+
+    trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+    def __post_init__(self) -> None:
+        if not self.trusted:
+            raise ValueError("the PROXY protocol needs at least one trusted network")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServerSettings:
     """The listener and connection settings.
 
@@ -36,6 +49,7 @@ class ServerSettings:
     `max_connections`: connections over this are closed as soon as they are accepted, so no
     peer can exhaust the process's file descriptors.
     `log_bodies`: debug only; puts short_message / message_payload into log lines.
+    `proxy`: behind a load balancer, the PROXY protocol (None: a header is a bad PDU).
     """
 
     hosts: tuple[str, ...]
@@ -47,6 +61,7 @@ class ServerSettings:
     max_connections: int = 16_384
     backlog: int = 1024
     log_bodies: bool = False
+    proxy: ProxySettings | None = None
 
     def __post_init__(self) -> None:
         if not self.hosts:

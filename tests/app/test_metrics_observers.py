@@ -18,7 +18,7 @@ from bridge.pdu import (
     SubmitSmResp,
     encode,
 )
-from bridge.server import BindAttempt, BindVerdict, Peer, SessionContext
+from bridge.server import BindAttempt, BindVerdict, Peer, ProxyOutcome, SessionContext
 from bridge.smpp import (
     BindRequested,
     BindType,
@@ -260,3 +260,24 @@ def test_bind_events_count_the_bind_pdu_received() -> None:
         )
         == 1.0
     )
+
+
+# --- PROXY protocol ----------------------------------------------------------------------
+
+
+def test_every_proxy_header_result_is_exported_at_zero_from_the_start() -> None:
+    metrics = new_metrics()
+    for outcome in ProxyOutcome:
+        assert sample(metrics, "isms_bridge_smpp_proxy_headers_total", result=outcome.value) == 0
+
+
+def test_a_judged_proxy_header_is_counted_by_its_result() -> None:
+    metrics = new_metrics()
+    observer = SmppObserver(metrics)
+    observer.proxy_header_read(ProxyOutcome.UNTRUSTED)
+    observer.proxy_header_read(ProxyOutcome.UNTRUSTED)
+    observer.proxy_header_read(ProxyOutcome.ACCEPTED)
+    name = "isms_bridge_smpp_proxy_headers_total"
+    assert sample(metrics, name, result="untrusted") == 2
+    assert sample(metrics, name, result="accepted") == 1
+    assert sample(metrics, name, result="missing") == 0
