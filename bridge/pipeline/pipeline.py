@@ -1,7 +1,8 @@
 """`MessagePipeline`: the one place where an SMPP request meets an iSMS request.
 
 It satisfies `bridge.server.SubmitHandler` (`parts`, `handle`) and `SessionListener`
-(`session_bound`, `session_closed`) without importing the server (STYLE §1):
+(`session_bound`, `session_closed`) without importing the server (which sits beside it,
+not below):
 
     pipeline = MessagePipeline(sender=isms_client, registry=session_registry, routes=routes,
                                settings=PipelineSettings(...))
@@ -151,7 +152,10 @@ class MessagePipeline:
         return self._routes.get(system_id)
 
     async def start(self) -> None:
-        self._start_housekeeping()
+        """Start sweeping (expired long messages, held receipts); the one way it starts."""
+        if self._housekeeping is not None:
+            raise RuntimeError("this pipeline was already started")
+        self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
 
     async def aclose(self) -> None:
         """Stop sweeping and drop held receipts (call after the server has stopped)."""
@@ -184,11 +188,10 @@ class MessagePipeline:
                 return 0
 
     async def handle(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
-        self._start_housekeeping()
         try:
             response = await self._answer(context, request)
         except Exception:
-            # STYLE §5: one failure costs one answer (ESME_RSYSERR), never the bind.
+            # One failure costs one answer (ESME_RSYSERR), never the bind.
             log.exception(
                 "event=pipeline_failed session=%s system_id=%s seq=%d",
                 context.session_id,
@@ -196,7 +199,6 @@ class MessagePipeline:
                 request.sequence_number,
             )
             response = _response(request, SubmitStatus(command_status=_RETRY_LATER, message_id=""))
-        self.counters.answered[status_name(response.command_status)] += 1
         return response
 
     async def _answer(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
@@ -430,10 +432,6 @@ class MessagePipeline:
             status_name(refusal.command_status),
             refusal.reason,
         )
-
-    def _start_housekeeping(self) -> None:
-        if self._housekeeping is None:
-            self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
 
     async def _housekeep(self) -> None:
         while True:
