@@ -1,7 +1,8 @@
 """The house rules STYLE.md can check on the source (ast), so a broken one fails CI.
 
-Imports (§1): pdu <- smpp <- server; upstream stands alone; pipeline uses pdu, smpp and
-upstream; config builds every layer's settings; app wires everything; cli sits on top.
+Imports (§1): state (the ground floor) and upstream stand alone; pdu <- smpp <- server;
+pipeline uses pdu, smpp, upstream and state; config builds every layer's settings; app wires
+everything; cli sits on top.
 Relative imports and `from bridge import pdu` are judged like the absolute form.
 Shape (§7, §9, §10): no module over 600 lines, no utils/helpers/manager/common/misc names,
 no private attribute of another object (of asyncio, aiohttp, httpx, construct, ...).
@@ -19,13 +20,15 @@ BRIDGE = Path(__file__).resolve().parent.parent / "bridge"
 
 # Which top-level bridge packages each package may import (itself always allowed).
 ALLOWED: dict[str, set[str]] = {
+    # The ground floor: durable state knows neither SMPP nor iSMS.
+    "state": set(),
     "pdu": set(),
     "smpp": {"pdu"},
-    "server": {"pdu", "smpp"},
+    "server": {"pdu", "smpp", "state"},
     "upstream": set(),
-    "pipeline": {"pdu", "smpp", "upstream"},
-    "config": {"pdu", "smpp", "server", "upstream", "pipeline"},
-    "app": {"pdu", "smpp", "server", "upstream", "pipeline", "config"},
+    "pipeline": {"pdu", "smpp", "upstream", "state"},
+    "config": {"pdu", "smpp", "server", "upstream", "pipeline", "state"},
+    "app": {"pdu", "smpp", "server", "upstream", "pipeline", "config", "state"},
 }
 
 # Packages that must not touch I/O, clocks or HTTP libraries (STYLE.md §10, item 1).
@@ -36,6 +39,8 @@ FORBIDDEN_MODULES: dict[str, set[str]] = {
     "server": {"prometheus_client"},
     "upstream": {"prometheus_client"},
     "pipeline": {"socket", "aiohttp", "httpx", "prometheus_client"},
+    # Metrics reach the store through CommitObserver; it never serves HTTP.
+    "state": {"prometheus_client", "aiohttp", "httpx"},
 }
 
 

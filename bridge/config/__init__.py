@@ -15,6 +15,7 @@ from bridge.config.isms import IsmsConfig, is_loopback_host
 from bridge.config.listeners import MetricsConfig, SmppConfig, TlsConfig
 from bridge.config.loader import BridgeConfig, load_config
 from bridge.config.messages import MessagesConfig
+from bridge.config.state import RedisConfig, StateConfig
 
 __all__ = [
     "AccountConfig",
@@ -23,7 +24,9 @@ __all__ = [
     "IsmsConfig",
     "MessagesConfig",
     "MetricsConfig",
+    "RedisConfig",
     "SmppConfig",
+    "StateConfig",
     "TableReader",
     "TlsConfig",
     "is_loopback_host",

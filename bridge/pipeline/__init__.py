@@ -170,7 +170,7 @@ __all__: list[str] = [
     "StatusMapping",
     "SubmitStatus",
     "unicode_retry",
-    # the orchestrating pipeline (issue 5)
+    # the orchestrating pipeline
     "DEFAULT_MAX_TEXT_LENGTH",
     "URGENT_PRIORITY",
     "AccountRoute",

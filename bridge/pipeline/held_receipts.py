@@ -1,6 +1,6 @@
 """Receipts waiting for a receiver: bounded per account by count and by age.
 
-SMPP 3.4 Appendix B / issue 5: receipts go only to a receiver or transceiver session of the
+SMPP 3.4 Appendix B: receipts go only to a receiver or transceiver session of the
 account that sent the message; while none is bound they are held, and sent when one binds.
 A peer controls how many are made, so the store is bounded two ways: at most `max_per_account`
 per account (the oldest is dropped to make room: a newer receipt is the one more likely to

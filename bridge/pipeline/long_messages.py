@@ -2,8 +2,9 @@
 
 `LongMessages` puts each part into the reassembly store (reassembly.py), answers non-final
 parts, hands on the message a part completes, keeps a message whose completing part was
-answered ESME_RSYSERR for the ESME's retry (retries.py), and settles the message_ids already
-given out when a message is refused, expires, or is never retried (settlement.py).
+answered ESME_RSYSERR for the ESME's retry (retries.py), and tells the settlement
+(settlement.py, the one owner of what happens to message_ids) when a message whose parts
+were answered is abandoned: refused when whole, expired incomplete, or never retried.
 A PDU that is not part of a long message (or is "part 1 of 1") passes straight through.
 """
 
@@ -16,17 +17,19 @@ from datetime import datetime, timedelta
 
 from bridge.pdu import CommandStatus
 from bridge.pipeline.counters import PipelineCounters
-from bridge.pipeline.reassembly import Complete, Expired, MessageOrigin, Pending, Reassembly
+from bridge.pipeline.reassembly import (
+    AnsweredPart,
+    Complete,
+    Expired,
+    LongMessageKey,
+    MessageOrigin,
+    Pending,
+    Reassembly,
+)
 from bridge.pipeline.receipts import ERR_REASSEMBLY_TIMEOUT, ERR_REFUSED_BY_BRIDGE, MessageState
 from bridge.pipeline.retries import AwaitingRetries, AwaitingRetry
 from bridge.pipeline.settings import AccountRoute, PipelineSettings
-from bridge.pipeline.settlement import (
-    Delivery,
-    FinalState,
-    Settlement,
-    issued_parts,
-    receipt_origins,
-)
+from bridge.pipeline.settlement import FinalState, Settlement
 from bridge.pipeline.statuses import SubmitStatus
 from bridge.pipeline.submission import Refusal, UserData
 
@@ -91,18 +94,14 @@ class LongMessages:
             return WholeMessage(
                 octets=data.octets, complete=None, data=data, submitted_at=self._wall_clock()
             )
-        key = (
-            origin.account,
-            origin.source_addr,
-            origin.destination_addr,
-            part.reference,
-            part.total,
-        )
+        key = LongMessageKey.of(origin, reference=part.reference, total=part.total)
         retried, superseded = self._retries.claim(key, part)
         if superseded is not None:
             self._give_up(superseded, now)
         if retried is not None:
-            log.info("event=long_message_retried account=%s reference=%d", key[0], part.reference)
+            log.info(
+                "event=long_message_retried account=%s reference=%d", key.account, part.reference
+            )
             return self._whole(retried.complete, data, now)
         added = self.reassembly.add(
             part,
@@ -115,8 +114,7 @@ class LongMessages:
         match added:
             case Pending():
                 if not added.duplicate:
-                    self._counters.parts_pending += 1
-                    self._settlement.pending(origin.account, added.message_id, now=now)
+                    self._settlement.part_answered(origin.account, added.message_id, now=now)
                 return SubmitStatus(
                     command_status=CommandStatus.ESME_ROK, message_id=added.message_id
                 )
@@ -129,7 +127,10 @@ class LongMessages:
     def refused(self, route: AccountRoute, whole: WholeMessage) -> None:
         """The bridge refused the completed message: its answered parts are REJECTED."""
         if whole.complete is not None:
-            self._settle(route, whole.complete, _REFUSED_BY_BRIDGE, whole.submitted_at)
+            complete = whole.complete
+            self._abandoned(
+                route, complete.origin, complete.answered, _REFUSED_BY_BRIDGE, whole.submitted_at
+            )
 
     def keep_for_retry(self, whole: WholeMessage, failure: FinalState) -> bool:
         """After ESME_RSYSERR on a completing part: keep the message for the ESME's retry.
@@ -177,7 +178,8 @@ class LongMessages:
         route = self._route_of(complete.origin.account)
         if route is not None:
             state = FinalState(message_state=entry.message_state, error_code=entry.error_code)
-            self._settle(route, complete, state, self._wall_at(complete.first_part_at, now))
+            submitted_at = self._wall_at(complete.first_part_at, now)
+            self._abandoned(route, complete.origin, complete.answered, state, submitted_at)
 
     def _expired(self, expired: Expired, now: float) -> None:
         self._counters.reassembly_expired += 1
@@ -191,25 +193,22 @@ class LongMessages:
         )
         route = self._route_of(origin.account)
         if route is not None:
-            self._settlement.settle(
-                route,
-                issued_parts(expired.answered),
-                overall=_EXPIRED,
-                deliveries=[Delivery(origin=o, state=_EXPIRED) for o in receipt_origins(origin)],
-                text="",
-                submitted_at=self._wall_at(expired.first_part_at, now),
-                now=now,
-            )
+            submitted_at = self._wall_at(expired.first_part_at, now)
+            self._abandoned(route, origin, expired.answered, _EXPIRED, submitted_at)
 
-    def _settle(
-        self, route: AccountRoute, complete: Complete, state: FinalState, submitted_at: datetime
+    def _abandoned(
+        self,
+        route: AccountRoute,
+        origin: MessageOrigin,
+        answered: tuple[AnsweredPart, ...],
+        state: FinalState,
+        submitted_at: datetime,
     ) -> None:
-        self._settlement.settle(
+        self._settlement.abandoned(
             route,
-            issued_parts(complete.answered),
-            overall=state,
-            deliveries=[Delivery(origin=o, state=state) for o in receipt_origins(complete.origin)],
-            text="",
+            origin=origin,
+            answered=answered,
+            state=state,
             submitted_at=submitted_at,
             now=self._clock(),
         )

@@ -1,7 +1,8 @@
 """`MessagePipeline`: the one place where an SMPP request meets an iSMS request.
 
 It satisfies `bridge.server.SubmitHandler` (`parts`, `handle`) and `SessionListener`
-(`session_bound`, `session_closed`) without importing the server (STYLE §1):
+(`session_bound`, `session_closed`) without importing the server (which sits beside it,
+not below):
 
     pipeline = MessagePipeline(sender=isms_client, registry=session_registry, routes=routes,
                                settings=PipelineSettings(...))
@@ -61,7 +62,6 @@ from bridge.pipeline.message_store import MessageStore, absolute_time
 from bridge.pipeline.priority import PrioritySlots
 from bridge.pipeline.reassembly import MessageOrigin
 from bridge.pipeline.receipt_outbox import ReceiptOutbox
-from bridge.pipeline.receipts import receipts_asked
 from bridge.pipeline.seams import PipelineRequest, ReceiverRegistry, SessionInfo
 from bridge.pipeline.sending import SlottedSender
 from bridge.pipeline.settings import URGENT_PRIORITY, AccountRoute, PipelineSettings
@@ -71,7 +71,6 @@ from bridge.pipeline.settlement import (
     IssuedId,
     Settlement,
     final_state,
-    issued_parts,
 )
 from bridge.pipeline.statuses import SubmitStatus
 from bridge.pipeline.submission import Refusal
@@ -153,7 +152,10 @@ class MessagePipeline:
         return self._routes.get(system_id)
 
     async def start(self) -> None:
-        self._start_housekeeping()
+        """Start sweeping (expired long messages, held receipts); the one way it starts."""
+        if self._housekeeping is not None:
+            raise RuntimeError("this pipeline was already started")
+        self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
 
     async def aclose(self) -> None:
         """Stop sweeping and drop held receipts (call after the server has stopped)."""
@@ -186,11 +188,10 @@ class MessagePipeline:
                 return 0
 
     async def handle(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
-        self._start_housekeeping()
         try:
             response = await self._answer(context, request)
         except Exception:
-            # STYLE §5: one failure costs one answer (ESME_RSYSERR), never the bind.
+            # One failure costs one answer (ESME_RSYSERR), never the bind.
             log.exception(
                 "event=pipeline_failed session=%s system_id=%s seq=%d",
                 context.session_id,
@@ -198,7 +199,6 @@ class MessagePipeline:
                 request.sequence_number,
             )
             response = _response(request, SubmitStatus(command_status=_RETRY_LATER, message_id=""))
-        self.counters.answered[status_name(response.command_status)] += 1
         return response
 
     async def _answer(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
@@ -234,11 +234,10 @@ class MessagePipeline:
             pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr, self.settings.numbers
         )
         umr = submission.user_message_reference(pdu)
-        origin: MessageOrigin | None = None
+        origin = submission.origin(route.system_id, pdu)
         if data.part is None:
             whole = self.long.whole(data)
         else:
-            origin = submission.origin(route.system_id, pdu)
             assembled = self.long.assemble(
                 origin,
                 data,
@@ -261,15 +260,9 @@ class MessagePipeline:
         result = await self._sending.send(message, urgent=urgent)
         status = self.settings.statuses.submit_status(result, self._new_id)
         state = final_state(result, report_delivered=route.report_delivered)
-        # The destination's addresses are for receipts only: most submits ask for none, and
-        # a single-PDU message has no earlier parts whose submits could have.
-        deliveries = (
-            [Delivery(origin=origin or submission.origin(route.system_id, pdu), state=state)]
-            if whole.complete is not None or receipts_asked(pdu.registered_delivery)
-            else []
-        )
+        deliveries = [Delivery(destination=origin.destinations[0], state=state)]
         self._conclude(
-            route, whole, status, pdu, umr, overall=state, deliveries=deliveries, text=text
+            route, origin, whole, status, pdu, umr, overall=state, deliveries=deliveries, text=text
         )
         return status
 
@@ -293,8 +286,9 @@ class MessagePipeline:
             answer = multi.answer(pdu, destinations, ())
             return _multi_response(answer.command_status, "", answer.unsuccess_sme)
         umr = submission.user_message_reference(pdu)
+        origin = multi.message_origin(route.system_id, pdu, destinations)
         whole = self.long.assemble(
-            multi.message_origin(route.system_id, pdu, destinations),
+            origin,
             data,
             data_coding=pdu.data_coding,
             registered_delivery=pdu.registered_delivery,
@@ -334,10 +328,7 @@ class MessagePipeline:
         answer = multi.answer(pdu, destinations, outcomes)
         states = [final_state(r, report_delivered=route.report_delivered) for r in results]
         deliveries = [
-            Delivery(
-                origin=multi.destination_origin(route.system_id, pdu, destinations, number),
-                state=state,
-            )
+            Delivery(destination=destinations.address_of[number], state=state)
             for batch, state in zip(batches, states, strict=True)
             for number in batch
         ]
@@ -345,7 +336,15 @@ class MessagePipeline:
         overall = accepted[0] if accepted else states[0]
         status = SubmitStatus(command_status=answer.command_status, message_id=answer.message_id)
         self._conclude(
-            route, whole, status, pdu, umr, overall=overall, deliveries=deliveries, text=text
+            route,
+            origin,
+            whole,
+            status,
+            pdu,
+            umr,
+            overall=overall,
+            deliveries=deliveries,
+            text=text,
         )
         return _multi_response(answer.command_status, answer.message_id, answer.unsuccess_sme)
 
@@ -364,6 +363,7 @@ class MessagePipeline:
     def _conclude(
         self,
         route: AccountRoute,
+        origin: MessageOrigin,
         whole: WholeMessage,
         status: SubmitStatus,
         pdu: SubmitSm | DataSm | SubmitMulti,
@@ -373,42 +373,30 @@ class MessagePipeline:
         deliveries: list[Delivery],
         text: str,
     ) -> None:
-        """Record and report the fate of every message_id this message was given.
-
-        `deliveries` are the destinations and their fates; the answered id (`status`, given
-        by `pdu`; ESME_ROK only) is reported for accepted destinations alone, since a
-        submit_multi_resp already lists the failed ones, while the ids of earlier parts,
-        answered before any destination was tried, hear about every destination.
-        """
+        """Hand the message's fate to the settlement, or keep it for the ESME's retry."""
         # A completing part told "try again" keeps its message for the ESME's retry.
         if status.command_status == _RETRY_LATER and self.long.keep_for_retry(whole, overall):
             return
-        settle, now = self._settlement.settle, self._clock()
-        if whole.complete is not None:
-            settle(
-                route,
-                issued_parts(whole.complete.answered),
-                overall=overall,
-                deliveries=deliveries,
-                text=text,
-                submitted_at=whole.submitted_at,
-                now=now,
-            )
-        if status.command_status == _OK:
-            submitted = IssuedId(
+        answered = (
+            IssuedId(
                 message_id=status.message_id,
                 registered_delivery=pdu.registered_delivery,
                 user_message_reference=user_message_reference,
             )
-            settle(
-                route,
-                [submitted],
-                overall=overall,
-                deliveries=[d for d in deliveries if d.state.message_state.is_success],
-                text=text,
-                submitted_at=whole.submitted_at,
-                now=now,
-            )
+            if status.command_status == _OK
+            else None
+        )
+        self._settlement.concluded(
+            route,
+            origin=origin,
+            answered=answered,
+            earlier=() if whole.complete is None else whole.complete.answered,
+            overall=overall,
+            deliveries=deliveries,
+            text=text,
+            submitted_at=whole.submitted_at,
+            now=self._clock(),
+        )
 
     def _text(self, route: AccountRoute, data_coding: int, whole: WholeMessage) -> str:
         """The decoded, length-checked text; a refusal settles the parts already answered."""
@@ -444,10 +432,6 @@ class MessagePipeline:
             status_name(refusal.command_status),
             refusal.reason,
         )
-
-    def _start_housekeeping(self) -> None:
-        if self._housekeeping is None:
-            self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
 
     async def _housekeep(self) -> None:
         while True:

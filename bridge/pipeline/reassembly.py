@@ -1,9 +1,10 @@
 """The bounded store that turns the parts of a long message back into one message.
 
-Rules (issue 5, SMPP 3.4 §5.3.2.22-24, 3GPP TS 23.040 §9.2.3.24.1):
-1. A message is keyed by (account, source_addr, destination_addr, reference, total). Parts
-   whose total differs are parts of a different message (an 8-bit reference repeats every
-   256 messages, so two long messages to one handset may share it).
+Rules (SMPP 3.4 §5.3.2.22-24, 3GPP TS 23.040 §9.2.3.24.1):
+1. A message is keyed by `LongMessageKey`: (account, source_addr, the destination
+   addresses, reference, total). Parts whose total differs are parts of a different message
+   (an 8-bit reference repeats every 256 messages, so two long messages to one handset may
+   share it). TON/NPI are not in the key: an ESME may send them differently per part.
 2. Parts arrive in any order. The RAW payload octets are kept and joined in seqnum order
    when the last one arrives; the caller decodes the joined octets, so an ESC pair or a
    UTF-16 surrogate pair cut across two parts survives.
@@ -33,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bridge.pdu import CommandStatus
+from bridge.pdu import CommandStatus, SmeAddress
 from bridge.pipeline.udh import ConcatenatedPart
 
 
@@ -50,15 +51,36 @@ class ReassemblyLimits:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageOrigin:
-    """Who sent a long message and to whom: the key's addresses and a receipt's addresses."""
+    """Who sent a message and to whom (one destination, or a submit_multi's several, each
+    with its own TON/NPI): the key's addresses and its receipts' addresses."""
 
     account: str
     source_addr_ton: int = 0
     source_addr_npi: int = 0
     source_addr: str = ""
-    dest_addr_ton: int = 0
-    dest_addr_npi: int = 0
-    destination_addr: str = ""
+    destinations: tuple[SmeAddress, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LongMessageKey:
+    """Which long message a part belongs to (rule 1): the one key of the reassembly store,
+    of the messages kept for a retry, and of what is stored for both."""
+
+    account: str
+    source_addr: str
+    destinations: tuple[str, ...]
+    reference: int
+    total: int
+
+    @classmethod
+    def of(cls, origin: MessageOrigin, *, reference: int, total: int) -> LongMessageKey:
+        return cls(
+            account=origin.account,
+            source_addr=origin.source_addr,
+            destinations=tuple(address.destination_addr for address in origin.destinations),
+            reference=reference,
+            total=total,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,8 +148,6 @@ class Expired:
 
 AddResult = Pending | Complete | Rejected
 
-_Key = tuple[str, str, str, int, int]
-
 
 @dataclass(slots=True, kw_only=True)
 class _Assembly:
@@ -152,7 +172,7 @@ class Reassembly:
         self._limits = limits
         self._new_message_id = new_message_id
         # Insertion order is first-part order, hence deadline order (rule 7, monotonic now).
-        self._assemblies: dict[_Key, _Assembly] = {}
+        self._assemblies: dict[LongMessageKey, _Assembly] = {}
         self._pending_per_account: dict[str, int] = {}
         self._buffered_bytes = 0
 
@@ -177,13 +197,9 @@ class Reassembly:
         user_message_reference: int | None = None,
         now: float,
     ) -> AddResult:
-        key: _Key = (
-            origin.account,
-            origin.source_addr,
-            origin.destination_addr,
-            part.reference,
-            part.total,
-        )
+        """Take one part of a message of two or more parts (a "part 1 of 1" is no long
+        message: the caller passes it straight through)."""
+        key = LongMessageKey.of(origin, reference=part.reference, total=part.total)
         assembly = self._assemblies.get(key)
         if assembly is None:
             refusal = self._refuse_new(part, origin=origin)
@@ -197,9 +213,8 @@ class Reassembly:
                 first_part_at=now,
                 deadline=now + self._limits.timeout,
             )
-            if part.total > 1:
-                self._assemblies[key] = assembly
-                self._pending_per_account[origin.account] = self.pending_for(origin.account) + 1
+            self._assemblies[key] = assembly
+            self._pending_per_account[origin.account] = self.pending_for(origin.account) + 1
         else:
             refusal = self._refuse_part(assembly, part, data_coding=data_coding)
             if refusal is not None:
@@ -248,8 +263,6 @@ class Reassembly:
         return None
 
     def _refuse_new(self, part: ConcatenatedPart, *, origin: MessageOrigin) -> Rejected | None:
-        if part.total == 1:
-            return None  # complete at once, holds nothing
         limit = self._limits.max_pending_per_account
         if self.pending_for(origin.account) >= limit:
             return Rejected(
@@ -291,9 +304,10 @@ class Reassembly:
             )
         return None
 
-    def _complete(self, key: _Key, assembly: _Assembly, part: ConcatenatedPart) -> Complete:
-        if part.total > 1:
-            self._forget(key, assembly)
+    def _complete(
+        self, key: LongMessageKey, assembly: _Assembly, part: ConcatenatedPart
+    ) -> Complete:
+        self._forget(key, assembly)
         payloads = {**assembly.payloads, part.seqnum: part.payload}
         return Complete(
             origin=assembly.origin,
@@ -305,7 +319,7 @@ class Reassembly:
             first_part_at=assembly.first_part_at,
         )
 
-    def _forget(self, key: _Key, assembly: _Assembly) -> None:
+    def _forget(self, key: LongMessageKey, assembly: _Assembly) -> None:
         del self._assemblies[key]
         self._buffered_bytes -= assembly.size
         account = assembly.origin.account

@@ -1,6 +1,6 @@
 """Delivery receipts on their way to the ESME: sent, held while nobody can take them, retried.
 
-Rules (issue 5, SMPP 3.4 Appendix B):
+Rules (SMPP 3.4 Appendix B):
 1. A receipt goes to the oldest receiver or transceiver session of the account that sent the
    message (`ReceiverRegistry.deliver` picks it).
 2. No such session (LookupError): the receipt is held (held_receipts.py bounds count and age)

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridge.pipeline.reassembly import Complete
+from bridge.pipeline.reassembly import Complete, LongMessageKey
 from bridge.pipeline.receipts import MessageState
 from bridge.pipeline.udh import ConcatenatedPart
-
-RetryKey = tuple[str, str, str, int, int]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,15 +36,8 @@ class AwaitingRetry:
     error_code: int
 
 
-def retry_key(complete: Complete) -> RetryKey:
-    origin = complete.origin
-    return (
-        origin.account,
-        origin.source_addr,
-        origin.destination_addr,
-        complete.reference,
-        complete.total,
-    )
+def retry_key(complete: Complete) -> LongMessageKey:
+    return LongMessageKey.of(complete.origin, reference=complete.reference, total=complete.total)
 
 
 class AwaitingRetries:
@@ -56,7 +47,7 @@ class AwaitingRetries:
         if max_per_account < 1:
             raise ValueError("max_per_account must be positive")
         self.max_per_account = max_per_account
-        self._entries: dict[RetryKey, AwaitingRetry] = {}
+        self._entries: dict[LongMessageKey, AwaitingRetry] = {}
         self._per_account: dict[str, int] = {}
 
     def __len__(self) -> int:
@@ -66,7 +57,7 @@ class AwaitingRetries:
         """Keep `entry` for its retry; returns what must be settled now instead, if anything
         (the entry itself when the account is at its bound, or an older one it replaced)."""
         key = retry_key(entry.complete)
-        account = key[0]
+        account = key.account
         replaced = self._pop(key)
         if self._per_account.get(account, 0) >= self.max_per_account:
             return entry
@@ -75,7 +66,7 @@ class AwaitingRetries:
         return replaced
 
     def claim(
-        self, key: RetryKey, part: ConcatenatedPart
+        self, key: LongMessageKey, part: ConcatenatedPart
     ) -> tuple[AwaitingRetry | None, AwaitingRetry | None]:
         """(the kept message this part retries, a kept message this part supersedes)."""
         entry = self._entries.get(key)
@@ -90,10 +81,10 @@ class AwaitingRetries:
         due = [key for key, entry in self._entries.items() if entry.deadline <= now]
         return [entry for key in due if (entry := self._pop(key)) is not None]
 
-    def _pop(self, key: RetryKey) -> AwaitingRetry | None:
+    def _pop(self, key: LongMessageKey) -> AwaitingRetry | None:
         entry = self._entries.pop(key, None)
         if entry is not None:
-            account = key[0]
+            account = key.account
             remaining = self._per_account[account] - 1
             if remaining:
                 self._per_account[account] = remaining

@@ -1,4 +1,5 @@
-"""What the pipeline needs from the layers around it, as Protocols (STYLE §1, §5).
+"""What the pipeline needs from the layers around it, as Protocols (the pipeline imports
+no layer above it; `app` plugs the real objects in).
 
 `bridge.server` satisfies these without the pipeline importing it: its `SessionContext` is a
 `SessionInfo`, and its `SessionRegistry` is a `ReceiverRegistry` (LookupError when no

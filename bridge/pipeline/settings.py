@@ -1,7 +1,7 @@
 """What the message pipeline is told: one `AccountRoute` per SMPP login, and `PipelineSettings`.
 
 Both are built by the application from the config file (`bridge.config` parses, `bridge.app`
-maps); the pipeline never reads a file or the environment itself (STYLE §6).
+maps); the pipeline never reads a file or the environment itself: `app` does.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bridge.pdu import SmeAddress
 from bridge.pipeline.message_store import MessageStore
 from bridge.pipeline.reassembly import AnsweredPart, MessageOrigin
 from bridge.pipeline.receipt_outbox import ReceiptOutbox
@@ -57,7 +58,7 @@ class IssuedId:
 class Delivery:
     """One destination of a message and its fate (a submit_multi has several)."""
 
-    origin: MessageOrigin
+    destination: SmeAddress
     state: FinalState
 
 
@@ -87,27 +88,15 @@ def issued_parts(answered: Sequence[AnsweredPart]) -> list[IssuedId]:
     ]
 
 
-def receipt_origins(origin: MessageOrigin) -> tuple[MessageOrigin, ...]:
-    """The destinations of a reassembly origin: a submit_multi's are joined with ';' (their
-    TON/NPI are the first address's, all that a key keeps)."""
-    addresses = origin.destination_addr.split(";")
-    if len(addresses) == 1:
-        return (origin,)
-    return tuple(
-        MessageOrigin(
-            account=origin.account,
-            source_addr_ton=origin.source_addr_ton,
-            source_addr_npi=origin.source_addr_npi,
-            source_addr=origin.source_addr,
-            dest_addr_ton=origin.dest_addr_ton,
-            dest_addr_npi=origin.dest_addr_npi,
-            destination_addr=address,
-        )
-        for address in addresses
-    )
-
-
 class Settlement:
+    """The one owner of what happens to the message_ids an answer gave out.
+
+    Every message_id the ESME holds is settled here and nowhere else: recorded for query_sm
+    (ENROUTE while its long message is incomplete, then its final state) and reported by
+    receipt when its submit asked for one, whichever way the message ends: answered by
+    iSMS (`concluded`), or refused, expired or never retried (`abandoned`).
+    """
+
     __slots__ = ("_outbox", "_store", "_wall_clock")
 
     def __init__(
@@ -117,7 +106,7 @@ class Settlement:
         self._outbox = outbox
         self._wall_clock = wall_clock
 
-    def pending(self, account: str, message_id: str, *, now: float) -> None:
+    def part_answered(self, account: str, message_id: str, *, now: float) -> None:
         """A part answered before its message is whole: query_sm says ENROUTE."""
         self._store.record(
             account=account,
@@ -127,11 +116,56 @@ class Settlement:
             now=now,
         )
 
-    def settle(
+    def concluded(
         self,
         route: AccountRoute,
-        ids: Sequence[IssuedId],
         *,
+        origin: MessageOrigin,
+        answered: IssuedId | None,
+        earlier: Sequence[AnsweredPart],
+        overall: FinalState,
+        deliveries: Sequence[Delivery],
+        text: str,
+        submitted_at: datetime,
+        now: float,
+    ) -> None:
+        """iSMS answered the message: settle the ids of its earlier parts and the answered one.
+
+        `answered` (an ESME_ROK answer only) hears of its accepted destinations alone,
+        since a submit_multi_resp already lists the failed ones; the earlier parts' ids,
+        answered before any destination was tried, hear of every destination.
+        """
+        if earlier:
+            self._settle(
+                route, origin, issued_parts(earlier), overall, deliveries, text, submitted_at, now
+            )
+        if answered is not None:
+            accepted = [d for d in deliveries if d.state.message_state.is_success]
+            self._settle(route, origin, (answered,), overall, accepted, text, submitted_at, now)
+
+    def abandoned(
+        self,
+        route: AccountRoute,
+        *,
+        origin: MessageOrigin,
+        answered: Sequence[AnsweredPart],
+        state: FinalState,
+        submitted_at: datetime,
+        now: float,
+    ) -> None:
+        """A long message that never reaches iSMS (refused when whole, expired incomplete,
+        or its completing part never retried): its answered parts end in `state`, for
+        every destination it was for."""
+        deliveries = [Delivery(destination=d, state=state) for d in origin.destinations]
+        self._settle(
+            route, origin, issued_parts(answered), state, deliveries, "", submitted_at, now
+        )
+
+    def _settle(
+        self,
+        route: AccountRoute,
+        origin: MessageOrigin,
+        ids: Sequence[IssuedId],
         overall: FinalState,
         deliveries: Sequence[Delivery],
         text: str,
@@ -153,15 +187,15 @@ class Settlement:
                 state = delivery.state
                 if not receipt_wanted(issued.registered_delivery, state.message_state):
                     continue
-                origin = delivery.origin
+                destination = delivery.destination
                 receipt = DeliveryReceipt(
                     message_id=issued.message_id,
                     source_addr_ton=origin.source_addr_ton,
                     source_addr_npi=origin.source_addr_npi,
                     source_addr=origin.source_addr,
-                    dest_addr_ton=origin.dest_addr_ton,
-                    dest_addr_npi=origin.dest_addr_npi,
-                    destination_addr=origin.destination_addr,
+                    dest_addr_ton=destination.dest_addr_ton,
+                    dest_addr_npi=destination.dest_addr_npi,
+                    destination_addr=destination.destination_addr,
                     submit_date=submitted_at,
                     done_date=done,
                     message_state=state.message_state,

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from bridge.pdu import SmeAddress
 from bridge.pipeline import Complete, ConcatenatedPart, MessageOrigin, MessageState
 from bridge.pipeline.retries import AwaitingRetries, AwaitingRetry, retry_key
 
 
 def kept(reference: int, *, account: str = "esme1", deadline: float = 100.0) -> AwaitingRetry:
     """A 2-part message whose part 2 was answered ESME_RSYSERR."""
-    origin = MessageOrigin(account=account, source_addr="MyBrand", destination_addr="60123456789")
+    origin = MessageOrigin(
+        account=account,
+        source_addr="MyBrand",
+        destinations=(SmeAddress(destination_addr="60123456789"),),
+    )
     complete = Complete(
         origin=origin,
         reference=reference,

@@ -1,0 +1,61 @@
+"""Durable state, at the bottom of the house: queues with acknowledgement, records with an
+expiry, groups of parts completed atomically, token buckets and leases, over plain values
+(str, int, float, bytes). Knows neither SMPP nor iSMS; `app` chooses the backend."""
+
+from bridge.state.errors import StateError, StateFileError, StateUnavailable
+from bridge.state.memory import MemoryState
+from bridge.state.results import (
+    Enqueued,
+    ExpiredGroup,
+    GroupComplete,
+    PartAdded,
+    PartConflict,
+    PartCounts,
+    PartDuplicate,
+    PartKept,
+    PartLimits,
+    PartRefused,
+    Put,
+    QueueCounts,
+    QueueEntry,
+    Record,
+    TokensTaken,
+)
+from bridge.state.store import (
+    ClusterStore,
+    CommitObserver,
+    NoCommitObserver,
+    PartStore,
+    QueueStore,
+    RecordStore,
+    StateStore,
+)
+
+__all__ = [
+    "ClusterStore",
+    "CommitObserver",
+    "Enqueued",
+    "ExpiredGroup",
+    "GroupComplete",
+    "MemoryState",
+    "NoCommitObserver",
+    "PartAdded",
+    "PartConflict",
+    "PartCounts",
+    "PartDuplicate",
+    "PartKept",
+    "PartLimits",
+    "PartRefused",
+    "PartStore",
+    "Put",
+    "QueueCounts",
+    "QueueEntry",
+    "QueueStore",
+    "Record",
+    "RecordStore",
+    "StateError",
+    "StateFileError",
+    "StateStore",
+    "StateUnavailable",
+    "TokensTaken",
+]

@@ -1,0 +1,28 @@
+"""Argument checks every backend makes the same way (a bad argument is the caller's bug)."""
+
+from __future__ import annotations
+
+
+def check_enqueue(max_entries: int) -> None:
+    if max_entries < 1:
+        raise ValueError("max_entries must be at least 1")
+
+
+def check_take(lease_s: float, limit: int) -> None:
+    if lease_s <= 0 or limit < 1:
+        raise ValueError("take needs lease_s > 0 and limit >= 1")
+
+
+def check_put(max_records: int) -> None:
+    if max_records < 1:
+        raise ValueError("max_records must be at least 1")
+
+
+def check_part(index: int, total: int) -> None:
+    if total < 1 or not 1 <= index <= total:
+        raise ValueError(f"part {index} of {total}: index must be within 1..total")
+
+
+def check_lease(limit: int, ttl_s: float) -> None:
+    if limit < 1 or ttl_s <= 0:
+        raise ValueError("a lease needs limit >= 1 and ttl_s > 0")

@@ -1,0 +1,147 @@
+"""The plain values the store hands back: entries, records, parts, counts.
+
+Every time here is seconds since the Unix epoch (a wall clock), passed in by the caller:
+stored times outlive the process and are shared by every instance of one Redis, so a
+monotonic clock (which restarts with the machine and differs between machines) cannot be used.
+
+Orders are total and the same in every backend, so that the shared test can demand equal
+results: queue entries by (due, entry_id), "oldest" entries by (made_at, entry_id), records
+by (stored_at, key), expiries by their deadline and then their name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueEntry:
+    """One entry of a queue: `body` as enqueued, `attempts` as last released."""
+
+    queue: str
+    entry_id: int
+    body: bytes
+    made_at: float
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Enqueued:
+    """The new entry's id, and the entries dropped to keep the queue within its bound
+    (oldest first; the new entry itself when it was the oldest)."""
+
+    entry_id: int
+    dropped: tuple[QueueEntry, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueCounts:
+    """Entries by state: `ready` are not leased (or their lease ended; some may wait for
+    their not-before time), `leased` are held by a live lease."""
+
+    ready: int
+    leased: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Record:
+    kind: str
+    key: str
+    value: bytes
+    stored_at: float
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Put:
+    """What a put displaced: the record it replaced under the same key, and the records
+    dropped (oldest first) to keep the kind within its bound."""
+
+    replaced: Record | None
+    dropped: tuple[Record, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartLimits:
+    """Bounds of the part groups: groups per scope (an account), and the octets of every
+    stored part together."""
+
+    max_groups_per_scope: int
+    max_bytes: int
+
+    def __post_init__(self) -> None:
+        if self.max_groups_per_scope < 1 or self.max_bytes < 1:
+            raise ValueError("part limits must be positive")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartKept:
+    """The part is stored; `received` parts of the group are now held."""
+
+    received: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartDuplicate:
+    """A part with this index is already stored: `stored` is its value (unchanged)."""
+
+    stored: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartConflict:
+    """The group exists with another `meta` or `total`; nothing was stored."""
+
+    meta: bytes
+    total: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartRefused:
+    """No room: the scope already has its most groups, or the octets bound is reached."""
+
+    reason: Literal["groups", "bytes"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupComplete:
+    """This part completed its group, which is removed: `parts` in index order (1..total).
+    Exactly one caller gets this for a group."""
+
+    group: str
+    meta: bytes
+    parts: tuple[bytes, ...]
+    first_at: float
+
+
+PartAdded = PartKept | PartDuplicate | PartConflict | PartRefused | GroupComplete
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExpiredGroup:
+    """A group removed at its deadline with `parts` (index, value) of `total`."""
+
+    group: str
+    scope: str
+    meta: bytes
+    total: int
+    parts: tuple[tuple[int, bytes], ...]
+    first_at: float
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartCounts:
+    groups: int
+    octets: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokensTaken:
+    """`granted` when `count` tokens were taken; `tokens` left; `wait_s` until `count`
+    tokens will be there (0 when granted)."""
+
+    granted: bool
+    tokens: float
+    wait_s: float

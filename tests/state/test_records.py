@@ -1,0 +1,91 @@
+"""Records with an expiry, on every backend: bounded per kind, taken once, expired once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bridge.state import StateStore
+
+from .backends import BackendRig
+
+T0 = 1_700_000_000.0
+
+
+async def put(store: StateStore, key: str, at: float, *, ttl: float = 100, bound: int = 10) -> None:
+    await store.put_record("msg", key, key.encode(), now=at, expires_at=at + ttl, max_records=bound)
+
+
+async def test_a_record_is_found_until_it_expires(store: StateStore) -> None:
+    await put(store, "k", T0)
+    found = await store.get_record("msg", "k", now=T0 + 99)
+    assert found is not None and found.value == b"k" and found.expires_at == T0 + 100
+    assert await store.get_record("msg", "k", now=T0 + 100) is None
+    assert await store.get_record("other-kind", "k", now=T0) is None
+
+
+async def test_putting_a_key_again_replaces_it_and_returns_the_old_record(
+    store: StateStore,
+) -> None:
+    await put(store, "k", T0)
+    again = await store.put_record(
+        "msg", "k", b"new", now=T0 + 1, expires_at=T0 + 9, max_records=10
+    )
+    assert again.replaced is not None and again.replaced.value == b"k"
+    found = await store.get_record("msg", "k", now=T0 + 2)
+    assert found is not None and found.value == b"new"
+    assert await store.record_count("msg") == 1
+
+
+async def test_a_kind_past_its_bound_drops_its_oldest_records(store: StateStore) -> None:
+    for i, key in enumerate(("a", "b", "c")):
+        await put(store, key, T0 + i, bound=3)
+    await put(store, "a", T0 + 3, bound=3)  # re-put: "a" is now the newest
+    put_d = await store.put_record("msg", "d", b"d", now=T0 + 4, expires_at=T0 + 99, max_records=3)
+    assert [r.key for r in put_d.dropped] == ["b"]
+    assert await store.record_count("msg") == 3
+
+
+async def test_exactly_one_of_many_concurrent_takers_gets_the_record(store: StateStore) -> None:
+    await put(store, "k", T0)
+    taken = await asyncio.gather(*(store.take_record("msg", "k", now=T0) for _ in range(8)))
+    assert [r.value for r in taken if r is not None] == [b"k"]
+    assert await store.get_record("msg", "k", now=T0) is None
+
+
+async def test_scan_gives_live_records_newest_first_with_since_and_limit(
+    store: StateStore,
+) -> None:
+    for i, key in enumerate(("a", "b", "c", "d")):
+        await put(store, key, T0 + i)
+    await put(store, "short", T0 + 1, ttl=1)
+    scanned = await store.scan_records("msg", now=T0 + 5, since=T0 + 1, limit=2)
+    assert [r.key for r in scanned] == ["d", "c"]
+    everything = await store.scan_records("msg", now=T0 + 5)
+    assert [r.key for r in everything] == ["d", "c", "b", "a"]
+
+
+async def test_expiry_returns_each_expired_record_once_soonest_first(store: StateStore) -> None:
+    await put(store, "late", T0, ttl=50)
+    await put(store, "soon", T0, ttl=10)
+    await put(store, "alive", T0, ttl=500)
+    await store.put_record("retry", "r", b"r", now=T0, expires_at=T0 + 10, max_records=5)
+    expired = await store.expire_records(now=T0 + 50)
+    assert [(r.kind, r.key) for r in expired] == [("msg", "soon"), ("retry", "r"), ("msg", "late")]
+    assert await store.expire_records(now=T0 + 50) == ()
+    assert await store.record_count("msg") == 1
+
+
+async def test_a_deleted_record_is_gone_and_never_expires(store: StateStore) -> None:
+    await put(store, "k", T0, ttl=1)
+    assert await store.delete_record("msg", "k")
+    assert not await store.delete_record("msg", "k")
+    assert await store.expire_records(now=T0 + 10) == ()
+
+
+async def test_records_survive_a_restart(rig: BackendRig) -> None:
+    store = await rig.open()
+    await put(store, "k", T0)
+    store = await rig.reopen(store)
+    found = await store.get_record("msg", "k", now=T0 + 1)
+    assert found is not None and found.value == b"k" and found.stored_at == T0
+    await store.aclose()
