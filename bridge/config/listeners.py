@@ -69,6 +69,9 @@ class SmppConfig:
     # header, accepted only from `proxy_trusted`; its address is the ESME's.
     proxy_protocol: bool = False
     proxy_trusted: tuple[IpNetwork, ...] = ()
+    # With a shared state store (Redis): how long a bind's max_binds lease lasts unrenewed,
+    # so how long the binds of a killed instance go on counting at most.
+    bind_lease_s: float = 30.0
 
     @property
     def host(self) -> str:
@@ -123,6 +126,7 @@ def parse_smpp_section(reader: TableReader) -> SmppConfig:
         log_bodies=reader.boolean("log_bodies", False),
         proxy_protocol=proxy_protocol,
         proxy_trusted=proxy_trusted,
+        bind_lease_s=reader.number("bind_lease_s", 30.0, minimum=3.0, maximum=600.0),
     )
     reader.finish()
     if tls is not None and _clash(hosts, port, tls.hosts, tls.port):

@@ -16,6 +16,7 @@ binds and closes.
 """
 
 from bridge.server.authority import AccountAuthority, ServedAccount
+from bridge.server.cluster import ClusterObserver, SharedLimits, Throughput
 from bridge.server.handlers import (
     BindAttempt,
     BindAuthority,
@@ -43,6 +44,7 @@ __all__ = [
     "BindAttempt",
     "BindAuthority",
     "BindVerdict",
+    "ClusterObserver",
     "ConnectionObserver",
     "DeliveryNotConfirmed",
     "NoConnectionObserver",
@@ -58,9 +60,11 @@ __all__ = [
     "SessionContext",
     "SessionListener",
     "SessionRegistry",
+    "SharedLimits",
     "SmppServer",
     "SubmitHandler",
     "SubmitRequest",
+    "Throughput",
     "TlsSettings",
     "tls_context",
 ]

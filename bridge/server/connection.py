@@ -27,6 +27,7 @@ from bridge.pdu import (
     Pdu,
     command_name,
 )
+from bridge.server.cluster import BindClaim, claim_verdict
 from bridge.server.eventlog import SessionLog, status_label
 from bridge.server.handlers import (
     BindAttempt,
@@ -65,6 +66,7 @@ _Args = TypeVarTuple("_Args")
 _WRITE_BACKLOG = 1  # the ESME is not reading our answers (pause_writing)
 _SHUTDOWN = 2  # graceful stop: no new requests while in-flight ones finish
 _REFUSED = 4  # a refused bind: nothing more is read before the close
+_CLAIMING = 16  # a bind waits for its cluster-wide max_binds lease
 
 _BOUND_STATES = frozenset({SessionState.BOUND_TX, SessionState.BOUND_RX, SessionState.BOUND_TRX})
 _RECEIVING_STATES = frozenset({SessionState.BOUND_RX, SessionState.BOUND_TRX})
@@ -72,6 +74,7 @@ _RECEIVING_STATES = frozenset({SessionState.BOUND_RX, SessionState.BOUND_TRX})
 
 class SmppConnection(asyncio.Protocol):
     __slots__ = (
+        "_claiming",
         "_close_at",
         "_closed",
         "_context",
@@ -111,6 +114,7 @@ class SmppConnection(asyncio.Protocol):
         self._pending_refusal: tuple[BindRequested, BindVerdict, float] | None = None
         self._close_at: float | None = None
         self._stopping = False
+        self._claiming: asyncio.Task[BindClaim] | None = None
         self._closed: asyncio.Future[None] = services.loop.create_future()
 
     # --- what the registry and the server see -----------------------------------------------
@@ -271,6 +275,8 @@ class SmppConnection(asyncio.Protocol):
         owed = self._requests.cancel() if self._requests is not None else 0
         if self._context is not None:
             services.registry.remove(self)
+            if services.limits is not None:
+                services.limits.release_soon(self._context.system_id, self._session_id)
         if self._session is not None:
             reason = self._session.close_reason
             self._log.event(
@@ -365,6 +371,9 @@ class SmppConnection(asyncio.Protocol):
                 verdict = BindVerdict(
                     command_status=CommandStatus.ESME_RSYSERR, reason="internal error"
                 )
+        if verdict.accepted and services.limits is not None and not self._stopping:
+            self._claim_bind(event, attempt)
+            return
         services.observer.bind_decided(attempt, verdict)
         if verdict.accepted:
             self._accept(event, now)
@@ -374,6 +383,43 @@ class SmppConnection(asyncio.Protocol):
             self._pending_refusal = (event, verdict, now + verdict.answer_delay_s)
         else:
             self._refuse(event, verdict, now)
+
+    def _claim_bind(self, event: BindRequested, attempt: BindAttempt) -> None:
+        """Across a cluster, max_binds is a lease in the shared store: nothing more is read
+        until it is granted (the answer to the bind depends on it)."""
+        limits = self._services.limits
+        assert limits is not None
+        self._pause(_CLAIMING)
+        claim = self._services.loop.create_task(
+            limits.claim_bind(event.system_id, self._session_id)
+        )
+        self._claiming = claim
+        claim.add_done_callback(
+            lambda done: self._guarded(self._bind_claimed, event, attempt, done)
+        )
+
+    def _bind_claimed(
+        self, event: BindRequested, attempt: BindAttempt, claim: asyncio.Task[BindClaim]
+    ) -> None:
+        self._claiming = None
+        if claim.cancelled():
+            return
+        services = self._services
+        result = claim.result()
+        if not self.open:
+            if result is BindClaim.GRANTED and services.limits is not None:
+                services.limits.release_soon(event.system_id, self._session_id)
+            return
+        now = services.loop.time()
+        verdict = claim_verdict(result)
+        services.observer.bind_decided(attempt, verdict)
+        if verdict.accepted:
+            self._accept(event, now)
+            self._resume(_CLAIMING)
+        else:
+            self._refuse(event, verdict, now)
+        self._flush()
+        self._arm_timer()
 
     def _accept(self, event: BindRequested, now: float) -> None:
         session = self._session

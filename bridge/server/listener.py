@@ -24,6 +24,7 @@ import ssl
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bridge.server.cluster import SharedLimits
 from bridge.server.connection import SmppConnection
 from bridge.server.handlers import BindAuthority, SubmitHandler
 from bridge.server.observer import ConnectionObserver
@@ -64,8 +65,10 @@ class SmppServer:
         handler: SubmitHandler,
         registry: SessionRegistry | None = None,
         observer: ConnectionObserver | None = None,
+        limits: SharedLimits | None = None,
     ) -> None:
         self._settings = settings
+        self._limits = limits
         self._observer = observer
         self._authority = authority
         self._handler = handler
@@ -109,6 +112,7 @@ class SmppServer:
             handler=self._handler,
             registry=self._registry,
             observer=self._observer,
+            limits=self._limits,
         )
         self._services = services
         try:
@@ -141,6 +145,9 @@ class SmppServer:
             self._close_listeners()
             raise
         self._state = ServerState.SERVING
+        if self._limits is not None:
+            self._limits.on_lost(self._unbind_session)
+            self._limits.start()
         for host, port in self.addresses:
             log.info("event=listening host=%s port=%d tls=false", host, port)
         for host, port in self.tls_addresses:
@@ -200,6 +207,8 @@ class SmppServer:
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 log.error("event=shutdown_failed error=%r", result)
+        if self._limits is not None:
+            self._limits.stop()
         self._state = ServerState.STOPPED
         log.info("event=shutdown_done")
 
@@ -209,8 +218,16 @@ class SmppServer:
         if self._services is not None:
             for connection in list(self._services.connections):
                 connection.abort()
+        if self._limits is not None:
+            self._limits.stop()
         self._state = ServerState.STOPPED
         log.warning("event=aborted")
+
+    def _unbind_session(self, system_id: str, session_id: str) -> None:
+        """The cluster has more binds of the account than max_binds (a lease was lost)."""
+        for session in self._registry.sessions(system_id):
+            if session.context.session_id == session_id:
+                session.unbind()
 
     def _close_listeners(self) -> None:
         for listener in (*self._listeners, *self._tls_listeners):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from bridge.server.cluster import SharedLimits
 from bridge.server.handlers import BindAuthority, SubmitHandler
 from bridge.server.observer import ConnectionObserver, NoConnectionObserver
 from bridge.server.registry import SessionRegistry
@@ -23,6 +24,7 @@ class ConnectionServices:
         "authority",
         "connections",
         "handler",
+        "limits",
         "loop",
         "observer",
         "registry",
@@ -38,8 +40,11 @@ class ConnectionServices:
         handler: SubmitHandler,
         registry: SessionRegistry,
         observer: ConnectionObserver | None = None,
+        limits: SharedLimits | None = None,
     ) -> None:
         self.loop = loop
+        # max_binds and throughput across a cluster; None: this process alone counts.
+        self.limits = limits
         self.settings = settings
         self.authority = authority
         self.handler = handler
