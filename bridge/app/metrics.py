@@ -71,6 +71,8 @@ CREDIT_PART_CHARS = {SmsType.ASCII: 153, SmsType.UNICODE: 63}
 # What becomes of a delivery receipt (issue 5): every one is sent, or held and sent later,
 # retried after a lost deliver_sm_resp, refused by the ESME, or dropped (too many / too old).
 RECEIPT_RESULTS = ("sent", "held", "retried", "refused", "dropped")
+# What SharedLimits asks the shared store (bridge.server.cluster).
+CLUSTER_OPERATIONS = ("bind", "throughput", "heartbeat", "release")
 
 
 def mirror_label(name: str) -> str:
@@ -173,6 +175,18 @@ class BridgeMetrics:
         )
         for result in ProxyOutcome:
             self.proxy_headers.labels(result.value)
+        # --- a cluster sharing a state store (bridge.server.cluster) ---
+        self.cluster_state_errors = counter(
+            "cluster_state_errors",
+            "Shared-store operations for max_binds and throughput that failed (store "
+            "unreachable): new binds and metered submits were answered ESME_RSYSERR",
+            ("operation",),
+        )
+        for operation in CLUSTER_OPERATIONS:
+            self.cluster_state_errors.labels(operation)
+        self.bind_leases = gauge(
+            "bind_leases", "max_binds leases this instance holds in the shared store"
+        )
 
         # --- iSMS side (bridge.upstream) ---
         self.isms_requests = counter(

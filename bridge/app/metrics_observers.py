@@ -171,6 +171,14 @@ class SmppObserver:
     def proxy_header_read(self, outcome: ProxyOutcome) -> None:
         self._metrics.proxy_headers.labels(outcome.value).inc()
 
+    # --- ClusterObserver (SharedLimits) ----------------------------------------------------
+
+    def cluster_unavailable(self, operation: str) -> None:
+        self._metrics.cluster_state_errors.labels(operation).inc()
+
+    def leases_held(self, count: int) -> None:
+        self._metrics.bind_leases.set(count)
+
     def bind_decided(self, attempt: BindAttempt, verdict: BindVerdict) -> None:
         metrics = self._metrics
         metrics.bind_attempts.labels(

@@ -100,7 +100,10 @@ async def serve(
     once the SMPP listeners are open; its observers must already be in `make_handler`.
     """
     bridge = Bridge(
-        config, make_handler, observer=monitoring.smpp if monitoring is not None else None
+        config,
+        make_handler,
+        observer=monitoring.smpp if monitoring is not None else None,
+        cluster_observer=monitoring.smpp if monitoring is not None else None,
     )
     if monitoring is not None:
         monitoring.attach(bridge)

@@ -281,3 +281,23 @@ def test_a_judged_proxy_header_is_counted_by_its_result() -> None:
     assert sample(metrics, name, result="untrusted") == 2
     assert sample(metrics, name, result="accepted") == 1
     assert sample(metrics, name, result="missing") == 0
+
+
+# --- a cluster sharing a state store ------------------------------------------------------
+
+
+def test_failed_shared_store_operations_are_counted_by_operation_from_zero() -> None:
+    metrics = new_metrics()
+    name = "isms_bridge_cluster_state_errors_total"
+    for operation in ("bind", "throughput", "heartbeat", "release"):
+        assert sample(metrics, name, operation=operation) == 0
+    SmppObserver(metrics).cluster_unavailable("bind")
+    assert sample(metrics, name, operation="bind") == 1
+
+
+def test_the_bind_leases_held_are_a_gauge() -> None:
+    metrics = new_metrics()
+    observer = SmppObserver(metrics)
+    observer.leases_held(3)
+    observer.leases_held(2)
+    assert sample(metrics, "isms_bridge_bind_leases") == 2
