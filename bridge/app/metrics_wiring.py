@@ -49,10 +49,10 @@ class ForwardsToIsms(Protocol):
 
 def pipeline_snapshot(pipeline: MessagePipeline) -> PipelineSnapshot:
     counters = pipeline.counters
-    reassembly = pipeline.long.reassembly
+    sizes = pipeline.sizes
     return PipelineSnapshot(
-        reassembly_pending=reassembly.pending_messages,
-        reassembly_bytes=reassembly.buffered_bytes,
+        reassembly_pending=sizes.long_messages,
+        reassembly_bytes=sizes.long_message_octets,
         reassembly_expired=counters.reassembly_expired,
         long_messages=counters.long_messages,
         unicode_retries=counters.unicode_retries,
@@ -63,7 +63,7 @@ def pipeline_snapshot(pipeline: MessagePipeline) -> PipelineSnapshot:
             "refused": counters.receipts_refused,
             "dropped": counters.receipts_dropped,
         },
-        receipts_held=pipeline.outbox.held(),
+        receipts_held=sizes.receipts_held + sizes.receipts_sent,
         refusals=dict(counters.refusals),
     )
 

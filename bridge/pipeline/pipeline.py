@@ -24,6 +24,11 @@ Theory of operation, for submit_sm / data_sm / submit_multi:
 4. The answer maps the iSMS result (statuses.py); every message_id given out gets its fate
    recorded for query_sm and a receipt when asked (settlement.py). A completing part
    answered ESME_RSYSERR keeps its message for the ESME's retry (retries.py).
+5. The answer leaves only once what it obliges is committed to the state store (the
+   message record, the receipts it owes, the part it kept): `handle` returns after the
+   store's commit. When the store cannot commit (StateUnavailable), that answer is
+   ESME_RSYSERR and, until a probe finds the store writable again, every submit is
+   answered ESME_RSYSERR before anything is sent to iSMS.
 An unexpected exception answers ESME_RSYSERR for that request alone, logged once; in one
 batch of a submit_multi it fails that batch's destinations alone (multi.py, rule 3).
 """
@@ -34,7 +39,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, tzinfo
+from datetime import datetime
 
 from bridge.pdu import (
     CancelSm,
@@ -62,6 +67,7 @@ from bridge.pipeline.message_store import MessageStore, absolute_time
 from bridge.pipeline.priority import PrioritySlots
 from bridge.pipeline.reassembly import MessageOrigin
 from bridge.pipeline.receipt_outbox import ReceiptOutbox
+from bridge.pipeline.records import MESSAGE_KIND
 from bridge.pipeline.seams import PipelineRequest, ReceiverRegistry, SessionInfo
 from bridge.pipeline.sending import SlottedSender
 from bridge.pipeline.settings import URGENT_PRIORITY, AccountRoute, PipelineSettings
@@ -70,38 +76,19 @@ from bridge.pipeline.settlement import (
     FinalState,
     IssuedId,
     Settlement,
+    Trace,
     final_state,
 )
 from bridge.pipeline.statuses import SubmitStatus
 from bridge.pipeline.submission import Refusal
-from bridge.upstream import IsmsSender, split_destinations
+from bridge.pipeline.upkeep import LocalTime, Recovered, StoreSizes
+from bridge.state import MemoryState, StateError, StateStore, StateUnavailable
+from bridge.upstream import IsmsSender, SendResult, split_destinations
 
 log = logging.getLogger(__name__)
 
 _OK = CommandStatus.ESME_ROK
 _RETRY_LATER = CommandStatus.ESME_RSYSERR
-
-
-class LocalTime:
-    """The local wall-clock time, for receipt dates and query_sm final dates.
-
-    `datetime.now().astimezone()` looks the zone up on every call (a few µs, twice per
-    message); the zone's offset is looked up once a minute instead, so a change of offset
-    (daylight saving) shows within a minute.
-    """
-
-    __slots__ = ("_until", "_zone")
-
-    def __init__(self) -> None:
-        self._zone: tzinfo | None = None
-        self._until = 0.0
-
-    def __call__(self) -> datetime:
-        now = time.time()
-        if now >= self._until:
-            self._zone = datetime.now().astimezone().tzinfo
-            self._until = now + 60.0
-        return datetime.fromtimestamp(now, self._zone)
 
 
 class MessagePipeline:
@@ -112,27 +99,43 @@ class MessagePipeline:
         registry: ReceiverRegistry,
         routes: Iterable[AccountRoute],
         settings: PipelineSettings | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        state: StateStore | None = None,
+        instance: str = "bridge",
+        clock: Callable[[], float] = time.time,
         wall_clock: Callable[[], datetime] | None = None,
         new_message_id: Callable[[], str] | None = None,
     ) -> None:
+        """`state` holds what answers oblige (default: in memory, lost at exit); `instance`
+        names this process to it (the owner of the receipts it is delivering); `clock` is
+        the store's clock, Unix seconds (stored deadlines must outlive a reboot)."""
         self.settings = settings = settings or PipelineSettings()
         self.counters = PipelineCounters()
+        self.state = state = state if state is not None else MemoryState()
+        self.store_writable = True
+        self.sizes = StoreSizes()
+        self.recovered = Recovered(receipts=0, long_messages=0, retries=0, records=0)
         self._clock = clock
         self._wall_clock = wall_clock = wall_clock or LocalTime()
         self._routes = {route.system_id: route for route in routes}
         self._new_id = new_message_id or MessageIdGenerator(clock=time.time).new_id
         self.store = MessageStore(
-            max_messages=settings.store_max_messages, max_age=settings.store_max_age_s
+            state, max_messages=settings.store_max_messages, max_age=settings.store_max_age_s
         )
         self.outbox = ReceiptOutbox(
-            registry, settings.receipts, counters=self.counters, clock=clock
+            registry,
+            settings.receipts,
+            state,
+            owner=instance,
+            counters=self.counters,
+            clock=clock,
+            fate=self._receipt_fate,
         )
         self.slots = PrioritySlots(settings.upstream_concurrency)
         self._sending = SlottedSender(sender, self.slots, self.counters)
         self._settlement = Settlement(self.store, self.outbox, wall_clock)
         self.long = LongMessages(
             settings,
+            state=state,
             settlement=self._settlement,
             route_of=self._routes_get,
             new_message_id=self._new_id,
@@ -152,13 +155,16 @@ class MessagePipeline:
         return self._routes.get(system_id)
 
     async def start(self) -> None:
-        """Start sweeping (expired long messages, held receipts); the one way it starts."""
+        """Recover what the store holds, then start sweeping (expired long messages, held
+        receipts); the one way it starts."""
         if self._housekeeping is not None:
             raise RuntimeError("this pipeline was already started")
+        self.recovered = await self.recover()
         self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
 
     async def aclose(self) -> None:
-        """Stop sweeping and drop held receipts (call after the server has stopped)."""
+        """Stop sweeping and delivering (call after the server has stopped); what is held
+        stays in the store (lost with it only for the memory backend)."""
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             await asyncio.gather(self._housekeeping, return_exceptions=True)
@@ -171,10 +177,65 @@ class MessagePipeline:
     def session_closed(self, context: SessionInfo) -> None:
         self.outbox.session_closed(context)
 
-    def sweep(self) -> None:
-        """Expire long messages past their deadline and held receipts past their age."""
-        self.long.sweep(self._clock())
-        self.outbox.sweep()
+    async def sweep(self) -> None:
+        """Expire long messages, kept retries and records past their deadline, and held
+        receipts past their age; deliver receipts that became due; probe a failed store."""
+        if not self.store_writable:
+            self.store_writable = await self.state.writable()
+            if not self.store_writable:
+                return
+            log.warning("event=state_writable_again backend=%s", self.state.backend)
+        now = self._clock()
+        expired = await self.state.expire_records(now=now)
+        await self.long.sweep(now, expired)
+        await self.outbox.sweep()
+        await self._measure()
+
+    async def _measure(self) -> None:
+        parts = await self.state.part_counts()
+        receipts = await self.state.queue_counts(now=self._clock())
+        self.sizes = StoreSizes(
+            long_messages=parts.groups,
+            long_message_octets=parts.octets,
+            receipts_held=receipts.ready,
+            receipts_sent=receipts.leased,
+        )
+
+    async def recover(self) -> Recovered:
+        """At start: what the store holds from before (receipts due again, incomplete long
+        messages, messages awaiting a retry); those past their deadline are settled at the
+        first sweep. Logged once as `event=state_recovered`."""
+        receipts = await self.outbox.recover(shared=self.state.backend == "redis")
+        parts = await self.state.part_counts()
+        retries = 0
+        for system_id in self._routes:
+            retries += await self.long.retries_for(system_id)
+        messages = await self.state.record_count(MESSAGE_KIND)
+        await self._measure()
+        recovered = Recovered(
+            receipts=receipts, long_messages=parts.groups, retries=retries, records=messages
+        )
+        log.info(
+            "event=state_recovered backend=%s receipts=%d long_messages=%d retries=%d records=%d",
+            self.state.backend,
+            recovered.receipts,
+            recovered.long_messages,
+            recovered.retries,
+            recovered.records,
+        )
+        return recovered
+
+    async def _receipt_fate(self, account: str, message_id: str, fate: str) -> None:
+        try:
+            await self.store.receipt_fate(account, message_id, fate, now=self._clock())
+        except StateError as exc:
+            log.warning(
+                "event=receipt_fate_not_recorded system_id=%s message_id=%s fate=%s error=%s",
+                account,
+                message_id,
+                fate,
+                exc,
+            )
 
     # --- SubmitHandler --------------------------------------------------------------------
 
@@ -190,6 +251,10 @@ class MessagePipeline:
     async def handle(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
         try:
             response = await self._answer(context, request)
+        except StateError as exc:
+            # Never acknowledge what could not be recorded: "try again later" is honest.
+            self._store_failed(exc)
+            response = _response(request, SubmitStatus(command_status=_RETRY_LATER, message_id=""))
         except Exception:
             # One failure costs one answer (ESME_RSYSERR), never the bind.
             log.exception(
@@ -204,6 +269,8 @@ class MessagePipeline:
     async def _answer(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
         match request:
             case SubmitSm() | DataSm() | SubmitMulti():
+                if not self.store_writable:
+                    raise StateUnavailable("the state store failed a commit and is not back yet")
                 try:
                     if isinstance(request, SubmitMulti):
                         return await self._submit_multi(context, request)
@@ -214,7 +281,7 @@ class MessagePipeline:
                         request, SubmitStatus(command_status=refusal.command_status, message_id="")
                     )
             case QuerySm():
-                return self._query(context, request)
+                return await self._query(context, request)
             case CancelSm():
                 # iSMS has no way to recall a message it took (SMPP 3.4 §4.9: cancel failed).
                 return CancelSmResp(command_status=CommandStatus.ESME_RCANCELFAIL)
@@ -224,6 +291,7 @@ class MessagePipeline:
     # --- submit_sm and data_sm ------------------------------------------------------------
 
     async def _submit(self, context: SessionInfo, pdu: SubmitSm | DataSm) -> SubmitStatus:
+        received_at = self._clock()
         route = self._route(context)
         data = submission.user_data(pdu)
         if data.part is not None:
@@ -235,20 +303,22 @@ class MessagePipeline:
         )
         umr = submission.user_message_reference(pdu)
         origin = submission.origin(route.system_id, pdu)
+        name = "submit_sm" if isinstance(pdu, SubmitSm) else "data_sm"
         if data.part is None:
             whole = self.long.whole(data)
         else:
-            assembled = self.long.assemble(
+            assembled = await self.long.assemble(
                 origin,
                 data,
                 data_coding=pdu.data_coding,
                 registered_delivery=pdu.registered_delivery,
                 user_message_reference=umr,
+                trace=Trace(pdu=name, parts=data.part.total, received_at=received_at),
             )
             if isinstance(assembled, SubmitStatus):
                 return assembled
             whole = assembled
-        text = self._text(route, pdu.data_coding, whole)
+        text = await self._text(route, pdu.data_coding, whole)
         message = submission.isms_message(
             route,
             destinations=(number,),
@@ -257,18 +327,22 @@ class MessagePipeline:
             reference=_reference(context, pdu),
         )
         urgent = isinstance(pdu, SubmitSm) and pdu.priority_flag >= URGENT_PRIORITY
+        sent_at = self._clock()
         result = await self._sending.send(message, urgent=urgent)
         status = self.settings.statuses.submit_status(result, self._new_id)
         state = final_state(result, report_delivered=route.report_delivered)
         deliveries = [Delivery(destination=origin.destinations[0], state=state)]
-        self._conclude(
-            route, origin, whole, status, pdu, umr, overall=state, deliveries=deliveries, text=text
-        )
+        trace = self._trace(name, whole, received_at, sent_at, result, text)
+        await self._conclude(
+            route, origin, whole, status, pdu, umr, overall=state, deliveries=deliveries,
+            text=text, trace=trace,
+        )  # fmt: skip
         return status
 
     # --- submit_multi ---------------------------------------------------------------------
 
     async def _submit_multi(self, context: SessionInfo, pdu: SubmitMulti) -> SubmitMultiResp:
+        received_at = self._clock()
         route = self._route(context)
         data = submission.user_data(pdu)
         if data.part is not None:
@@ -287,16 +361,18 @@ class MessagePipeline:
             return _multi_response(answer.command_status, "", answer.unsuccess_sme)
         umr = submission.user_message_reference(pdu)
         origin = multi.message_origin(route.system_id, pdu, destinations)
-        whole = self.long.assemble(
+        parts = 1 if data.part is None else data.part.total
+        whole = await self.long.assemble(
             origin,
             data,
             data_coding=pdu.data_coding,
             registered_delivery=pdu.registered_delivery,
             user_message_reference=umr,
+            trace=Trace(pdu="submit_multi", parts=parts, received_at=received_at),
         )
         if isinstance(whole, SubmitStatus):
             return _multi_response(whole.command_status, whole.message_id, unsuccess)
-        text = self._text(route, pdu.data_coding, whole)
+        text = await self._text(route, pdu.data_coding, whole)
         urgent = pdu.priority_flag >= URGENT_PRIORITY
         batches = list(
             split_destinations(destinations.numbers, self.settings.max_destinations_per_request)
@@ -312,6 +388,7 @@ class MessagePipeline:
             )
             for index, batch in enumerate(batches)
         ]
+        sent_at = self._clock()
         # One batch failing must not cost the others their answers: those iSMS accepted
         # stay accepted, or the ESME's retry of the whole request would send them twice.
         sent = await asyncio.gather(
@@ -335,17 +412,12 @@ class MessagePipeline:
         accepted = [state for state in states if state.message_state.is_success]
         overall = accepted[0] if accepted else states[0]
         status = SubmitStatus(command_status=answer.command_status, message_id=answer.message_id)
-        self._conclude(
-            route,
-            origin,
-            whole,
-            status,
-            pdu,
-            umr,
-            overall=overall,
-            deliveries=deliveries,
-            text=text,
-        )
+        first_accepted = next((r for r in results if r.trx_id), results[0])
+        trace = self._trace("submit_multi", whole, received_at, sent_at, first_accepted, text)
+        await self._conclude(
+            route, origin, whole, status, pdu, umr, overall=overall, deliveries=deliveries,
+            text=text, trace=trace,
+        )  # fmt: skip
         return _multi_response(answer.command_status, answer.message_id, answer.unsuccess_sme)
 
     # --- shared steps ---------------------------------------------------------------------
@@ -360,7 +432,28 @@ class MessagePipeline:
             )
         return route
 
-    def _conclude(
+    def _trace(
+        self,
+        pdu: str,
+        whole: WholeMessage,
+        received_at: float,
+        sent_at: float,
+        result: SendResult,
+        text: str,
+    ) -> Trace:
+        complete = whole.complete
+        return Trace(
+            pdu=pdu,
+            parts=1 if complete is None else complete.total,
+            received_at=received_at if complete is None else complete.first_part_at,
+            sent_at=sent_at if result.attempts else None,
+            trx_id=result.trx_id or "",
+            isms_code=result.code,
+            mirror=result.mirror,
+            text=text if self.settings.record_text else None,
+        )
+
+    async def _conclude(
         self,
         route: AccountRoute,
         origin: MessageOrigin,
@@ -372,10 +465,11 @@ class MessagePipeline:
         overall: FinalState,
         deliveries: list[Delivery],
         text: str,
+        trace: Trace,
     ) -> None:
         """Hand the message's fate to the settlement, or keep it for the ESME's retry."""
         # A completing part told "try again" keeps its message for the ESME's retry.
-        if status.command_status == _RETRY_LATER and self.long.keep_for_retry(whole, overall):
+        if status.command_status == _RETRY_LATER and await self.long.keep_for_retry(whole, overall):
             return
         answered = (
             IssuedId(
@@ -386,31 +480,36 @@ class MessagePipeline:
             if status.command_status == _OK
             else None
         )
-        self._settlement.concluded(
+        await self._settlement.concluded(
             route,
             origin=origin,
             answered=answered,
+            status=status_name(status.command_status),
             earlier=() if whole.complete is None else whole.complete.answered,
             overall=overall,
             deliveries=deliveries,
             text=text,
             submitted_at=whole.submitted_at,
+            trace=trace,
             now=self._clock(),
         )
 
-    def _text(self, route: AccountRoute, data_coding: int, whole: WholeMessage) -> str:
+    async def _text(self, route: AccountRoute, data_coding: int, whole: WholeMessage) -> str:
         """The decoded, length-checked text; a refusal settles the parts already answered."""
         try:
             text = submission.text(data_coding, whole.octets, route)
             submission.check_length(text, self.settings.max_text_length)
         except Refusal:
-            self.long.refused(route, whole)
+            await self.long.refused(route, whole)
             raise
         return text
 
-    def _query(self, context: SessionInfo, pdu: QuerySm) -> QuerySmResp:
-        stored = self.store.lookup(
-            account=context.system_id, message_id=pdu.message_id, now=self._clock()
+    async def _query(self, context: SessionInfo, pdu: QuerySm) -> QuerySmResp:
+        stored = await self.store.lookup(
+            account=context.system_id,
+            message_id=pdu.message_id,
+            now=self._clock(),
+            zone=self._wall_clock().tzinfo,
         )
         if stored is None:
             # SMPP 3.4 §4.8: unknown, too old, or another account's message.
@@ -421,6 +520,15 @@ class MessagePipeline:
             message_state=int(stored.message_state),
             error_code=stored.error_code,
         )
+
+    def _store_failed(self, error: StateError) -> None:
+        if self.store_writable:
+            self.store_writable = False
+            log.error(
+                "event=state_unavailable backend=%s error=%s action=submits_answered_ESME_RSYSERR",
+                self.state.backend,
+                error,
+            )
 
     def _refused(self, context: SessionInfo, pdu: Pdu, refusal: Refusal) -> None:
         self.counters.refusals[refusal.kind] += 1
@@ -437,7 +545,9 @@ class MessagePipeline:
         while True:
             await asyncio.sleep(self.settings.housekeeping_interval_s)
             try:
-                self.sweep()
+                await self.sweep()
+            except StateError as exc:
+                self._store_failed(exc)
             except Exception:
                 log.exception("event=sweep_failed")
 

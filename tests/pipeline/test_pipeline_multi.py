@@ -243,7 +243,7 @@ async def test_an_expired_long_submit_multi_reports_each_destination_with_its_ow
             registered_delivery=1,
         )
     )
-    r.advance(3600)
+    await r.advance(3600)
     await r.settle()
     assert sorted(
         (pdu.source_addr, pdu.source_addr_ton, pdu.source_addr_npi) for pdu in r.receivers.delivered
