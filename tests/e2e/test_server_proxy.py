@@ -264,7 +264,7 @@ def test_over_tls_a_client_hello_in_the_headers_segment_is_not_lost(
         client.handshake(b"PROXY TCP4 192.0.2.12 127.0.0.1 40009 3550\r\n")
         client.send(BIND)
         assert client.read().command_status == 0
-    assert bound_peers(server) == [Peer(host="192.0.2.12", port=40009)]
+        assert bound_peers(server) == [Peer(host="192.0.2.12", port=40009)]
 
 
 def test_over_tls_a_header_without_a_handshake_after_it_is_closed(
