@@ -8,6 +8,7 @@ HAProxy runs with configs/haproxy.cfg itself, rewritten only where a test must d
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import signal
@@ -21,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import smpplib.client
 from real_parts import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -291,3 +293,166 @@ class Haproxy(Part):
             timeout,
             f"haproxy to see {dict(expected)} (last: {self.server_states()})",
         )
+
+
+class RedisServer(Part):
+    """A real redis-server on a free loopback port, with its data in `directory`, so a
+    restart (`stop` then `restart`) comes back on the same port with what it had saved."""
+
+    def __init__(self, directory: Path, binary: str, password: str = "redis-pw") -> None:
+        self.port = free_port()
+        self.password = password
+        self._binary = binary
+        self._directory = directory
+        self._generation = 0
+        super().__init__("redis", self._command(), directory / "redis-0.log")
+        self._wait_ready()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _command(self) -> list[str]:
+        return [
+            self._binary,
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self._directory),
+            "--requirepass", self.password,
+            # As docker-compose.yml runs it: the AOF, written every second.
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
+            "--save", "",
+        ]  # fmt: skip
+
+    def _wait_ready(self) -> None:
+        wait_until(lambda: self.ping() or not self.running, 15, "redis-server")
+        if not self.running:
+            raise AssertionError(f"redis-server exited:\n{self.log()}")
+
+    def command(self, *words: str) -> bytes:
+        """One command in RESP, its raw reply (enough for PING, INFO, DBSIZE)."""
+        wire = _resp("AUTH", self.password) + _resp(*words)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+            sock.sendall(wire)
+            reply = b""
+            while reply.count(b"\r\n") < 2 or not _complete(reply):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        return reply.split(b"\r\n", 1)[1]
+
+    def ping(self) -> bool:
+        try:
+            return self.command("PING").startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def restart(self) -> None:
+        """Start again on the same port after `stop()` (its AOF is read back)."""
+        assert not self.running
+        self._generation += 1
+        log = self._directory / f"redis-{self._generation}.log"
+        self.log_path = log
+        self._log = log.open("wb")
+        self.process = subprocess.Popen(
+            self._command(), stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO
+        )
+        self._wait_ready()
+
+
+def _resp(*words: str) -> bytes:
+    return f"*{len(words)}\r\n".encode() + b"".join(
+        f"${len(word)}\r\n{word}\r\n".encode() for word in words
+    )
+
+
+def _complete(reply: bytes) -> bool:
+    """Whether the second RESP reply in `reply` (after AUTH's +OK) has fully arrived."""
+    _, _, rest = reply.partition(b"\r\n")
+    if rest.startswith(b"$"):
+        size, _, body = rest[1:].partition(b"\r\n")
+        return int(size) < 0 or len(body) >= int(size) + 2
+    return rest.endswith(b"\r\n")
+
+
+def route_only_to(haproxy: Haproxy, name: str, names: Sequence[str]) -> None:
+    """New connections go to `name` alone: the others drain (they keep what they have)."""
+    for other in names:
+        state = "ready" if other == name else "drain"
+        haproxy.command(f"set server bridges/{other} state {state}")
+
+
+def redis_state(redis: RedisServer, prefix: str = "test:") -> str:
+    return "\n".join(
+        [
+            "[state]",
+            'backend = "redis"',
+            f'redis_url = "{redis.url}"',
+            f'redis_password = "{redis.password}"',
+            f'key_prefix = "{prefix}"',
+            "",
+        ]
+    )
+
+
+class Cluster:
+    """Two bridges on one Redis behind one HAProxy; `via(name)` steers new connections."""
+
+    def __init__(self, bridges: dict[str, Bridge], haproxy: Haproxy, redis: RedisServer):
+        self.bridges = bridges
+        self.haproxy = haproxy
+        self.redis = redis
+
+    def via(self, name: str) -> int:
+        """The HAProxy port, with new connections going to bridge `name` only."""
+        route_only_to(self.haproxy, name, list(self.bridges))
+        return self.haproxy.port
+
+
+# --- an smpplib ESME's conversations (as tests/e2e/messages_rig.py has them) ----------------
+
+
+@dataclasses.dataclass
+class Answer:
+    status: int
+    message_id: str | None
+
+
+def submit(client: smpplib.client.Client, **fields: Any) -> Answer:
+    return submit_many(client, [fields])[0]
+
+
+def submit_many(client: smpplib.client.Client, messages: list[dict[str, Any]]) -> list[Answer]:
+    """Send every message (pipelined), then read until each is answered; in sending order."""
+    answers: dict[int, Answer] = {}
+    receipts: list[Any] = getattr(client, "receipts", [])
+    client.receipts = receipts
+    client.set_message_received_handler(lambda pdu: receipts.append(pdu))
+    client.set_error_pdu_handler(lambda pdu: None)
+
+    def sent(pdu: Any) -> None:
+        message_id = pdu.message_id.decode() if pdu.message_id else None
+        answers.setdefault(pdu.sequence, Answer(status=pdu.status, message_id=message_id))
+
+    client.set_message_sent_handler(sent)
+    defaults = {"source_addr": "MyBrand", "dest_addr_ton": 1, "dest_addr_npi": 1}
+    sequences = [client.send_message(**{**defaults, **fields}).sequence for fields in messages]
+    deadline = time.monotonic() + 15
+    while not all(sequence in answers for sequence in sequences):
+        assert time.monotonic() < deadline, f"answered {len(answers)} of {len(sequences)}"
+        client.read_once()
+    return [answers[sequence] for sequence in sequences]
+
+
+def read_receipts(client: smpplib.client.Client, count: int, timeout: float = 20) -> list[Any]:
+    """Read until `count` deliver_sm receipts have arrived on this client."""
+    receipts: list[Any] = getattr(client, "receipts", [])
+    client.receipts = receipts
+    client.set_message_received_handler(lambda pdu: receipts.append(pdu))
+    deadline = time.monotonic() + timeout
+    while len(receipts) < count:
+        assert time.monotonic() < deadline, f"{len(receipts)} of {count} receipts arrived"
+        client.read_once()
+    return receipts

@@ -3,6 +3,8 @@
 - `sandbox`: the iSMS sandbox process.
 - `start_bridge(name, **config)`: an `isms-bridge serve` process behind the PROXY protocol.
 - `start_haproxy(bridges)`: the real HAProxy with configs/haproxy.cfg in front of them.
+- `redis`: a real redis-server (restartable on its port); `cluster`: two bridges on it
+  behind HAProxy, the way docker-compose.yml's "cluster" profile runs them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,16 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from cluster_parts import Bridge, Haproxy, Part, Sandbox, bridge_config
+from cluster_parts import (
+    Bridge,
+    Cluster,
+    Haproxy,
+    Part,
+    RedisServer,
+    Sandbox,
+    bridge_config,
+    redis_state,
+)
 from real_parts import free_port, program
 
 pytestmark = pytest.mark.e2e
@@ -63,3 +74,38 @@ def start_haproxy(tmp_path: Path, started_parts: list[Part]) -> Callable[..., Ha
         return part
 
     return start
+
+
+@pytest.fixture
+def redis(tmp_path: Path, started_parts: list[Part]) -> RedisServer:
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    part = RedisServer(directory, program("redis-server", "redis-server"))
+    started_parts.append(part)
+    return part
+
+
+CLUSTER_ACCOUNT = """[[accounts]]
+system_id = "esme1"
+password = "secret1"
+isms_username = "isms"
+isms_password = "isms123"
+max_binds = 2
+"""
+
+
+@pytest.fixture
+def cluster(start_bridge, start_haproxy, redis: RedisServer) -> Cluster:
+    state = redis_state(redis)
+    bridges = {
+        name: start_bridge(
+            name,
+            extra=state,
+            accounts=CLUSTER_ACCOUNT,
+            smpp={"bind_lease_s": 3.0, "enquire_link_interval_s": 0},
+        )
+        for name in ("bridge-a", "bridge-b")
+    }
+    haproxy = start_haproxy(list(bridges.values()))
+    haproxy.wait_for_states(dict.fromkeys(bridges, "UP"))
+    return Cluster(bridges, haproxy, redis)
