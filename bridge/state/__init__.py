@@ -21,6 +21,8 @@ from bridge.state.results import (
     Record,
     TokensTaken,
 )
+from bridge.state.sqlite_file import Fsync
+from bridge.state.sqlite_store import SqliteReadOnly, SqliteState
 from bridge.state.store import (
     ClusterStore,
     CommitObserver,
@@ -36,6 +38,7 @@ __all__ = [
     "CommitObserver",
     "Enqueued",
     "ExpiredGroup",
+    "Fsync",
     "GroupComplete",
     "MemoryState",
     "NoCommitObserver",
@@ -53,6 +56,8 @@ __all__ = [
     "QueueStore",
     "Record",
     "RecordStore",
+    "SqliteReadOnly",
+    "SqliteState",
     "StateError",
     "StateFileError",
     "StateStore",

@@ -9,12 +9,20 @@ import pytest
 
 from bridge.state import StateStore
 
-from .backends import RIGS, BackendRig
+from .backends import RIGS, BackendRig, RigContext
+
+
+@pytest.fixture
+def rig_context(request: pytest.FixtureRequest, tmp_path: Path) -> RigContext:
+    def redis_url() -> str:
+        return str(request.getfixturevalue("redis_server").url)
+
+    return RigContext(tmp=tmp_path, redis_url=redis_url)
 
 
 @pytest.fixture(params=sorted(RIGS))
-async def rig(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BackendRig]:
-    async with RIGS[request.param](tmp_path) as opened:
+async def rig(request: pytest.FixtureRequest, rig_context: RigContext) -> AsyncIterator[BackendRig]:
+    async with RIGS[request.param](rig_context) as opened:
         yield opened
 
 
