@@ -74,19 +74,17 @@ async def check_state(config: StateConfig) -> str:
 
 
 def _check_folder(path: Path) -> None:
-    """The reasons a path cannot hold the file, in an operator's words."""
-    folder = path.parent
-    for parent in (folder, *folder.parents):
-        if parent.exists():
-            if not parent.is_dir():
-                raise StateFileError(str(path), f"{parent} is a file, not a folder")
-            break
-    if not folder.is_dir():
-        raise StateFileError(str(path), f"the folder {folder} does not exist")
+    """The reasons a path cannot hold the file, in an operator's words (a missing folder is
+    created at the first start, when its nearest existing parent allows it)."""
     if path.is_dir():
         raise StateFileError(str(path), "is a folder, not a file")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise StateFileError(str(path), f"no permission to write in {folder}")
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise StateFileError(str(path), f"{parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StateFileError(str(path), f"no permission to write in {parent}")
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
         raise StateFileError(str(path), "no permission to read and write it")
 

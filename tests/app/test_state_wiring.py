@@ -80,9 +80,16 @@ async def test_the_memory_backend_keeps_no_file(tmp_path: Path) -> None:
     assert isinstance(store, MemoryState) and not (tmp_path / "state.sqlite3").exists()
 
 
-async def test_a_missing_folder_is_named_with_the_path(tmp_path: Path) -> None:
-    config = StateConfig(path=tmp_path / "nowhere" / "state.sqlite3")
-    with pytest.raises(StateFileError, match="does not exist") as caught:
+async def test_a_missing_folder_is_created_at_the_first_start(tmp_path: Path) -> None:
+    store = await open_state(StateConfig(path=tmp_path / "data" / "state.sqlite3"))
+    await store.aclose()
+    assert (tmp_path / "data" / "state.sqlite3").is_file()
+
+
+async def test_a_file_where_a_folder_should_be_is_named_with_the_path(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a file", encoding="utf-8")
+    config = StateConfig(path=tmp_path / "data" / "deeper" / "state.sqlite3")
+    with pytest.raises(StateFileError, match="is a file, not a folder") as caught:
         await open_state(config)
     assert caught.value.path == str(config.path)
 
