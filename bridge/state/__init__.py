@@ -4,6 +4,7 @@ expiry, groups of parts completed atomically, token buckets and leases, over pla
 
 from bridge.state.errors import StateError, StateFileError, StateUnavailable
 from bridge.state.memory import MemoryState
+from bridge.state.redis_store import DEFAULT_PREFIX, RedisState, log_safe_url
 from bridge.state.results import (
     Enqueued,
     ExpiredGroup,
@@ -34,6 +35,7 @@ from bridge.state.store import (
 )
 
 __all__ = [
+    "DEFAULT_PREFIX",
     "ClusterStore",
     "CommitObserver",
     "Enqueued",
@@ -56,6 +58,7 @@ __all__ = [
     "QueueStore",
     "Record",
     "RecordStore",
+    "RedisState",
     "SqliteReadOnly",
     "SqliteState",
     "StateError",
@@ -63,4 +66,5 @@ __all__ = [
     "StateStore",
     "StateUnavailable",
     "TokensTaken",
+    "log_safe_url",
 ]

@@ -9,13 +9,14 @@ of its own, and the Redis server (started on first use, once per test session).
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bridge.state import MemoryState, SqliteState, StateStore
+from bridge.state import MemoryState, RedisState, SqliteState, StateStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,7 +71,30 @@ async def sqlite_rig(context: RigContext) -> AsyncIterator[BackendRig]:
     yield SqliteRig(context.tmp / "state.sqlite3")
 
 
+class RedisRig:
+    """Each rig has a key prefix of its own, so tests share one server and never meet."""
+
+    name = "redis"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.prefix = f"test-{uuid.uuid4().hex[:12]}"
+
+    async def open(self) -> StateStore:
+        return await RedisState.open(self.url, key_prefix=self.prefix)
+
+    async def reopen(self, store: StateStore) -> StateStore:
+        await store.aclose()
+        return await self.open()
+
+
+@asynccontextmanager
+async def redis_rig(context: RigContext) -> AsyncIterator[BackendRig]:
+    yield RedisRig(context.redis_url())
+
+
 RIGS: dict[str, Callable[[RigContext], AbstractAsyncContextManager[BackendRig]]] = {
     "memory": memory_rig,
     "sqlite": sqlite_rig,
+    "redis": redis_rig,
 }

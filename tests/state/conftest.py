@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from redis_server import RedisServer
 
 from bridge.state import StateStore
 
 from .backends import RIGS, BackendRig, RigContext
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    with RedisServer.started() as server:
+        yield server
 
 
 @pytest.fixture
