@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bridge.app.check_config",
     "bridge.app.sandbox",
     "bridge.app.balance",
+    "bridge.app.messages",
 )
 
 

@@ -5,6 +5,7 @@
     path = "state.sqlite3"        # sqlite: the file; relative to this config file's folder
     fsync = "normal"              # sqlite: "normal" survives a crash, "full" a power loss too
     record_text = false           # keep each message's text in its record (off: never stored)
+    max_file_mb = 2048            # sqlite: cap the file; past it submits get ESME_RSYSERR
     redis_url = "rediss://redis.internal:6380/0"   # redis only
     redis_password_env = "REDIS_PASSWORD"         # or redis_password / redis_password_file
     key_prefix = "isms-bridge:"                    # redis only: every key starts with it
@@ -44,6 +45,7 @@ class StateConfig:
     path: Path = Path(DEFAULT_STATE_FILE)
     fsync: Fsync = "normal"
     record_text: bool = False
+    max_file_mb: int | None = None  # sqlite only; None = as the disk allows
     redis: RedisConfig | None = None
 
 
@@ -57,6 +59,13 @@ def parse_state_section(reader: TableReader) -> StateConfig:
         path = reader.path.parent / path
     fsync = cast(Fsync, reader.choice("fsync", ("normal", "full"), "normal"))
     record_text = reader.boolean("record_text", False)
+    max_file_mb: int | None = None
+    if reader.has("max_file_mb"):
+        if backend != "sqlite":
+            raise reader.error(
+                "max_file_mb", f'applies to backend = "sqlite" only, not {backend!r}'
+            )
+        max_file_mb = reader.integer("max_file_mb", minimum=1, maximum=1 << 20)
     redis: RedisConfig | None = None
     if backend == "redis":
         redis = _redis(reader)
@@ -65,7 +74,12 @@ def parse_state_section(reader: TableReader) -> StateConfig:
             if reader.has(name):
                 raise reader.error(name, f'applies to backend = "redis" only, not {backend!r}')
     config = StateConfig(
-        backend=backend, path=path, fsync=fsync, record_text=record_text, redis=redis
+        backend=backend,
+        path=path,
+        fsync=fsync,
+        record_text=record_text,
+        max_file_mb=max_file_mb,
+        redis=redis,
     )
     reader.finish()
     return config

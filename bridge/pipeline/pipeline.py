@@ -179,16 +179,18 @@ class MessagePipeline:
 
     async def sweep(self) -> None:
         """Expire long messages, kept retries and records past their deadline, and held
-        receipts past their age; deliver receipts that became due; probe a failed store."""
-        if not self.store_writable:
-            self.store_writable = await self.state.writable()
-            if not self.store_writable:
-                return
-            log.warning("event=state_writable_again backend=%s", self.state.backend)
+        receipts past their age; deliver receipts that became due; probe a failed store
+        (expiry runs first: deleting is what makes room in a full one)."""
         now = self._clock()
-        expired = await self.state.expire_records(now=now)
-        await self.long.sweep(now, expired)
-        await self.outbox.sweep()
+        try:
+            expired = await self.state.expire_records(now=now)
+            await self.long.sweep(now, expired)
+            await self.outbox.sweep()
+        except StateError as exc:
+            self._store_failed(exc)
+        if not self.store_writable and await self.state.writable():
+            self.store_writable = True
+            log.warning("event=state_writable_again backend=%s", self.state.backend)
         await self._measure()
 
     async def _measure(self) -> None:

@@ -4,6 +4,7 @@ expiry, groups of parts completed atomically, token buckets and leases, over pla
 
 from bridge.state.errors import StateError, StateFileError, StateUnavailable
 from bridge.state.memory import MemoryState
+from bridge.state.redis_store import DEFAULT_PREFIX, RedisState, log_safe_url
 from bridge.state.results import (
     Enqueued,
     ExpiredGroup,
@@ -21,6 +22,8 @@ from bridge.state.results import (
     Record,
     TokensTaken,
 )
+from bridge.state.sqlite_file import Fsync
+from bridge.state.sqlite_store import SqliteReadOnly, SqliteState
 from bridge.state.store import (
     ClusterStore,
     CommitObserver,
@@ -32,10 +35,12 @@ from bridge.state.store import (
 )
 
 __all__ = [
+    "DEFAULT_PREFIX",
     "ClusterStore",
     "CommitObserver",
     "Enqueued",
     "ExpiredGroup",
+    "Fsync",
     "GroupComplete",
     "MemoryState",
     "NoCommitObserver",
@@ -53,9 +58,13 @@ __all__ = [
     "QueueStore",
     "Record",
     "RecordStore",
+    "RedisState",
+    "SqliteReadOnly",
+    "SqliteState",
     "StateError",
     "StateFileError",
     "StateStore",
     "StateUnavailable",
     "TokensTaken",
+    "log_safe_url",
 ]

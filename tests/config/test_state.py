@@ -35,9 +35,9 @@ def test_an_absolute_path_is_kept(load: Load) -> None:
     assert path == Path("/var/lib/isms-bridge/state.sqlite3")
 
 
-def test_fsync_full_and_record_text_can_be_chosen(load: Load) -> None:
-    chosen = load(metrics=state('fsync = "full"', "record_text = true")).state
-    assert (chosen.fsync, chosen.record_text) == ("full", True)
+def test_fsync_full_record_text_and_a_file_cap_can_be_chosen(load: Load) -> None:
+    chosen = load(metrics=state('fsync = "full"', "record_text = true", "max_file_mb = 64")).state
+    assert (chosen.fsync, chosen.record_text, chosen.max_file_mb) == ("full", True, 64)
 
 
 def test_the_memory_backend_can_be_chosen(load: Load) -> None:
@@ -52,6 +52,8 @@ def test_the_memory_backend_can_be_chosen(load: Load) -> None:
         ('path = ""', "state.path"),
         ('path = "data/"', "state.path"),
         ("record_text = 1", "state.record_text"),
+        ("max_file_mb = 0", "state.max_file_mb"),
+        ('backend = "memory"\nmax_file_mb = 5', "state.max_file_mb"),
         ('paht = "x"', "state.paht"),
     ],
 )

@@ -1,0 +1,182 @@
+"""One writer thread that commits in groups, and a reader thread with its own connection.
+
+Theory of operation:
+1. `write(fn)` (on the event loop) appends fn to the list of this loop turn and, for the
+   first of the turn, schedules one hand-over with call_soon: everything that became due in
+   the same turn goes to the thread as one list.
+2. The thread takes every list waiting (those handed over while it was committing the last
+   group join the next one), runs them all in ONE transaction (BEGIN IMMEDIATE ... COMMIT)
+   and hands the results back to the loop with one call_soon_threadsafe. A loop turn never
+   waits for the disk, and 500 submits in flight cost a handful of commits, not 500.
+3. If anything in a group fails, the group is rolled back and its operations are run again
+   one transaction each, so one failing write (the disk full, a bug) fails only itself, and
+   what it would have half-written is never kept. sqlite3 errors become StateUnavailable.
+4. An operation whose caller was cancelled may still commit (its result is dropped): the
+   caller then does not know, which is why takes are leases and puts are idempotent by key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from bridge.state.errors import StateUnavailable
+from bridge.state.store import CommitObserver
+
+T = TypeVar("T")
+Operation = Callable[[sqlite3.Connection], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    operation: Operation
+    future: asyncio.Future[Any]
+
+
+# (job, ok, result or exception) for each job of a group
+_Outcome = tuple[_Job, bool, Any]
+
+
+def unavailable(exc: sqlite3.Error) -> StateUnavailable:
+    return StateUnavailable(f"sqlite: {exc}")
+
+
+class GroupCommitWriter:
+    """The one connection that writes, on its own thread."""
+
+    def __init__(
+        self, connection: sqlite3.Connection, *, observer: CommitObserver, name: str
+    ) -> None:
+        self._connection = connection
+        self._observer = observer
+        self._inbox: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()
+        self._turn: list[_Job] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    def write(self, operation: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        if self._closed:
+            future.set_exception(StateUnavailable("the state store is closed"))
+            return future
+        self._loop = loop
+        if not self._turn:
+            loop.call_soon(self._hand_over)
+        self._turn.append(_Job(operation, future))
+        return future
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._hand_over()
+        self._closed = True
+        self._inbox.put(None)
+        await asyncio.to_thread(self._thread.join)
+        self._connection.close()
+
+    def _hand_over(self) -> None:
+        if self._turn:
+            turn, self._turn = self._turn, []
+            self._inbox.put(turn)
+
+    def _work(self) -> None:
+        stopping = False
+        while not stopping:
+            group = self._inbox.get()
+            if group is None:
+                return
+            while True:
+                try:
+                    more = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                group.extend(more)
+            outcomes = self._commit(group)
+            loop = self._loop
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(_settle, outcomes)
+
+    def _commit(self, group: list[_Job]) -> list[_Outcome]:
+        started = time.perf_counter()
+        try:
+            results = self._transaction(group)
+        except Exception as exc:
+            if len(group) > 1:
+                return [outcome for job in group for outcome in self._commit([job])]
+            failure = unavailable(exc) if isinstance(exc, sqlite3.Error) else exc
+            self._loop_call(self._observer.commit_failed, reason=str(failure))
+            return [(group[0], False, failure)]
+        self._loop_call(
+            self._observer.committed, seconds=time.perf_counter() - started, operations=len(group)
+        )
+        return [(job, True, result) for job, result in zip(group, results, strict=True)]
+
+    def _transaction(self, group: list[_Job]) -> list[Any]:
+        connection = self._connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            results = [job.operation(connection) for job in group]
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        return results
+
+    def _loop_call(self, callback: Callable[..., None], **kwargs: Any) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(lambda: callback(**kwargs))
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    for job, ok, result in outcomes:
+        if job.future.done():
+            continue  # its caller was cancelled
+        if ok:
+            job.future.set_result(result)
+        else:
+            job.future.set_exception(result)
+
+
+class ReaderThread:
+    """Reads on a connection of their own (WAL: readers never wait for the writer)."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection], *, name: str) -> None:
+        self._local = threading.local()
+        self._connect = connect
+        self._connections: list[sqlite3.Connection] = []
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+
+    async def read(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._run, operation)
+
+    def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        try:
+            if connection is None:
+                connection = self._local.connection = self._connect()
+                self._connections.append(connection)
+            return operation(connection)
+        except sqlite3.Error as exc:
+            raise unavailable(exc) from exc
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self._executor.shutdown, wait=True)
+        for connection in self._connections:
+            connection.close()
+        self._connections.clear()

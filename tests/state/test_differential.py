@@ -1,0 +1,220 @@
+"""Every backend, driven through the same random operations, gives the memory model's answers.
+
+As the codec's two paths are held equal, the state backends are: a hypothesis state machine
+runs one sequence of queue, record and part operations (and restarts) on the memory store
+(the model) and on each other backend at once, and every result must be equal. Time is
+passed in and moves in half seconds, so leases end, records expire and groups time out
+within a run; a restart closes and reopens the other backends, which must keep everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
+
+from bridge.state import MemoryState, PartLimits, StateStore
+
+from .backends import RIGS, BackendRig, RigContext
+
+T0 = 1_700_000_000.0
+QUEUES = st.sampled_from(["acct-a", "acct-a", "acct-b"])
+OWNERS = st.sampled_from(["node-1", "node-2"])
+KINDS = st.sampled_from(["msg", "retry"])
+KEYS = st.sampled_from(["k1", "k2", "k3", "k4"])
+GROUPS = st.sampled_from(["g1", "g2", "g3"])
+BODIES = st.binary(max_size=6)
+HALVES = st.integers(0, 40).map(lambda n: n / 2)
+# Mostly short steps, so leases end and entries come due in between other operations.
+STEPS = st.sampled_from([0.0, 0.5, 1.0, 1.0, 2.0, 5.0, 30.0])
+LIMITS = st.builds(PartLimits, max_groups_per_scope=st.integers(1, 3), max_bytes=st.integers(1, 16))
+
+
+class BackendsAgree(RuleBasedStateMachine):
+    """The model and the others; `others` come from the rigs given to the test."""
+
+    rigs: tuple[str, ...] = ()
+    context: RigContext
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.tmp = Path(tempfile.mkdtemp(prefix="state-diff-"))
+        self.exits = AsyncExitStack()
+        self.now = T0
+        self.model: StateStore = MemoryState()
+        self.others: list[tuple[BackendRig, StateStore]] = []
+        for name in self.rigs:
+            rig = self.run(
+                self.exits.enter_async_context(RIGS[name](self.context.at(self.tmp / name)))
+            )
+            self.others.append((rig, self.run(rig.open())))
+
+    def run(self, work: Awaitable[Any]) -> Any:
+        return self.loop.run_until_complete(work)
+
+    def same(self, operation: Callable[[StateStore], Awaitable[Any]]) -> Any:
+        expected = self.run(operation(self.model))
+        for rig, store in self.others:
+            got = self.run(operation(store))
+            assert got == expected, f"{rig.name} gave {got!r}, the model {expected!r}"
+        return expected
+
+    def teardown(self) -> None:
+        try:
+            for _rig, store in self.others:
+                self.run(store.aclose())
+            self.run(self.exits.aclose())
+        finally:
+            self.loop.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    @rule(seconds=STEPS)
+    def time_passes(self, seconds: float) -> None:
+        self.now += seconds
+
+    @precondition(lambda self: bool(self.others))
+    @rule()
+    def restart(self) -> None:
+        self.others = [(rig, self.run(rig.reopen(store))) for rig, store in self.others]
+
+
+class QueuesAgree(BackendsAgree):
+    @rule(queue=QUEUES, body=BODIES, max_entries=st.integers(2, 6))
+    def enqueue(self, queue: str, body: bytes, max_entries: int) -> None:
+        self.same(lambda s: s.enqueue(queue, body, now=self.now, max_entries=max_entries))
+
+    @rule(queue=QUEUES, owner=OWNERS, lease_s=st.sampled_from([1.0, 5.0]), limit=st.integers(1, 3))
+    def take(self, queue: str, owner: str, lease_s: float, limit: int) -> None:
+        self.same(lambda s: s.take(queue, owner=owner, now=self.now, lease_s=lease_s, limit=limit))
+
+    @rule(queue=QUEUES, entry_id=st.integers(1, 8))
+    def ack(self, queue: str, entry_id: int) -> None:
+        self.same(lambda s: s.ack(queue, entry_id))
+
+    @rule(
+        queue=QUEUES, entry_id=st.integers(1, 8), owner=OWNERS, later=STEPS,
+        attempts=st.integers(0, 3),
+    )  # fmt: skip
+    def release(self, queue: str, entry_id: int, owner: str, later: float, attempts: int) -> None:
+        self.same(
+            lambda s: s.release(
+                queue, entry_id, owner=owner, not_before=self.now + later, attempts=attempts
+            )
+        )
+
+    @rule(owner=st.none() | OWNERS)
+    def release_leases(self, owner: str | None) -> None:
+        self.same(lambda s: s.release_leases(owner=owner))
+
+    @rule(age=HALVES)
+    def drop_entries(self, age: float) -> None:
+        self.same(lambda s: s.drop_entries(made_before=self.now - age))
+
+    @rule(queue=st.none() | QUEUES)
+    def queue_counts(self, queue: str | None) -> None:
+        self.same(lambda s: s.queue_counts(now=self.now, queue=queue))
+        self.same(lambda s: s.queues())
+
+    @rule(queue=QUEUES)
+    def has_ready(self, queue: str) -> None:
+        self.same(lambda s: s.has_ready(queue, now=self.now))
+
+
+class RecordsAgree(BackendsAgree):
+    @rule(kind=KINDS, key=KEYS, value=BODIES, ttl=HALVES, max_records=st.integers(1, 4))
+    def put_record(self, kind: str, key: str, value: bytes, ttl: float, max_records: int) -> None:
+        self.same(
+            lambda s: s.put_record(
+                kind, key, value, now=self.now, expires_at=self.now + ttl, max_records=max_records
+            )
+        )
+
+    @rule(kind=KINDS, key=KEYS)
+    def get_record(self, kind: str, key: str) -> None:
+        self.same(lambda s: s.get_record(kind, key, now=self.now))
+
+    @rule(kind=KINDS, key=KEYS)
+    def take_record(self, kind: str, key: str) -> None:
+        self.same(lambda s: s.take_record(kind, key, now=self.now))
+
+    @rule(kind=KINDS, key=KEYS)
+    def delete_record(self, kind: str, key: str) -> None:
+        self.same(lambda s: s.delete_record(kind, key))
+
+    @rule(kind=KINDS, back=st.none() | HALVES, limit=st.none() | st.integers(1, 3))
+    def scan_records(self, kind: str, back: float | None, limit: int | None) -> None:
+        since = None if back is None else self.now - back
+        self.same(lambda s: s.scan_records(kind, now=self.now, since=since, limit=limit))
+        self.same(lambda s: s.record_count(kind))
+
+    @rule()
+    def expire_records(self) -> None:
+        self.same(lambda s: s.expire_records(now=self.now))
+
+
+class PartsAgree(BackendsAgree):
+    @rule(
+        group=GROUPS, index=st.integers(1, 3), value=BODIES, total=st.integers(1, 3),
+        scope=st.sampled_from(["acct-a", "acct-b"]), meta=st.sampled_from([b"m", b"n"]),
+        ttl=HALVES, limits=LIMITS,
+    )  # fmt: skip
+    def add_part(
+        self,
+        group: str,
+        index: int,
+        value: bytes,
+        total: int,
+        scope: str,
+        meta: bytes,
+        ttl: float,
+        limits: PartLimits,
+    ) -> None:
+        index = min(index, total)
+        self.same(
+            lambda s: s.add_part(
+                group,
+                index,
+                value,
+                total=total,
+                scope=scope,
+                meta=meta,
+                now=self.now,
+                expires_at=self.now + ttl,
+                limits=limits,
+            )
+        )
+
+    @rule()
+    def expire_groups(self) -> None:
+        self.same(lambda s: s.expire_groups(now=self.now))
+
+    @rule(scope=st.none() | st.sampled_from(["acct-a", "acct-b"]))
+    def part_counts(self, scope: str | None) -> None:
+        self.same(lambda s: s.part_counts(scope=scope))
+
+
+@pytest.mark.parametrize("machine", [QueuesAgree, RecordsAgree, PartsAgree])
+@pytest.mark.parametrize("others", [name for name in sorted(RIGS) if name != "memory"])
+def test_every_backend_gives_the_memory_models_answers(
+    machine: type[BackendsAgree], others: str, rig_context: RigContext
+) -> None:
+    bound = type(machine.__name__, (machine,), {"rigs": (others,), "context": rig_context})
+    run_state_machine_as_test(
+        bound,
+        settings=settings(
+            max_examples=60,
+            stateful_step_count=40,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
