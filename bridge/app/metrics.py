@@ -72,7 +72,8 @@ CREDIT_PART_CHARS = {SmsType.ASCII: 153, SmsType.UNICODE: 63}
 # retried after a lost deliver_sm_resp, refused by the ESME, or dropped (too many / too old).
 RECEIPT_RESULTS = ("sent", "held", "retried", "refused", "dropped")
 # What SharedLimits asks the shared store (bridge.server.cluster).
-CLUSTER_OPERATIONS = ("bind", "throughput", "heartbeat", "release")
+# "backoff": refused without asking, the store having failed a moment ago.
+CLUSTER_OPERATIONS = ("bind", "throughput", "probe", "heartbeat", "release", "backoff")
 
 
 def mirror_label(name: str) -> str:

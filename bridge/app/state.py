@@ -21,6 +21,7 @@ from bridge.config import StateConfig
 from bridge.state import (
     CommitObserver,
     MemoryState,
+    RedisState,
     SqliteState,
     StateFileError,
     StateStore,
@@ -50,9 +51,13 @@ async def open_state(config: StateConfig, *, observer: CommitObserver | None = N
                 max_pages=_pages(config.max_file_mb),
             )
         case "redis":
-            raise StateFileError(
-                config.redis.url if config.redis is not None else "redis",
-                'the redis backend is not part of this build; use backend = "sqlite"',
+            redis = config.redis
+            assert redis is not None  # bridge.config requires redis_url with this backend
+            return await RedisState.open(
+                redis.url,
+                password=redis.password,
+                key_prefix=redis.key_prefix,
+                observer=observer,
             )
 
 

@@ -28,12 +28,12 @@ from bridge.server import (
     SessionContext,
     SessionRegistry,
     SharedLimits,
+    SharedStore,
     SmppServer,
     SubmitHandler,
     TlsSettings,
 )
 from bridge.smpp import AccountThrottles, Authenticator, SessionConfig
-from bridge.state import ClusterStore
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class Bridge:
         make_handler: HandlerFactory,
         *,
         observer: ConnectionObserver | None = None,
-        cluster: ClusterStore | None = None,
+        cluster: SharedStore | None = None,
         cluster_observer: ClusterObserver | None = None,
     ) -> None:
         """`cluster`: the state store shared with other instances (Redis), which then

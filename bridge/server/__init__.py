@@ -16,7 +16,7 @@ binds and closes.
 """
 
 from bridge.server.authority import AccountAuthority, ServedAccount
-from bridge.server.cluster import ClusterObserver, SharedLimits, Throughput
+from bridge.server.cluster import ClusterObserver, SharedLimits, SharedStore, Throughput
 from bridge.server.handlers import (
     BindAttempt,
     BindAuthority,
@@ -61,6 +61,7 @@ __all__ = [
     "SessionListener",
     "SessionRegistry",
     "SharedLimits",
+    "SharedStore",
     "SmppServer",
     "SubmitHandler",
     "SubmitRequest",

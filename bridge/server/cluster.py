@@ -6,7 +6,9 @@ instances allow twice the binds and twice the rate. `SharedLimits` does it throu
 state layer's `ClusterStore` (Redis for a cluster; only `bridge.app` picks the backend):
 
 - Throughput: one token bucket per account in the store, taken from atomically (one
-  script) for every submit, before the handler sees it. Over it: ESME_RTHROTTLED.
+  script) for every submit, before the handler sees it. Over it: ESME_RTHROTTLED. A submit
+  of an account without a limit asks whether the store can be written instead, so that
+  nothing is sent to iSMS while the store could not keep what the answer obliges.
 - max_binds: each bound session holds a lease in its account's group, `lease_s` long,
   renewed by a heartbeat every `lease_s / 3` for every session of this process in one call.
   A killed instance stops renewing, so its binds stop counting at most `lease_s` after its
@@ -15,7 +17,8 @@ state layer's `ClusterStore` (Redis for a cluster; only `bridge.app` picks the b
   is unbound: the cluster is over max_binds and this is the youngest claim.
 - The store unreachable: new binds and submits get a temporary error (ESME_RSYSERR: the
   bind or message could not be counted, so it is not accepted); sessions already bound stay
-  bound and keep their leases as soon as the store is back.
+  bound and keep their leases as soon as the store is back. After a failure the store is
+  asked again only after a backoff (0.25 s, doubling to 5 s); the heartbeat always asks.
 
 Time is the wall clock (`time.time`), the one clock instances on different hosts share:
 their clocks must agree to well within `lease_s` (NTP does).
@@ -41,6 +44,11 @@ from bridge.state import ClusterStore, StateUnavailable
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE_S = 30.0
+# After a failed store operation, binds and submits are refused without asking the store
+# for this long, doubling up to the cap while it stays away: a flood of submits during an
+# outage must not become a flood of reconnection attempts.
+RETRY_FIRST_S = 0.25
+RETRY_MAX_S = 5.0
 
 
 class Admission(enum.Enum):
@@ -59,6 +67,14 @@ class BindClaim(enum.Enum):
 class Throughput:
     rate: float
     burst: float
+
+
+class SharedStore(ClusterStore, Protocol):
+    """The shared state store as the limits use it (every `StateStore` is one)."""
+
+    async def writable(self) -> bool:
+        """Could a write commit now? Never raises."""
+        ...
 
 
 class AccountLimits(Protocol):
@@ -107,6 +123,7 @@ class SharedLimits:
 
     __slots__ = (
         "_accounts",
+        "_backoff_s",
         "_clock",
         "_down",
         "_heartbeat",
@@ -114,20 +131,23 @@ class SharedLimits:
         "_instance",
         "_lease_s",
         "_lost",
+        "_monotonic",
         "_observer",
         "_releases",
+        "_retry_at",
         "_store",
     )
 
     def __init__(
         self,
-        store: ClusterStore,
+        store: SharedStore,
         accounts: AccountLimits,
         *,
         lease_s: float = DEFAULT_LEASE_S,
         instance: str | None = None,
         observer: ClusterObserver | None = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if not lease_s > 0:
             raise ValueError("lease_s must be more than 0")
@@ -137,11 +157,14 @@ class SharedLimits:
         self._instance = instance or instance_name()
         self._observer: ClusterObserver = observer or NoClusterObserver()
         self._clock = clock
+        self._monotonic = monotonic
         # holder -> (group, system_id, session_id) of every lease this process holds
         self._held: dict[str, tuple[str, str, str]] = {}
         self._heartbeat: asyncio.Task[None] | None = None
         self._lost: LostBind | None = None
         self._down = False  # logged once per outage, not once per submit
+        self._retry_at = 0.0  # monotonic time before which the store is not asked
+        self._backoff_s = RETRY_FIRST_S
         self._releases: set[asyncio.Task[None]] = set()
 
     @property
@@ -160,9 +183,21 @@ class SharedLimits:
         self._lost = callback
 
     async def admit(self, system_id: str, parts: int) -> Admission:
-        """Charge `parts` message parts to the account's cluster-wide bucket."""
+        """Charge `parts` message parts to the account's cluster-wide bucket. A message of
+        an account without a limit still needs the store: what it obliges (its record, its
+        receipt) is kept there after iSMS answers, so a store that cannot be written now
+        means the message must not be sent (it would be charged and then answered
+        ESME_RSYSERR, and sent again when the ESME retries)."""
+        if parts <= 0:
+            return Admission.ADMITTED
+        if self._backing_off():
+            return Admission.UNAVAILABLE
         limit = self._accounts.throughput(system_id)
-        if parts <= 0 or limit is None:
+        if limit is None:
+            if not await self._store.writable():
+                self._unavailable("probe", StateUnavailable("the store cannot be written"))
+                return Admission.UNAVAILABLE
+            self._reachable()
             return Admission.ADMITTED
         # A message of more parts than the burst could never wait its way in: it takes a
         # full bucket (the store's buckets cannot go into debt the way a local one does).
@@ -188,6 +223,8 @@ class SharedLimits:
             return BindClaim.FULL
         holder = self._holder(session_id)
         group = _group(system_id)
+        if self._backing_off():
+            return BindClaim.UNAVAILABLE
         try:
             granted = await self._store.acquire_lease(
                 group, holder, limit=limit, now=self._clock(), ttl_s=self._lease_s
@@ -294,8 +331,18 @@ class SharedLimits:
     def _holder(self, session_id: str) -> str:
         return f"{self._instance}/{session_id}"
 
+    def _backing_off(self) -> bool:
+        if self._down and self._monotonic() < self._retry_at:
+            self._observer.cluster_unavailable("backoff")
+            return True
+        return False
+
     def _unavailable(self, operation: str, exc: StateUnavailable) -> None:
         self._observer.cluster_unavailable(operation)
+        now = self._monotonic()
+        if self._down:
+            self._backoff_s = min(RETRY_MAX_S, self._backoff_s * 2)
+        self._retry_at = now + self._backoff_s
         if not self._down:
             self._down = True
             log.warning(
@@ -308,6 +355,7 @@ class SharedLimits:
     def _reachable(self) -> None:
         if self._down:
             self._down = False
+            self._backoff_s = RETRY_FIRST_S
             log.warning("event=cluster_state_available")
 
 

@@ -289,7 +289,7 @@ def test_a_judged_proxy_header_is_counted_by_its_result() -> None:
 def test_failed_shared_store_operations_are_counted_by_operation_from_zero() -> None:
     metrics = new_metrics()
     name = "isms_bridge_cluster_state_errors_total"
-    for operation in ("bind", "throughput", "heartbeat", "release"):
+    for operation in ("bind", "throughput", "probe", "heartbeat", "release", "backoff"):
         assert sample(metrics, name, operation=operation) == 0
     SmppObserver(metrics).cluster_unavailable("bind")
     assert sample(metrics, name, operation="bind") == 1

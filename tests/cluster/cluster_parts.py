@@ -130,9 +130,9 @@ class Sandbox(Part):
     def messages(self) -> list[dict[str, Any]]:
         status, body = http_get(f"http://127.0.0.1:{self.port}/messages.json")
         assert status == 200, body
-        found = json.loads(body)
+        found = json.loads(body)["messages"]  # newest first, as the sandbox lists them
         assert isinstance(found, list)
-        return found
+        return found[::-1]
 
 
 class Bridge(Part):

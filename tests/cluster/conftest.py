@@ -49,6 +49,8 @@ def start_bridge(
 ) -> Callable[..., Bridge]:
     def start(name: str, **config: object) -> Bridge:
         smpp_port, metrics_port = free_port(), free_port()
+        # Unless a test shares Redis, each bridge has the default backend, a file of its own.
+        config.setdefault("extra", f'[state]\npath = "{name}.sqlite3"\n')
         path = bridge_config(
             tmp_path / f"{name}.toml",
             smpp_port=smpp_port,

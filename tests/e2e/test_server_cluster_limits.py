@@ -69,6 +69,9 @@ class SharedStore:
         with self._lock:
             return await self._inner.release_lease(group, holder)
 
+    async def writable(self) -> bool:
+        return not self.down
+
     async def lease_count(self, group: str, *, now: float) -> int:
         with self._lock:
             return await self._inner.lease_count(group, now=now)
@@ -123,11 +126,12 @@ def test_with_the_store_away_a_new_bind_gets_rsyserr_and_a_bound_one_stays(
     assert bound.read() == EnquireLinkResp(sequence_number=seq)
 
 
-def test_with_the_store_away_a_metered_submit_is_a_temporary_error(
-    write_config, run_server, raw_esme
+@pytest.mark.parametrize("limit", [{"throughput_per_s": 100}, {}], ids=["metered", "unmetered"])
+def test_with_the_store_away_a_submit_is_a_temporary_error_never_handed_on(
+    write_config, run_server, raw_esme, limit: dict[str, object]
 ) -> None:
     store = SharedStore()
-    a, _ = two_bridges(write_config, run_server, store, throughput_per_s=100)
+    a, _ = two_bridges(write_config, run_server, store, **limit)
     esme = raw_esme(a)
     esme.send(BindTransmitter(system_id="esme1", password="secret1", sequence_number=1))
     assert esme.read().command_status == 0
@@ -136,8 +140,13 @@ def test_with_the_store_away_a_metered_submit_is_a_temporary_error(
     assert esme.read().command_status == CommandStatus.ESME_RSYSERR
     assert a.handler.seen == []  # never handed on (it would have been sent to iSMS)
     store.down = False
-    esme.send(submit())
-    assert esme.read().command_status == 0
+    deadline = time.monotonic() + 10
+    while True:  # asked again after a backoff of 0.25 s
+        esme.send(submit())
+        if esme.read().command_status == 0:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
 
 
 def test_throughput_is_one_bucket_for_both_bridges(write_config, run_server, raw_esme) -> None:

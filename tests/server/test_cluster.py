@@ -7,6 +7,7 @@ passes the same ClusterStore tests in tests/state); a clock passed in moves time
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Sequence
@@ -88,6 +89,9 @@ class Unreachable(MemoryState):
     async def release_lease(self, group: str, holder: str) -> bool:
         self._check()
         return await super().release_lease(group, holder)
+
+    async def writable(self) -> bool:
+        return not self.down
 
 
 @pytest.fixture
@@ -216,12 +220,25 @@ async def test_a_message_of_more_parts_than_the_burst_takes_a_full_bucket(clock:
     assert await a.admit("esme1", 1) is Admission.THROTTLED
 
 
-async def test_an_account_without_a_limit_never_asks_the_store(clock: Clock) -> None:
+async def test_an_unmetered_submit_is_admitted_while_the_store_can_be_written(
+    clock: Clock,
+) -> None:
+    a = SharedLimits(MemoryState(), Accounts(), instance="a", clock=clock)
+    for _ in range(100):
+        assert await a.admit("esme1", 3) is Admission.ADMITTED
+
+
+async def test_an_unmetered_submit_is_a_temporary_error_while_the_store_cannot_be_written(
+    clock: Clock,
+) -> None:
     store = Unreachable()
     store.down = True
-    a = SharedLimits(store, Accounts(), instance="a", clock=clock)
-    assert await a.admit("esme1", 3) is Admission.ADMITTED
-    assert await a.admit("esme1", 0) is Admission.ADMITTED
+    observer = Observer()
+    a = SharedLimits(store, Accounts(), instance="a", clock=clock, monotonic=clock,
+                     observer=observer)  # fmt: skip
+    assert await a.admit("esme1", 1) is Admission.UNAVAILABLE
+    assert observer.failures == ["probe"]
+    assert await a.admit("esme1", 0) is Admission.ADMITTED  # query_sm costs no parts
 
 
 async def test_an_unreachable_store_makes_submits_a_temporary_error(
@@ -230,17 +247,54 @@ async def test_an_unreachable_store_makes_submits_a_temporary_error(
     store = Unreachable()
     observer = Observer()
     accounts = Accounts(throughput=Throughput(rate=10, burst=10))
-    a = SharedLimits(store, accounts, instance="a", clock=clock, observer=observer)
+    a = SharedLimits(store, accounts, instance="a", clock=clock, monotonic=clock, observer=observer)
     store.down = True
     with caplog.at_level(logging.WARNING, logger="bridge.server.cluster"):
         for _ in range(3):
             assert await a.admit("esme1", 1) is Admission.UNAVAILABLE
         store.down = False
+        clock.now += 0.3  # past the first backoff
         assert await a.admit("esme1", 1) is Admission.ADMITTED
-    assert observer.failures == ["throughput"] * 3
+    # The first failure asked the store; the next two, within its backoff, did not.
+    assert observer.failures == ["throughput", "backoff", "backoff"]
     events = [r.message.split()[0] for r in caplog.records]
     # One line when it goes, one when it is back; not one per submit.
     assert events == ["event=cluster_state_unavailable", "event=cluster_state_available"]
+
+
+async def test_while_the_store_stays_away_it_is_asked_again_less_and_less_often(
+    clock: Clock,
+) -> None:
+    store = Unreachable()
+    store.down = True
+    observer = Observer()
+    accounts = Accounts(throughput=Throughput(rate=10, burst=10))
+    a = SharedLimits(store, accounts, instance="a", clock=clock, monotonic=clock, observer=observer)
+    asked_at = []
+    for _ in range(400):  # 40 s of one submit every 100 ms
+        before = len([f for f in observer.failures if f != "backoff"])
+        await a.admit("esme1", 1)
+        if len([f for f in observer.failures if f != "backoff"]) > before:
+            asked_at.append(clock.now)
+        clock.now += 0.1
+    gaps = [later - earlier for earlier, later in itertools.pairwise(asked_at)]
+    backoffs = [0.25, 0.5, 1.0, 2.0, 4.0] + [5.0] * (len(gaps) - 5)  # doubling, capped
+    for gap, backoff in zip(gaps, backoffs, strict=True):
+        assert backoff <= gap <= backoff + 0.11  # on a 100 ms tick
+
+
+async def test_a_bind_within_the_backoff_is_refused_without_asking(clock: Clock) -> None:
+    store = Unreachable()
+    observer = Observer()
+    a = SharedLimits(store, Accounts(), instance="a", clock=clock, monotonic=clock,
+                     observer=observer)  # fmt: skip
+    store.down = True
+    assert await a.claim_bind("esme1", "s1") is BindClaim.UNAVAILABLE
+    store.down = False
+    assert await a.claim_bind("esme1", "s2") is BindClaim.UNAVAILABLE
+    assert observer.failures == ["bind", "backoff"]
+    clock.now += 0.3
+    assert await a.claim_bind("esme1", "s3") is BindClaim.GRANTED
 
 
 # --- the heartbeat task ---------------------------------------------------------------------
