@@ -150,6 +150,13 @@ def test_with_redis_stopped_submits_get_a_temporary_error_and_nothing_is_sent_th
         assert bind_refused(cluster.haproxy.port) is not None  # no new bind while it is away
         client.send_pdu(smpplib.smpp.make_pdu("enquire_link", client=client))
         assert client.read_pdu().command == "enquire_link_resp"  # the bound session stays
+        # Both bridges say they are not ready, so HAProxy sends them no new connections.
+        for bridge in cluster.bridges.values():
+            _, body = wait_until(
+                lambda b=bridge: (r := b.readyz())[0] == 503 and r, 10, "/readyz 503"
+            )
+            assert "state_writable fail" in body
+        cluster.haproxy.wait_for_states({"bridge-a": "DOWN", "bridge-b": "DOWN"})
         cluster.redis.restart()
         recovered = wait_until(
             lambda: submit(client, destination_addr=TO, short_message=b"after").status == 0,
@@ -158,6 +165,8 @@ def test_with_redis_stopped_submits_get_a_temporary_error_and_nothing_is_sent_th
             interval=0.5,
         )
         assert recovered
+        # Ready again: HAProxy sends new connections (bridge-b stays drained by `via`).
+        cluster.haproxy.wait_for_states({"bridge-a": "UP", "bridge-b": "DRAIN"})
     finally:
         close(client)
 
