@@ -19,7 +19,7 @@ from bridge.smpp import BIND_TYPES, default_burst
 # SMPP 3.4 §4.1: password is a C-Octet String of at most 9 octets, so 8 characters, and
 # smpplib (like most clients) silently cuts a longer one, which would then never match.
 MAX_PASSWORD = 8
-# iSMS `sendid`: "A to z 0 to 9 only", at most 11 characters (reference/isms-api.txt).
+# iSMS `sendid`: "A to z 0 to 9 only", at most 11 characters (the iSMS API page).
 _SENDER_ID = re.compile(r"[A-Za-z0-9]{1,11}")
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -42,8 +42,8 @@ class AccountConfig:
     throughput_burst: float | None = None
     default_sender: str | None = None
     allowed_sender_ids: tuple[str, ...] = ()
-    # How data_coding 0 and 1 are read, and whether receipts say DELIVRD (issue 5; README
-    # "Messages": an assumption the operator opts into, iSMS reports acceptance only).
+    # How data_coding 0 and 1 are read, and whether receipts say DELIVRD (an assumption the
+    # operator opts into: iSMS reports only that the operator accepted the message).
     dc0: DefaultAlphabet = "gsm7"
     dc1: Ia5Alphabet = "ascii"
     report_delivered: bool = False

@@ -1,4 +1,4 @@
-"""The seams the application plugs into the server (STYLE §1, §5): typed Protocols, no imports up.
+"""The seams the application plugs into the server: typed Protocols, so it imports nothing above.
 
 `server` decides nothing about business: who may bind, and what a submit means, come from
 two objects that `bridge.app` passes in.
@@ -99,7 +99,8 @@ class SubmitHandler(Protocol):
         """How many message parts the request costs against the account's throughput.
 
         0 for requests that carry no message (query_sm, cancel_sm): they are not charged.
-        A long message counts by parts and submit_multi by parts times destinations (issue 3).
+        A long message counts by parts and submit_multi by parts times destinations, so an
+        ESME cannot beat the limit with fewer, longer requests.
         """
         ...
 
