@@ -26,9 +26,9 @@ def run_vector_tests(folder: Path, *, ci: bool) -> subprocess.CompletedProcess[s
     env["ISMS_BRIDGE_VECTORS"] = str(folder)
     if ci:
         env["CI"] = "true"
+    pytest_args = ["-q", "-rfEs", "-p", "no:cacheprovider", "-k", SELECT, *VECTOR_TESTS]
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider"]
-        + ["-k", SELECT, *VECTOR_TESTS],
+        [sys.executable, "-m", "pytest", *pytest_args],
         cwd=REPO,
         env=env,
         capture_output=True,
