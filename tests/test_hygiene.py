@@ -93,3 +93,78 @@ def test_every_runtime_dependency_is_imported_by_the_bridge() -> None:
     declared = {_distribution(r).lower().replace("-", "_") for r in project["dependencies"]}
     unused = declared - _imported_top_modules()
     assert not unused, f"declared in pyproject.toml but imported nowhere in bridge/: {unused}"
+
+
+# --- declarations made once, state that is read -----------------------------------------------
+
+
+def _module_unions() -> list[tuple[str, frozenset[str]]]:
+    """(where, member names) of every module-level `A = X | Y | ...` of class names in bridge/."""
+
+    def members(node: ast.expr) -> list[str] | None:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            left, right = members(node.left), members(node.right)
+            return None if left is None or right is None else left + right
+        return [node.id] if isinstance(node, ast.Name) else None
+
+    found = []
+    for path in sorted((REPO / "bridge").rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.BinOp):
+                names = members(node.value)
+                if names is not None and len(names) > 1:
+                    found.append((f"{_relative(path)}:{node.lineno}", frozenset(names)))
+    return found
+
+
+def test_every_union_of_types_is_declared_once_and_imported_elsewhere() -> None:
+    seen: dict[frozenset[str], str] = {}
+    repeated = []
+    for where, names in _module_unions():
+        if names in seen:
+            repeated.append(f"{where} repeats {seen[names]}: {' | '.join(sorted(names))}")
+        seen.setdefault(names, where)
+    assert _module_unions(), "no union found: the walker is broken"
+    assert not repeated, "\n".join(repeated)
+
+
+# Attributes bridge/ writes and never reads itself, on purpose: a library object's setting,
+# and exception fields for whoever catches them.
+WRITTEN_FOR_OTHERS = frozenset({"minimum_version", "expected", "address"})
+# Written-only state another branch is removing now; each must leave once it is gone.
+BEING_REMOVED = frozenset({"parts_pending"})
+
+
+def _written_and_read() -> tuple[dict[str, str], set[str]]:
+    written: dict[str, str] = {}
+    read: set[str] = set()
+    for path in sorted((REPO / "bridge").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                written.setdefault(node.attr, f"{_relative(path)}:{node.lineno}")
+            elif isinstance(node, ast.Attribute):
+                read.add(node.attr)
+            elif isinstance(node, ast.Call) and ast.unparse(node.func) == "getattr":
+                read.update(
+                    arg.value
+                    for arg in node.args[1:2]
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                )
+    return written, read
+
+
+def test_no_attribute_is_written_and_never_read_by_the_bridge_itself() -> None:
+    written, read = _written_and_read()
+    never_read = {
+        name: where
+        for name, where in written.items()
+        if name not in read and name not in WRITTEN_FOR_OTHERS | BEING_REMOVED
+    }
+    assert not never_read, f"written, never read (remove, or read it): {never_read}"
+
+
+@pytest.mark.parametrize("name", sorted(BEING_REMOVED))
+def test_write_only_state_being_removed_elsewhere_leaves_the_list_once_gone(name: str) -> None:
+    written, read = _written_and_read()
+    assert name in written and name not in read, f"{name} is gone: remove it from BEING_REMOVED"

@@ -19,11 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bridge.pdu import CancelSm, DataSm, Pdu, QuerySm, ReplaceSm, SubmitMulti, SubmitSm
-from bridge.smpp import BindType
+from bridge.pdu import Pdu
+from bridge.smpp import BindType, RequestPdu
 
-# The requests a bound session hands to the application (SMPP 3.4 §4.4-§4.10).
-SubmitRequest = SubmitSm | SubmitMulti | DataSm | QuerySm | CancelSm | ReplaceSm
+# The requests a bound session hands to the application (SMPP 3.4 §4.4-§4.10): the session's
+# own union, declared once in bridge.smpp, under the name this seam gives it.
+SubmitRequest = RequestPdu
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
