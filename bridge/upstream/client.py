@@ -1,7 +1,7 @@
 """`IsmsClient`: one message in, one `SendResult` out, sent at most once.
 
 Layered like httpx's client, one concern per step:
-`send` (limits, counting, logging) -> `_send_with_failover` (mirror order, breaker, the
+`send` (limits, observer reports, logging) -> `_send_with_failover` (mirror order, breaker, the
 verdict of `judge_attempt`, the request encoded for each mirror) -> `_send_once` (one call
 to the transport, its failure labelled with the mirror and message).
 The reply body is parsed by `parse_send_reply`, a pure function. Nothing here knows SMPP.
