@@ -10,17 +10,20 @@ rule later is checked too.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from loopback import ACCOUNT, config_text
 from prometheus_client.parser import text_string_to_metric_families
 from promql_names import (
+    DASHBOARDS,
     PROMETHEUS_SERIES,
     dashboard_expressions,
     metric_names,
@@ -130,3 +133,41 @@ def test_grafana_label_values_names_its_metric_and_not_its_label() -> None:
 def test_histogram_and_digit_bearing_names_are_read_whole() -> None:
     expr = "histogram_quantile(0.99, sum by (le) (rate(http2_latency_seconds_bucket[5m])))"
     assert metric_names(expr) == {"http2_latency_seconds_bucket"}
+
+
+# --- a balance nobody has read yet says so ----------------------------------------------------
+
+BALANCE = "isms_bridge_isms_credit_balance"
+
+
+def test_every_panel_showing_the_balance_says_balance_unknown_for_nan_and_null() -> None:
+    dashboards = sorted(DASHBOARDS.glob("*.json"))
+    panels = [
+        panel
+        for path in dashboards
+        for panel in _panels(json.loads(path.read_text(encoding="utf-8"))["panels"])
+        if any(BALANCE in metric_names(t["expr"]) for t in panel.get("targets", []))
+    ]
+    assert panels, "no panel shows the balance"
+    for panel in panels:
+        mappings = panel["fieldConfig"]["defaults"].get("mappings", [])
+        said = {
+            m["options"]["match"]: m["options"]["result"]["text"]
+            for m in mappings
+            if m["type"] == "special"
+        }
+        assert said.get("nan") == said.get("null") == "balance unknown", panel["title"]
+        assert panel["options"]["reduceOptions"]["calcs"] == ["last"], panel["title"]
+
+
+def test_one_alert_rule_fires_while_a_balance_is_unknown() -> None:
+    rules = dict(rule_expressions())
+    unknown = [name for name, expr in rules.items() if f"{BALANCE}_known" in metric_names(expr)]
+    assert unknown == ["IsmsCreditBalanceUnknown"]
+    assert rules["IsmsCreditBalanceUnknown"].strip().endswith("== 0")
+
+
+def _panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for panel in panels:
+        yield panel
+        yield from _panels(panel.get("panels", []))
