@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from real_parts import missing
+from real_parts import missing, program
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "isms-bridge-tests"
@@ -131,11 +131,8 @@ class Podman:
 
 def podman(conf_dir: Path) -> Podman:
     """The podman this machine has, with containers.conf written into `conf_dir`."""
-    for name, package in (("podman", "podman"), ("runc", "runc")):
-        if shutil.which(name) is None:
-            missing(f"{name} is not on PATH: Debian's {package} package (scripts/ci-deps)")
-    executable = shutil.which("podman")
-    assert executable is not None
+    executable = program("podman", "podman")
+    program("runc", "runc")
     (STORAGE / "tmp").mkdir(parents=True, exist_ok=True)
     conf = conf_dir / "containers.conf"
     conf.write_text(CONTAINERS_CONF.format(tmp_dir=STORAGE / "tmp"), encoding="utf-8")
@@ -213,15 +210,14 @@ def ensure_base(podman: Podman, scratch: Path) -> tuple[str, float]:
     name = base_name(mirror)
     if podman.exists(name):
         return name, 0.0
-    if shutil.which("debootstrap") is None:
-        missing("debootstrap is not on PATH: Debian's debootstrap package (scripts/ci-deps)")
+    debootstrap = program("debootstrap", "debootstrap")
     if os.geteuid() != 0:
         missing("making the base image with debootstrap needs root")
     started = time.monotonic()
     tree = scratch / "base-root"
     subprocess.run(
         [
-            "debootstrap",
+            debootstrap,
             "--variant=minbase",
             f"--include={','.join(BASE_PACKAGES)}",
             SUITE,

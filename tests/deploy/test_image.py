@@ -60,7 +60,7 @@ endpoints = ["http://127.0.0.1:{sandbox_port}/isms_send_all_id.php"]
 timeout_s = 10
 
 [metrics]
-host = "0.0.0.0"
+host = "127.0.0.1"
 port = {metrics_port}
 
 [[accounts]]
