@@ -16,9 +16,11 @@ What the machine needs, found by trying it:
 
 Everything lives in a storage of its own under the user's cache folder (`--root`,
 `--runroot`), so no other podman user is disturbed, and a lock file lets one test run at a
-time use it. The base is made once per recipe (its name carries a hash of the recipe and the
-CA bundle); the build stage and the image keep fixed tags there, so an unchanged tree builds
-from cache, and older untagged images are pruned after each build so the storage stays small.
+time use it. (podman 4.3 as root also keeps a small blob-info cache, about 128 KiB, in
+/var/lib/containers/cache whatever `--root` says; it has no option that moves it.) The base
+is made once per recipe (its name carries a hash of the recipe and the CA bundle); the build
+stage and the image keep fixed tags there, so an unchanged tree builds from cache, and older
+untagged images are pruned after each build so the storage stays small.
 """
 
 from __future__ import annotations

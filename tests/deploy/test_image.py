@@ -115,7 +115,9 @@ class Deployment:
         return messages
 
 
-def wait_until(what: str, check: Callable[[], bool], logs: Callable[[], str], timeout: float = 60):
+def wait_until(
+    what: str, check: Callable[[], bool], logs: Callable[[], str], timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
