@@ -123,6 +123,7 @@ class SharedLimits:
 
     __slots__ = (
         "_accounts",
+        "_background",
         "_backoff_s",
         "_clock",
         "_down",
@@ -133,7 +134,6 @@ class SharedLimits:
         "_lost",
         "_monotonic",
         "_observer",
-        "_releases",
         "_retry_at",
         "_store",
     )
@@ -165,7 +165,8 @@ class SharedLimits:
         self._down = False  # logged once per outage, not once per submit
         self._retry_at = 0.0  # monotonic time before which the store is not asked
         self._backoff_s = RETRY_FIRST_S
-        self._releases: set[asyncio.Task[None]] = set()
+        # Claims and releases in flight (the loop keeps only weak references to tasks).
+        self._background: set[asyncio.Task[object]] = set()
 
     @property
     def instance(self) -> str:
@@ -251,13 +252,23 @@ class SharedLimits:
             # It ends by itself within lease_s: nothing renews it any more.
             self._unavailable("release", exc)
 
+    def claim_soon(
+        self, system_id: str, session_id: str, decided: Callable[[BindClaim], None]
+    ) -> None:
+        """`claim_bind` for a caller that cannot wait (a connection's callbacks): `decided`
+        gets the claim once it is known (not if the process stops first)."""
+        task = asyncio.get_running_loop().create_task(self.claim_bind(system_id, session_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        task.add_done_callback(lambda done: None if done.cancelled() else decided(done.result()))
+
     def release_soon(self, system_id: str, session_id: str) -> None:
         """`release_bind` from a callback that cannot wait (a connection that closed)."""
         if self._holder(session_id) not in self._held:
             return
         task = asyncio.get_running_loop().create_task(self.release_bind(system_id, session_id))
-        self._releases.add(task)
-        task.add_done_callback(self._releases.discard)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def renew(self) -> int:
         """One heartbeat: renew every lease held; take back those that ended (unbinding the

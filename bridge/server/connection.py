@@ -74,7 +74,6 @@ _RECEIVING_STATES = frozenset({SessionState.BOUND_RX, SessionState.BOUND_TRX})
 
 class SmppConnection(asyncio.Protocol):
     __slots__ = (
-        "_claiming",
         "_close_at",
         "_closed",
         "_context",
@@ -114,7 +113,6 @@ class SmppConnection(asyncio.Protocol):
         self._pending_refusal: tuple[BindRequested, BindVerdict, float] | None = None
         self._close_at: float | None = None
         self._stopping = False
-        self._claiming: asyncio.Task[BindClaim] | None = None
         self._closed: asyncio.Future[None] = services.loop.create_future()
 
     # --- what the registry and the server see -----------------------------------------------
@@ -390,22 +388,14 @@ class SmppConnection(asyncio.Protocol):
         limits = self._services.limits
         assert limits is not None
         self._pause(_CLAIMING)
-        claim = self._services.loop.create_task(
-            limits.claim_bind(event.system_id, self._session_id)
-        )
-        self._claiming = claim
-        claim.add_done_callback(
-            lambda done: self._guarded(self._bind_claimed, event, attempt, done)
+        limits.claim_soon(
+            event.system_id,
+            self._session_id,
+            lambda claim: self._guarded(self._bind_claimed, event, attempt, claim),
         )
 
-    def _bind_claimed(
-        self, event: BindRequested, attempt: BindAttempt, claim: asyncio.Task[BindClaim]
-    ) -> None:
-        self._claiming = None
-        if claim.cancelled():
-            return
+    def _bind_claimed(self, event: BindRequested, attempt: BindAttempt, result: BindClaim) -> None:
         services = self._services
-        result = claim.result()
         if not self.open:
             if result is BindClaim.GRANTED and services.limits is not None:
                 services.limits.release_soon(event.system_id, self._session_id)
