@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from bridge.state import (
+    Fsync,
     SqliteReadOnly,
     SqliteState,
     StateFileError,
     StateUnavailable,
 )
+from bridge.state.sqlite_file import configure
 
 T0 = 1_700_000_000.0
 
@@ -282,3 +284,13 @@ async def test_the_file_size_counts_the_database_and_its_wal(tmp_path: Path) -> 
     after = store.file_size()
     await store.aclose()
     assert before is not None and after is not None and after >= before + 100_000
+
+
+@pytest.mark.parametrize(("fsync", "synchronous"), [("normal", 1), ("full", 2)])
+def test_fsync_chooses_how_often_sqlite_syncs_the_wal(
+    tmp_path: Path, fsync: Fsync, synchronous: int
+) -> None:
+    connection = sqlite3.connect(tmp_path / "s.sqlite3")
+    configure(connection, fsync=fsync, max_pages=None)
+    assert connection.execute("PRAGMA synchronous").fetchone()[0] == synchronous
+    connection.close()
