@@ -1,6 +1,7 @@
 """The asyncio shell around `bridge.smpp.Session`: listeners, connections, graceful stop.
 
-The application plugs in two objects (STYLE §1, §5: `server` never imports `pipeline`):
+The application plugs in two objects (`server` never imports `pipeline`: it declares the
+Protocols the application satisfies):
 
     registry = SessionRegistry()
     server = SmppServer(settings, authority=AccountAuthority(authenticator, throttles),
@@ -16,6 +17,7 @@ binds and closes.
 """
 
 from bridge.server.authority import AccountAuthority, ServedAccount
+from bridge.server.budget import ReadBudget
 from bridge.server.handlers import (
     BindAttempt,
     BindAuthority,
@@ -26,6 +28,7 @@ from bridge.server.handlers import (
     SubmitHandler,
     SubmitRequest,
 )
+from bridge.server.limits import Refusal
 from bridge.server.listener import ServerState, SmppServer, tls_context
 from bridge.server.observer import ConnectionObserver, NoConnectionObserver
 from bridge.server.registry import (
@@ -47,7 +50,9 @@ __all__ = [
     "NoConnectionObserver",
     "NoReceiverBound",
     "Peer",
+    "ReadBudget",
     "ReceiverBusy",
+    "Refusal",
     "RegisteredSession",
     "ServedAccount",
     "ServerSettings",

@@ -1,11 +1,11 @@
 """The application's side of one bound session: its requests, each answered by the handler.
 
-Per request (SMPP 3.4 §4.4-§4.10, issue 3): charge its message parts to the account's
-throughput bucket (over it: ESME_RTHROTTLED at once, the handler never sees it), then one
-task runs `SubmitHandler.handle`; its answer goes out when it completes, in any order, under
-the request's sequence_number. A handler exception costs that one request an ESME_RSYSERR
-(aiosmtpd's handle_exception, STYLE §5), logged once with the session id; the bind stays up.
-The tasks are bounded by the session's window and cancelled when the connection ends.
+Per request (SMPP 3.4 §4.4-§4.10): charge its message parts to the account's throughput
+bucket (over it: ESME_RTHROTTLED at once, the handler never sees it), then one task runs
+`SubmitHandler.handle`; its answer goes out when it completes, in any order, under the
+request's sequence_number. A handler exception costs that one request an ESME_RSYSERR
+(aiosmtpd's handle_exception), logged once with the session id; the bind stays up. The
+tasks are bounded by the session's window and cancelled when the connection ends.
 """
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ class AnswerSink(Protocol):
 
     def answers_queued(self) -> None:
         """Write what the session queued, and re-arm the timer."""
+        ...
+
+    def log_in_full(self, name: str, now: float) -> bool:
+        """False when this occurrence of a repeating log event is only counted (a summary
+        line per interval reports it)."""
         ...
 
 
@@ -68,19 +73,21 @@ class RequestRunner:
             self.answer(request, error_response(request, CommandStatus.ESME_RSYSERR), now)
             return
         if parts > 0 and not services.authority.admit(context.system_id, parts, now):
-            self._log.event(
-                logging.INFO,
-                "throttled",
-                pdu=command_name(request.command_id),
-                seq=request.sequence_number,
-                parts=parts,
-                status="ESME_RTHROTTLED",
-            )
+            # A client over its throughput gets one of these per message it sends.
+            if self._sink.log_in_full("throttled", now):
+                self._log.event(
+                    logging.INFO,
+                    "throttled",
+                    pdu=command_name(request.command_id),
+                    seq=request.sequence_number,
+                    parts=parts,
+                    status="ESME_RTHROTTLED",
+                )
             services.observer.request_throttled(context, request, parts)
             self.answer(request, error_response(request, CommandStatus.ESME_RTHROTTLED), now)
             return
         if services.settings.log_bodies:
-            # Debug option only (issue 3): bodies are never logged otherwise.
+            # Debug option only: bodies are never logged otherwise.
             self._log.event(
                 logging.INFO,
                 "request_body",
@@ -88,7 +95,7 @@ class RequestRunner:
                 seq=request.sequence_number,
                 body=body_of(request),
             )
-        # One task per request; the session's window bounds how many (issue 3).
+        # One task per request; the session's window bounds how many.
         task = services.loop.create_task(self._run(request, now))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)

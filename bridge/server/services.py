@@ -1,12 +1,15 @@
 """What every connection of one server shares: settings, the two plugged-in deciders, the
-registry of bound sessions, and the set of open connections (bounded by max_connections)."""
+registry of bound sessions, and the set of open connections with their caps (limits.py)."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import logging
+from typing import TYPE_CHECKING, assert_never
 
-from bridge.server.handlers import BindAuthority, SubmitHandler
+from bridge.server.eventlog import RepeatedEvents
+from bridge.server.handlers import BindAuthority, Peer, SubmitHandler
+from bridge.server.limits import ConnectionCaps, ConnectionLimits, Refusal
 from bridge.server.observer import ConnectionObserver, NoConnectionObserver
 from bridge.server.registry import SessionRegistry
 from bridge.server.settings import ServerSettings
@@ -14,15 +17,20 @@ from bridge.server.settings import ServerSettings
 if TYPE_CHECKING:
     from bridge.server.connection import SmppConnection
 
+log = logging.getLogger("bridge.server.connection")
+
 
 class ConnectionServices:
     """Connections read `authority` per bind, so a reload of its accounts applies to the next."""
 
     __slots__ = (
         "_next_id",
+        "_refusal_summary",
+        "_refusals",
         "authority",
         "connections",
         "handler",
+        "limits",
         "loop",
         "observer",
         "registry",
@@ -48,6 +56,15 @@ class ConnectionServices:
             observer if observer is not None else NoConnectionObserver()
         )
         self.connections: set[SmppConnection] = set()
+        self.limits = ConnectionLimits(
+            ConnectionCaps(
+                max_connections=settings.max_connections,
+                max_connections_per_address=settings.max_connections_per_address,
+                max_unbound_connections=settings.max_unbound_connections,
+            )
+        )
+        self._refusals = RepeatedEvents(settings.log_summary_interval_s)
+        self._refusal_summary: asyncio.TimerHandle | None = None
         self._next_id = 0
 
     def new_session_id(self) -> str:
@@ -55,12 +72,76 @@ class ConnectionServices:
         self._next_id += 1
         return f"s{self._next_id}"
 
-    def admit(self, connection: SmppConnection) -> bool:
-        """Count a new connection in, unless max_connections are open already."""
-        if len(self.connections) >= self.settings.max_connections:
-            return False
-        self.connections.add(connection)
-        return True
+    def admit(self, connection: SmppConnection, peer: Peer) -> bool:
+        """Count a new connection from `peer` in, unless a cap refuses it (counted, logged)."""
+        refusal = self.limits.admit(peer.host)
+        if refusal is None:
+            self.connections.add(connection)
+            return True
+        self.refused(refusal, peer)
+        return False
 
-    def forget(self, connection: SmppConnection) -> None:
-        self.connections.discard(connection)
+    def readdress(self, old: Peer, new: Peer) -> bool:
+        """An admitted connection's real source address is `new` (not the proxy's `old`)."""
+        refusal = self.limits.move(old.host, new.host)
+        if refusal is None:
+            return True
+        self.refused(refusal, new)
+        return False
+
+    def bound(self) -> None:
+        """An admitted connection's bind was accepted: it no longer counts as unbound."""
+        self.limits.bound()
+
+    def forget(self, connection: SmppConnection, peer: Peer, *, bound: bool) -> None:
+        """The connection is gone; release its counts if it was admitted."""
+        if connection in self.connections:
+            self.connections.discard(connection)
+            self.limits.release(peer.host, bound=bound)
+
+    def refused(self, refusal: Refusal, peer: Peer) -> None:
+        """Count a refused connection; log the first per reason in full, then one summary
+        line per interval, so a flood of connections cannot flood the log too."""
+        self.observer.connection_refused(refusal, peer)
+        now = self.loop.time()
+        if self._refusals.occurred(refusal.value, now):
+            log.warning(
+                "event=connection_refused peer=%s reason=%s limit=%d",
+                peer,
+                refusal.value,
+                self._cap(refusal),
+            )
+        elif self._refusal_summary is None:
+            self._schedule_summary()
+
+    def write_refusal_summaries(self, *, final: bool = False) -> None:
+        """Write the summary lines due (every pending one when `final`: the server stops)."""
+        if self._refusal_summary is not None:
+            self._refusal_summary.cancel()  # harmless when it is the handle running now
+            self._refusal_summary = None
+        for reason, count in self._refusals.summaries(self.loop.time(), final=final):
+            log.warning(
+                "event=connection_refused_summary reason=%s count=%d seconds=%g",
+                reason,
+                count,
+                self._refusals.interval_s,
+            )
+        if not final:
+            self._schedule_summary()
+
+    def _schedule_summary(self) -> None:
+        at = self._refusals.next_summary_at()
+        if at is not None:
+            self._refusal_summary = self.loop.call_at(at, self.write_refusal_summaries)
+
+    def _cap(self, refusal: Refusal) -> int:
+        settings = self.settings
+        match refusal:
+            case Refusal.MAX_CONNECTIONS:
+                return settings.max_connections
+            case Refusal.PER_ADDRESS:
+                return settings.max_connections_per_address
+            case Refusal.UNBOUND:
+                return settings.max_unbound_connections
+            case _:
+                assert_never(refusal)
