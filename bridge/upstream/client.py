@@ -158,7 +158,11 @@ class IsmsClient:
         the next mirror after any failure. Raises `UpstreamError` when no mirror answered.
         """
         transport = self._ready()
-        failure: UpstreamError = NotSent("no iSMS endpoint")
+        failure: UpstreamError = NotSent(
+            "every mirror's circuit breaker is open"
+            if self._mirrors.all_open
+            else "no iSMS endpoint"
+        )
         for mirror in self._mirrors.route():
             request = balance_request(self._method, mirror.url, credentials)
             attempt = await self._send_once(transport, mirror, request, "balance")
@@ -192,6 +196,11 @@ class IsmsClient:
         attempts = 0
         mirror_name = ""
         reason = "no iSMS endpoint"
+        if self._mirrors.all_open:
+            reason = (
+                "every mirror's circuit breaker is open, the next probe in "
+                f"{self._mirrors.next_probe_in():.1f}s"
+            )
         for mirror in self._mirrors.route():
             attempts += 1
             mirror_name = mirror.name
