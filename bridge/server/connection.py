@@ -455,7 +455,7 @@ class SmppConnection(asyncio.Protocol):
         self._requests = RequestRunner(self._services, session, self._context, self._log, self)
         self._services.registry.add(self)
         self._bound = True
-        self._services.bound()
+        self._services.bound(self)
 
     def _refuse(self, event: BindRequested, verdict: BindVerdict, now: float) -> None:
         session = self._session

@@ -1,14 +1,19 @@
 """Who may hold a connection: caps on all connections, per source address, and unbound ones.
 
 Rule 1: a connection is counted from the moment it is accepted until it is lost, under its
-source address. Over `max_connections` in total, over `max_connections_per_address` from
-its address, or over `max_unbound_connections` not yet bound, it is refused at once.
+source address. Over `max_connections_per_address` from its address, over
+`max_connections` in total, or over `max_unbound_connections` not yet bound, it is refused.
 Rule 2: a bound connection no longer counts as unbound, so sockets that never bind (idle,
 or guessing passwords) can hold at most `max_unbound_connections` of the slots, and bound
 ESMEs keep the rest.
 Rule 3: the source address can change once the real peer is known (a PROXY protocol header
 names the ESME behind a load balancer): `move` counts the connection under the new address,
 or refuses it when that address is already at its cap.
+
+Rule 4 (applied by `ConnectionServices`, which knows the connections): when the total or
+the unbound cap is reached, the oldest connection that has not bound is closed to make room,
+so sockets that never bind can delay a new ESME but not lock it out. The per-address cap
+only refuses: an address over it is the one flooding.
 
 No sockets and no clock here: `ConnectionServices` asks, the connection reports.
 """
@@ -59,10 +64,10 @@ class ConnectionLimits:
     def admit(self, address: str) -> Refusal | None:
         """Count a new, unbound connection from `address` in; or say why it is refused."""
         caps = self._caps
-        if self._total >= caps.max_connections:
-            return Refusal.MAX_CONNECTIONS
         if self._by_address.get(address, 0) >= caps.max_connections_per_address:
             return Refusal.PER_ADDRESS
+        if self._total >= caps.max_connections:
+            return Refusal.MAX_CONNECTIONS
         if self._unbound >= caps.max_unbound_connections:
             return Refusal.UNBOUND
         self._total += 1

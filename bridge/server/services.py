@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bridge.server.connection")
 
+# Caps that make room by closing the oldest unbound connection instead of refusing the new.
+_EVICTING = frozenset({Refusal.MAX_CONNECTIONS, Refusal.UNBOUND})
+
 
 class ConnectionServices:
     """Connections read `authority` per bind, so a reload of its accounts applies to the next."""
@@ -27,6 +30,7 @@ class ConnectionServices:
         "_next_id",
         "_refusal_summary",
         "_refusals",
+        "_unbound",
         "authority",
         "connections",
         "handler",
@@ -65,6 +69,8 @@ class ConnectionServices:
         )
         self._refusals = RepeatedEvents(settings.log_summary_interval_s)
         self._refusal_summary: asyncio.TimerHandle | None = None
+        # Admitted connections not bound yet, oldest first (the first to make room).
+        self._unbound: dict[SmppConnection, None] = {}
         self._next_id = 0
 
     def new_session_id(self) -> str:
@@ -73,10 +79,19 @@ class ConnectionServices:
         return f"s{self._next_id}"
 
     def admit(self, connection: SmppConnection, peer: Peer) -> bool:
-        """Count a new connection from `peer` in, unless a cap refuses it (counted, logged)."""
+        """Count a new connection from `peer` in, unless a cap refuses it (counted, logged).
+
+        When the cap in total or on unbound connections is reached, the oldest connection
+        that has not bound is closed to make room (limits.py, Rule 4): a socket that sits
+        there without binding can delay a new ESME, never lock it out.
+        """
         refusal = self.limits.admit(peer.host)
+        if refusal in _EVICTING and self._unbound:
+            self._evict(next(iter(self._unbound)), refusal)
+            refusal = self.limits.admit(peer.host)
         if refusal is None:
             self.connections.add(connection)
+            self._unbound[connection] = None
             return True
         self.refused(refusal, peer)
         return False
@@ -89,24 +104,27 @@ class ConnectionServices:
         self.refused(refusal, new)
         return False
 
-    def bound(self) -> None:
+    def bound(self, connection: SmppConnection) -> None:
         """An admitted connection's bind was accepted: it no longer counts as unbound."""
-        self.limits.bound()
+        if self._unbound.pop(connection, False) is None:
+            self.limits.bound()
 
     def forget(self, connection: SmppConnection, peer: Peer, *, bound: bool) -> None:
         """The connection is gone; release its counts if it was admitted."""
         if connection in self.connections:
             self.connections.discard(connection)
+            self._unbound.pop(connection, None)
             self.limits.release(peer.host, bound=bound)
 
-    def refused(self, refusal: Refusal, peer: Peer) -> None:
-        """Count a refused connection; log the first per reason in full, then one summary
-        line per interval, so a flood of connections cannot flood the log too."""
+    def refused(self, refusal: Refusal, peer: Peer, *, event: str = "connection_refused") -> None:
+        """Count a refused (or evicted) connection; log the first per reason in full, then
+        one summary line per interval, so a flood of connections cannot flood the log too."""
         self.observer.connection_refused(refusal, peer)
         now = self.loop.time()
-        if self._refusals.occurred(refusal.value, now):
+        if self._refusals.occurred(f"{event} {refusal.value}", now):
             log.warning(
-                "event=connection_refused peer=%s reason=%s limit=%d",
+                "event=%s peer=%s reason=%s limit=%d",
+                event,
                 peer,
                 refusal.value,
                 self._cap(refusal),
@@ -114,14 +132,23 @@ class ConnectionServices:
         elif self._refusal_summary is None:
             self._schedule_summary()
 
+    def _evict(self, victim: SmppConnection, refusal: Refusal) -> None:
+        del self._unbound[victim]
+        self.connections.discard(victim)
+        self.limits.release(victim.peer.host, bound=False)
+        self.refused(refusal, victim.peer, event="connection_evicted")
+        victim.abort()
+
     def write_refusal_summaries(self, *, final: bool = False) -> None:
         """Write the summary lines due (every pending one when `final`: the server stops)."""
         if self._refusal_summary is not None:
             self._refusal_summary.cancel()  # harmless when it is the handle running now
             self._refusal_summary = None
-        for reason, count in self._refusals.summaries(self.loop.time(), final=final):
+        for name, count in self._refusals.summaries(self.loop.time(), final=final):
+            event, _, reason = name.partition(" ")
             log.warning(
-                "event=connection_refused_summary reason=%s count=%d seconds=%g",
+                "event=%s_summary reason=%s count=%d seconds=%g",
+                event,
                 reason,
                 count,
                 self._refusals.interval_s,

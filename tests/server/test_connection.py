@@ -343,11 +343,19 @@ async def test_a_bind_during_shutdown_is_refused() -> None:
 # --- limits and logs -----------------------------------------------------------------------
 
 
-async def test_a_connection_over_max_connections_is_dropped_at_once() -> None:
+async def test_a_connection_over_max_connections_is_dropped_at_once_when_all_are_bound() -> None:
     h = Harness(server_settings=settings(max_connections=1))
+    h.bind()
     _second, transport = h.connect()
     assert transport.aborted
     assert len(h.services.connections) == 1
+    assert not h.transport.aborted
+
+
+async def test_over_max_connections_the_oldest_unbound_connection_makes_room() -> None:
+    h = Harness(server_settings=settings(max_connections=1))
+    _second, transport = h.connect()
+    assert h.transport.aborted and not transport.aborted
 
 
 async def test_message_bodies_are_logged_only_when_log_bodies_is_on(
@@ -445,13 +453,21 @@ async def test_a_full_address_does_not_hold_back_another_address() -> None:
     assert not transport.aborted
 
 
-async def test_unbound_connections_past_their_cap_are_refused_until_one_binds() -> None:
+async def test_past_the_unbound_cap_the_oldest_unbound_connection_makes_room() -> None:
+    observer = RefusalRecorder()
+    h = Harness(server_settings=settings(max_unbound_connections=2), observer=observer)
+    _second, second = h.connect(("10.0.0.6", 5000))
+    _third, third = h.connect(("10.0.0.7", 5000))
+    assert (h.transport.aborted, second.aborted, third.aborted) == (True, False, False)
+    assert observer.refused == [(Refusal.UNBOUND, Peer(host="10.0.0.5", port=40112))]
+
+
+async def test_a_bound_connection_is_never_closed_to_make_room() -> None:
     h = Harness(server_settings=settings(max_unbound_connections=1))
-    _refused, transport = h.connect(("10.0.0.6", 5000))
-    assert transport.aborted
     h.bind()
-    _admitted, transport = h.connect(("10.0.0.6", 5001))
-    assert not transport.aborted
+    _second, second = h.connect(("10.0.0.6", 5000))
+    _third, third = h.connect(("10.0.0.7", 5000))
+    assert (h.transport.aborted, second.aborted, third.aborted) == (False, True, False)
 
 
 async def test_a_closed_connection_gives_its_slots_back() -> None:

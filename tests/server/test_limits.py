@@ -44,10 +44,11 @@ def test_a_bound_connection_frees_its_unbound_slot_but_keeps_its_address_slot() 
     assert caps.admit("10.0.0.1") is Refusal.PER_ADDRESS
 
 
-def test_the_total_cap_is_checked_first() -> None:
+def test_the_per_address_cap_is_checked_first() -> None:
     caps = limits(total=1, per_address=1, unbound=1)
     caps.admit("10.0.0.1")
-    assert caps.admit("10.0.0.1") is Refusal.MAX_CONNECTIONS
+    assert caps.admit("10.0.0.1") is Refusal.PER_ADDRESS
+    assert caps.admit("10.0.0.2") is Refusal.MAX_CONNECTIONS
 
 
 def test_a_released_connection_gives_every_slot_back_and_its_address_is_forgotten() -> None:
