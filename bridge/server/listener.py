@@ -89,6 +89,11 @@ class SmppServer:
         return 0 if self._services is None else len(self._services.connections)
 
     @property
+    def worst_loop_lag_s(self) -> float | None:
+        """The largest event-loop lag sampled while serving (None: lag is not sampled)."""
+        return None if self._lag is None else self._lag.worst_s
+
+    @property
     def addresses(self) -> tuple[tuple[str, int], ...]:
         """(host, port) of every plain listening socket (port 0 in settings is resolved here)."""
         return _addresses(self._listeners)
