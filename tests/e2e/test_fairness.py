@@ -41,9 +41,9 @@ def start_flooder(port: int, mode: str, text: bytes) -> subprocess.Popen[str]:
             short_message=text,
         )
     )
+    arguments = ["127.0.0.1", str(port), bind.hex(), submit.hex(), mode, str(FLOOD_S)]
     flooder = subprocess.Popen(
-        [sys.executable, str(FLOODER), "127.0.0.1", str(port), bind.hex(), submit.hex(), mode]
-        + [str(FLOOD_S)],
+        [sys.executable, str(FLOODER), *arguments],
         stdout=subprocess.PIPE,
         text=True,
     )
