@@ -90,7 +90,8 @@ class SmppServer:
 
     @property
     def worst_loop_lag_s(self) -> float | None:
-        """The largest event-loop lag sampled while serving (None: lag is not sampled)."""
+        """The largest event-loop lag sampled while serving, also once stopped (None: lag
+        is not sampled)."""
         return None if self._lag is None else self._lag.worst_s
 
     @property
@@ -215,8 +216,7 @@ class SmppServer:
     def _stop_watching(self) -> None:
         """Stop the lag sampler and write the refusal summaries still pending."""
         if self._lag is not None:
-            self._lag.stop()
-            self._lag = None
+            self._lag.stop()  # kept: worst_loop_lag_s still reads after the stop
         if self._services is not None:
             self._services.write_refusal_summaries(final=True)
 
