@@ -373,7 +373,7 @@ def main() -> None:
         return
     print(
         f"bench/fairness.py  Python {platform.python_version()}  {platform.machine()}"
-        f"  bridge at its defaults (INFO logs, window 100, read budget 32 PDUs / 64 KiB)",
+        f"  bridge at its defaults (INFO logs, window 100, read budget 8 PDUs / 16 KiB)",
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="bench-fairness-") as tmp:

@@ -27,12 +27,15 @@ from bridge.smpp import NEED_DATA, Event, NeedData, Session
 class ReadBudget:
     """One connection's share of an event-loop turn.
 
-    32 PDUs of a typical submit_sm take about 2-4 ms to decode, dispatch and (when refused)
-    answer on a busy 2-core machine; 64 KiB bounds the turn when PDUs are large.
+    Every request of another client waits for several turns (its read, its iSMS request,
+    the reply, its answer), so the turn must stay short while a flood goes on. Measured with
+    bench/fairness.py beside a flooder on a 2-core machine: the second client's p50 was
+    about 200 ms at 32 PDUs a turn, 70-90 ms at 16 and 30-45 ms at 8; 4 cost more
+    turns for little more. 16 KiB bounds the turn when PDUs are large (one PDU always goes).
     """
 
-    pdus: int = 32
-    octets: int = 65_536
+    pdus: int = 8
+    octets: int = 16_384
 
     def __post_init__(self) -> None:
         if self.pdus < 1:
