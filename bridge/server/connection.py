@@ -37,7 +37,7 @@ from bridge.pdu import (
     command_name,
 )
 from bridge.server.budget import SPENT, TurnSlice
-from bridge.server.eventlog import RepeatedEvents, SessionLog, status_label
+from bridge.server.eventlog import RepeatedLog, SessionLog, status_label
 from bridge.server.handlers import (
     BindAttempt,
     BindVerdict,
@@ -106,7 +106,6 @@ class SmppConnection(asyncio.Protocol):
         "_session",
         "_session_id",
         "_stopping",
-        "_summary_timer",
         "_timer",
         "_timer_at",
         "_tls",
@@ -136,8 +135,9 @@ class SmppConnection(asyncio.Protocol):
         self._stopping = False
         self._bound = False
         self._turn: TurnSlice | None = None
-        self._repeats = RepeatedEvents(services.settings.log_summary_interval_s)
-        self._summary_timer: asyncio.TimerHandle | None = None
+        self._repeats = RepeatedLog(
+            services.loop, services.settings.log_summary_interval_s, self._write_summary
+        )
         self._closed: asyncio.Future[None] = services.loop.create_future()
 
     # --- what the registry and the server see -----------------------------------------------
@@ -189,11 +189,7 @@ class SmppConnection(asyncio.Protocol):
     def log_in_full(self, name: str, now: float) -> bool:
         """True when this occurrence of the repeating log event `name` is to be written in
         full; otherwise it was counted into the interval's `<name>_summary` line."""
-        if self._repeats.occurred(name, now):
-            return True
-        if self._summary_timer is None:
-            self._schedule_summaries()
-        return False
+        return self._repeats.in_full(name, now)
 
     def readdress(self, peer: Peer) -> bool:
         """The real source address, learned after connecting (a PROXY protocol header names
@@ -302,7 +298,7 @@ class SmppConnection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._write_summaries(final=True)
+        self._repeats.flush(final=True)
         for waiter in self._waiting.values():
             if not waiter.done():
                 waiter.set_exception(DeliveryNotConfirmed(f"session {self._session_id} closed"))
@@ -568,23 +564,11 @@ class SmppConnection(asyncio.Protocol):
         elif not self._paused and self._transport is not None:
             self._transport.resume_reading()
 
-    def _schedule_summaries(self) -> None:
-        at = self._repeats.next_summary_at()
-        if at is not None:
-            self._summary_timer = self._services.loop.call_at(at, self._write_summaries)
-
-    def _write_summaries(self, *, final: bool = False) -> None:
-        """One line per repeating event for its interval: how many were not written."""
-        if self._summary_timer is not None:
-            self._summary_timer.cancel()  # harmless when it is the handle running now
-            self._summary_timer = None
-        now = self._services.loop.time()
-        for name, count in self._repeats.summaries(now, final=final):
-            self._log.event(
-                logging.INFO, f"{name}_summary", count=count, seconds=self._repeats.interval_s
-            )
-        if not final:
-            self._schedule_summaries()
+    def _write_summary(self, name: str, count: int) -> None:
+        """How many of a repeating event in its interval were not written in full."""
+        self._log.event(
+            logging.INFO, f"{name}_summary", count=count, seconds=self._repeats.interval_s
+        )
 
     async def _wait_closed(self, deadline: float) -> None:
         remaining = deadline - self._services.loop.time()

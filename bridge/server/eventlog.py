@@ -9,7 +9,9 @@ operator turned `log_bodies` on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from typing import assert_never
 
 from bridge.pdu import CommandStatus, Pdu, PduWithTlvs, Tag, command_name
@@ -134,6 +136,52 @@ class RepeatedEvents:
             if count:
                 due.append((name, count))
         return due
+
+
+class RepeatedLog:
+    """`RepeatedEvents` on a loop: the summary lines are written when they are due, by a
+    timer armed only while something is counted. `write(name, count)` writes one."""
+
+    __slots__ = ("_events", "_loop", "_timer", "_write")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        interval_s: float,
+        write: Callable[[str, int], None],
+    ) -> None:
+        self._loop = loop
+        self._events = RepeatedEvents(interval_s)
+        self._write = write
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def interval_s(self) -> float:
+        return self._events.interval_s
+
+    def in_full(self, name: str, now: float) -> bool:
+        """Count one occurrence of `name`; True when it is to be written in full."""
+        if self._events.occurred(name, now):
+            return True
+        if self._timer is None:
+            self._arm()
+        return False
+
+    def flush(self, *, final: bool = False) -> None:
+        """Write the summaries due (every pending one when `final`: the end of the connection
+        or the server)."""
+        if self._timer is not None:
+            self._timer.cancel()  # harmless when it is the handle running now
+            self._timer = None
+        for name, count in self._events.summaries(self._loop.time(), final=final):
+            self._write(name, count)
+        if not final:
+            self._arm()
+
+    def _arm(self) -> None:
+        at = self._events.next_summary_at()
+        if at is not None:
+            self._timer = self._loop.call_at(at, self.flush)
 
 
 class SessionLog:

@@ -218,7 +218,7 @@ class SmppServer:
         if self._lag is not None:
             self._lag.stop()  # kept: worst_loop_lag_s still reads after the stop
         if self._services is not None:
-            self._services.write_refusal_summaries(final=True)
+            self._services.write_refusal_summaries()
 
 
 def _addresses(listeners: Sequence[asyncio.Server]) -> tuple[tuple[str, int], ...]:

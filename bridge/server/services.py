@@ -7,7 +7,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, assert_never
 
-from bridge.server.eventlog import RepeatedEvents
+from bridge.server.eventlog import RepeatedLog
 from bridge.server.handlers import BindAuthority, Peer, SubmitHandler
 from bridge.server.limits import ConnectionCaps, ConnectionLimits, Refusal
 from bridge.server.observer import ConnectionObserver, NoConnectionObserver
@@ -28,7 +28,6 @@ class ConnectionServices:
 
     __slots__ = (
         "_next_id",
-        "_refusal_summary",
         "_refusals",
         "_unbound",
         "authority",
@@ -67,8 +66,7 @@ class ConnectionServices:
                 max_unbound_connections=settings.max_unbound_connections,
             )
         )
-        self._refusals = RepeatedEvents(settings.log_summary_interval_s)
-        self._refusal_summary: asyncio.TimerHandle | None = None
+        self._refusals = RepeatedLog(loop, settings.log_summary_interval_s, self._write_summary)
         # Admitted connections not bound yet, oldest first (the first to make room).
         self._unbound: dict[SmppConnection, None] = {}
         self._next_id = 0
@@ -120,8 +118,7 @@ class ConnectionServices:
         """Count a refused (or evicted) connection; log the first per reason in full, then
         one summary line per interval, so a flood of connections cannot flood the log too."""
         self.observer.connection_refused(refusal, peer)
-        now = self.loop.time()
-        if self._refusals.occurred(f"{event} {refusal.value}", now):
+        if self._refusals.in_full(f"{event} {refusal.value}", self.loop.time()):
             log.warning(
                 "event=%s peer=%s reason=%s limit=%d",
                 event,
@@ -129,8 +126,6 @@ class ConnectionServices:
                 refusal.value,
                 self._cap(refusal),
             )
-        elif self._refusal_summary is None:
-            self._schedule_summary()
 
     def _evict(self, victim: SmppConnection, refusal: Refusal) -> None:
         del self._unbound[victim]
@@ -139,27 +134,19 @@ class ConnectionServices:
         self.refused(refusal, victim.peer, event="connection_evicted")
         victim.abort()
 
-    def write_refusal_summaries(self, *, final: bool = False) -> None:
-        """Write the summary lines due (every pending one when `final`: the server stops)."""
-        if self._refusal_summary is not None:
-            self._refusal_summary.cancel()  # harmless when it is the handle running now
-            self._refusal_summary = None
-        for name, count in self._refusals.summaries(self.loop.time(), final=final):
-            event, _, reason = name.partition(" ")
-            log.warning(
-                "event=%s_summary reason=%s count=%d seconds=%g",
-                event,
-                reason,
-                count,
-                self._refusals.interval_s,
-            )
-        if not final:
-            self._schedule_summary()
+    def write_refusal_summaries(self) -> None:
+        """Write every refusal summary still pending (the server stops)."""
+        self._refusals.flush(final=True)
 
-    def _schedule_summary(self) -> None:
-        at = self._refusals.next_summary_at()
-        if at is not None:
-            self._refusal_summary = self.loop.call_at(at, self.write_refusal_summaries)
+    def _write_summary(self, name: str, count: int) -> None:
+        event, _, reason = name.partition(" ")
+        log.warning(
+            "event=%s_summary reason=%s count=%d seconds=%g",
+            event,
+            reason,
+            count,
+            self._refusals.interval_s,
+        )
 
     def _cap(self, refusal: Refusal) -> int:
         settings = self.settings
