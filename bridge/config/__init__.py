@@ -13,19 +13,24 @@ from bridge.config.reader import TableReader
 from bridge.config.accounts import AccountConfig
 from bridge.config.isms import IsmsConfig, is_loopback_host
 from bridge.config.listeners import MetricsConfig, SmppConfig, TlsConfig
-from bridge.config.loader import BridgeConfig, load_config
+from bridge.config.loader import BridgeConfig, load_config, load_metrics_config
 from bridge.config.messages import MessagesConfig
+from bridge.config.profiles import KANNEL_SYSTEM_TYPE, PROFILES, EsmeProfile
 
 __all__ = [
     "AccountConfig",
     "BridgeConfig",
     "ConfigError",
+    "EsmeProfile",
     "IsmsConfig",
+    "KANNEL_SYSTEM_TYPE",
     "MessagesConfig",
     "MetricsConfig",
+    "PROFILES",
     "SmppConfig",
     "TableReader",
     "TlsConfig",
     "is_loopback_host",
     "load_config",
+    "load_metrics_config",
 ]

@@ -1,7 +1,6 @@
 """The asyncio shell around `bridge.smpp.Session`: listeners, connections, graceful stop.
 
-The application plugs in two objects (`server` never imports `pipeline`: it declares the
-Protocols the application satisfies):
+The application plugs in two objects (`server` never imports `pipeline`; `app` wires them):
 
     registry = SessionRegistry()
     server = SmppServer(settings, authority=AccountAuthority(authenticator, throttles),
