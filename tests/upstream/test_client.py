@@ -277,3 +277,23 @@ async def test_balance_raises_when_no_mirror_answers() -> None:
     transport = FakeTransport(by_mirror(*(NotSent("refused") for _ in MIRRORS)))
     with pytest.raises(NotSent):
         await client_on(transport).balance(CREDENTIALS)
+
+
+async def test_in_an_outage_one_cut_message_is_logged_in_full_and_the_rest_summed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    transport = FakeTransport(by_mirror(*(NotSent("refused") for _ in MIRRORS)))
+    clock = Clock()
+    client = client_on(transport, clock=clock, mirror_cooldown_s=60.0)
+    await client.send(message())  # tries every mirror: its own line
+    with caplog.at_level(logging.WARNING, logger="bridge.upstream.client"):
+        for _ in range(30):
+            await client.send(message())
+            clock.now += 0.5  # 15 s of messages, every breaker open
+    full = [r for r in caplog.records if "attempts=0 " in r.getMessage()]
+    summaries = [r.getMessage() for r in caplog.records if "breakers cut" in r.getMessage()]
+    assert len(full) == 2  # the first of the run, and the first after the 10 s summary
+    assert summaries == [
+        "isms breakers cut: 19 more messages not sent in 10.0s, no request made (every "
+        "mirror's circuit breaker open); ESMEs got ESME_RSYSERR"
+    ]
