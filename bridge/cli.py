@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bridge.app.serve",
     "bridge.app.send",
     "bridge.app.check_config",
+    "bridge.app.healthcheck",
     "bridge.app.sandbox",
     "bridge.app.balance",
     "bridge.app.messages",

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from bridge.app.state import check_state
-from bridge.config import AccountConfig, BridgeConfig, ConfigError, load_config
+from bridge.config import PROFILES, AccountConfig, BridgeConfig, ConfigError, load_config
 from bridge.state import StateFileError
 
 EXIT_OK = 0
@@ -68,6 +68,10 @@ def summary(config: BridgeConfig, *, store: str = "") -> str:
         lines.append(f"  state: {store}")
     lines.append(f"  accounts ({len(config.accounts)}):")
     lines.extend(f"    {_account(account)}" for account in config.accounts)
+    warnings = [w for account in config.accounts for w in _client_warnings(account)]
+    if warnings:
+        lines.append("  warnings:")
+        lines.extend(f"    {warning}" for warning in warnings)
     return "\n".join(lines) + "\n"
 
 
@@ -79,7 +83,29 @@ def _account(account: AccountConfig) -> str:
         parts.append(f"{account.throughput_per_s:g}/s, burst {account.throughput_burst:g}")
     if account.default_sender is not None:
         parts.append(f"sender {account.default_sender}")
+    parts.append(_client(account))
     return f"{account.system_id}: {'; '.join(parts)}"
+
+
+def _client(account: AccountConfig) -> str:
+    """How the account's messages are read and its receipts written, and the profile why."""
+    text = f"receipts {'DELIVRD' if account.report_delivered else 'ACCEPTD'}"
+    if (account.dc0, account.dc1) != ("gsm7", "ascii"):
+        text += f", data_coding 0 as {account.dc0}, 1 as {account.dc1}"
+    profile = PROFILES[account.profile]
+    if profile.name != "generic":
+        text = f"profile {profile.name} ({profile.why}): {text}"
+    return text
+
+
+def _client_warnings(account: AccountConfig) -> list[str]:
+    if account.profile == "kannel" and not account.report_delivered:
+        return [
+            f"{account.system_id}: profile kannel with report_delivered = false: Kannel takes "
+            "ACCEPTD receipts for an intermediate state (DLR type 4), never gets a final one, "
+            "and keeps every message in its DLR store"
+        ]
+    return []
 
 
 def _address(host: str, port: int) -> str:

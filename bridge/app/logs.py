@@ -1,4 +1,5 @@
-"""Logging setup for the process: the one place that installs handlers (STYLE §6).
+"""Logging setup for the process: the one place that installs handlers (no layer sets up
+logging for itself).
 
 Every package logs through `logging.getLogger(__name__)` and never configures anything;
 the lines are already structured (logfmt after the level and logger name).

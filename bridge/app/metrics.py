@@ -1,6 +1,6 @@
 """The bridge's Prometheus metrics: one dedicated registry, every series declared here.
 
-Rules (Prometheus naming guide; issue 6):
+Rules (after the Prometheus naming guide):
 1. Every name starts `isms_bridge_`, counters end `_total`, durations are `_seconds`
    histograms, everything is in base units.
 2. Label values are bounded, whoever sends what: configured system_ids and iSMS usernames
@@ -8,9 +8,15 @@ Rules (Prometheus naming guide; issue 6):
    status names from SMPP 3.4's tables (`unknown` / `UNDEFINED` / `VENDOR_SPECIFIC`
    otherwise), iSMS codes from the API page (`unlisted` otherwise), mirror hosts from the
    config. Never a phone number, a message id, a text or a password.
-3. Series an alert or a ratio depends on exist from the start at 0 (sessions, per-account
-   message outcomes, unknown outcomes per mirror), so `sum(...) == 0` and `increase()`
-   see the first event instead of an absent series.
+3. Every series a dashboard panel or an alert rule reads exists from the start: each label
+   child whose values are known from the config and the code (accounts, bind types, bind
+   results, submit statuses, mirrors, iSMS codes, refusal reasons, receipt results) starts
+   at 0, so a panel shows 0 instead of "No data", and `increase()` counts the first event
+   (Prometheus extrapolates from a series' first sample, so a child born at 1 never counts
+   its first increment). Values a peer makes up appear when they happen.
+4. A credit balance that has not been read is `NaN` in `isms_bridge_isms_credit_balance`
+   and 0 in `isms_bridge_isms_credit_balance_known`: never a number that could be mistaken
+   for a balance (a comparison with NaN is false, so `< 1000` cannot fire on it).
 
 Nothing here is fed by itself: `metrics_observers.py` turns the layers' observer calls and
 running totals into these series, and `metrics_http.py` serves them.
@@ -18,6 +24,7 @@ running totals into these series, and `metrics_http.py` serves them.
 
 from __future__ import annotations
 
+import math
 import platform
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -64,12 +71,68 @@ LATENCY_BUCKETS = (
     30.0,
 )
 # The iSMS API page bills one credit per "153 characters" of type 1 (ASCII) and per
-# "63 Characters" of type 2 (Unicode), per destination (what is left of 160 / 70 after the
-# "RM0.00 " prefix Malaysian telcos add; reference/isms-research.md §9).
+# "63 Characters" of type 2 (Unicode), per destination: what is left of 160 / 70 characters
+# after the 7-character "RM0.00 " price tag Malaysian bulk SMS must start with.
 CREDIT_PART_CHARS = {SmsType.ASCII: 153, SmsType.UNICODE: 63}
-# What becomes of a delivery receipt (issue 5): every one is sent, or held and sent later,
-# retried after a lost deliver_sm_resp, refused by the ESME, or dropped (too many / too old).
+# What becomes of a delivery receipt: every one is sent, or held and sent later (no receiver
+# bound), retried after a lost deliver_sm_resp, refused by the ESME, or dropped (too many or
+# too old while held, or out of attempts).
 RECEIPT_RESULTS = ("sent", "held", "retried", "refused", "dropped")
+# Why the pipeline refuses a message before iSMS (its Refusal kinds; a test holds this list
+# equal to the kinds bridge/pipeline raises).
+REFUSAL_REASONS = (
+    "account",
+    "binary",
+    "destination",
+    "length",
+    "malformed",
+    "reassembly",
+    "unsupported",
+    "user_data",
+)
+# Answers to a bind (SMPP 3.4 §5.1.3): accepted, wrong password, refused (address, bind type,
+# max_binds); an unknown system_id is counted under UNKNOWN_ACCOUNT with ESME_RINVSYSID.
+BIND_RESULTS = ("ESME_ROK", "ESME_RINVPASWD", "ESME_RBINDFAIL")
+UNKNOWN_BIND_RESULT = "ESME_RINVSYSID"
+# The statuses a submit gets from the iSMS status mapping and the throughput limit.
+SUBMIT_STATUSES = (
+    "ESME_ROK",
+    "ESME_RINVMSGLEN",
+    "ESME_RSYSERR",
+    "ESME_RINVDSTADR",
+    "ESME_RSUBMITFAIL",
+    "ESME_RTHROTTLED",
+)
+# The PDUs every working session exchanges, with their usual status (SMPP 3.4 §4): requests
+# an ESME sends and the responses it sends to ours; what the bridge sends back.
+PDUS_RECEIVED = (
+    "bind_transmitter",
+    "bind_receiver",
+    "bind_transceiver",
+    *SUBMIT_COMMANDS,
+    "query_sm",
+    "enquire_link",
+    "enquire_link_resp",
+    "unbind",
+    "unbind_resp",
+    "deliver_sm_resp",
+)
+PDUS_SENT = (
+    "bind_transmitter_resp",
+    "bind_receiver_resp",
+    "bind_transceiver_resp",
+    "submit_sm_resp",
+    "submit_multi_resp",
+    "data_sm_resp",
+    "query_sm_resp",
+    "enquire_link",
+    "enquire_link_resp",
+    "unbind",
+    "unbind_resp",
+    "deliver_sm",
+)
+# Results of a balance poll: a balance, an iSMS refusal code, or no answer.
+BALANCE_RESULTS = ("ok", "refused", "unavailable")
 
 
 def mirror_label(name: str) -> str:
@@ -196,7 +259,12 @@ class BridgeMetrics:
         )
         self.isms_credit_balance = gauge(
             "isms_credit_balance",
-            "Credit balance from the last good balance poll",
+            "Credit balance from the last good balance poll (NaN: no reading yet)",
+            ("isms_account",),
+        )
+        self.isms_credit_balance_known = gauge(
+            "isms_credit_balance_known",
+            "1 once a balance poll of the iSMS account succeeded, 0 before (balance unknown)",
             ("isms_account",),
         )
         self.isms_balance_polls = counter(
@@ -205,13 +273,35 @@ class BridgeMetrics:
             ("isms_account", "result"),
         )
 
+        for command in SUBMIT_COMMANDS:
+            self.submit_duration.labels(command)
+        for command in PDUS_RECEIVED:
+            self.pdus_received.labels(command, "ESME_ROK")
+        for command in PDUS_SENT:
+            self.pdus_sent.labels(command, "ESME_ROK")
+        for bind_type in BindType:
+            self.bind_attempts.labels(UNKNOWN_ACCOUNT, bind_type.value, UNKNOWN_BIND_RESULT)
         self.set_accounts(accounts)
         for isms_account in isms_accounts:
             for outcome in Outcome:
                 self.isms_messages.labels(isms_account, outcome.value)
             self.isms_credits_spent.labels(isms_account)
+            for result in BALANCE_RESULTS:
+                self.isms_balance_polls.labels(isms_account, result)
+            self.isms_credit_balance.labels(isms_account).set(math.nan)
+            self.isms_credit_balance_known.labels(isms_account).set(0)
+        codes = (
+            *(str(code.value) for code in IsmsCode),
+            "unlisted",
+            "not_reached",
+            "unknown",
+        )
         for mirror in mirrors:
-            self.isms_unknown_outcomes.labels(mirror_label(mirror))
+            host = mirror_label(mirror)
+            self.isms_unknown_outcomes.labels(host)
+            self.isms_request_duration.labels(host)
+            for code in codes:
+                self.isms_requests.labels(host, code)
 
     def set_accounts(self, system_ids: Iterable[str]) -> None:
         """The configured system_ids (again after a reload): their series start at 0."""
@@ -219,11 +309,16 @@ class BridgeMetrics:
         for system_id in self._accounts:
             for bind_type in BindType:
                 self.sessions.labels(system_id, bind_type.value)
+                for status in BIND_RESULTS:
+                    self.bind_attempts.labels(system_id, bind_type.value, status)
+            for command in SUBMIT_COMMANDS:
+                for status in SUBMIT_STATUSES:
+                    self.submits.labels(system_id, command, status)
             self.throttled.labels(system_id)
             self.window_full.labels(system_id)
 
     def account_label(self, system_id: str) -> str:
-        """system_id when it is a configured account, else `_unknown` (Rule 2)."""
+        """system_id when it is a configured account, else `_unknown` (labels stay bounded)."""
         return system_id if system_id in self._accounts else UNKNOWN_ACCOUNT
 
     def watch(self, collector: Callable[[], Iterator[Metric]]) -> None:
@@ -339,8 +434,8 @@ def pipeline_series(snapshot: Callable[[], PipelineSnapshot]) -> Callable[[], It
             "Messages the bridge refused before iSMS, by reason",
             labels=("reason",),
         )
-        for reason, count in sorted(now.refusals.items()):
-            refusals.add_metric((reason,), float(count))
+        for reason in sorted({*REFUSAL_REASONS, *now.refusals}):
+            refusals.add_metric((reason,), float(now.refusals.get(reason, 0)))
         yield refusals
 
     return collect

@@ -51,7 +51,7 @@ class ListeningServer(Protocol):
 
 
 def mirror_available(mirror: Mirror, now: float) -> bool:
-    """Closed or half-open, or open with its cool-down over (upstream/mirrors.py, Rule 2)."""
+    """Closed or half-open, or open with its cool-down over: the next message probes it."""
     return mirror.state is not BreakerState.OPEN or mirror.reopen_at <= now
 
 
@@ -63,7 +63,9 @@ def bridge_readiness(
     clock: Callable[[], float] = time.monotonic,
     store_writable: Callable[[], bool | None] = lambda: None,
 ) -> ReadinessProbe:
-    """The three checks of issue 6. `clock` must be the IsmsClient's (it times cool-downs)."""
+    """The checks of /readyz: listening, config_loaded, isms_mirror_available.
+
+    `clock` must be the IsmsClient's (it times cool-downs)."""
 
     def probe() -> Sequence[ReadinessCheck]:
         addresses = server.addresses

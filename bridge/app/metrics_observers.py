@@ -7,7 +7,7 @@
 
 The layers know nothing of Prometheus: they call these through Protocols they declare
 themselves, with their own values (events, results), and this module turns those into
-bounded labels (metrics.py, Rule 2). Each call is a few dictionary lookups and a lock-free
+bounded labels (see metrics.py). Each call is a few dictionary lookups and a lock-free
 increment or two; label children are cached per (command_id, status) so the per-PDU cost
 stays flat, and the caches are bounded because a peer picks command_ids.
 """
@@ -282,7 +282,7 @@ class IsmsObserver:
         messages.inc()
         if result.attempts > 1:
             # Each mirror after the first was tried because the one before certainly
-            # never got the request (upstream/mirrors.py, Rule 1).
+            # never got the request: mirrors fail over only on NotSent.
             metrics.isms_failovers.inc(result.attempts - 1)
         if result.outcome is Outcome.UNKNOWN:
             metrics.isms_unknown_outcomes.labels(mirror_label(result.mirror)).inc()
@@ -296,6 +296,7 @@ class IsmsObserver:
         metrics = self._metrics
         if reading.credits is not None:
             metrics.isms_credit_balance.labels(reading.username).set(float(reading.credits))
+            metrics.isms_credit_balance_known.labels(reading.username).set(1)
             result = "ok"
         else:
             result = "refused" if reading.code is not None else "unavailable"

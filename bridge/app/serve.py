@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bridge.app.bind_advice import BindAdvice
 from bridge.app.forwarding import forward_to_isms
 from bridge.app.logs import LEVELS, configure_logging
 from bridge.app.metrics_wiring import Monitoring
@@ -114,9 +115,8 @@ async def serve(
     `monitoring` (metrics_wiring.py) serves /metrics, /healthz and /readyz on [metrics]
     once the SMPP listeners are open; its observers must already be in `make_handler`.
     """
-    bridge = Bridge(
-        config, make_handler, observer=monitoring.smpp if monitoring is not None else None
-    )
+    advice = BindAdvice(config.accounts, monitoring.smpp if monitoring is not None else None)
+    bridge = Bridge(config, make_handler, observer=advice)
     if monitoring is not None:
         monitoring.attach(bridge)
     try:
@@ -152,6 +152,7 @@ async def serve(
         except ConfigError as exc:
             log.error("event=reload_failed error=%s action=kept_running_accounts", exc)
             return
+        advice.reload(bridge.config.accounts)
         if monitoring is not None:
             monitoring.reload(bridge.config)
         log.info(

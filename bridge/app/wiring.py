@@ -1,6 +1,6 @@
 """Builds the running bridge from a `BridgeConfig` and a SubmitHandler, and reloads accounts.
 
-The message pipeline (issue 5) plugs in here as a `HandlerFactory`: given the config and
+The message pipeline plugs in here as a `HandlerFactory`: given the config and
 the server's `SessionRegistry` (its way to push deliver_sm receipts to RX/TRX binds), it
 returns the `SubmitHandler` every bound session's requests go to. What else the handler
 implements is picked up too:

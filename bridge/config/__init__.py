@@ -13,17 +13,21 @@ from bridge.config.reader import TableReader
 from bridge.config.accounts import AccountConfig
 from bridge.config.isms import IsmsConfig, is_loopback_host
 from bridge.config.listeners import MetricsConfig, SmppConfig, TlsConfig
-from bridge.config.loader import BridgeConfig, load_config
+from bridge.config.loader import BridgeConfig, load_config, load_metrics_config
 from bridge.config.messages import MessagesConfig
+from bridge.config.profiles import KANNEL_SYSTEM_TYPE, PROFILES, EsmeProfile
 from bridge.config.state import RedisConfig, StateConfig
 
 __all__ = [
     "AccountConfig",
     "BridgeConfig",
     "ConfigError",
+    "EsmeProfile",
     "IsmsConfig",
+    "KANNEL_SYSTEM_TYPE",
     "MessagesConfig",
     "MetricsConfig",
+    "PROFILES",
     "RedisConfig",
     "SmppConfig",
     "StateConfig",
@@ -31,4 +35,5 @@ __all__ = [
     "TlsConfig",
     "is_loopback_host",
     "load_config",
+    "load_metrics_config",
 ]

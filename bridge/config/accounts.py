@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from bridge.config.listeners import check_system_id
+from bridge.config.profiles import GENERIC, PROFILES
 from bridge.config.reader import TableReader
 from bridge.pipeline import DefaultAlphabet, Ia5Alphabet
 from bridge.smpp import BIND_TYPES, default_burst
@@ -19,7 +20,7 @@ from bridge.smpp import BIND_TYPES, default_burst
 # SMPP 3.4 §4.1: password is a C-Octet String of at most 9 octets, so 8 characters, and
 # smpplib (like most clients) silently cuts a longer one, which would then never match.
 MAX_PASSWORD = 8
-# iSMS `sendid`: "A to z 0 to 9 only", at most 11 characters (reference/isms-api.txt).
+# iSMS `sendid`: "A to z 0 to 9 only", at most 11 characters (the iSMS API page).
 _SENDER_ID = re.compile(r"[A-Za-z0-9]{1,11}")
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -42,8 +43,11 @@ class AccountConfig:
     throughput_burst: float | None = None
     default_sender: str | None = None
     allowed_sender_ids: tuple[str, ...] = ()
-    # How data_coding 0 and 1 are read, and whether receipts say DELIVRD (issue 5; README
-    # "Messages": an assumption the operator opts into, iSMS reports acceptance only).
+    # Which SMPP client binds here (profiles.py): it gives dc0, dc1 and report_delivered
+    # their defaults; a key the table sets itself wins.
+    profile: str = GENERIC.name
+    # How data_coding 0 and 1 are read, and whether receipts say DELIVRD (an assumption the
+    # operator opts into: iSMS reports only that the operator accepted the message).
     dc0: DefaultAlphabet = "gsm7"
     dc1: Ia5Alphabet = "ascii"
     report_delivered: bool = False
@@ -92,6 +96,7 @@ def parse_account(reader: TableReader) -> AccountConfig:
             raise reader.error(
                 "default_sender", f"expected one of allowed_sender_ids, got {default_sender!r}"
             )
+    profile = PROFILES[reader.choice("profile", tuple(PROFILES), GENERIC.name)]
     account = AccountConfig(
         system_id=system_id,
         password=password,
@@ -104,9 +109,10 @@ def parse_account(reader: TableReader) -> AccountConfig:
         throughput_burst=burst,
         default_sender=default_sender,
         allowed_sender_ids=allowed_senders,
-        dc0=_DC0[reader.choice("dc0", tuple(_DC0), "gsm7")],
-        dc1=_DC1[reader.choice("dc1", tuple(_DC1), "ascii")],
-        report_delivered=reader.boolean("report_delivered", False),
+        profile=profile.name,
+        dc0=_DC0[reader.choice("dc0", tuple(_DC0), profile.dc0)],
+        dc1=_DC1[reader.choice("dc1", tuple(_DC1), profile.dc1)],
+        report_delivered=reader.boolean("report_delivered", profile.report_delivered),
     )
     reader.finish()
     return account

@@ -44,7 +44,7 @@ class IsmsConfig:
     numbers: NumberRules = field(default_factory=NumberRules)
     max_text_length: int = MAX_TEXT_LENGTH
     balance_poll_interval_s: float = DEFAULT_BALANCE_POLL_S  # 0 = off
-    # Most requests in flight per iSMS account; past it, urgent submits wait first (issue 5).
+    # Most requests in flight per iSMS account; past it, urgent submits wait first.
     max_in_flight_per_account: int = 100
 
     @property

@@ -1,4 +1,7 @@
-"""`load_config(path)`: one TOML file in, one validated `BridgeConfig` out, or a `ConfigError`."""
+"""`load_config(path)`: one TOML file in, one validated `BridgeConfig` out, or a `ConfigError`.
+
+`load_metrics_config(path)` reads only `[metrics]`, for `isms-bridge healthcheck`.
+"""
 
 from __future__ import annotations
 
@@ -57,6 +60,16 @@ def load_config(path: Path | str) -> BridgeConfig:
         messages=messages,
         state=state,
     )
+
+
+def load_metrics_config(path: Path | str) -> MetricsConfig:
+    """Only `[metrics]`, validated as `load_config` validates it (defaults when absent).
+
+    What a health probe needs: it asks the running process, so the rest of the file (which may
+    have been edited since the start, or name secrets the probe's environment lacks) is not read.
+    """
+    path = Path(path)
+    return parse_metrics_section(TableReader(path, "", read_toml(path)).table("metrics"))
 
 
 def read_toml(path: Path) -> dict[str, object]:

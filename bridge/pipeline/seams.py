@@ -1,5 +1,4 @@
-"""What the pipeline needs from the layers around it, as Protocols (the pipeline imports
-no layer above it; `app` plugs the real objects in).
+"""What the pipeline needs from the layers around it, as Protocols (it imports no `server`).
 
 `bridge.server` satisfies these without the pipeline importing it: its `SessionContext` is a
 `SessionInfo`, and its `SessionRegistry` is a `ReceiverRegistry` (LookupError when no
@@ -10,11 +9,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bridge.pdu import CancelSm, DataSm, DeliverSm, Pdu, QuerySm, ReplaceSm, SubmitMulti, SubmitSm
-from bridge.smpp import BindType
+from bridge.pdu import DeliverSm, Pdu
+from bridge.smpp import BindType, RequestPdu
 
-# The requests a bound session hands to the pipeline (SMPP 3.4 §4.4-§4.10).
-PipelineRequest = SubmitSm | SubmitMulti | DataSm | QuerySm | CancelSm | ReplaceSm
+# The requests a bound session hands to the pipeline (SMPP 3.4 §4.4-§4.10): the session's
+# own union, declared once in bridge.smpp, under the name the pipeline gives it.
+PipelineRequest = RequestPdu
 
 
 class SessionInfo(Protocol):

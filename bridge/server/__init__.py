@@ -1,6 +1,6 @@
 """The asyncio shell around `bridge.smpp.Session`: listeners, connections, graceful stop.
 
-The application plugs in two objects (STYLE §1, §5: `server` never imports `pipeline`):
+The application plugs in two objects (`server` never imports `pipeline`; `app` wires them):
 
     registry = SessionRegistry()
     server = SmppServer(settings, authority=AccountAuthority(authenticator, throttles),

@@ -1,4 +1,4 @@
-"""The seams the application plugs into the server (STYLE §1, §5): typed Protocols, no imports up.
+"""The seams the application plugs into the server: typed Protocols, so it imports nothing above.
 
 `server` decides nothing about business: who may bind, and what a submit means, come from
 two objects that `bridge.app` passes in.
@@ -19,11 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bridge.pdu import CancelSm, DataSm, Pdu, QuerySm, ReplaceSm, SubmitMulti, SubmitSm
-from bridge.smpp import BindType
+from bridge.pdu import Pdu
+from bridge.smpp import BindType, RequestPdu
 
-# The requests a bound session hands to the application (SMPP 3.4 §4.4-§4.10).
-SubmitRequest = SubmitSm | SubmitMulti | DataSm | QuerySm | CancelSm | ReplaceSm
+# The requests a bound session hands to the application (SMPP 3.4 §4.4-§4.10): the session's
+# own union, declared once in bridge.smpp, under the name this seam gives it.
+SubmitRequest = RequestPdu
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,7 +100,8 @@ class SubmitHandler(Protocol):
         """How many message parts the request costs against the account's throughput.
 
         0 for requests that carry no message (query_sm, cancel_sm): they are not charged.
-        A long message counts by parts and submit_multi by parts times destinations (issue 3).
+        A long message counts by parts and submit_multi by parts times destinations, so an
+        ESME cannot beat the limit with fewer, longer requests.
         """
         ...
 

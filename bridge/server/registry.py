@@ -98,13 +98,6 @@ class SessionRegistry:
     def system_ids(self) -> frozenset[str]:
         return frozenset(self._by_system_id)
 
-    def receiver(self, system_id: str) -> RegisteredSession | None:
-        """The oldest session of system_id that takes deliver_sm (receiver or transceiver)."""
-        for session in self._by_system_id.get(system_id, {}).values():
-            if session.takes_deliveries:
-                return session
-        return None
-
     async def deliver(self, system_id: str, pdu: DeliverSm | DataSm) -> Pdu:
         """Send a deliver_sm (or data_sm) to the account's oldest receiver; return its response.
 

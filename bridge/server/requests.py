@@ -1,10 +1,10 @@
 """The application's side of one bound session: its requests, each answered by the handler.
 
-Per request (SMPP 3.4 §4.4-§4.10, issue 3): charge its message parts to the account's
+Per request (SMPP 3.4 §4.4-§4.10): charge its message parts to the account's
 throughput bucket (over it: ESME_RTHROTTLED at once, the handler never sees it), then one
 task runs `SubmitHandler.handle`; its answer goes out when it completes, in any order, under
 the request's sequence_number. A handler exception costs that one request an ESME_RSYSERR
-(aiosmtpd's handle_exception, STYLE §5), logged once with the session id; the bind stays up.
+(as aiosmtpd's handle_exception does), logged once with the session id; the bind stays up.
 The tasks are bounded by the session's window and cancelled when the connection ends.
 """
 
@@ -80,7 +80,7 @@ class RequestRunner:
             self.answer(request, error_response(request, CommandStatus.ESME_RTHROTTLED), now)
             return
         if services.settings.log_bodies:
-            # Debug option only (issue 3): bodies are never logged otherwise.
+            # `log_bodies` is a debug option: message bodies are never logged otherwise.
             self._log.event(
                 logging.INFO,
                 "request_body",
@@ -88,7 +88,7 @@ class RequestRunner:
                 seq=request.sequence_number,
                 body=body_of(request),
             )
-        # One task per request; the session's window bounds how many (issue 3).
+        # One task per request; the session's window bounds how many a peer can make.
         task = services.loop.create_task(self._run(request, now))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)

@@ -4,7 +4,7 @@ Pure policy like the rest of the package: the caller passes the peer's address, 
 of binds the account already holds and `now`; the answer says which status to send and how
 long to wait before sending a refusal.
 
-Rules (issue 3, SMPP 3.4 §4.1 and Table 5-2):
+Rules (SMPP 3.4 §4.1 and Table 5-2):
 1. Unknown system_id -> ESME_RINVSYSID (0x0F).
 2. A peer address outside the account's `allowed_ips` -> ESME_RBINDFAIL (0x0D). This is
    decided before the password so that an address that may not bind at all cannot use the

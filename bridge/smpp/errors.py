@@ -95,7 +95,8 @@ class DuplicateSequenceNumber(RemoteProtocolError):
 
 
 class WindowExceeded(RemoteProtocolError):
-    # Issue 3: past `window` unanswered requests, answer 0x58 at once instead of stalling.
+    # Past `window` unanswered requests, answer ESME_RTHROTTLED (0x58) at once rather than
+    # stall the socket: the ESME can still be answered enquire_link and unbind meanwhile.
     default_status = CommandStatus.ESME_RTHROTTLED
 
 

@@ -1,6 +1,6 @@
 """What `Session.next_event()` returns: small immutable values, named for what happened.
 
-Two kinds (STYLE §3, after h2's PING handling):
+Two kinds (after h2's PING handling):
 - Events the application must act on: `BindRequested` (answer with `accept_bind` or
   `refuse_bind`) and `RequestReceived` (answer later with `send(resp)`).
 - Everything else is for logs and metrics: the session has already queued whatever answer

@@ -112,7 +112,7 @@ _PING = Rule(Action.ENQUIRE_LINK)
 _UNBIND = Rule(Action.UNBIND, UNBOUND)
 # SMPP 3.4 §4.3: generic_nack for an "unknown or invalid command_id". outbind (§4.1.7) and
 # alert_notification (§4.12) are SMSC->ESME only and have no *_resp, so from an ESME they
-# are invalid command_ids; they get the same answer (issue 3 fixes it for outbind).
+# are invalid command_ids; they get the same answer.
 _NACK = Rule(Action.REFUSE, refusal=InvalidCommandId)
 
 _COLUMNS = (OPEN, BINDING, BOUND_TX, BOUND_RX, BOUND_TRX, UNBINDING, UNBOUND)
@@ -234,7 +234,7 @@ BIND_ACCEPTED: dict[tuple[SessionState, BindType], SessionState] = {
     (BINDING, BindType.RECEIVER): BOUND_RX,
     (BINDING, BindType.TRANSCEIVER): BOUND_TRX,
 }
-# SMPP 3.4 §4.1 / issue 3: a refused bind leaves nothing to do but close.
+# SMPP 3.4 §4.1: a refused bind leaves the session nothing to do but close.
 BIND_REFUSED: dict[SessionState, SessionState] = {BINDING: CLOSED}
 
 # Graceful stop (`Session.start_unbind`) of a session with no bind to end: just close.

@@ -1,6 +1,6 @@
 """Per-account throughput limits: one token bucket per account, shared by all its binds.
 
-Issue 3: an account's `throughput_per_s` is a token bucket rate and `throughput_burst` its
+An account's `throughput_per_s` is a token bucket rate and `throughput_burst` its
 size; a submit over it is answered ESME_RTHROTTLED (0x58). A long message costs one token per
 part, not one per PDU, so an ESME cannot beat the limit by sending fewer, longer messages.
 

@@ -12,7 +12,6 @@ from bridge.upstream.api import (
 )
 from bridge.upstream.balance import BalanceCallback, BalancePoller, BalanceReading, BalanceSource
 from bridge.upstream.client import (
-    ClientCounters,
     ClientState,
     IsmsClient,
     IsmsSender,
@@ -87,7 +86,6 @@ __all__ = [
     "BalanceReply",
     "BalanceSource",
     "BreakerState",
-    "ClientCounters",
     "ClientState",
     "FakeTransport",
     "HttpClientKind",

@@ -1,7 +1,7 @@
 """`IsmsClient`: one message in, one `SendResult` out, sent at most once.
 
 Layered like httpx's client, one concern per step:
-`send` (limits, counting, logging) -> `_send_with_failover` (mirror order, breaker, the
+`send` (limits, observer reports, logging) -> `_send_with_failover` (mirror order, breaker, the
 verdict of `judge_attempt`, the request encoded for each mirror) -> `_send_once` (one call
 to the transport, its failure labelled with the mirror and message).
 The reply body is parsed by `parse_send_reply`, a pure function. Nothing here knows SMPP.
@@ -14,7 +14,6 @@ import enum
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
 
@@ -49,18 +48,6 @@ class IsmsSender(Protocol):
     async def send(self, message: IsmsMessage) -> SendResult: ...
 
 
-@dataclass(slots=True)
-class ClientCounters:
-    """Running totals for metrics: HTTP requests made and what became of each message."""
-
-    requests: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    unknown: int = 0
-    not_sent: int = 0
-    mirror_failures: int = 0
-
-
 def make_transport(settings: IsmsSettings) -> HttpTransport:
     """The adapter `[isms] http_client` names (imported only when chosen)."""
     if settings.http_client is HttpClientKind.HTTPX:
@@ -88,7 +75,6 @@ class IsmsClient:
         # Without an observer the per-request reports are skipped, not sent to a no-op.
         self._observing = observer is not None
         self.state = ClientState.UNOPENED
-        self.counters = ClientCounters()
         self._transport = transport
         self._clock = clock
         self._mirrors = MirrorSet(
@@ -202,7 +188,6 @@ class IsmsClient:
             if verdict is Verdict.NOT_REACHED:
                 self._observe(mirror, None, verdict, sent_at)
                 self._mirrors.record(mirror, healthy=False)
-                self.counters.mirror_failures += 1
                 reason = _describe(attempt)
                 log.warning(
                     "isms mirror not reached: mirror=%s ref=%s reason=%s; trying the next one",
@@ -214,14 +199,12 @@ class IsmsClient:
             if verdict is Verdict.UNKNOWN or not isinstance(attempt, HttpReply):
                 self._observe(mirror, None, Verdict.UNKNOWN, sent_at)
                 self._mirrors.record(mirror, healthy=False)
-                self.counters.mirror_failures += 1
                 return self._result(Outcome.UNKNOWN, mirror, started, attempts, _describe(attempt))
             try:
                 reply = parse_send_reply(attempt.body)
             except UnparseableReply as exc:
                 self._observe(mirror, None, Verdict.UNKNOWN, sent_at)
                 self._mirrors.record(mirror, healthy=False)
-                self.counters.mirror_failures += 1
                 return self._result(Outcome.UNKNOWN, mirror, started, attempts, str(exc))
             self._observe(mirror, reply.code, Verdict.ANSWERED, sent_at)
             self._mirrors.record(mirror, healthy=True)
@@ -248,7 +231,6 @@ class IsmsClient:
         self, transport: HttpTransport, mirror: Mirror, request: HttpRequest, reference: str
     ) -> HttpReply | UpstreamError:
         """One request to one mirror: the reply, or the failure labelled with where it was."""
-        self.counters.requests += 1
         try:
             if request.method is HttpMethod.POST:
                 return await transport.post(
@@ -283,10 +265,8 @@ class IsmsClient:
         )
 
     def _report(self, message: IsmsMessage, result: SendResult) -> None:
-        counters = self.counters
         username = message.credentials.username
         if result.outcome is Outcome.ACCEPTED:
-            counters.accepted += 1
             if log.isEnabledFor(logging.DEBUG):
                 log.debug(
                     "isms accepted: ref=%s account=%s trx_id=%s mirror=%s elapsed=%.3fs",
@@ -297,7 +277,6 @@ class IsmsClient:
                     result.elapsed_s,
                 )
         elif result.outcome is Outcome.REJECTED:
-            counters.rejected += 1
             assert result.code is not None
             log.info(
                 "isms rejected: ref=%s account=%s code=%d (%s) mirror=%s",
@@ -310,10 +289,8 @@ class IsmsClient:
             self._alarms.check(username, result.code)
         else:
             if result.outcome is Outcome.UNKNOWN:
-                counters.unknown += 1
                 advice = "iSMS may have sent it: check the iSMS portal before resending"
             else:
-                counters.not_sent += 1
                 advice = "nothing was sent"
             log.warning(
                 "isms outcome %s: ref=%s account=%s destinations=%s type=%d mirror=%s "

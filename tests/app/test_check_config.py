@@ -120,3 +120,37 @@ def test_check_config_is_listed_in_the_cli_help(capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "check-config" in capsys.readouterr().out
+
+
+def test_the_summary_names_each_accounts_profile_and_what_its_receipts_say(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = VALID.replace('bind_types = ["transmitter"]', 'profile = "kannel"')
+    text = text.replace("throughput_per_s = 5", 'profile = "node-smpp"')
+    assert main(["check-config", str(write(tmp_path, text))]) == 0
+    out = capsys.readouterr().out
+    assert "esme1: receiver, transceiver, transmitter; max 10 binds; from 127.0.0.0/8; " in out
+    assert "profile node-smpp (data_coding 1 read as GSM 03.38" in out
+    assert "receipts ACCEPTD, data_coding 0 as gsm7, 1 as gsm7" in out
+    assert "esme2: " in out and "profile kannel (receipts say DELIVRD" in out
+    assert "): receipts DELIVRD" in out
+    assert "warnings:" not in out
+
+
+def test_a_kannel_account_whose_receipts_say_acceptd_is_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = VALID.replace(
+        'bind_types = ["transmitter"]', 'profile = "kannel"\nreport_delivered = false'
+    )
+    assert main(["check-config", str(write(tmp_path, text))]) == 0
+    out = capsys.readouterr().out
+    assert "  warnings:\n    esme2: profile kannel with report_delivered = false" in out
+    assert "DLR type 4" in out
+
+
+def test_a_generic_account_shows_only_its_receipts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check-config", str(write(tmp_path, VALID))]) == 0
+    assert "esme2: transmitter; max 10 binds; receipts ACCEPTD\n" in capsys.readouterr().out

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+import math
 import platform
+from pathlib import Path
 
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bridge import __version__
 from bridge.app.metrics import (
+    REFUSAL_REASONS,
     UNKNOWN_ACCOUNT,
     BridgeMetrics,
     PipelineSnapshot,
@@ -20,6 +24,8 @@ from bridge.app.metrics import (
     smpp_connections,
 )
 from bridge.upstream import BreakerState, Mirror, SmsType, Verdict
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def sample(metrics: BridgeMetrics, name: str, **labels: str) -> float | None:
@@ -98,6 +104,53 @@ def test_per_account_and_per_mirror_outcome_series_start_at_zero() -> None:
     assert (
         sample(metrics, "isms_bridge_isms_unknown_outcomes_total", mirror="www.isms.com.my") == 0.0
     )
+
+
+def test_every_bind_result_and_submit_status_of_a_configured_account_starts_at_zero() -> None:
+    metrics = BridgeMetrics(accounts=["esme1"])
+    binds = "isms_bridge_smpp_bind_attempts_total"
+    for bind_type in ("transmitter", "receiver", "transceiver"):
+        for status in ("ESME_ROK", "ESME_RINVPASWD", "ESME_RBINDFAIL"):
+            labels = {"system_id": "esme1", "bind_type": bind_type, "status": status}
+            assert sample(metrics, binds, **labels) == 0.0
+        unknown = {"system_id": UNKNOWN_ACCOUNT, "bind_type": bind_type}
+        assert sample(metrics, binds, status="ESME_RINVSYSID", **unknown) == 0.0
+    submits = "isms_bridge_smpp_submits_total"
+    for command in ("submit_sm", "submit_multi", "data_sm"):
+        for status in ("ESME_ROK", "ESME_RSYSERR", "ESME_RSUBMITFAIL", "ESME_RTHROTTLED"):
+            labels = {"system_id": "esme1", "command": command, "status": status}
+            assert sample(metrics, submits, **labels) == 0.0
+        duration = "isms_bridge_smpp_submit_duration_seconds_count"
+        assert sample(metrics, duration, command=command) == 0.0
+
+
+def test_every_listed_isms_code_of_every_mirror_starts_at_zero() -> None:
+    metrics = BridgeMetrics(mirrors=["https://www.isms.com.my/isms_send_all_id.php"])
+    requests = "isms_bridge_isms_requests_total"
+    for code in ("2000", "-1001", "-1004", "-1013", "unlisted", "not_reached", "unknown"):
+        assert sample(metrics, requests, mirror="www.isms.com.my", code=code) == 0.0
+    duration = "isms_bridge_isms_request_duration_seconds_count"
+    assert sample(metrics, duration, mirror="www.isms.com.my") == 0.0
+
+
+def test_the_pdus_of_a_working_session_start_at_zero_both_ways() -> None:
+    metrics = BridgeMetrics()
+    for command in ("bind_transceiver", "submit_sm", "enquire_link", "deliver_sm_resp"):
+        received = "isms_bridge_smpp_pdus_received_total"
+        assert sample(metrics, received, command=command, status="ESME_ROK") == 0.0
+    for command in ("bind_transceiver_resp", "submit_sm_resp", "deliver_sm", "unbind"):
+        sent = "isms_bridge_smpp_pdus_sent_total"
+        assert sample(metrics, sent, command=command, status="ESME_ROK") == 0.0
+
+
+def test_a_balance_never_read_is_nan_and_marked_unknown_never_a_number() -> None:
+    metrics = BridgeMetrics(isms_accounts=["isms"])
+    balance = sample(metrics, "isms_bridge_isms_credit_balance", isms_account="isms")
+    assert balance is not None and math.isnan(balance)
+    assert sample(metrics, "isms_bridge_isms_credit_balance_known", isms_account="isms") == 0.0
+    for result in ("ok", "refused", "unavailable"):
+        polls = "isms_bridge_isms_balance_polls_total"
+        assert sample(metrics, polls, isms_account="isms", result=result) == 0.0
 
 
 def test_a_system_id_that_is_not_configured_gets_one_shared_label() -> None:
@@ -181,6 +234,39 @@ def test_pipeline_series_are_read_from_its_totals_at_each_scrape() -> None:
     assert sample(metrics, "isms_bridge_receipts_total", result="dropped") == 1.0
     assert sample(metrics, "isms_bridge_receipts_held") == 4.0
     assert sample(metrics, "isms_bridge_pipeline_refusals_total", reason="binary") == 7.0
+    assert sample(metrics, "isms_bridge_pipeline_refusals_total", reason="length") == 0.0
+
+
+def test_every_refusal_reason_starts_at_zero_before_any_refusal() -> None:
+    metrics = BridgeMetrics(process_metrics=False)
+    metrics.watch(pipeline_series(snapshot))
+    for reason in REFUSAL_REASONS:
+        assert sample(metrics, "isms_bridge_pipeline_refusals_total", reason=reason) == 0.0
+
+
+def test_the_refusal_reasons_are_exactly_the_kinds_the_pipeline_refuses_with() -> None:
+    assert set(REFUSAL_REASONS) == pipeline_refusal_kinds()
+
+
+def pipeline_refusal_kinds() -> set[str]:
+    """Every `kind="..."` the pipeline passes, and the values of its RefusalKind Literal."""
+    kinds: set[str] = set()
+    for path in (ROOT / "bridge" / "pipeline").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            passed = isinstance(node, ast.keyword) and node.arg == "kind"
+            if passed and isinstance(node.value, ast.Constant):
+                kinds.add(str(node.value.value))
+            is_alias = isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "RefusalKind" for t in node.targets
+            )
+            if is_alias:
+                assert isinstance(node, ast.Assign)
+                kinds.update(
+                    c.value
+                    for c in ast.walk(node.value)
+                    if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                )
+    return kinds
 
 
 def test_open_connections_are_read_at_each_scrape() -> None:

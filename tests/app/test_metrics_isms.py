@@ -3,6 +3,7 @@ and the client calling it."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -129,10 +130,22 @@ def test_balance_readings_set_the_gauge_and_a_failed_poll_keeps_the_last_value()
     observer.balance_read(BalanceReading(username="isms", credits=None, code=-1001, at=1.0))
     observer.balance_read(BalanceReading(username="isms", credits=None, error="refused", at=2.0))
     assert sample(metrics, "isms_bridge_isms_credit_balance", isms_account="isms") == 1234.5
+    known = "isms_bridge_isms_credit_balance_known"
+    assert sample(metrics, known, isms_account="isms") == 1.0
     polls = "isms_bridge_isms_balance_polls_total"
     assert sample(metrics, polls, isms_account="isms", result="ok") == 1.0
     assert sample(metrics, polls, isms_account="isms", result="refused") == 1.0
     assert sample(metrics, polls, isms_account="isms", result="unavailable") == 1.0
+
+
+def test_a_refused_first_poll_leaves_the_balance_unknown() -> None:
+    metrics = new_metrics()
+    IsmsObserver(metrics).balance_read(
+        BalanceReading(username="isms", credits=None, code=-1001, at=1.0)
+    )
+    balance = sample(metrics, "isms_bridge_isms_credit_balance", isms_account="isms")
+    assert balance is not None and math.isnan(balance)
+    assert sample(metrics, "isms_bridge_isms_credit_balance_known", isms_account="isms") == 0.0
 
 
 def test_no_label_carries_a_phone_number_a_text_a_reference_or_a_password() -> None:

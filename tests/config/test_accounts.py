@@ -1,4 +1,4 @@
-"""`[[accounts]]` (issue 3): who may bind, from where, how fast, with which iSMS credentials."""
+"""`[[accounts]]`: who may bind, from where, how fast, with which iSMS credentials."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every file in configs/ loads: the examples are part of the public contract (issue 3)."""
+"""Every file in configs/ loads: the examples are part of the public contract."""
 
 from __future__ import annotations
 

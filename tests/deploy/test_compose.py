@@ -1,8 +1,9 @@
 """docker-compose.yml: four services whose mounts, ports and addresses fit together.
 
-No container engine runs in CI, so the file is checked by reading it: every file it mounts
-exists, the bridge's mounted config loads with the environment the file passes, and the
-addresses Prometheus and Grafana use are the ones the bridge and Prometheus listen on.
+docker compose is not on this machine (test_image.py runs the image with podman), so the
+file is checked by reading it: every file it mounts exists, the bridge's mounted config loads
+with the environment the file passes, and the addresses Prometheus and Grafana use are the
+ones the bridge and Prometheus listen on.
 """
 
 from __future__ import annotations
@@ -91,11 +92,18 @@ def test_the_bridge_gets_its_config_where_the_image_reads_it_and_it_loads(
         monkeypatch.setenv(key, match.group(2))
     config = load_config(source)
     assert config.smpp.hosts == ("0.0.0.0",) and config.metrics.host == "0.0.0.0"
-    # The image's HEALTHCHECK asks 127.0.0.1:9102; the published ports are the listeners.
+    # Prometheus scrapes bridge:9102 (below); the published ports are the listeners.
     assert config.metrics.port == 9102
     published = {str(p).rsplit(":", 1)[1] for p in bridge["ports"]}
     assert published == {str(config.smpp.port), str(config.metrics.port)}
     assert config.isms.client.endpoints == ("http://sandbox:8480/isms_send_all_id.php",)
+
+
+def test_the_bridge_runs_read_only_with_its_state_on_a_named_volume() -> None:
+    bridge = service("bridge")
+    assert bridge["read_only"] is True
+    assert mounts("bridge")["/var/lib/isms-bridge"] == "bridge-state"
+    assert service("bridge")["stop_grace_period"] == "40s"
 
 
 def test_the_sandbox_listens_where_the_bridge_config_points() -> None:

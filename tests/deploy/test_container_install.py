@@ -1,9 +1,10 @@
 """The image's own install and entrypoint commands, run in a fresh virtual environment.
 
-No container engine runs in CI, so this replays what `docker build` and `docker run` would
-do: copy what the build stage COPYs into an empty context, run the build stage's RUN line
-there (with /opt/isms-bridge pointing into a temporary folder), then run ENTRYPOINT with
-`--version` and `check-config` on the config docker-compose.yml mounts.
+test_image.py builds and runs the image itself with podman; this replays what `docker build`
+and `docker run` do without a container engine, so it also runs where none is: copy what the
+build stage COPYs into an empty context, run the build stage's RUN line there (with
+/opt/isms-bridge pointing into a temporary folder), then run ENTRYPOINT with `--version` and
+`check-config` on the config docker-compose.yml mounts, and the CMD with its HEALTHCHECK.
 """
 
 from __future__ import annotations
@@ -131,7 +132,9 @@ def test_the_installed_command_serves_and_passes_the_images_healthcheck(
         stderr=subprocess.STDOUT,
     )
     try:
-        check = [arg.replace(":9102/", f":{metrics_port}/") for arg in probe]
+        # The probe reads the served config: the image's path is the test's file here.
+        check = [config.as_posix() if arg == cmd[-1] else arg for arg in probe]
+        assert check != probe
         deadline = time.monotonic() + 20
         while subprocess.run(check, env=env, capture_output=True, check=False).returncode:
             assert bridge.poll() is None, bridge.communicate()[0].decode()

@@ -1,7 +1,11 @@
-"""The Dockerfile: lint-clean under hadolint, multi-stage, slim, unprivileged, observable."""
+"""The Dockerfile: lint-clean under hadolint, multi-stage, slim, unprivileged, observable.
+
+test_image.py builds and runs it; these read it.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -10,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from deploy_files import DOCKERFILE, ROOT, instructions, stages
+
+from bridge.app.healthcheck import DEFAULT_TIMEOUT_S
 
 HADOLINT = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
 COMPILERS = ("gcc", "g++", "cc ", "clang", "build-essential", "make ", "python3-dev")
@@ -55,12 +61,38 @@ def test_the_bridge_runs_as_an_unprivileged_user() -> None:
     assert uid not in {"0", "root"}
 
 
-def test_it_exposes_the_smpp_and_metrics_ports_and_checks_healthz() -> None:
+def test_it_exposes_the_smpp_and_metrics_ports() -> None:
     final = {i.keyword: i for i in stages()[1]}
     assert final["EXPOSE"].arguments.split() == ["2775", "9102"]
+
+
+def test_the_healthcheck_asks_healthz_where_the_served_config_says() -> None:
+    final = {i.keyword: i for i in stages()[1]}
     healthcheck = final["HEALTHCHECK"].arguments
-    assert "http://127.0.0.1:9102/healthz" in healthcheck
-    assert "--interval=" in healthcheck and "--timeout=" in healthcheck
+    options, _, command = healthcheck.partition(" CMD ")
+    served = final["CMD"].exec_form()
+    config = served[served.index("--config") + 1]
+    assert json.loads(command) == ["isms-bridge", "healthcheck", "--config", config]
+    assert "9102" not in healthcheck  # the port comes from [metrics], not from the image
+    timeout = re.search(r"--timeout=(\d+)s", options)
+    assert timeout is not None and "--interval=" in options
+    # The probe's own timeout answers first, so its line (not a kill) says what went wrong.
+    assert int(timeout.group(1)) > DEFAULT_TIMEOUT_S
+
+
+def test_the_state_folder_is_a_volume_owned_by_the_unprivileged_user() -> None:
+    final = stages()[1]
+    volumes = [json.loads(i.arguments) for i in final if i.keyword == "VOLUME"]
+    assert volumes == [["/var/lib/isms-bridge"]]
+    (user,) = [i.arguments for i in final if i.keyword == "USER"]
+    uid, gid = user.split(":")
+    made = " ".join(i.arguments for i in final if i.keyword == "RUN")
+    assert f"install -d -o {uid} -g {gid} -m 0750 /var/lib/isms-bridge" in made
+
+
+def test_the_build_leaves_no_installer_in_the_environment_the_image_copies() -> None:
+    (run,) = [i.arguments for i in stages()[0] if i.keyword == "RUN"]
+    assert run.endswith("pip uninstall --yes --quiet pip setuptools")
 
 
 def test_config_comes_from_a_mounted_file_and_nothing_secret_is_baked_in() -> None:

@@ -1,4 +1,4 @@
-"""`isms-bridge send` and `isms-bridge demo` end to end over loopback (issue 5)."""
+"""`isms-bridge send` and `isms-bridge demo` end to end over loopback."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Each data_coding, through smpplib, the bridge and the sandbox: exactly the text, the right
-type (issue 5). What iSMS received is read back from the sandbox's /messages.json."""
+type. What iSMS received is read back from the sandbox's /messages.json."""
 
 from __future__ import annotations
 

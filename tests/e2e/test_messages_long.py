@@ -1,4 +1,4 @@
-"""Long messages over real sockets: every SMPP form becomes ONE iSMS request (issue 5)."""
+"""Long messages over real sockets: every SMPP form becomes ONE iSMS request."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Delivery receipts and priority over real sockets, smpplib as the ESME (issue 5)."""
+"""Delivery receipts and priority over real sockets, smpplib as the ESME."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """submit_multi (built by hand: smpplib has none), data_sm, query_sm, cancel_sm and replace_sm
-over real sockets against the sandbox (issue 5)."""
+over real sockets against the sandbox."""
 
 from __future__ import annotations
 

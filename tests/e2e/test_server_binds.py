@@ -1,4 +1,4 @@
-"""Every bind outcome over real sockets, with smpplib as the ESME (issue 3, SMPP 3.4 §4.1)."""
+"""Every bind outcome over real sockets, with smpplib as the ESME (SMPP 3.4 §4.1)."""
 
 from __future__ import annotations
 

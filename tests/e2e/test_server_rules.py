@@ -1,4 +1,4 @@
-"""Which PDU is answered how in which state, over real sockets (issue 3, SMPP 3.4 §2.2, §4.3).
+"""Which PDU is answered how in which state, over real sockets (SMPP 3.4 §2.2, §4.3).
 
 Raw sockets carry what smpplib cannot send (bad lengths, unknown ids, stray responses);
 smpplib carries the everyday conversation (pipelined submits, out-of-order answers).

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import struct
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bridge.pdu import PduError, PduSplitter
 
-# Other projects' PDUs, read in place (never copied into this repository).
-SHARED_VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "vectors"
-
 
 def frame(command_id: int, body: bytes = b"", *, status: int = 0, sequence: int = 1) -> bytes:
     """A PDU with a correct command_length around `body`."""
     return struct.pack(">IIII", 16 + len(body), command_id, status, sequence) + body
-
-
-def load_shared(name: str) -> list[dict[str, Any]]:
-    path = SHARED_VECTORS / name
-    if not path.is_file():
-        pytest.skip(f"{path} is absent: the real-world vectors live beside the repository")
-    records: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
-    return records
 
 
 def drain(splitter: PduSplitter) -> list[bytes]:
@@ -36,7 +23,8 @@ def drain(splitter: PduSplitter) -> list[bytes]:
 
 
 def feed_three_ways(raw: bytes, expected: list[bytes], *, max_pdu_size: int = 65_536) -> None:
-    """STYLE.md §8: feed whole, one byte at a time, and followed by trailing bytes.
+    """Feed `raw` whole, one byte at a time, and followed by trailing bytes: every reader
+    must give the same frames however the bytes arrive.
 
     The trailing bytes are the start of another PDU, which must stay buffered, untouched.
     """

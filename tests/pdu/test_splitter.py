@@ -7,10 +7,11 @@ import struct
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from real_parts import require_vectors
 
 from bridge.pdu import ESME_RINVCMDID, ESME_RINVCMDLEN, PduError, PduSplitter, decode
 
-from .framing import drain, feed_three_ways, frame, load_shared
+from .framing import drain, feed_three_ways, frame
 from .vectors import VECTORS
 
 ENQUIRE_LINK = bytes.fromhex("00000010000000150000000000000007")
@@ -144,7 +145,7 @@ def test_random_octets_give_frames_or_a_framing_error_and_nothing_else(
 
 
 def _edge_case(prefix: str) -> bytes:
-    for record in load_shared("edge_cases.json"):
+    for record in require_vectors("edge_cases.json"):
         if record["hex"].startswith(prefix):
             return bytes.fromhex(record["hex"])
     raise AssertionError(f"no edge case starts with {prefix}")

@@ -1,4 +1,4 @@
-"""MessagePipeline: long messages become ONE iSMS request (issue 5, SMPP 3.4 §5.3.2.22-24)."""
+"""MessagePipeline: long messages become ONE iSMS request (SMPP 3.4 §5.3.2.22-24)."""
 
 from __future__ import annotations
 

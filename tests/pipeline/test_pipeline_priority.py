@@ -1,4 +1,4 @@
-"""Urgent submits (priority_flag >= 2) go ahead of bulk when iSMS is saturated (issue 5)."""
+"""Urgent submits (priority_flag >= 2) go ahead of bulk when iSMS is saturated."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MessagePipeline: delivery receipts (issue 5, SMPP 3.4 Appendix B and §5.2.17)."""
+"""MessagePipeline: delivery receipts (SMPP 3.4 Appendix B and §5.2.17)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MessagePipeline: one submit_sm or data_sm -> one iSMS request -> one answer (issue 5).
+"""MessagePipeline: one submit_sm or data_sm -> one iSMS request -> one answer.
 
 A fake iSMS (`FakeIsms`) records what would be sent; "nothing was sent" is asserted on it.
 """

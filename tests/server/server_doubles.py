@@ -6,7 +6,7 @@ package import `from server.server_doubles import Harness`.
 `Harness` builds one `SmppConnection` on the running loop with a `FakeTransport`; the test
 plays the ESME with `send(pdu)` (encoded with bridge.pdu) and reads what the bridge wrote
 with `received()` (decoded). The authority and handler implement the same Protocols the
-production code uses (STYLE §8, item 9).
+production code uses, so a test cannot pass on a fake the server would not accept.
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ async def test_closing_the_connection_cancels_requests_still_in_flight() -> None
 
 
 async def test_requests_in_flight_never_exceed_the_window_and_the_rest_are_throttled() -> None:
-    # Issue 3: the window bounds the handler tasks a peer can make us hold.
+    # The window bounds the handler tasks a peer can make us hold.
     may_finish = asyncio.Event()
 
     async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:

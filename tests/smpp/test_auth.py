@@ -1,4 +1,4 @@
-"""Who may bind (issue 3, SMPP 3.4 §4.1): statuses, constant-time checks, slowdown, reload."""
+"""Who may bind (SMPP 3.4 §4.1): statuses, constant-time checks, slowdown, reload."""
 
 from __future__ import annotations
 

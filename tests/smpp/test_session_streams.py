@@ -1,18 +1,17 @@
 """Bytes in, whatever the chunking: every scenario fed whole, byte by byte and with trailing
-bytes; a real captured session replayed; and the fuzzed invariant (STYLE §8): arbitrary
+bytes; a real captured session replayed; and the fuzzed invariant: arbitrary
 bytes only ever produce events and queued error answers, never an exception other than
 RemoteProtocolError, and never more than one max_pdu_size buffered."""
 
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from real_parts import require_vectors
 from session_doubles import Esme, feed_three_ways
 
 from bridge.pdu import (
@@ -52,7 +51,6 @@ from bridge.smpp import (
     UnbindRequested,
 )
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "vectors.json"
 EVENT_TYPES = (
     BindRequested,
     RequestReceived,
@@ -180,16 +178,10 @@ def split(wire: bytes) -> list[Pdu]:
     return found
 
 
-def _vectors() -> list[dict[str, str]]:
-    if not VECTORS.is_file():
-        pytest.skip(f"the shared PDU vectors are not at {VECTORS}")
-    return json.loads(VECTORS.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-
 def test_the_2008_captured_session_is_answered_byte_for_byte_as_that_smsc_did() -> None:
     # smpp_in_general.pcap (vectors README): bind_transmitter with interface_version 0x01,
     # enquire_link, submit_sm "test", unbind; the SMSC called itself "SMSC".
-    frames = [v for v in _vectors() if "smpp_in_general" in v["source"]]
+    frames = [v for v in require_vectors("vectors.json") if "smpp_in_general" in v["source"]]
     esme = Esme(SessionConfig(our_system_id="SMSC"))
     for frame in frames:
         raw = bytes.fromhex(frame["hex"])
@@ -207,7 +199,7 @@ def test_the_2008_captured_session_is_answered_byte_for_byte_as_that_smsc_did() 
 
 def test_every_real_world_vector_sent_to_a_bound_transceiver_gets_exactly_one_outcome() -> None:
     outcomes = set()
-    for vector in _vectors():
+    for vector in require_vectors("vectors.json"):
         esme = Esme()
         esme.bind()
         (event,) = esme.send_bytes(bytes.fromhex(vector["hex"]))
@@ -223,7 +215,7 @@ def test_every_real_world_vector_sent_to_a_bound_transceiver_gets_exactly_one_ou
 
 
 def test_all_real_world_vectors_in_one_stream_give_the_same_outcome_however_cut() -> None:
-    stream = b"".join(bytes.fromhex(v["hex"]) for v in _vectors())
+    stream = b"".join(bytes.fromhex(v["hex"]) for v in require_vectors("vectors.json"))
     make = bound_session(SessionConfig(window=1_000, max_unknown_commands=1_000))
     (whole, out, _), (drip, drip_out, _), _ = feed_three_ways(make, stream, TRAILING)
     assert summary(whole) == summary(drip) and out == drip_out

@@ -1,9 +1,11 @@
 """The session policy, checked against matrices written by hand from the spec.
 
 Sources: SMPP 3.4 §2.2 (session states and what each bind may do), §4.1-§4.12 (who sends
-which PDU), §4.3 (generic_nack), §5.1.3 (statuses); issue 3 for the ESME_RALYBND and
-outbind rules. These matrices are NOT derived from bridge/smpp/table.py: they are the spec
-as a tester reads it, so a wrong row in the table fails here.
+which PDU), §4.3 (generic_nack), §5.1.3 (statuses), and this bridge's two choices where the
+spec is silent: ESME_RALYBND for any bind once one was received, and generic_nack
+ESME_RINVCMDID for an outbind (an SMSC-to-ESME PDU). These matrices are NOT derived from
+bridge/smpp/table.py: they are the spec as a tester reads it, so a wrong row in the table
+fails here.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Per-account throughput (issue 3): a token bucket per account, long messages count by parts."""
+"""Per-account throughput: a token bucket per account, long messages count by parts."""
 
 from __future__ import annotations
 

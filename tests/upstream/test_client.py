@@ -224,19 +224,13 @@ async def test_account_failure_is_logged_at_error_once_a_minute_with_the_fix(
     assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 2
 
 
-async def test_counters_follow_each_outcome() -> None:
+async def test_accepted_rejected_and_unknown_each_come_from_exactly_one_request() -> None:
     answers = iter([ok(), ok(b"-1004"), HttpReply(status=500, body=b"")])
     transport = FakeTransport(lambda request: next(answers))
     client = client_on(transport)
-    for _ in range(3):
-        await client.send(message())
-    counters = client.counters
-    assert (counters.requests, counters.accepted, counters.rejected, counters.unknown) == (
-        3,
-        1,
-        1,
-        1,
-    )
+    results = [await client.send(message()) for _ in range(3)]
+    assert [r.outcome for r in results] == [Outcome.ACCEPTED, Outcome.REJECTED, Outcome.UNKNOWN]
+    assert len(transport.requests) == 3
 
 
 async def test_client_lifecycle_closes_the_transport_and_refuses_reuse() -> None:
