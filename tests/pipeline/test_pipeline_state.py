@@ -10,7 +10,7 @@ from bridge.pdu import CommandStatus, QuerySm
 from bridge.pipeline import PipelineSettings, ReassemblyLimits
 from bridge.state import MemoryState, Put, StateUnavailable
 
-from .pipeline_doubles import accepted, receipt_text, rig, submit_sm, udh_part
+from .pipeline_doubles import FakeReceivers, accepted, receipt_text, rig, submit_sm, udh_part
 
 PART1, PART2 = b"Hello ", b"world"
 
@@ -127,3 +127,13 @@ async def test_parts_whose_deadline_passed_during_a_restart_expire_with_their_re
     await second.advance(0.0)
     await second.settle()
     assert ["stat:EXPIRED" in receipt_text(pdu) for pdu in second.receivers.delivered] == [True]
+
+
+async def test_a_receipt_one_pipeline_made_is_delivered_by_another_with_the_receiver() -> None:
+    maker = rig(accepted("704"), receivers=FakeReceivers(bound=set()))
+    deliverer = rig(state=maker.pipeline.state, clock=maker.clock)  # a transceiver bound
+    await maker.submit(submit_sm(registered_delivery=1))
+    await deliverer.advance(1.0)  # its sweep asks the shared store what is due
+    await deliverer.settle()
+    assert [receipt_text(p).split()[0] for p in deliverer.receivers.delivered] == ["id:704"]
+    assert maker.receivers.attempts == []
