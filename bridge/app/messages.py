@@ -166,11 +166,11 @@ async def read(state: StateConfig, query: Query, *, now: float) -> list[Row]:
             record = decode_record(stored.value)
         except ValueError:
             continue
-        identity = (record.account, record.message_ids)
+        identity = (record.account, record.message_ids or (record.reference,))
         if identity in seen or not _matches(record, query):
             continue
         seen.add(identity)
-        keys = [record_key(record.account, i) for i in record.message_ids]
+        keys = [record_key(record.account, i) for i in record.keys]
         receipt = next((fates[k] for k in keys if k in fates), record.receipt)
         rows.append(Row(record=record, receipt=receipt))
         if len(rows) >= query.limit:
@@ -220,7 +220,7 @@ def table(rows: list[Row]) -> str:
             (
                 _local(record.received_at),
                 record.account,
-                ids[-1] + (f" (+{len(ids) - 1} parts)" if len(ids) > 1 else ""),
+                (ids[-1] if ids else "-") + (f" (+{len(ids) - 1} parts)" if len(ids) > 1 else ""),
                 record.pdu or "-",
                 record.source_addr or "-",
                 ",".join(record.destinations) or "-",
@@ -266,6 +266,7 @@ def as_json_text(rows: list[Row]) -> str:
             "answered_at": _local(record.answered_at),
             "final_at": None if record.final_at is None else _local(record.final_at),
             "receipt": row.receipt,
+            "reference": record.reference,
         }
         if record.text is not None:
             item["text"] = record.text
