@@ -63,12 +63,16 @@ class MessageRecord:
         return self.message_ids or (f"~{self.reference}",)
 
 
+# One encoder for every record: json.dumps with arguments builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def record_key(account: str, message_id: str) -> str:
     return f"{account}/{message_id}"
 
 
 def encode_record(record: MessageRecord) -> bytes:
-    return json.dumps(
+    return _ENCODER.encode(
         [
             1,
             record.account,
@@ -90,9 +94,7 @@ def encode_record(record: MessageRecord) -> bytes:
             record.receipt,
             record.text,
             record.reference,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
+        ]
     ).encode("utf-8")
 
 
