@@ -170,6 +170,10 @@ class MessagePipeline:
             await asyncio.gather(self._housekeeping, return_exceptions=True)
         await self._sending.aclose()
         await self.outbox.aclose()
+        if self.state.backend == "memory":
+            held = await self.outbox.held()
+            if held:
+                log.warning("event=receipts_lost_at_stop held=%d (backend memory)", held)
 
     def session_bound(self, context: SessionInfo) -> None:
         self.outbox.session_bound(context)
