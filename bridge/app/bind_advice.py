@@ -23,6 +23,8 @@ from bridge.server import (
     BindVerdict,
     ConnectionObserver,
     NoConnectionObserver,
+    Peer,
+    Refusal,
     SessionContext,
     SubmitRequest,
 )
@@ -88,3 +90,9 @@ class BindAdvice:
 
     def pdus_sent(self, data: bytes) -> None:
         self._inner.pdus_sent(data)
+
+    def connection_refused(self, reason: Refusal, peer: Peer) -> None:
+        self._inner.connection_refused(reason, peer)
+
+    def loop_lag_sampled(self, lag_s: float) -> None:
+        self._inner.loop_lag_sampled(lag_s)

@@ -28,7 +28,7 @@ from bridge.app.metrics import (
     mirror_label,
 )
 from bridge.pdu import CommandId, CommandStatus, Pdu, command_name, is_response, status_name
-from bridge.server import BindAttempt, BindVerdict, SessionContext, SubmitRequest
+from bridge.server import BindAttempt, BindVerdict, Peer, Refusal, SessionContext, SubmitRequest
 from bridge.smpp import (
     BindRequested,
     EnquireLinkReceived,
@@ -231,6 +231,12 @@ class SmppObserver:
                     ),
                 )
             child.inc()
+
+    def connection_refused(self, reason: Refusal, peer: Peer) -> None:
+        self._metrics.connections_refused.labels(reason.value).inc()
+
+    def loop_lag_sampled(self, lag_s: float) -> None:
+        self._metrics.event_loop_lag.observe(lag_s)
 
 
 class IsmsObserver:

@@ -16,6 +16,7 @@ binds and closes.
 """
 
 from bridge.server.authority import AccountAuthority, ServedAccount
+from bridge.server.budget import ReadBudget
 from bridge.server.handlers import (
     BindAttempt,
     BindAuthority,
@@ -26,6 +27,7 @@ from bridge.server.handlers import (
     SubmitHandler,
     SubmitRequest,
 )
+from bridge.server.limits import Refusal
 from bridge.server.listener import ServerState, SmppServer, tls_context
 from bridge.server.observer import ConnectionObserver, NoConnectionObserver
 from bridge.server.registry import (
@@ -47,7 +49,9 @@ __all__ = [
     "NoConnectionObserver",
     "NoReceiverBound",
     "Peer",
+    "ReadBudget",
     "ReceiverBusy",
+    "Refusal",
     "RegisteredSession",
     "ServedAccount",
     "ServerSettings",

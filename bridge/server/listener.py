@@ -5,11 +5,14 @@ sets IPV6_V6ONLY, so "0.0.0.0" and "::" can share a port) and, when configured, 
 listener on its own port (TLS 1.2 or newer). Each accepted connection gets an
 `SmppConnection`; what they share lives in one `ConnectionServices`.
 
-Graceful stop (issue 3, after aiohttp's `RequestHandler.shutdown`): stop accepting; every
+Graceful stop (after aiohttp's `RequestHandler.shutdown`): stop accepting; every
 connection finishes the requests it already received (in-flight submits complete their
 upstream call) and answers them; bound sessions get an unbind and a bounded wait for
 unbind_resp (smpplib never answers one: the session's response timer closes it); whatever
 is still open at the deadline is aborted. `abort()` is the second-signal path: close now.
+
+While serving, a `LoopLagSampler` measures how late the event loop runs its timers and
+reports each sample to the observer (`loop_lag_sampled`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from bridge.server.connection import SmppConnection
 from bridge.server.handlers import BindAuthority, SubmitHandler
+from bridge.server.looplag import LoopLagSampler
 from bridge.server.observer import ConnectionObserver
 from bridge.server.registry import SessionRegistry
 from bridge.server.services import ConnectionServices
@@ -69,6 +73,7 @@ class SmppServer:
         self._services: ConnectionServices | None = None
         self._listeners: list[asyncio.Server] = []
         self._tls_listeners: list[asyncio.Server] = []
+        self._lag: LoopLagSampler | None = None
         self._state = ServerState.UNSTARTED
 
     @property
@@ -82,6 +87,12 @@ class SmppServer:
     @property
     def connection_count(self) -> int:
         return 0 if self._services is None else len(self._services.connections)
+
+    @property
+    def worst_loop_lag_s(self) -> float | None:
+        """The largest event-loop lag sampled while serving, also once stopped (None: lag
+        is not sampled)."""
+        return None if self._lag is None else self._lag.worst_s
 
     @property
     def addresses(self) -> tuple[tuple[str, int], ...]:
@@ -135,6 +146,21 @@ class SmppServer:
             self._close_listeners()
             raise
         self._state = ServerState.SERVING
+        if settings.loop_lag_interval_s > 0:
+            self._lag = LoopLagSampler(
+                loop,
+                settings.loop_lag_interval_s,
+                services.observer.loop_lag_sampled,
+                summary_interval_s=settings.log_summary_interval_s,
+            )
+            self._lag.start()
+        log.info(
+            "event=connection_limits max_connections=%d max_connections_per_address=%d "
+            "max_unbound_connections=%d",
+            settings.max_connections,
+            settings.max_connections_per_address,
+            settings.max_unbound_connections,
+        )
         for host, port in self.addresses:
             log.info("event=listening host=%s port=%d tls=false", host, port)
         for host, port in self.tls_addresses:
@@ -169,6 +195,7 @@ class SmppServer:
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 log.error("event=shutdown_failed error=%r", result)
+        self._stop_watching()
         self._state = ServerState.STOPPED
         log.info("event=shutdown_done")
 
@@ -178,12 +205,20 @@ class SmppServer:
         if self._services is not None:
             for connection in list(self._services.connections):
                 connection.abort()
+        self._stop_watching()
         self._state = ServerState.STOPPED
         log.warning("event=aborted")
 
     def _close_listeners(self) -> None:
         for listener in (*self._listeners, *self._tls_listeners):
             listener.close()
+
+    def _stop_watching(self) -> None:
+        """Stop the lag sampler and write the refusal summaries still pending."""
+        if self._lag is not None:
+            self._lag.stop()  # kept: worst_loop_lag_s still reads after the stop
+        if self._services is not None:
+            self._services.write_refusal_summaries()
 
 
 def _addresses(listeners: Sequence[asyncio.Server]) -> tuple[tuple[str, int], ...]:

@@ -37,6 +37,11 @@ class AnswerSink(Protocol):
         """Write what the session queued, and re-arm the timer."""
         ...
 
+    def log_in_full(self, name: str, now: float) -> bool:
+        """False when this occurrence of a repeating log event is only counted (a summary
+        line per interval reports it)."""
+        ...
+
 
 class RequestRunner:
     __slots__ = ("_context", "_log", "_services", "_session", "_sink", "tasks")
@@ -68,14 +73,16 @@ class RequestRunner:
             self.answer(request, error_response(request, CommandStatus.ESME_RSYSERR), now)
             return
         if parts > 0 and not services.authority.admit(context.system_id, parts, now):
-            self._log.event(
-                logging.INFO,
-                "throttled",
-                pdu=command_name(request.command_id),
-                seq=request.sequence_number,
-                parts=parts,
-                status="ESME_RTHROTTLED",
-            )
+            # A client over its throughput gets one of these per message it sends.
+            if self._sink.log_in_full("throttled", now):
+                self._log.event(
+                    logging.INFO,
+                    "throttled",
+                    pdu=command_name(request.command_id),
+                    seq=request.sequence_number,
+                    parts=parts,
+                    status="ESME_RTHROTTLED",
+                )
             services.observer.request_throttled(context, request, parts)
             self.answer(request, error_response(request, CommandStatus.ESME_RTHROTTLED), now)
             return
