@@ -1,11 +1,17 @@
 """Benchmark: submit_sm through the whole bridge to the sandbox, beside a bare aiohttp client.
 
-Run: .venv/bin/python bench/e2e.py [--rounds 3] [--scale 1.0] [--log-level warning]
+Run: .venv/bin/python bench/e2e.py [--rounds 3] [--scale 1.0]
+
+The bridge runs at its DEFAULT settings (log level info, the sqlite state backend: every
+answer waits for its message record to be committed), and beside it the same build with
+the memory backend at info (the cost of durability alone) and at warning (the fastest it
+can go).
 
 Every party is its own process (the machine's cores are shared between them, as they would
 be on one host):
 - the iSMS sandbox (`isms-bridge sandbox`), one answering at once and one after 300 ms;
-- the bridge (`isms-bridge serve`, uvloop, the real pipeline and aiohttp client);
+- the bridge (`isms-bridge serve`, uvloop, the real pipeline and aiohttp client), three
+  times: defaults (info, sqlite), info with memory, warning with memory;
 - the load client: a lean asyncio SMPP ESME (pre-encoded submit_sm, header-only parsing)
   keeping `window` submits in flight on each of `sessions` binds;
 - the bare client: one aiohttp session posting each message's form (`data=form`, the way an
@@ -15,7 +21,8 @@ be on one host):
   message differs), shown as the ceiling of any aiohttp-based sender.
 Scenarios, interleaved bridge/bare rounds, best round reported (other work on a shared
 machine only ever slows a round down):
-1. 4 sessions x window 50 against the instant sandbox: messages/s, bridge CPU per message
+1. 4 sessions x window 50 against the instant sandbox, each bridge: messages/s, bridge CPU
+   per message
    (from /proc), p50/p99 submit_sm -> submit_sm_resp beside the bare HTTP round trip; the
    sandbox's CPU per message and busy share (near 100% it is the bottleneck), the load
    client's CPU, and what every process together spends per message, since they share the
@@ -260,19 +267,24 @@ def start_sandbox(latency_ms: int) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def start_bridge(
-    workdir: Path, endpoint: str, log_level: str
+    workdir: Path, endpoint: str, log_level: str, backend: str = "sqlite"
 ) -> tuple[subprocess.Popen[bytes], int]:
+    """`backend` "sqlite" is the default: [state] is left out of the config file."""
     port = free_port()
-    config = workdir / f"bridge-{port}.toml"
+    # A folder per bridge: each keeps its state file beside its config (one bridge per file).
+    home = workdir / f"bridge-{port}"
+    home.mkdir()
+    config = home / "bridge.toml"
+    state = "" if backend == "sqlite" else f'[state]\nbackend = "{backend}"\n\n'
     config.write_text(
         f'[smpp]\nhost = "127.0.0.1"\nport = {port}\nwindow = 200\n\n'
         f'[isms]\nendpoints = ["{endpoint}"]\npool_size = 200\ntimeout_s = 10\n\n'
-        "[metrics]\nport = 0\n\n"
+        f"[metrics]\nport = 0\n\n{state}"
         f'[[accounts]]\nsystem_id = "{SYSTEM_ID}"\npassword = "{PASSWORD}"\n'
         f'isms_username = "{SANDBOX_USER}"\nisms_password = "{SANDBOX_PASSWORD}"\n',
         encoding="utf-8",
     )
-    log = (workdir / f"bridge-{port}.log").open("wb")
+    log = (home / "bridge.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "bridge", "serve", "--config", str(config),
          "--log-level", log_level],
@@ -355,56 +367,74 @@ def scenario(label: str, rounds: int, kinds: dict[str, Callable[[], Round]]) -> 
         print(f"  {name:<22}{found.rate:>8.0f}{found.p50_ms:>8.2f}{found.p99_ms:>8.2f}"
               f"{found.cpu_us:>8.0f} {whose:<6}{found.sandbox_us:>12.0f}, "
               f"{found.sandbox_busy:>4.0%}")  # fmt: skip
-    bridge, bare = best[0], best[1]
-    print(f"  bridge / bare: {bridge.rate / bare.rate:.2f}x throughput, "
+    results = dict(zip(kinds, best, strict=True))
+    bridge, bare = best[0], results["bare aiohttp"]
+    print(f"  {next(iter(kinds))} / bare: {bridge.rate / bare.rate:.2f}x throughput, "
           f"+{bridge.p50_ms - bare.p50_ms:.2f} ms p50")  # fmt: skip
     return best
+
+
+DEFAULTS = "bridge: defaults"
+MEMORY_INFO = "bridge: info, memory"
+MEMORY_WARNING = "bridge: warning, memory"
 
 
 def conduct(args: argparse.Namespace) -> None:
     import aiohttp
 
     print(f"python {platform.python_version()}, aiohttp {aiohttp.__version__}, "
-          f"{os.cpu_count()} CPUs, bridge log level {args.log_level}, "
-          f"best of {args.rounds} interleaved rounds")  # fmt: skip
+          f"{os.cpu_count()} CPUs, best of {args.rounds} interleaved rounds; "
+          "bridge defaults = log level info, sqlite state")  # fmt: skip
     started: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as tmp:
         try:
             fast, fast_url = start_sandbox(0)
             slow, slow_url = start_sandbox(300)
             started += [fast, slow]
-            bridge, port = start_bridge(Path(tmp), fast_url, args.log_level)
-            slow_bridge, slow_port = start_bridge(Path(tmp), slow_url, args.log_level)
-            started += [bridge, slow_bridge]
+            bridges = {
+                DEFAULTS: start_bridge(Path(tmp), fast_url, "info"),
+                MEMORY_INFO: start_bridge(Path(tmp), fast_url, "info", "memory"),
+                MEMORY_WARNING: start_bridge(Path(tmp), fast_url, "warning", "memory"),
+            }
+            slow_bridge, slow_port = start_bridge(Path(tmp), slow_url, "info")
+            started += [process for process, _ in bridges.values()] + [slow_bridge]
             n = max(1000, int(10_000 * args.scale))
-            bridge_round(port, bridge.pid, fast.pid, 4, 50, 2_000)  # warm up both paths
-            loaded = scenario(
+
+            def loaded(name: str, sessions: int, window: int, count: int) -> Callable[[], Round]:
+                process, port = bridges[name]
+                return lambda: bridge_round(port, process.pid, fast.pid, sessions, window, count)
+
+            for name in bridges:
+                loaded(name, 4, 50, 2_000)()  # warm up every path
+            load = scenario(
                 "1. 4 sessions x window 50, instant sandbox",
                 args.rounds,
                 {
-                    "bridge": lambda: bridge_round(port, bridge.pid, fast.pid, 4, 50, n),
+                    DEFAULTS: loaded(DEFAULTS, 4, 50, n),
+                    MEMORY_INFO: loaded(MEMORY_INFO, 4, 50, n),
+                    MEMORY_WARNING: loaded(MEMORY_WARNING, 4, 50, n),
                     "bare aiohttp": lambda: bare_round(fast_url, fast.pid, 200, n),
                     "bare aiohttp, 1 body": lambda: bare_round(
                         fast_url, fast.pid, 200, n, one_body=True
                     ),
                 },
             )
+            quiet_n = max(300, n // 10)
             quiet = scenario(
                 "2. 1 session x window 1 (nothing queues): latency added",
                 args.rounds,
                 {
-                    "bridge": lambda: bridge_round(
-                        port, bridge.pid, fast.pid, 1, 1, max(300, n // 10)
-                    ),
-                    "bare aiohttp": lambda: bare_round(fast_url, fast.pid, 1, max(300, n // 10)),
+                    DEFAULTS: loaded(DEFAULTS, 1, 1, quiet_n),
+                    "bare aiohttp": lambda: bare_round(fast_url, fast.pid, 1, quiet_n),
+                    MEMORY_WARNING: loaded(MEMORY_WARNING, 1, 1, quiet_n),
                 },
             )
             slow_n = max(1000, int(3_000 * args.scale)) // 100 * 100
             remote = scenario(
-                "3. 1 session x window 100, sandbox answering after 300 ms",
+                "3. 1 session x window 100, sandbox answering after 300 ms (defaults)",
                 max(1, args.rounds - 1),
                 {
-                    "bridge": lambda: bridge_round(
+                    DEFAULTS: lambda: bridge_round(
                         slow_port, slow_bridge.pid, slow.pid, 1, 100, slow_n
                     ),
                     "bare aiohttp": lambda: bare_round(slow_url, slow.pid, 100, slow_n),
@@ -414,20 +444,25 @@ def conduct(args: argparse.Namespace) -> None:
             for process in started:
                 process.terminate()
                 process.wait(10)
-    bridge, bare, ceiling = loaded
-    ratio = bridge.rate / bare.rate
+    default, memory, fastest, bare, ceiling = load
+    ratio = default.rate / bare.rate
+    durable = default.rate / memory.rate
     added = quiet[0].p50_ms - quiet[1].p50_ms
     print()
     print(f"CPU per message, every process (they share {os.cpu_count()} CPUs): through the "
-          f"bridge {bridge.total_us:.0f} µs (load client {bridge.load_us or 0:.0f} + bridge "
-          f"{bridge.cpu_us:.0f} + sandbox {bridge.sandbox_us:.0f}); bare {bare.total_us:.0f} µs "
-          f"(client {bare.cpu_us:.0f} + sandbox {bare.sandbox_us:.0f})")  # fmt: skip
-    print(f"throughput {ratio:.2f}x bare aiohttp (target >= 0.8x): "
-          f"{'MET' if ratio >= 0.8 else 'NOT MET'}; "
-          f"{bridge.rate / ceiling.rate:.2f}x the one-body ceiling")  # fmt: skip
-    print(f"added p50 latency {added:.2f} ms unloaded (target <= 1 ms): "
-          f"{'MET' if added <= 1.0 else 'NOT MET'}; "
-          f"under load {loaded[0].p50_ms - loaded[1].p50_ms:+.2f} ms")  # fmt: skip
+          f"bridge at its defaults {default.total_us:.0f} µs (load client "
+          f"{default.load_us or 0:.0f} + bridge {default.cpu_us:.0f} + sandbox "
+          f"{default.sandbox_us:.0f}); bare {bare.total_us:.0f} µs (client {bare.cpu_us:.0f} "
+          f"+ sandbox {bare.sandbox_us:.0f})")  # fmt: skip
+    print(f"throughput at the defaults {ratio:.2f}x bare aiohttp (target >= 0.8x): "
+          f"{'MET' if ratio >= 0.8 else 'NOT MET'}; warning+memory "
+          f"{fastest.rate / bare.rate:.2f}x; {default.rate / ceiling.rate:.2f}x the one-body "
+          "ceiling")  # fmt: skip
+    print(f"sqlite / memory at info: {durable:.2f}x (target >= 0.9x): "
+          f"{'MET' if durable >= 0.9 else 'NOT MET'}")  # fmt: skip
+    print(f"added p50 latency at the defaults {added:.2f} ms unloaded (target <= 2 ms): "
+          f"{'MET' if added <= 2.0 else 'NOT MET'}; under load "
+          f"{load[0].p50_ms - load[3].p50_ms:+.2f} ms")  # fmt: skip
     print(f"one bind at 300 ms, window 100: {remote[0].rate:.0f} msg/s (target >= 300): "
           f"{'MET' if remote[0].rate >= 300 else 'NOT MET'}")  # fmt: skip
 
@@ -439,8 +474,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply message counts")
-    parser.add_argument("--log-level", default="warning", choices=("info", "warning"),
-                        help="the bridge's (info logs a line per submit)")  # fmt: skip
     conduct(parser.parse_args())
 
 

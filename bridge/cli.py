@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bridge.app.healthcheck",
     "bridge.app.sandbox",
     "bridge.app.balance",
+    "bridge.app.messages",
 )
 
 

@@ -1,22 +1,28 @@
 """`isms-bridge check-config PATH`: validate a config without starting anything.
 
-Exit 0 with a short summary (listeners, iSMS mirrors, accounts) when the file loads; exit 1
-with the `ConfigError` message (file, key, what was expected) when it does not. The summary
-never shows a secret: no passwords, no iSMS credentials, no user info or query of a URL.
+Exit 0 with a short summary (listeners, iSMS mirrors, the state store, accounts) when the
+file loads; exit 1 with the `ConfigError` message (file, key, what was expected) when it
+does not; exit 2 with one line naming the path and the reason when its [state] store could
+not be opened (as `serve` would refuse it). The summary never shows a secret: no passwords,
+no iSMS credentials, no user info or query of a URL.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from bridge.app.state import check_state
 from bridge.config import PROFILES, AccountConfig, BridgeConfig, ConfigError, load_config
+from bridge.state import StateFileError
 
 EXIT_OK = 0
 EXIT_INVALID = 1
+EXIT_STATE = 2  # the same status `serve` exits with for an unusable state store
 
 
 def register(subparsers: Any) -> None:
@@ -39,11 +45,16 @@ def check(path: Path, *, out: TextIO, err: TextIO) -> int:
     except ConfigError as exc:
         print(f"isms-bridge: invalid config: {exc}", file=err)
         return EXIT_INVALID
-    out.write(summary(config))
+    try:
+        store = asyncio.run(check_state(config.state))
+    except StateFileError as exc:
+        print(f"isms-bridge: state file {exc.path}: {exc.reason}", file=err)
+        return EXIT_STATE
+    out.write(summary(config, store=store))
     return EXIT_OK
 
 
-def summary(config: BridgeConfig) -> str:
+def summary(config: BridgeConfig, *, store: str = "") -> str:
     smpp = config.smpp
     lines = [f"{config.path}: OK"]
     listeners = [_address(host, smpp.port) for host in smpp.hosts]
@@ -53,6 +64,8 @@ def summary(config: BridgeConfig) -> str:
     lines.append(f"  metrics: http://{_address(config.metrics.host, config.metrics.port)}/metrics")
     mirrors = [_public_url(url) for url in config.isms.client.endpoints]
     lines.append(f"  iSMS mirrors ({len(mirrors)}): {', '.join(mirrors)}")
+    if store:
+        lines.append(f"  state: {store}")
     lines.append(f"  accounts ({len(config.accounts)}):")
     lines.extend(f"    {_account(account)}" for account in config.accounts)
     warnings = [w for account in config.accounts for w in _client_warnings(account)]

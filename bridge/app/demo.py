@@ -22,8 +22,10 @@ from bridge.app.forwarding import forward_to_isms
 from bridge.app.logs import LEVELS, configure_logging
 from bridge.app.metrics_wiring import Monitoring
 from bridge.app.serve import EXIT_CONFIG, EXIT_START, run_event_loop, serve
+from bridge.app.state import instance_name, open_state
 from bridge.app.wiring import Bridge
 from bridge.config import BridgeConfig, ConfigError, is_loopback_host, load_config
+from bridge.state import StateFileError
 from bridge.upstream import IsmsSandbox
 
 # The repository's sandbox config (scripts/demo runs from the repository).
@@ -78,7 +80,15 @@ async def demo(config: BridgeConfig, host: str, port: int) -> int:
         )
         return EXIT_START
     monitoring = Monitoring(config)
-    make_handler = functools.partial(forward_to_isms, observer=monitoring.isms)
+    try:
+        store = await open_state(config.state, observer=monitoring.state)
+    except StateFileError as exc:
+        await sandbox.stop()
+        print(f"isms-bridge demo: state file {exc.path}: {exc.reason}", file=sys.stderr)
+        return EXIT_CONFIG
+    make_handler = functools.partial(
+        forward_to_isms, observer=monitoring.isms, state=store, instance=instance_name()
+    )
     try:
         return await serve(
             config,
@@ -87,6 +97,7 @@ async def demo(config: BridgeConfig, host: str, port: int) -> int:
             monitoring=monitoring,
         )
     finally:
+        await store.aclose()
         await sandbox.stop()
 
 

@@ -19,6 +19,7 @@ from bridge.pipeline import (
     SessionInfo,
 )
 from bridge.server import SessionRegistry, SubmitHandler
+from bridge.state import StateStore
 from bridge.upstream import IsmsClient, IsmsCredentials, UpstreamObserver
 
 
@@ -58,6 +59,7 @@ def pipeline_settings(config: BridgeConfig) -> PipelineSettings:
         upstream_concurrency=isms.max_in_flight_per_account,
         store_max_messages=messages.query_store_max,
         store_max_age_s=messages.query_store_age_s,
+        record_text=config.state.record_text,
     )
 
 
@@ -72,6 +74,8 @@ class IsmsForwarding:
         registry: SessionRegistry,
         *,
         observer: UpstreamObserver | None = None,
+        state: StateStore | None = None,
+        instance: str = "bridge",
     ) -> None:
         self.client = IsmsClient(config.isms.client, observer=observer)
         self.pipeline = MessagePipeline(
@@ -79,6 +83,8 @@ class IsmsForwarding:
             registry=registry,
             routes=[account_route(account) for account in config.accounts],
             settings=pipeline_settings(config),
+            state=state,
+            instance=instance,
         )
 
     def parts(self, request: PipelineRequest) -> int:
@@ -109,7 +115,14 @@ class IsmsForwarding:
 
 
 def forward_to_isms(
-    config: BridgeConfig, registry: SessionRegistry, *, observer: UpstreamObserver | None = None
+    config: BridgeConfig,
+    registry: SessionRegistry,
+    *,
+    observer: UpstreamObserver | None = None,
+    state: StateStore | None = None,
+    instance: str = "bridge",
 ) -> SubmitHandler:
-    """`observer` hears of every iSMS request and message (the metrics; metrics_wiring.py)."""
-    return IsmsForwarding(config, registry, observer=observer)
+    """`observer` hears of every iSMS request and message (the metrics; metrics_wiring.py);
+    `state` is the opened store (app/state.py; None: in memory), `instance` this process's
+    name in it."""
+    return IsmsForwarding(config, registry, observer=observer, state=state, instance=instance)

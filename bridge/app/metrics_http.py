@@ -6,7 +6,8 @@
 - `/readyz`: 200 when the bridge can take traffic, else 503; the body lists every check as
   `name ok|fail detail`. Checks: the SMPP listeners are open, a config is loaded, and at
   least one iSMS mirror is not open (a mirror whose cool-down is over counts as available:
-  the next message probes it, so an idle bridge never stays unready for good).
+  the next message probes it, so an idle bridge never stays unready for good); and the
+  state store commits (while it cannot, submits are answered ESME_RSYSERR).
 
 Access logs are off: a scrape every few seconds would drown the session log.
 """
@@ -60,6 +61,7 @@ def bridge_readiness(
     config_path: Callable[[], Path | None],
     mirrors: Callable[[], Iterable[Mirror]],
     clock: Callable[[], float] = time.monotonic,
+    store_writable: Callable[[], bool | None] = lambda: None,
 ) -> ReadinessProbe:
     """The checks of /readyz: listening, config_loaded, isms_mirror_available.
 
@@ -72,6 +74,18 @@ def bridge_readiness(
         now = clock()
         known = tuple(mirrors())
         available = [m for m in known if mirror_available(m, now)]
+        writable = store_writable()
+        state = (
+            ()
+            if writable is None
+            else (
+                ReadinessCheck(
+                    name="state_writable",
+                    passed=writable,
+                    detail="commits" if writable else "cannot commit: submits get ESME_RSYSERR",
+                ),
+            )
+        )
         return (
             ReadinessCheck(
                 name="listening",
@@ -88,6 +102,7 @@ def bridge_readiness(
                 passed=bool(available),
                 detail=f"{len(available)}/{len(known)} mirrors not open",
             ),
+            *state,
         )
 
     return probe

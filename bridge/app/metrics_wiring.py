@@ -30,6 +30,7 @@ from bridge.app.metrics import (
 )
 from bridge.app.metrics_http import MetricsServer, bridge_readiness
 from bridge.app.metrics_observers import IsmsObserver, SmppObserver
+from bridge.app.metrics_state import StateMetrics, state_series
 from bridge.app.wiring import Bridge
 from bridge.config import BridgeConfig
 from bridge.pipeline import MessagePipeline
@@ -49,10 +50,10 @@ class ForwardsToIsms(Protocol):
 
 def pipeline_snapshot(pipeline: MessagePipeline) -> PipelineSnapshot:
     counters = pipeline.counters
-    reassembly = pipeline.long.reassembly
+    sizes = pipeline.sizes
     return PipelineSnapshot(
-        reassembly_pending=reassembly.pending_messages,
-        reassembly_bytes=reassembly.buffered_bytes,
+        reassembly_pending=sizes.long_messages,
+        reassembly_bytes=sizes.long_message_octets,
         reassembly_expired=counters.reassembly_expired,
         long_messages=counters.long_messages,
         unicode_retries=counters.unicode_retries,
@@ -63,7 +64,7 @@ def pipeline_snapshot(pipeline: MessagePipeline) -> PipelineSnapshot:
             "refused": counters.receipts_refused,
             "dropped": counters.receipts_dropped,
         },
-        receipts_held=pipeline.outbox.held(),
+        receipts_held=sizes.receipts_held + sizes.receipts_sent,
         refusals=dict(counters.refusals),
     )
 
@@ -78,10 +79,13 @@ class Monitoring:
         )
         self.smpp = SmppObserver(self.metrics)
         self.isms = IsmsObserver(self.metrics)
+        # The state store's CommitObserver: pass it to open_state (app/state.py).
+        self.state = StateMetrics(self.metrics.registry)
         self._bridge: Bridge | None = None
         self._client: IsmsClient | None = None
         self._server: MetricsServer | None = None
         self._poller: BalancePoller | None = None
+        self._pipeline: MessagePipeline | None = None
 
     @property
     def addresses(self) -> tuple[tuple[str, int], ...]:
@@ -103,6 +107,8 @@ class Monitoring:
             self._client = client
             metrics.watch(mirror_states(lambda: client.mirrors))
             metrics.watch(pipeline_series(lambda: pipeline_snapshot(pipeline)))
+            metrics.watch(state_series(pipeline, pipeline.state))
+            self._pipeline = pipeline
 
     async def start(self) -> None:
         """Serve /metrics, /healthz and /readyz on [metrics] host:port; poll balances."""
@@ -117,7 +123,10 @@ class Monitoring:
             host=config.metrics.host,
             port=config.metrics.port,
             readiness=bridge_readiness(
-                bridge.server, config_path=lambda: bridge.config.path, mirrors=self._mirrors
+                bridge.server,
+                config_path=lambda: bridge.config.path,
+                mirrors=self._mirrors,
+                store_writable=self._store_writable,
             ),
         )
         await server.start()
@@ -146,6 +155,9 @@ class Monitoring:
         server, self._server = self._server, None
         if server is not None:
             await server.stop()
+
+    def _store_writable(self) -> bool | None:
+        return None if self._pipeline is None else self._pipeline.store_writable
 
     def _mirrors(self) -> tuple[Mirror, ...]:
         return () if self._client is None else self._client.mirrors

@@ -24,14 +24,16 @@ from bridge.app.bind_advice import BindAdvice
 from bridge.app.forwarding import forward_to_isms
 from bridge.app.logs import LEVELS, configure_logging
 from bridge.app.metrics_wiring import Monitoring
+from bridge.app.state import instance_name, open_state
 from bridge.app.wiring import Bridge, HandlerFactory
 from bridge.config import BridgeConfig, ConfigError, load_config
+from bridge.state import StateError, StateFileError
 
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FORCED = 1  # a second signal cut the graceful stop short
-EXIT_CONFIG = 2
+EXIT_CONFIG = 2  # the config does not load, or its [state] store cannot be opened
 EXIT_START = 3  # a listener could not be opened (address in use, bad certificate, ...)
 
 
@@ -49,13 +51,26 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"isms-bridge serve: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    return run_event_loop(lambda: serve_with_state(config))
+
+
+async def serve_with_state(config: BridgeConfig) -> int:
+    """Open the [state] store (exit 2 with one line when it cannot be), then serve on it."""
     monitoring = Monitoring(config)
-    make_handler = functools.partial(forward_to_isms, observer=monitoring.isms)
-    return run_event_loop(
-        lambda: serve(
+    try:
+        store = await open_state(config.state, observer=monitoring.state)
+    except StateFileError as exc:
+        print(f"isms-bridge serve: state file {exc.path}: {exc.reason}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        make_handler = functools.partial(
+            forward_to_isms, observer=monitoring.isms, state=store, instance=instance_name()
+        )
+        return await serve(
             config, make_handler, lambda _bridge: tune_garbage_collector(), monitoring=monitoring
         )
-    )
+    finally:
+        await store.aclose()
 
 
 def tune_garbage_collector() -> None:
@@ -106,7 +121,7 @@ async def serve(
         monitoring.attach(bridge)
     try:
         await bridge.start()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, StateError) as exc:
         log.error("event=start_failed config=%s error=%s", config.path, exc)
         return EXIT_START
     if monitoring is not None:

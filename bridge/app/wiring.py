@@ -224,7 +224,7 @@ class Bridge:
         unbound = self.registry.unbind_where(lambda system_id: system_id in removed)
         needs_restart = tuple(
             name
-            for name in ("smpp", "isms", "metrics", "messages")
+            for name in ("smpp", "isms", "metrics", "messages", "state")
             if getattr(new, name) != getattr(self.config, name)
         )
         self.config = new

@@ -16,6 +16,7 @@ from bridge.config.listeners import MetricsConfig, SmppConfig, TlsConfig
 from bridge.config.loader import BridgeConfig, load_config, load_metrics_config
 from bridge.config.messages import MessagesConfig
 from bridge.config.profiles import KANNEL_SYSTEM_TYPE, PROFILES, EsmeProfile
+from bridge.config.state import RedisConfig, StateConfig
 
 __all__ = [
     "AccountConfig",
@@ -27,7 +28,9 @@ __all__ = [
     "MessagesConfig",
     "MetricsConfig",
     "PROFILES",
+    "RedisConfig",
     "SmppConfig",
+    "StateConfig",
     "TableReader",
     "TlsConfig",
     "is_loopback_host",

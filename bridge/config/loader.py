@@ -21,6 +21,7 @@ from bridge.config.listeners import (
 )
 from bridge.config.messages import MessagesConfig, parse_messages_section
 from bridge.config.reader import TableReader
+from bridge.config.state import StateConfig, parse_state_section
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +34,7 @@ class BridgeConfig:
     metrics: MetricsConfig
     accounts: tuple[AccountConfig, ...]
     messages: MessagesConfig = field(default_factory=MessagesConfig)
+    state: StateConfig = field(default_factory=StateConfig)
 
 
 def load_config(path: Path | str) -> BridgeConfig:
@@ -42,6 +44,7 @@ def load_config(path: Path | str) -> BridgeConfig:
     isms = parse_isms_section(root.table("isms"))
     metrics = parse_metrics_section(root.table("metrics"))
     messages = parse_messages_section(root.table("messages"))
+    state = parse_state_section(root.table("state"))
     account_tables = root.tables("accounts")
     if not account_tables:
         raise root.error("accounts", "expected at least one [[accounts]] table (nobody could bind)")
@@ -49,7 +52,13 @@ def load_config(path: Path | str) -> BridgeConfig:
     root.finish()
     check_listeners_apart(path, smpp, metrics)
     return BridgeConfig(
-        path=path, smpp=smpp, isms=isms, metrics=metrics, accounts=accounts, messages=messages
+        path=path,
+        smpp=smpp,
+        isms=isms,
+        metrics=metrics,
+        accounts=accounts,
+        messages=messages,
+        state=state,
     )
 
 

@@ -12,7 +12,6 @@ from bridge.pipeline.encoding import (
     isms_type,
 )
 from bridge.pipeline.gsm7 import decode_gsm7, encode_gsm7, is_gsm7_encodable
-from bridge.pipeline.held_receipts import HeldReceipt, HeldReceipts
 from bridge.pipeline.message_ids import MESSAGE_ID_LENGTH, MessageIdGenerator
 from bridge.pipeline.message_store import MessageStore, StoredMessage, absolute_time
 from bridge.pipeline.numbers import (
@@ -50,6 +49,14 @@ from bridge.pipeline.receipts import (
     receipt_text,
     receipt_wanted,
     success_state,
+)
+from bridge.pipeline.records import (
+    MESSAGE_KIND,
+    RECEIPT_KIND,
+    MessageRecord,
+    decode_record,
+    encode_record,
+    record_key,
 )
 from bridge.pipeline.seams import PipelineRequest, ReceiverRegistry, SessionInfo
 from bridge.pipeline.sender_ids import (
@@ -90,6 +97,7 @@ from bridge.pipeline.udh import (
     parse_udh,
     payload_of,
 )
+from bridge.pipeline.upkeep import Recovered, StoreSizes
 
 __all__: list[str] = [
     # encoding
@@ -170,13 +178,20 @@ __all__: list[str] = [
     "StatusMapping",
     "SubmitStatus",
     "unicode_retry",
-    # the orchestrating pipeline (issue 5)
+    # the orchestrating pipeline
     "DEFAULT_MAX_TEXT_LENGTH",
     "URGENT_PRIORITY",
     "AccountRoute",
-    "HeldReceipt",
-    "HeldReceipts",
     "MessagePipeline",
+    "Recovered",
+    "StoreSizes",
+    # records
+    "MESSAGE_KIND",
+    "RECEIPT_KIND",
+    "MessageRecord",
+    "decode_record",
+    "encode_record",
+    "record_key",
     "PipelineCounters",
     "PipelineRequest",
     "PipelineSettings",

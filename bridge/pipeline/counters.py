@@ -8,15 +8,10 @@ from dataclasses import dataclass, field
 
 @dataclass(slots=True)
 class PipelineCounters:
-    """`answered` counts responses by status name (ESME_ROK, ESME_RSUBMITFAIL, ...).
+    """refusals: messages the bridge refused before iSMS, by reason kind ("binary",
+    "too_long", "destination", ...)."""
 
-    parts_pending: non-final parts of long messages answered at once. refusals: messages the
-    bridge refused before iSMS, by reason kind ("binary", "too_long", "destination", ...).
-    """
-
-    answered: Counter[str] = field(default_factory=Counter)
     refusals: Counter[str] = field(default_factory=Counter)
-    parts_pending: int = 0
     long_messages: int = 0
     reassembly_expired: int = 0
     unicode_retries: int = 0

@@ -2,33 +2,37 @@
 
 `LongMessages` puts each part into the reassembly store (reassembly.py), answers non-final
 parts, hands on the message a part completes, keeps a message whose completing part was
-answered ESME_RSYSERR for the ESME's retry (retries.py), and settles the message_ids already
-given out when a message is refused, expires, or is never retried (settlement.py).
+answered ESME_RSYSERR for the ESME's retry (retries.py), and tells the settlement
+(settlement.py, the one owner of what happens to message_ids) when a message whose parts
+were answered is abandoned: refused when whole, expired incomplete, or never retried.
 A PDU that is not part of a long message (or is "part 1 of 1") passes straight through.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bridge.pdu import CommandStatus
 from bridge.pipeline.counters import PipelineCounters
-from bridge.pipeline.reassembly import Complete, Expired, MessageOrigin, Pending, Reassembly
-from bridge.pipeline.receipts import ERR_REASSEMBLY_TIMEOUT, ERR_REFUSED_BY_BRIDGE, MessageState
-from bridge.pipeline.retries import AwaitingRetries, AwaitingRetry
-from bridge.pipeline.settings import AccountRoute, PipelineSettings
-from bridge.pipeline.settlement import (
-    Delivery,
-    FinalState,
-    Settlement,
-    issued_parts,
-    receipt_origins,
+from bridge.pipeline.reassembly import (
+    AnsweredPart,
+    Complete,
+    Expired,
+    LongMessageKey,
+    MessageOrigin,
+    Pending,
+    Reassembly,
 )
+from bridge.pipeline.receipts import ERR_REASSEMBLY_TIMEOUT, ERR_REFUSED_BY_BRIDGE, MessageState
+from bridge.pipeline.retries import AwaitingRetries, AwaitingRetry, decode_retry, is_retry_record
+from bridge.pipeline.settings import AccountRoute, PipelineSettings
+from bridge.pipeline.settlement import FinalState, Settlement, Trace
 from bridge.pipeline.statuses import SubmitStatus
 from bridge.pipeline.submission import Refusal, UserData
+from bridge.state import Record, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ class LongMessages:
         self,
         settings: PipelineSettings,
         *,
+        state: StateStore,
         settlement: Settlement,
         route_of: Callable[[str], AccountRoute | None],
         new_message_id: Callable[[], str],
@@ -61,8 +66,12 @@ class LongMessages:
         wall_clock: Callable[[], datetime],
     ) -> None:
         self._timeout = settings.reassembly.timeout
-        self.reassembly = Reassembly(limits=settings.reassembly, new_message_id=new_message_id)
-        self._retries = AwaitingRetries(max_per_account=settings.reassembly.max_pending_per_account)
+        self.reassembly = Reassembly(
+            state, limits=settings.reassembly, new_message_id=new_message_id
+        )
+        self._retries = AwaitingRetries(
+            state, max_per_account=settings.reassembly.max_pending_per_account
+        )
         self._settlement = settlement
         self._route_of = route_of
         self._counters = counters
@@ -75,7 +84,7 @@ class LongMessages:
             octets=data.octets, complete=None, data=data, submitted_at=self._wall_clock()
         )
 
-    def assemble(
+    async def assemble(
         self,
         origin: MessageOrigin,
         data: UserData,
@@ -83,28 +92,26 @@ class LongMessages:
         data_coding: int,
         registered_delivery: int,
         user_message_reference: int | None,
+        trace: Trace,
     ) -> WholeMessage | SubmitStatus:
-        """The whole message, or the answer for a part that does not complete one."""
+        """The whole message, or the answer for a part that does not complete one (given
+        only once the part and its record are committed)."""
         now = self._clock()
         part = data.part
         if part is None or part.total == 1:
             return WholeMessage(
                 octets=data.octets, complete=None, data=data, submitted_at=self._wall_clock()
             )
-        key = (
-            origin.account,
-            origin.source_addr,
-            origin.destination_addr,
-            part.reference,
-            part.total,
-        )
-        retried, superseded = self._retries.claim(key, part)
+        key = LongMessageKey.of(origin, reference=part.reference, total=part.total)
+        retried, superseded = await self._retries.claim(key, part, now=now)
         if superseded is not None:
-            self._give_up(superseded, now)
+            await self._give_up(superseded, now)
         if retried is not None:
-            log.info("event=long_message_retried account=%s reference=%d", key[0], part.reference)
+            log.info(
+                "event=long_message_retried account=%s reference=%d", key.account, part.reference
+            )
             return self._whole(retried.complete, data, now)
-        added = self.reassembly.add(
+        added = await self.reassembly.add(
             part,
             origin=origin,
             data_coding=data_coding,
@@ -115,8 +122,7 @@ class LongMessages:
         match added:
             case Pending():
                 if not added.duplicate:
-                    self._counters.parts_pending += 1
-                    self._settlement.pending(origin.account, added.message_id, now=now)
+                    await self._settlement.part_answered(origin, added.message_id, trace, now=now)
                 return SubmitStatus(
                     command_status=CommandStatus.ESME_ROK, message_id=added.message_id
                 )
@@ -126,19 +132,27 @@ class LongMessages:
             case _:
                 raise Refusal(added.command_status, added.reason, kind="reassembly")
 
-    def refused(self, route: AccountRoute, whole: WholeMessage) -> None:
+    async def retries_for(self, account: str) -> int:
+        """Messages of `account` kept for the ESME's retry."""
+        return await self._retries.count(account)
+
+    async def refused(self, route: AccountRoute, whole: WholeMessage) -> None:
         """The bridge refused the completed message: its answered parts are REJECTED."""
         if whole.complete is not None:
-            self._settle(route, whole.complete, _REFUSED_BY_BRIDGE, whole.submitted_at)
+            complete = whole.complete
+            await self._abandoned(
+                route, complete.origin, complete.answered, _REFUSED_BY_BRIDGE, whole.submitted_at
+            )
 
-    def keep_for_retry(self, whole: WholeMessage, failure: FinalState) -> bool:
+    async def keep_for_retry(self, whole: WholeMessage, failure: FinalState) -> bool:
         """After ESME_RSYSERR on a completing part: keep the message for the ESME's retry.
 
         False when `whole` completes no long message (nothing to keep)."""
         complete, part = whole.complete, whole.data.part
         if complete is None or part is None:
             return False
-        settle_now = self._retries.keep(
+        now = self._clock()
+        displaced = await self._retries.keep(
             AwaitingRetry(
                 complete=complete,
                 seqnum=part.seqnum,
@@ -146,17 +160,21 @@ class LongMessages:
                 deadline=complete.first_part_at + self._timeout,
                 message_state=failure.message_state,
                 error_code=failure.error_code,
-            )
+            ),
+            now=now,
         )
-        if settle_now is not None:
-            self._give_up(settle_now, self._clock())
+        for entry in displaced:
+            await self._give_up(entry, now)
         return True
 
-    def sweep(self, now: float) -> None:
-        for expired in self.reassembly.expire(now):
-            self._expired(expired, now)
-        for entry in self._retries.expire(now):
-            self._give_up(entry, now)
+    async def sweep(self, now: float, expired_records: Sequence[Record]) -> None:
+        """Expire long messages past their deadline; give up the retries whose records
+        expired (`expired_records`: what the store's expiry returned, of any kind)."""
+        for expired in await self.reassembly.expire(now):
+            await self._expired(expired, now)
+        for record in expired_records:
+            if is_retry_record(record):
+                await self._give_up(decode_retry(record.value), now)
 
     def _whole(self, complete: Complete, data: UserData, now: float) -> WholeMessage:
         return WholeMessage(
@@ -166,7 +184,7 @@ class LongMessages:
             submitted_at=self._wall_at(complete.first_part_at, now),
         )
 
-    def _give_up(self, entry: AwaitingRetry, now: float) -> None:
+    async def _give_up(self, entry: AwaitingRetry, now: float) -> None:
         complete = entry.complete
         log.info(
             "event=long_message_not_retried account=%s reference=%d state=%s",
@@ -177,9 +195,10 @@ class LongMessages:
         route = self._route_of(complete.origin.account)
         if route is not None:
             state = FinalState(message_state=entry.message_state, error_code=entry.error_code)
-            self._settle(route, complete, state, self._wall_at(complete.first_part_at, now))
+            submitted_at = self._wall_at(complete.first_part_at, now)
+            await self._abandoned(route, complete.origin, complete.answered, state, submitted_at)
 
-    def _expired(self, expired: Expired, now: float) -> None:
+    async def _expired(self, expired: Expired, now: float) -> None:
         self._counters.reassembly_expired += 1
         origin = expired.origin
         log.warning(
@@ -191,29 +210,26 @@ class LongMessages:
         )
         route = self._route_of(origin.account)
         if route is not None:
-            self._settlement.settle(
-                route,
-                issued_parts(expired.answered),
-                overall=_EXPIRED,
-                deliveries=[Delivery(origin=o, state=_EXPIRED) for o in receipt_origins(origin)],
-                text="",
-                submitted_at=self._wall_at(expired.first_part_at, now),
-                now=now,
-            )
+            submitted_at = self._wall_at(expired.first_part_at, now)
+            await self._abandoned(route, origin, expired.answered, _EXPIRED, submitted_at)
 
-    def _settle(
-        self, route: AccountRoute, complete: Complete, state: FinalState, submitted_at: datetime
+    async def _abandoned(
+        self,
+        route: AccountRoute,
+        origin: MessageOrigin,
+        answered: tuple[AnsweredPart, ...],
+        state: FinalState,
+        submitted_at: datetime,
     ) -> None:
-        self._settlement.settle(
+        await self._settlement.abandoned(
             route,
-            issued_parts(complete.answered),
-            overall=state,
-            deliveries=[Delivery(origin=o, state=state) for o in receipt_origins(complete.origin)],
-            text="",
+            origin=origin,
+            answered=answered,
+            state=state,
             submitted_at=submitted_at,
             now=self._clock(),
         )
 
     def _wall_at(self, moment: float, now: float) -> datetime:
-        """The wall-clock time of a monotonic `moment` (a receipt's submit date)."""
+        """The wall-clock time of `moment` on the store's clock (a receipt's submit date)."""
         return self._wall_clock() - timedelta(seconds=max(0.0, now - moment))

@@ -1,24 +1,31 @@
-"""Recent messages and their final state, for query_sm (SMPP 3.4 §4.8).
+"""Recent messages and their final state, for query_sm (SMPP 3.4 §4.8), in the state store.
 
-Bounded two ways, because every entry is made by a peer's submit: at most `max_messages`
-entries (the oldest goes first) and none older than `max_age` seconds. An id that is unknown,
-evicted, or belongs to another account is simply not found (the caller answers
+Each message_id is a message record (records.py) under `account/message_id`. Bounded two
+ways, because every record is made by a peer's submit: at most `max_messages` ids (the store
+drops the oldest) and none older than `max_age` seconds (each expires). An id that is
+unknown, evicted, or belongs to another account is simply not found (the caller answers
 ESME_RQUERYFAIL); one account can never read another's messages.
 
-Time is passed in (`now`, seconds, from a clock that never goes backwards). `final_date`
-is a wall-clock datetime chosen by the caller; `absolute_time` writes it in SMPP form.
+`now` is Unix seconds (the store's clock); the dates shown are the record's own wall-clock
+times, written in the zone the caller asks for; `absolute_time` writes them in SMPP form.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from bridge.pipeline.receipts import MessageState
-
-# (recorded_at, message_state, final_date, error_code): one stored message, GC-untracked.
-_Entry = tuple[float, int, datetime | None, int]
+from bridge.pipeline.records import (
+    MESSAGE_KIND,
+    RECEIPT_KIND,
+    MessageRecord,
+    decode_record,
+    encode_record,
+    record_key,
+)
+from bridge.state import RecordStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,7 +37,6 @@ class StoredMessage:
     message_state: MessageState
     final_date: datetime | None  # None while the message is not final
     error_code: int  # query_sm_resp error_code, Int1: the receipt's err: number
-    recorded_at: float
 
     def __post_init__(self) -> None:
         if not 0 <= self.error_code <= 255:
@@ -38,65 +44,68 @@ class StoredMessage:
 
 
 class MessageStore:
-    def __init__(self, *, max_messages: int = 100_000, max_age: float = 86_400.0) -> None:
+    __slots__ = ("_max_age", "_max_messages", "_state")
+
+    def __init__(
+        self, state: RecordStore, *, max_messages: int = 100_000, max_age: float = 86_400.0
+    ) -> None:
         if max_messages < 1 or max_age <= 0:
             raise ValueError("message store bounds must be positive")
+        self._state = state
         self._max_messages = max_messages
         self._max_age = max_age
-        # Insertion order is record order, hence age order (a re-recorded id moves to the end).
-        # Keys and values are tuples of strings, numbers and datetimes, which Python's cyclic
-        # garbage collector stops tracking after its first pass: a full store (100,000 entries
-        # by default) then costs a collection nothing, where an object per entry made every
-        # full collection walk them all (measured under bench/e2e.py load: ~75 µs of CPU per
-        # message in full collections with 100,000 StoredMessage objects).
-        self._messages: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
 
-    def __len__(self) -> int:
-        return len(self._messages)
+    async def record(self, record: MessageRecord, *, now: float) -> None:
+        """Keep `record` under each of its message_ids, or its reference when it has none
+        (raises StateUnavailable)."""
+        if not 0 <= record.error_code <= 255:
+            raise ValueError(f"error_code {record.error_code} does not fit query_sm_resp (Int1)")
+        value = encode_record(record)
+        puts = [
+            self._state.put_record(
+                MESSAGE_KIND,
+                record_key(record.account, message_id),
+                value,
+                now=now,
+                expires_at=now + self._max_age,
+                max_records=self._max_messages,
+            )
+            for message_id in record.keys
+        ]
+        if len(puts) == 1:
+            await puts[0]
+            return
+        # Started together, so they share one group commit.
+        for result in await asyncio.gather(*puts, return_exceptions=True):
+            if isinstance(result, BaseException):
+                raise result
 
-    def record(
-        self,
-        *,
-        account: str,
-        message_id: str,
-        message_state: MessageState,
-        final_date: datetime | None,
-        error_code: int = 0,
-        now: float,
-    ) -> None:
-        if not 0 <= error_code <= 255:
-            raise ValueError(f"error_code {error_code} does not fit query_sm_resp (Int1)")
-        messages = self._messages
-        key = (account, message_id)
-        messages.pop(key, None)
-        messages[key] = (now, int(message_state), final_date, error_code)
-        if len(messages) > self._max_messages:
-            messages.popitem(last=False)
-        self._drop_old(now)
+    async def receipt_fate(self, account: str, message_id: str, fate: str, *, now: float) -> None:
+        """What became of a queued receipt (records.py: confirmed, refused, dropped)."""
+        await self._state.put_record(
+            RECEIPT_KIND,
+            record_key(account, message_id),
+            fate.encode("ascii"),
+            now=now,
+            expires_at=now + self._max_age,
+            max_records=self._max_messages,
+        )
 
-    def lookup(self, *, account: str, message_id: str, now: float) -> StoredMessage | None:
-        self._drop_old(now)
-        entry = self._messages.get((account, message_id))
-        if entry is None:
+    async def lookup(
+        self, *, account: str, message_id: str, now: float, zone: tzinfo | None
+    ) -> StoredMessage | None:
+        found = await self._state.get_record(MESSAGE_KIND, record_key(account, message_id), now=now)
+        if found is None:
             return None
-        recorded_at, message_state, final_date, error_code = entry
+        record = decode_record(found.value)
+        final = record.final_at
         return StoredMessage(
             account=account,
             message_id=message_id,
-            message_state=MessageState(message_state),
-            final_date=final_date,
-            error_code=error_code,
-            recorded_at=recorded_at,
+            message_state=MessageState(record.message_state),
+            final_date=None if final is None else datetime.fromtimestamp(final, zone),
+            error_code=record.error_code,
         )
-
-    def _drop_old(self, now: float) -> None:
-        cutoff = now - self._max_age
-        messages = self._messages
-        while messages:
-            oldest_key = next(iter(messages))
-            if messages[oldest_key][0] > cutoff:
-                break
-            messages.popitem(last=False)
 
 
 def absolute_time(moment: datetime) -> str:

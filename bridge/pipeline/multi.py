@@ -87,33 +87,14 @@ def resolve(pdu: SubmitMulti, rules: NumberRules) -> MultiDestinations:
 def message_origin(
     system_id: str, pdu: SubmitMulti, destinations: MultiDestinations
 ) -> MessageOrigin:
-    """The reassembly key's origin for a long submit_multi: its addresses joined with ';'
-    (TON/NPI of the first; settlement.receipt_origins splits them again for receipts)."""
-    first = next(iter(destinations.address_of.values()))
+    """Who sent the message and to whom: every destination iSMS gets, each with its own
+    TON/NPI (the reassembly key of a long submit_multi, and its receipts' addresses)."""
     return MessageOrigin(
         account=system_id,
         source_addr_ton=pdu.source_addr_ton,
         source_addr_npi=pdu.source_addr_npi,
         source_addr=pdu.source_addr,
-        dest_addr_ton=first.dest_addr_ton,
-        dest_addr_npi=first.dest_addr_npi,
-        destination_addr=";".join(a.destination_addr for a in destinations.address_of.values()),
-    )
-
-
-def destination_origin(
-    system_id: str, pdu: SubmitMulti, destinations: MultiDestinations, number: str
-) -> MessageOrigin:
-    """Who sent what to whom, for the receipts of one destination."""
-    address = destinations.address_of[number]
-    return MessageOrigin(
-        account=system_id,
-        source_addr_ton=pdu.source_addr_ton,
-        source_addr_npi=pdu.source_addr_npi,
-        source_addr=pdu.source_addr,
-        dest_addr_ton=address.dest_addr_ton,
-        dest_addr_npi=address.dest_addr_npi,
-        destination_addr=address.destination_addr,
+        destinations=tuple(destinations.address_of.values()),
     )
 
 

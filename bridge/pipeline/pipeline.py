@@ -1,7 +1,8 @@
 """`MessagePipeline`: the one place where an SMPP request meets an iSMS request.
 
 It satisfies `bridge.server.SubmitHandler` (`parts`, `handle`) and `SessionListener`
-(`session_bound`, `session_closed`) without importing the server (STYLE §1):
+(`session_bound`, `session_closed`) without importing the server (which sits beside it,
+not below):
 
     pipeline = MessagePipeline(sender=isms_client, registry=session_registry, routes=routes,
                                settings=PipelineSettings(...))
@@ -23,6 +24,11 @@ Theory of operation, for submit_sm / data_sm / submit_multi:
 4. The answer maps the iSMS result (statuses.py); every message_id given out gets its fate
    recorded for query_sm and a receipt when asked (settlement.py). A completing part
    answered ESME_RSYSERR keeps its message for the ESME's retry (retries.py).
+5. The answer leaves only once what it obliges is committed to the state store (the
+   message record, the receipts it owes, the part it kept): `handle` returns after the
+   store's commit. When the store cannot commit (StateUnavailable), that answer is
+   ESME_RSYSERR and, until a probe finds the store writable again, every submit is
+   answered ESME_RSYSERR before anything is sent to iSMS.
 An unexpected exception answers ESME_RSYSERR for that request alone, logged once; in one
 batch of a submit_multi it fails that batch's destinations alone (multi.py, rule 3).
 """
@@ -33,7 +39,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, tzinfo
+from datetime import datetime
 
 from bridge.pdu import (
     CancelSm,
@@ -61,7 +67,7 @@ from bridge.pipeline.message_store import MessageStore, absolute_time
 from bridge.pipeline.priority import PrioritySlots
 from bridge.pipeline.reassembly import MessageOrigin
 from bridge.pipeline.receipt_outbox import ReceiptOutbox
-from bridge.pipeline.receipts import receipts_asked
+from bridge.pipeline.records import MESSAGE_KIND
 from bridge.pipeline.seams import PipelineRequest, ReceiverRegistry, SessionInfo
 from bridge.pipeline.sending import SlottedSender
 from bridge.pipeline.settings import URGENT_PRIORITY, AccountRoute, PipelineSettings
@@ -70,39 +76,19 @@ from bridge.pipeline.settlement import (
     FinalState,
     IssuedId,
     Settlement,
+    Trace,
     final_state,
-    issued_parts,
 )
 from bridge.pipeline.statuses import SubmitStatus
 from bridge.pipeline.submission import Refusal
-from bridge.upstream import IsmsSender, split_destinations
+from bridge.pipeline.upkeep import LocalTime, Recovered, StoreSizes
+from bridge.state import MemoryState, StateError, StateStore, StateUnavailable
+from bridge.upstream import IsmsSender, SendResult, split_destinations
 
 log = logging.getLogger(__name__)
 
 _OK = CommandStatus.ESME_ROK
 _RETRY_LATER = CommandStatus.ESME_RSYSERR
-
-
-class LocalTime:
-    """The local wall-clock time, for receipt dates and query_sm final dates.
-
-    `datetime.now().astimezone()` looks the zone up on every call (a few µs, twice per
-    message); the zone's offset is looked up once a minute instead, so a change of offset
-    (daylight saving) shows within a minute.
-    """
-
-    __slots__ = ("_until", "_zone")
-
-    def __init__(self) -> None:
-        self._zone: tzinfo | None = None
-        self._until = 0.0
-
-    def __call__(self) -> datetime:
-        now = time.time()
-        if now >= self._until:
-            self._zone = datetime.now().astimezone().tzinfo
-            self._until = now + 60.0
-        return datetime.fromtimestamp(now, self._zone)
 
 
 class MessagePipeline:
@@ -113,27 +99,43 @@ class MessagePipeline:
         registry: ReceiverRegistry,
         routes: Iterable[AccountRoute],
         settings: PipelineSettings | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        state: StateStore | None = None,
+        instance: str = "bridge",
+        clock: Callable[[], float] = time.time,
         wall_clock: Callable[[], datetime] | None = None,
         new_message_id: Callable[[], str] | None = None,
     ) -> None:
+        """`state` holds what answers oblige (default: in memory, lost at exit); `instance`
+        names this process to it (the owner of the receipts it is delivering); `clock` is
+        the store's clock, Unix seconds (stored deadlines must outlive a reboot)."""
         self.settings = settings = settings or PipelineSettings()
         self.counters = PipelineCounters()
+        self.state = state = state if state is not None else MemoryState()
+        self.store_writable = True
+        self.sizes = StoreSizes()
+        self.recovered = Recovered(receipts=0, long_messages=0, retries=0, records=0)
         self._clock = clock
         self._wall_clock = wall_clock = wall_clock or LocalTime()
         self._routes = {route.system_id: route for route in routes}
         self._new_id = new_message_id or MessageIdGenerator(clock=time.time).new_id
         self.store = MessageStore(
-            max_messages=settings.store_max_messages, max_age=settings.store_max_age_s
+            state, max_messages=settings.store_max_messages, max_age=settings.store_max_age_s
         )
         self.outbox = ReceiptOutbox(
-            registry, settings.receipts, counters=self.counters, clock=clock
+            registry,
+            settings.receipts,
+            state,
+            owner=instance,
+            counters=self.counters,
+            clock=clock,
+            fate=self._receipt_fate,
         )
         self.slots = PrioritySlots(settings.upstream_concurrency)
         self._sending = SlottedSender(sender, self.slots, self.counters)
         self._settlement = Settlement(self.store, self.outbox, wall_clock)
         self.long = LongMessages(
             settings,
+            state=state,
             settlement=self._settlement,
             route_of=self._routes_get,
             new_message_id=self._new_id,
@@ -153,15 +155,25 @@ class MessagePipeline:
         return self._routes.get(system_id)
 
     async def start(self) -> None:
-        self._start_housekeeping()
+        """Recover what the store holds, then start sweeping (expired long messages, held
+        receipts); the one way it starts."""
+        if self._housekeeping is not None:
+            raise RuntimeError("this pipeline was already started")
+        self.recovered = await self.recover()
+        self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
 
     async def aclose(self) -> None:
-        """Stop sweeping and drop held receipts (call after the server has stopped)."""
+        """Stop sweeping and delivering (call after the server has stopped); what is held
+        stays in the store (lost with it only for the memory backend)."""
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             await asyncio.gather(self._housekeeping, return_exceptions=True)
         await self._sending.aclose()
         await self.outbox.aclose()
+        if self.state.backend == "memory":
+            held = await self.outbox.held()
+            if held:
+                log.warning("event=receipts_lost_at_stop held=%d (backend memory)", held)
 
     def session_bound(self, context: SessionInfo) -> None:
         self.outbox.session_bound(context)
@@ -169,10 +181,67 @@ class MessagePipeline:
     def session_closed(self, context: SessionInfo) -> None:
         self.outbox.session_closed(context)
 
-    def sweep(self) -> None:
-        """Expire long messages past their deadline and held receipts past their age."""
-        self.long.sweep(self._clock())
-        self.outbox.sweep()
+    async def sweep(self) -> None:
+        """Expire long messages, kept retries and records past their deadline, and held
+        receipts past their age; deliver receipts that became due; probe a failed store
+        (expiry runs first: deleting is what makes room in a full one)."""
+        now = self._clock()
+        try:
+            expired = await self.state.expire_records(now=now)
+            await self.long.sweep(now, expired)
+            await self.outbox.sweep()
+        except StateError as exc:
+            self._store_failed(exc)
+        if not self.store_writable and await self.state.writable():
+            self.store_writable = True
+            log.warning("event=state_writable_again backend=%s", self.state.backend)
+        await self._measure()
+
+    async def _measure(self) -> None:
+        parts = await self.state.part_counts()
+        receipts = await self.state.queue_counts(now=self._clock())
+        self.sizes = StoreSizes(
+            long_messages=parts.groups,
+            long_message_octets=parts.octets,
+            receipts_held=receipts.ready,
+            receipts_sent=receipts.leased,
+        )
+
+    async def recover(self) -> Recovered:
+        """At start: what the store holds from before (receipts due again, incomplete long
+        messages, messages awaiting a retry); those past their deadline are settled at the
+        first sweep. Logged once as `event=state_recovered`."""
+        receipts = await self.outbox.recover(shared=self.state.backend == "redis")
+        parts = await self.state.part_counts()
+        retries = 0
+        for system_id in self._routes:
+            retries += await self.long.retries_for(system_id)
+        messages = await self.state.record_count(MESSAGE_KIND)
+        await self._measure()
+        recovered = Recovered(
+            receipts=receipts, long_messages=parts.groups, retries=retries, records=messages
+        )
+        log.info(
+            "event=state_recovered backend=%s receipts=%d long_messages=%d retries=%d records=%d",
+            self.state.backend,
+            recovered.receipts,
+            recovered.long_messages,
+            recovered.retries,
+            recovered.records,
+        )
+        return recovered
+
+    async def _receipt_fate(self, account: str, message_id: str, fate: str) -> None:
+        try:
+            await self.store.receipt_fate(account, message_id, fate, now=self._clock())
+        except StateError as exc:
+            log.warning(
+                "event=receipt_fate_not_recorded system_id=%s message_id=%s fate=%s error=%s",
+                account,
+                message_id,
+                fate,
+                exc,
+            )
 
     # --- SubmitHandler --------------------------------------------------------------------
 
@@ -186,11 +255,14 @@ class MessagePipeline:
                 return 0
 
     async def handle(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
-        self._start_housekeeping()
         try:
             response = await self._answer(context, request)
+        except StateError as exc:
+            # Never acknowledge what could not be recorded: "try again later" is honest.
+            self._store_failed(exc)
+            response = _response(request, SubmitStatus(command_status=_RETRY_LATER, message_id=""))
         except Exception:
-            # STYLE §5: one failure costs one answer (ESME_RSYSERR), never the bind.
+            # One failure costs one answer (ESME_RSYSERR), never the bind.
             log.exception(
                 "event=pipeline_failed session=%s system_id=%s seq=%d",
                 context.session_id,
@@ -198,12 +270,13 @@ class MessagePipeline:
                 request.sequence_number,
             )
             response = _response(request, SubmitStatus(command_status=_RETRY_LATER, message_id=""))
-        self.counters.answered[status_name(response.command_status)] += 1
         return response
 
     async def _answer(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
         match request:
             case SubmitSm() | DataSm() | SubmitMulti():
+                if not self.store_writable:
+                    raise StateUnavailable("the state store failed a commit and is not back yet")
                 try:
                     if isinstance(request, SubmitMulti):
                         return await self._submit_multi(context, request)
@@ -214,7 +287,7 @@ class MessagePipeline:
                         request, SubmitStatus(command_status=refusal.command_status, message_id="")
                     )
             case QuerySm():
-                return self._query(context, request)
+                return await self._query(context, request)
             case CancelSm():
                 # iSMS has no way to recall a message it took (SMPP 3.4 §4.9: cancel failed).
                 return CancelSmResp(command_status=CommandStatus.ESME_RCANCELFAIL)
@@ -224,6 +297,7 @@ class MessagePipeline:
     # --- submit_sm and data_sm ------------------------------------------------------------
 
     async def _submit(self, context: SessionInfo, pdu: SubmitSm | DataSm) -> SubmitStatus:
+        received_at = self._clock()
         route = self._route(context)
         data = submission.user_data(pdu)
         if data.part is not None:
@@ -234,22 +308,23 @@ class MessagePipeline:
             pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr, self.settings.numbers
         )
         umr = submission.user_message_reference(pdu)
-        origin: MessageOrigin | None = None
+        origin = submission.origin(route.system_id, pdu)
+        name = "submit_sm" if isinstance(pdu, SubmitSm) else "data_sm"
         if data.part is None:
             whole = self.long.whole(data)
         else:
-            origin = submission.origin(route.system_id, pdu)
-            assembled = self.long.assemble(
+            assembled = await self.long.assemble(
                 origin,
                 data,
                 data_coding=pdu.data_coding,
                 registered_delivery=pdu.registered_delivery,
                 user_message_reference=umr,
+                trace=Trace(pdu=name, parts=data.part.total, received_at=received_at),
             )
             if isinstance(assembled, SubmitStatus):
                 return assembled
             whole = assembled
-        text = self._text(route, pdu.data_coding, whole)
+        text = await self._text(route, pdu.data_coding, whole)
         message = submission.isms_message(
             route,
             destinations=(number,),
@@ -258,24 +333,22 @@ class MessagePipeline:
             reference=_reference(context, pdu),
         )
         urgent = isinstance(pdu, SubmitSm) and pdu.priority_flag >= URGENT_PRIORITY
+        sent_at = self._clock()
         result = await self._sending.send(message, urgent=urgent)
         status = self.settings.statuses.submit_status(result, self._new_id)
         state = final_state(result, report_delivered=route.report_delivered)
-        # The destination's addresses are for receipts only: most submits ask for none, and
-        # a single-PDU message has no earlier parts whose submits could have.
-        deliveries = (
-            [Delivery(origin=origin or submission.origin(route.system_id, pdu), state=state)]
-            if whole.complete is not None or receipts_asked(pdu.registered_delivery)
-            else []
-        )
-        self._conclude(
-            route, whole, status, pdu, umr, overall=state, deliveries=deliveries, text=text
-        )
+        deliveries = [Delivery(destination=origin.destinations[0], state=state)]
+        trace = self._trace(name, whole, received_at, sent_at, result, text, message.reference)
+        await self._conclude(
+            route, origin, whole, status, pdu, umr, overall=state, deliveries=deliveries,
+            text=text, trace=trace,
+        )  # fmt: skip
         return status
 
     # --- submit_multi ---------------------------------------------------------------------
 
     async def _submit_multi(self, context: SessionInfo, pdu: SubmitMulti) -> SubmitMultiResp:
+        received_at = self._clock()
         route = self._route(context)
         data = submission.user_data(pdu)
         if data.part is not None:
@@ -293,16 +366,19 @@ class MessagePipeline:
             answer = multi.answer(pdu, destinations, ())
             return _multi_response(answer.command_status, "", answer.unsuccess_sme)
         umr = submission.user_message_reference(pdu)
-        whole = self.long.assemble(
-            multi.message_origin(route.system_id, pdu, destinations),
+        origin = multi.message_origin(route.system_id, pdu, destinations)
+        parts = 1 if data.part is None else data.part.total
+        whole = await self.long.assemble(
+            origin,
             data,
             data_coding=pdu.data_coding,
             registered_delivery=pdu.registered_delivery,
             user_message_reference=umr,
+            trace=Trace(pdu="submit_multi", parts=parts, received_at=received_at),
         )
         if isinstance(whole, SubmitStatus):
             return _multi_response(whole.command_status, whole.message_id, unsuccess)
-        text = self._text(route, pdu.data_coding, whole)
+        text = await self._text(route, pdu.data_coding, whole)
         urgent = pdu.priority_flag >= URGENT_PRIORITY
         batches = list(
             split_destinations(destinations.numbers, self.settings.max_destinations_per_request)
@@ -318,6 +394,7 @@ class MessagePipeline:
             )
             for index, batch in enumerate(batches)
         ]
+        sent_at = self._clock()
         # One batch failing must not cost the others their answers: those iSMS accepted
         # stay accepted, or the ESME's retry of the whole request would send them twice.
         sent = await asyncio.gather(
@@ -334,19 +411,21 @@ class MessagePipeline:
         answer = multi.answer(pdu, destinations, outcomes)
         states = [final_state(r, report_delivered=route.report_delivered) for r in results]
         deliveries = [
-            Delivery(
-                origin=multi.destination_origin(route.system_id, pdu, destinations, number),
-                state=state,
-            )
+            Delivery(destination=destinations.address_of[number], state=state)
             for batch, state in zip(batches, states, strict=True)
             for number in batch
         ]
         accepted = [state for state in states if state.message_state.is_success]
         overall = accepted[0] if accepted else states[0]
         status = SubmitStatus(command_status=answer.command_status, message_id=answer.message_id)
-        self._conclude(
-            route, whole, status, pdu, umr, overall=overall, deliveries=deliveries, text=text
+        first_accepted = next((r for r in results if r.trx_id), results[0])
+        trace = self._trace(
+            "submit_multi", whole, received_at, sent_at, first_accepted, text, reference
         )
+        await self._conclude(
+            route, origin, whole, status, pdu, umr, overall=overall, deliveries=deliveries,
+            text=text, trace=trace,
+        )  # fmt: skip
         return _multi_response(answer.command_status, answer.message_id, answer.unsuccess_sme)
 
     # --- shared steps ---------------------------------------------------------------------
@@ -361,9 +440,33 @@ class MessagePipeline:
             )
         return route
 
-    def _conclude(
+    def _trace(
+        self,
+        pdu: str,
+        whole: WholeMessage,
+        received_at: float,
+        sent_at: float,
+        result: SendResult,
+        text: str,
+        reference: str,
+    ) -> Trace:
+        complete = whole.complete
+        return Trace(
+            pdu=pdu,
+            parts=1 if complete is None else complete.total,
+            received_at=received_at if complete is None else complete.first_part_at,
+            sent_at=sent_at if result.attempts else None,
+            trx_id=result.trx_id or "",
+            isms_code=result.code,
+            mirror=result.mirror,
+            text=text if self.settings.record_text else None,
+            reference=reference,
+        )
+
+    async def _conclude(
         self,
         route: AccountRoute,
+        origin: MessageOrigin,
         whole: WholeMessage,
         status: SubmitStatus,
         pdu: SubmitSm | DataSm | SubmitMulti,
@@ -372,57 +475,51 @@ class MessagePipeline:
         overall: FinalState,
         deliveries: list[Delivery],
         text: str,
+        trace: Trace,
     ) -> None:
-        """Record and report the fate of every message_id this message was given.
-
-        `deliveries` are the destinations and their fates; the answered id (`status`, given
-        by `pdu`; ESME_ROK only) is reported for accepted destinations alone, since a
-        submit_multi_resp already lists the failed ones, while the ids of earlier parts,
-        answered before any destination was tried, hear about every destination.
-        """
+        """Hand the message's fate to the settlement, or keep it for the ESME's retry."""
         # A completing part told "try again" keeps its message for the ESME's retry.
-        if status.command_status == _RETRY_LATER and self.long.keep_for_retry(whole, overall):
+        if status.command_status == _RETRY_LATER and await self.long.keep_for_retry(whole, overall):
             return
-        settle, now = self._settlement.settle, self._clock()
-        if whole.complete is not None:
-            settle(
-                route,
-                issued_parts(whole.complete.answered),
-                overall=overall,
-                deliveries=deliveries,
-                text=text,
-                submitted_at=whole.submitted_at,
-                now=now,
-            )
-        if status.command_status == _OK:
-            submitted = IssuedId(
+        answered = (
+            IssuedId(
                 message_id=status.message_id,
                 registered_delivery=pdu.registered_delivery,
                 user_message_reference=user_message_reference,
             )
-            settle(
-                route,
-                [submitted],
-                overall=overall,
-                deliveries=[d for d in deliveries if d.state.message_state.is_success],
-                text=text,
-                submitted_at=whole.submitted_at,
-                now=now,
-            )
+            if status.command_status == _OK
+            else None
+        )
+        await self._settlement.concluded(
+            route,
+            origin=origin,
+            answered=answered,
+            status=status_name(status.command_status),
+            earlier=() if whole.complete is None else whole.complete.answered,
+            overall=overall,
+            deliveries=deliveries,
+            text=text,
+            submitted_at=whole.submitted_at,
+            trace=trace,
+            now=self._clock(),
+        )
 
-    def _text(self, route: AccountRoute, data_coding: int, whole: WholeMessage) -> str:
+    async def _text(self, route: AccountRoute, data_coding: int, whole: WholeMessage) -> str:
         """The decoded, length-checked text; a refusal settles the parts already answered."""
         try:
             text = submission.text(data_coding, whole.octets, route)
             submission.check_length(text, self.settings.max_text_length)
         except Refusal:
-            self.long.refused(route, whole)
+            await self.long.refused(route, whole)
             raise
         return text
 
-    def _query(self, context: SessionInfo, pdu: QuerySm) -> QuerySmResp:
-        stored = self.store.lookup(
-            account=context.system_id, message_id=pdu.message_id, now=self._clock()
+    async def _query(self, context: SessionInfo, pdu: QuerySm) -> QuerySmResp:
+        stored = await self.store.lookup(
+            account=context.system_id,
+            message_id=pdu.message_id,
+            now=self._clock(),
+            zone=self._wall_clock().tzinfo,
         )
         if stored is None:
             # SMPP 3.4 §4.8: unknown, too old, or another account's message.
@@ -433,6 +530,15 @@ class MessagePipeline:
             message_state=int(stored.message_state),
             error_code=stored.error_code,
         )
+
+    def _store_failed(self, error: StateError) -> None:
+        if self.store_writable:
+            self.store_writable = False
+            log.error(
+                "event=state_unavailable backend=%s error=%s action=submits_answered_ESME_RSYSERR",
+                self.state.backend,
+                error,
+            )
 
     def _refused(self, context: SessionInfo, pdu: Pdu, refusal: Refusal) -> None:
         self.counters.refusals[refusal.kind] += 1
@@ -445,15 +551,13 @@ class MessagePipeline:
             refusal.reason,
         )
 
-    def _start_housekeeping(self) -> None:
-        if self._housekeeping is None:
-            self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
-
     async def _housekeep(self) -> None:
         while True:
             await asyncio.sleep(self.settings.housekeeping_interval_s)
             try:
-                self.sweep()
+                await self.sweep()
+            except StateError as exc:
+                self._store_failed(exc)
             except Exception:
                 log.exception("event=sweep_failed")
 

@@ -128,11 +128,6 @@ def receipt_error_code(isms_code: int) -> int:
     return ERR_UNKNOWN
 
 
-def receipts_asked(registered_delivery: int) -> bool:
-    """Whether registered_delivery (SMPP 3.4 §5.2.17, bits 1-0) asks for any receipt."""
-    return registered_delivery & 0x03 != 0
-
-
 def receipt_wanted(registered_delivery: int, state: MessageState) -> bool:
     """Whether registered_delivery (SMPP 3.4 §5.2.17, bits 1-0) asks for this receipt."""
     if not state.is_final:

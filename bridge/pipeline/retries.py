@@ -12,19 +12,32 @@ Rules:
 2. The same part again (same seqnum, same octets) claims it: the message is sent again whole.
 3. A different part under that key means the ESME is sending the whole message anew: the
    kept one is superseded and settled as failed (the new parts make a new message).
-4. At most `max_per_account` kept per account; past it, or at the deadline, the message is
-   settled as failed, with failure receipts for the parts that were answered.
+4. At most `max_per_account` kept per account; past it the oldest kept, and at its
+   deadline each, is settled as failed, with failure receipts for the parts answered.
+
+Kept in the state store as records of kind `retry/<account>` (the store bounds each kind),
+keyed by the long message's key, expiring at the deadline: a message kept for a retry
+survives a restart, and the retry after it is still sent whole.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from bridge.pipeline.reassembly import Complete
+from bridge.pdu import SmeAddress
+from bridge.pipeline.reassembly import (
+    AnsweredPart,
+    Complete,
+    LongMessageKey,
+    MessageOrigin,
+    group_name,
+)
 from bridge.pipeline.receipts import MessageState
 from bridge.pipeline.udh import ConcatenatedPart
+from bridge.state import Record, RecordStore
 
-RetryKey = tuple[str, str, str, int, int]
+RETRY_KIND_PREFIX = "retry/"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,65 +51,119 @@ class AwaitingRetry:
     error_code: int
 
 
-def retry_key(complete: Complete) -> RetryKey:
-    origin = complete.origin
-    return (
-        origin.account,
-        origin.source_addr,
-        origin.destination_addr,
-        complete.reference,
-        complete.total,
-    )
+def retry_key(complete: Complete) -> LongMessageKey:
+    return LongMessageKey.of(complete.origin, reference=complete.reference, total=complete.total)
+
+
+def is_retry_record(record: Record) -> bool:
+    return record.kind.startswith(RETRY_KIND_PREFIX)
 
 
 class AwaitingRetries:
-    __slots__ = ("_entries", "_per_account", "max_per_account")
+    __slots__ = ("_state", "max_per_account")
 
-    def __init__(self, *, max_per_account: int) -> None:
+    def __init__(self, state: RecordStore, *, max_per_account: int) -> None:
         if max_per_account < 1:
             raise ValueError("max_per_account must be positive")
+        self._state = state
         self.max_per_account = max_per_account
-        self._entries: dict[RetryKey, AwaitingRetry] = {}
-        self._per_account: dict[str, int] = {}
 
-    def __len__(self) -> int:
-        return len(self._entries)
+    async def count(self, account: str) -> int:
+        return await self._state.record_count(RETRY_KIND_PREFIX + account)
 
-    def keep(self, entry: AwaitingRetry) -> AwaitingRetry | None:
-        """Keep `entry` for its retry; returns what must be settled now instead, if anything
-        (the entry itself when the account is at its bound, or an older one it replaced)."""
+    async def keep(self, entry: AwaitingRetry, *, now: float) -> list[AwaitingRetry]:
+        """Keep `entry` for its retry; returns what must be settled now instead (an older
+        one it replaced, or the account's oldest past its bound). Raises StateUnavailable."""
         key = retry_key(entry.complete)
-        account = key[0]
-        replaced = self._pop(key)
-        if self._per_account.get(account, 0) >= self.max_per_account:
-            return entry
-        self._entries[key] = entry
-        self._per_account[account] = self._per_account.get(account, 0) + 1
-        return replaced
+        put = await self._state.put_record(
+            RETRY_KIND_PREFIX + key.account,
+            group_name(key),
+            encode_retry(entry),
+            now=now,
+            expires_at=entry.deadline,
+            max_records=self.max_per_account,
+        )
+        displaced = [put.replaced] if put.replaced is not None else []
+        return [decode_retry(record.value) for record in (*displaced, *put.dropped)]
 
-    def claim(
-        self, key: RetryKey, part: ConcatenatedPart
+    async def claim(
+        self, key: LongMessageKey, part: ConcatenatedPart, *, now: float
     ) -> tuple[AwaitingRetry | None, AwaitingRetry | None]:
         """(the kept message this part retries, a kept message this part supersedes)."""
-        entry = self._entries.get(key)
-        if entry is None:
+        found = await self._state.take_record(
+            RETRY_KIND_PREFIX + key.account, group_name(key), now=now
+        )
+        if found is None:
             return None, None
-        self._pop(key)
+        entry = decode_retry(found.value)
         if part.seqnum == entry.seqnum and part.payload == entry.payload:
             return entry, None
         return None, entry
 
-    def expire(self, now: float) -> list[AwaitingRetry]:
-        due = [key for key, entry in self._entries.items() if entry.deadline <= now]
-        return [entry for key in due if (entry := self._pop(key)) is not None]
 
-    def _pop(self, key: RetryKey) -> AwaitingRetry | None:
-        entry = self._entries.pop(key, None)
-        if entry is not None:
-            account = key[0]
-            remaining = self._per_account[account] - 1
-            if remaining:
-                self._per_account[account] = remaining
-            else:
-                del self._per_account[account]
-        return entry
+def encode_retry(entry: AwaitingRetry) -> bytes:
+    complete, origin = entry.complete, entry.complete.origin
+    return json.dumps(
+        {
+            "account": origin.account,
+            "source": [origin.source_addr_ton, origin.source_addr_npi, origin.source_addr],
+            "destinations": [
+                [d.dest_addr_ton, d.dest_addr_npi, d.destination_addr] for d in origin.destinations
+            ],
+            "reference": complete.reference,
+            "total": complete.total,
+            "data_coding": complete.data_coding,
+            "octets": complete.octets.hex(),
+            "answered": [
+                [a.seqnum, a.message_id, a.registered_delivery, a.user_message_reference]
+                for a in complete.answered
+            ],
+            "first_part_at": complete.first_part_at,
+            "seqnum": entry.seqnum,
+            "payload": entry.payload.hex(),
+            "deadline": entry.deadline,
+            "message_state": int(entry.message_state),
+            "error_code": entry.error_code,
+        },
+        separators=(",", ":"),
+    ).encode("utf-8")
+
+
+def decode_retry(value: bytes) -> AwaitingRetry:
+    fields = json.loads(value)
+    ton, npi, source = fields["source"]
+    origin = MessageOrigin(
+        account=fields["account"],
+        source_addr_ton=ton,
+        source_addr_npi=npi,
+        source_addr=source,
+        destinations=tuple(
+            SmeAddress(dest_addr_ton=t, dest_addr_npi=n, destination_addr=a)
+            for t, n, a in fields["destinations"]
+        ),
+    )
+    complete = Complete(
+        origin=origin,
+        reference=fields["reference"],
+        total=fields["total"],
+        data_coding=fields["data_coding"],
+        octets=bytes.fromhex(fields["octets"]),
+        answered=tuple(
+            AnsweredPart(
+                seqnum=seqnum,
+                message_id=message_id,
+                registered_delivery=registered_delivery,
+                user_message_reference=umr,
+            )
+            for seqnum, message_id, registered_delivery, umr in fields["answered"]
+        ),
+        first_part_at=fields["first_part_at"],
+    )
+    return AwaitingRetry(
+        complete=complete,
+        seqnum=fields["seqnum"],
+        payload=bytes.fromhex(fields["payload"]),
+        deadline=fields["deadline"],
+        message_state=MessageState(fields["message_state"]),
+        error_code=fields["error_code"],
+    )

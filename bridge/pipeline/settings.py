@@ -1,7 +1,7 @@
 """What the message pipeline is told: one `AccountRoute` per SMPP login, and `PipelineSettings`.
 
 Both are built by the application from the config file (`bridge.config` parses, `bridge.app`
-maps); the pipeline never reads a file or the environment itself (STYLE §6).
+maps); the pipeline never reads a file or the environment itself: `app` does.
 """
 
 from __future__ import annotations
@@ -81,6 +81,9 @@ class PipelineSettings:
     store_max_messages: int = 100_000
     store_max_age_s: float = 86_400.0
     housekeeping_interval_s: float = 1.0
+    # Keep each message's text in its record (an operator's opt-in; off, no text is stored
+    # beyond the 20 characters a receipt carries).
+    record_text: bool = False
 
     def __post_init__(self) -> None:
         if self.max_text_length < 1 or self.max_destinations_per_request < 1:

@@ -17,10 +17,13 @@ Final states (receipts.py explains why success is ACCEPTD):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from bridge.pdu import DeliverSm, SmeAddress
 from bridge.pipeline.message_store import MessageStore
 from bridge.pipeline.reassembly import AnsweredPart, MessageOrigin
 from bridge.pipeline.receipt_outbox import ReceiptOutbox
@@ -34,6 +37,7 @@ from bridge.pipeline.receipts import (
     receipt_wanted,
     success_state,
 )
+from bridge.pipeline.records import RECEIPT_HELD, RECEIPT_NONE, MessageRecord
 from bridge.pipeline.settings import AccountRoute
 from bridge.upstream import Outcome, SendResult
 
@@ -57,7 +61,7 @@ class IssuedId:
 class Delivery:
     """One destination of a message and its fate (a submit_multi has several)."""
 
-    origin: MessageOrigin
+    destination: SmeAddress
     state: FinalState
 
 
@@ -87,27 +91,35 @@ def issued_parts(answered: Sequence[AnsweredPart]) -> list[IssuedId]:
     ]
 
 
-def receipt_origins(origin: MessageOrigin) -> tuple[MessageOrigin, ...]:
-    """The destinations of a reassembly origin: a submit_multi's are joined with ';' (their
-    TON/NPI are the first address's, all that a key keeps)."""
-    addresses = origin.destination_addr.split(";")
-    if len(addresses) == 1:
-        return (origin,)
-    return tuple(
-        MessageOrigin(
-            account=origin.account,
-            source_addr_ton=origin.source_addr_ton,
-            source_addr_npi=origin.source_addr_npi,
-            source_addr=origin.source_addr,
-            dest_addr_ton=origin.dest_addr_ton,
-            dest_addr_npi=origin.dest_addr_npi,
-            destination_addr=address,
-        )
-        for address in addresses
-    )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Trace:
+    """What a message record tells besides the fate: how the message came and went.
+
+    Times are Unix seconds; `sent_at` is None when iSMS was never asked.
+    """
+
+    pdu: str
+    parts: int
+    received_at: float
+    sent_at: float | None = None
+    trx_id: str = ""
+    isms_code: int | None = None
+    mirror: str = ""
+    text: str | None = None  # only when the operator opted in ([state] record_text)
+    reference: str = ""  # system_id/session/sequence_number, as the iSMS request carries it
 
 
 class Settlement:
+    """The one owner of what happens to the message_ids an answer gave out.
+
+    Every message_id the ESME holds is settled here and nowhere else: recorded (its
+    message record, which query_sm reads: ENROUTE while its long message is incomplete,
+    then its final state) and reported by receipt when its submit asked for one, whichever
+    way the message ends: answered by iSMS (`concluded`), or refused, expired or never
+    retried (`abandoned`). Each returns once all of it is committed to the state store
+    (or raises StateUnavailable), so the answer that gave the ids out can follow.
+    """
+
     __slots__ = ("_outbox", "_store", "_wall_clock")
 
     def __init__(
@@ -117,51 +129,120 @@ class Settlement:
         self._outbox = outbox
         self._wall_clock = wall_clock
 
-    def pending(self, account: str, message_id: str, *, now: float) -> None:
+    async def part_answered(
+        self, origin: MessageOrigin, message_id: str, trace: Trace, *, now: float
+    ) -> None:
         """A part answered before its message is whole: query_sm says ENROUTE."""
-        self._store.record(
-            account=account,
-            message_id=message_id,
-            message_state=MessageState.ENROUTE,
-            final_date=None,
+        at = self._wall_clock().timestamp()
+        await self._store.record(
+            _record(origin, (message_id,), trace, "ESME_ROK", _ENROUTE, at, None, RECEIPT_NONE),
             now=now,
         )
 
-    def settle(
+    async def concluded(
         self,
         route: AccountRoute,
-        ids: Sequence[IssuedId],
         *,
+        origin: MessageOrigin,
+        answered: IssuedId | None,
+        status: str,
+        earlier: Sequence[AnsweredPart],
         overall: FinalState,
         deliveries: Sequence[Delivery],
         text: str,
         submitted_at: datetime,
+        trace: Trace,
         now: float,
     ) -> None:
-        """Record the fate of every id, and queue the receipts their submits asked for."""
+        """iSMS answered the message: settle the ids of its earlier parts and the answered one.
+
+        `answered` (an ESME_ROK answer only) hears of its accepted destinations alone,
+        since a submit_multi_resp already lists the failed ones; the earlier parts' ids,
+        answered before any destination was tried, hear of every destination.
+        """
         done = self._wall_clock()
+        accepted = [d for d in deliveries if d.state.message_state.is_success]
+        receipts = [
+            *self._receipts(
+                route, origin, issued_parts(earlier), deliveries, text, submitted_at, done
+            ),
+            *(
+                self._receipts(route, origin, (answered,), accepted, text, submitted_at, done)
+                if answered is not None
+                else ()
+            ),
+        ]
+        ids = tuple(part.message_id for part in earlier) + (
+            (answered.message_id,) if answered is not None else ()
+        )
+        writes = [self._outbox.send(route.system_id, receipt) for receipt in receipts]
+        if ids or trace.reference:
+            # One without ids (iSMS refused it, or was not reached) is kept for operators.
+            fate = RECEIPT_HELD if receipts else RECEIPT_NONE
+            at = done.timestamp()
+            record = _record(origin, ids, trace, status, overall, at, at, fate)
+            writes.append(self._store.record(record, now=now))
+        # Started together, so they share one group commit.
+        await _all(writes)
+
+    async def abandoned(
+        self,
+        route: AccountRoute,
+        *,
+        origin: MessageOrigin,
+        answered: Sequence[AnsweredPart],
+        state: FinalState,
+        submitted_at: datetime,
+        now: float,
+    ) -> None:
+        """A long message that never reaches iSMS (refused when whole, expired incomplete,
+        or its completing part never retried): its answered parts end in `state`, for
+        every destination it was for."""
+        if not answered:
+            return
+        done = self._wall_clock()
+        deliveries = [Delivery(destination=d, state=state) for d in origin.destinations]
+        receipts = self._receipts(
+            route, origin, issued_parts(answered), deliveries, "", submitted_at, done
+        )
+        trace = Trace(pdu="", parts=len(answered), received_at=submitted_at.timestamp())
+        at = done.timestamp()
+        fate = RECEIPT_HELD if receipts else RECEIPT_NONE
+        ids = tuple(part.message_id for part in answered)
+        record = _record(origin, ids, trace, "ESME_ROK", state, at, at, fate)
+        await _all(
+            [
+                self._store.record(record, now=now),
+                *(self._outbox.send(route.system_id, receipt) for receipt in receipts),
+            ]
+        )
+
+    def _receipts(
+        self,
+        route: AccountRoute,
+        origin: MessageOrigin,
+        ids: Sequence[IssuedId],
+        deliveries: Sequence[Delivery],
+        text: str,
+        submitted_at: datetime,
+        done: datetime,
+    ) -> list[DeliverSm]:
+        """The receipts the submits of `ids` asked for, one per id and destination."""
+        receipts: list[DeliverSm] = []
         for issued in ids:
-            self._store.record(
-                account=route.system_id,
-                message_id=issued.message_id,
-                message_state=overall.message_state,
-                final_date=done,
-                error_code=overall.error_code,
-                now=now,
-            )
             for delivery in deliveries:
                 state = delivery.state
                 if not receipt_wanted(issued.registered_delivery, state.message_state):
                     continue
-                origin = delivery.origin
+                destination = delivery.destination
                 receipt = DeliveryReceipt(
                     message_id=issued.message_id,
                     source_addr_ton=origin.source_addr_ton,
                     source_addr_npi=origin.source_addr_npi,
                     source_addr=origin.source_addr,
-                    dest_addr_ton=origin.dest_addr_ton,
-                    dest_addr_npi=origin.dest_addr_npi,
-                    destination_addr=origin.destination_addr,
+                    dest_addr_ton=destination.dest_addr_ton,
+                    dest_addr_npi=destination.dest_addr_npi,
+                    destination_addr=destination.destination_addr,
                     submit_date=submitted_at,
                     done_date=done,
                     message_state=state.message_state,
@@ -169,4 +250,53 @@ class Settlement:
                     text=text,
                     user_message_reference=issued.user_message_reference,
                 )
-                self._outbox.send(route.system_id, receipt_deliver_sm(receipt, dc0=route.dc0))
+                receipts.append(receipt_deliver_sm(receipt, dc0=route.dc0))
+        return receipts
+
+
+_ENROUTE = FinalState(message_state=MessageState.ENROUTE)
+
+
+async def _all(writes: list[Coroutine[Any, Any, None]]) -> None:
+    """Run the writes together (one group commit); the first failure is raised once all
+    have finished, so none is left running unobserved."""
+    if len(writes) == 1:
+        await writes[0]
+        return
+    results = await asyncio.gather(*writes, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+def _record(
+    origin: MessageOrigin,
+    ids: tuple[str, ...],
+    trace: Trace,
+    status: str,
+    state: FinalState,
+    answered_at: float,
+    final_at: float | None,
+    receipt: str,
+) -> MessageRecord:
+    return MessageRecord(
+        account=origin.account,
+        message_ids=ids,
+        pdu=trace.pdu,
+        source_addr=origin.source_addr,
+        destinations=tuple(d.destination_addr for d in origin.destinations),
+        parts=trace.parts,
+        status=status,
+        message_state=int(state.message_state),
+        error_code=state.error_code,
+        received_at=trace.received_at,
+        answered_at=answered_at,
+        final_at=final_at,
+        trx_id=trace.trx_id,
+        isms_code=trace.isms_code,
+        mirror=trace.mirror,
+        sent_at=trace.sent_at,
+        receipt=receipt,
+        text=trace.text,
+        reference=trace.reference,
+    )

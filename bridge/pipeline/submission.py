@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeGuard
 
-from bridge.pdu import CommandStatus, DataSm, SubmitMulti, SubmitSm, Tag
+from bridge.pdu import CommandStatus, DataSm, SmeAddress, SubmitMulti, SubmitSm, Tag
 from bridge.pipeline.encoding import UndecodableText, decode_text, isms_type
 from bridge.pipeline.numbers import InvalidNumber, NumberRules, isms_number
 from bridge.pipeline.reassembly import MessageOrigin
@@ -110,9 +110,13 @@ def origin(system_id: str, pdu: SubmitSm | DataSm) -> MessageOrigin:
         source_addr_ton=pdu.source_addr_ton,
         source_addr_npi=pdu.source_addr_npi,
         source_addr=pdu.source_addr,
-        dest_addr_ton=pdu.dest_addr_ton,
-        dest_addr_npi=pdu.dest_addr_npi,
-        destination_addr=pdu.destination_addr,
+        destinations=(
+            SmeAddress(
+                dest_addr_ton=pdu.dest_addr_ton,
+                dest_addr_npi=pdu.dest_addr_npi,
+                destination_addr=pdu.destination_addr,
+            ),
+        ),
     )
 
 

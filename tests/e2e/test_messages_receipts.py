@@ -55,13 +55,13 @@ def test_a_receipt_is_held_while_no_receiver_is_bound_and_sent_when_one_binds(
     transmitter = rig.smpplib("transmitter")
     answer = submit(transmitter, destination_addr=TO, short_message=b"hi", registered_delivery=1)
     deadline = time.monotonic() + 5
-    while rig.server.run(lambda: rig.pipeline.outbox.held("esme1")) != 1:
+    while rig.server.call(rig.pipeline.outbox.held("esme1")) != 1:
         assert time.monotonic() < deadline, "the receipt was never held"
         time.sleep(0.02)
     receiver = rig.smpplib("receiver")
     [receipt] = read_receipts(receiver, 1)
     assert receipt.receipted_message_id.decode() == answer.message_id
-    assert rig.server.run(lambda: rig.pipeline.outbox.held()) == 0
+    assert rig.server.call(rig.pipeline.outbox.held()) == 0
 
 
 def test_a_refusal_receipt_says_rejectd_with_the_isms_code(rig: MessagesRig) -> None:

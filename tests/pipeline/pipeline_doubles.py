@@ -21,6 +21,7 @@ from bridge.pipeline import (
 )
 from bridge.server import Peer, SessionContext
 from bridge.smpp import BindType
+from bridge.state import StateStore
 from bridge.upstream import IsmsCredentials, IsmsMessage, Outcome, SendResult
 
 CREDENTIALS = IsmsCredentials(username="isms", password="isms123")
@@ -170,9 +171,9 @@ class Rig:
             if not self.pipeline.outbox.in_flight:
                 return
 
-    def advance(self, seconds: float) -> None:
+    async def advance(self, seconds: float) -> None:
         self.clock.now += seconds
-        self.pipeline.sweep()
+        await self.pipeline.sweep()
 
 
 def rig(
@@ -180,8 +181,11 @@ def rig(
     routes: Iterable[AccountRoute] = (ROUTE,),
     settings: PipelineSettings | None = None,
     receivers: FakeReceivers | None = None,
+    state: StateStore | None = None,
+    clock: Clock | None = None,
 ) -> Rig:
-    clock = Clock()
+    """A pipeline on fakes; each account in `receivers.bound` has a transceiver bound."""
+    clock = clock or Clock()
     isms = FakeIsms(*answers)
     receivers = receivers or FakeReceivers()
     box: list[Rig] = []
@@ -190,9 +194,12 @@ def rig(
         registry=receivers,
         routes=routes,
         settings=settings,
+        state=state,
         clock=clock,
         wall_clock=lambda: box[0].wall(),
     )
+    for system_id in sorted(receivers.bound):
+        pipeline.session_bound(context(system_id=system_id))
     box.append(Rig(pipeline=pipeline, isms=isms, receivers=receivers, clock=clock))
     return box[0]
 

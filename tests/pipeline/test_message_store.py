@@ -1,4 +1,4 @@
-"""The bounded store of recent messages behind query_sm (SMPP 3.4 §4.8)."""
+"""The bounded store of recent messages behind query_sm (SMPP 3.4 §4.8), and message records."""
 
 from __future__ import annotations
 
@@ -6,120 +6,149 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bridge.pipeline import MessageState, MessageStore, StoredMessage, absolute_time
+from bridge.pipeline import (
+    MessageRecord,
+    MessageState,
+    MessageStore,
+    StoredMessage,
+    absolute_time,
+    decode_record,
+    encode_record,
+)
+from bridge.state import MemoryState
 
 FINAL = datetime(2024, 3, 9, 14, 6, 1, tzinfo=UTC)
 
 
-def record(store: MessageStore, message_id: str, *, now: float, account: str = "alice") -> None:
-    store.record(
+def message(
+    message_id: str,
+    *,
+    account: str = "alice",
+    state: MessageState = MessageState.ACCEPTED,
+    final: datetime | None = FINAL,
+    error_code: int = 0,
+) -> MessageRecord:
+    return MessageRecord(
         account=account,
-        message_id=message_id,
-        message_state=MessageState.ACCEPTED,
-        final_date=FINAL,
-        now=now,
+        message_ids=(message_id,),
+        pdu="submit_sm",
+        source_addr="MyBrand",
+        destinations=("60123456789",),
+        parts=1,
+        status="ESME_ROK",
+        message_state=int(state),
+        error_code=error_code,
+        received_at=0.0,
+        answered_at=0.0,
+        final_at=None if final is None else final.timestamp(),
     )
 
 
-def test_a_recorded_message_is_found_with_its_state_date_and_error() -> None:
-    store = MessageStore()
-    store.record(
+def new_store(**bounds: float) -> MessageStore:
+    return MessageStore(MemoryState(), **bounds)  # type: ignore[arg-type]
+
+
+async def find(
+    store: MessageStore, message_id: str, *, now: float, account: str = "alice"
+) -> StoredMessage | None:
+    return await store.lookup(account=account, message_id=message_id, now=now, zone=UTC)
+
+
+async def test_a_recorded_message_is_found_with_its_state_date_and_error() -> None:
+    store = new_store()
+    await store.record(message("123", state=MessageState.REJECTED, error_code=4), now=10)
+    assert await find(store, "123", now=11) == StoredMessage(
         account="alice",
         message_id="123",
         message_state=MessageState.REJECTED,
         final_date=FINAL,
         error_code=4,
-        now=10,
-    )
-    assert store.lookup(account="alice", message_id="123", now=11) == StoredMessage(
-        account="alice",
-        message_id="123",
-        message_state=MessageState.REJECTED,
-        final_date=FINAL,
-        error_code=4,
-        recorded_at=10,
     )
 
 
-def test_an_unknown_id_is_not_found() -> None:
-    assert MessageStore().lookup(account="alice", message_id="nope", now=0) is None
+async def test_an_unknown_id_is_not_found() -> None:
+    assert await find(new_store(), "nope", now=0) is None
 
 
-def test_another_accounts_message_is_not_found() -> None:
-    store = MessageStore()
-    record(store, "123", now=0, account="alice")
-    assert store.lookup(account="bob", message_id="123", now=0) is None
+async def test_another_accounts_message_is_not_found() -> None:
+    store = new_store()
+    await store.record(message("123"), now=0)
+    assert await find(store, "123", now=0, account="bob") is None
 
 
-def test_two_accounts_may_hold_the_same_id_without_clobbering() -> None:
-    store = MessageStore()
-    record(store, "123", now=0, account="alice")
-    store.record(
-        account="bob", message_id="123", message_state=MessageState.REJECTED, final_date=None,
-        now=0,
-    )  # fmt: skip
-    found = store.lookup(account="alice", message_id="123", now=0)
+async def test_two_accounts_may_hold_the_same_id_without_clobbering() -> None:
+    store = new_store()
+    await store.record(message("123"), now=0)
+    await store.record(message("123", account="bob", state=MessageState.REJECTED), now=0)
+    found = await find(store, "123", now=0)
     assert found is not None and found.message_state is MessageState.ACCEPTED
 
 
-def test_recording_an_id_again_replaces_its_state() -> None:
-    store = MessageStore()
-    store.record(
-        account="alice", message_id="1", message_state=MessageState.ENROUTE, final_date=None,
-        now=0,
-    )  # fmt: skip
-    record(store, "1", now=5)
-    found = store.lookup(account="alice", message_id="1", now=5)
+async def test_recording_an_id_again_replaces_its_state() -> None:
+    store = new_store()
+    await store.record(message("1", state=MessageState.ENROUTE, final=None), now=0)
+    await store.record(message("1"), now=5)
+    found = await find(store, "1", now=5)
     assert found is not None
     assert (found.message_state, found.final_date) == (MessageState.ACCEPTED, FINAL)
-    assert len(store) == 1
 
 
-def test_the_oldest_message_goes_when_the_count_bound_is_reached() -> None:
-    store = MessageStore(max_messages=3)
+async def test_every_message_id_of_a_record_finds_it() -> None:
+    store = new_store()
+    record = message("1")
+    await store.record(
+        MessageRecord(**{**_fields(record), "message_ids": ("P1", "P2", "9")}), now=0
+    )
+    assert [await find(store, i, now=0) is not None for i in ("P1", "P2", "9")] == [True] * 3
+
+
+async def test_the_oldest_message_goes_when_the_count_bound_is_reached() -> None:
+    store = new_store(max_messages=3)
     for number in range(4):
-        record(store, str(number), now=number)
-    assert len(store) == 3
-    assert store.lookup(account="alice", message_id="0", now=4) is None
-    assert store.lookup(account="alice", message_id="3", now=4) is not None
+        await store.record(message(str(number)), now=number)
+    assert await find(store, "0", now=4) is None
+    assert await find(store, "3", now=4) is not None
 
 
-def test_a_re_recorded_message_counts_as_new_for_eviction() -> None:
-    store = MessageStore(max_messages=2)
-    record(store, "a", now=0)
-    record(store, "b", now=1)
-    record(store, "a", now=2)
-    record(store, "c", now=3)
-    assert store.lookup(account="alice", message_id="a", now=3) is not None
-    assert store.lookup(account="alice", message_id="b", now=3) is None
+async def test_a_re_recorded_message_counts_as_new_for_eviction() -> None:
+    store = new_store(max_messages=2)
+    for message_id, now in (("a", 0), ("b", 1), ("a", 2), ("c", 3)):
+        await store.record(message(message_id), now=now)
+    assert await find(store, "a", now=3) is not None
+    assert await find(store, "b", now=3) is None
 
 
-def test_a_message_older_than_max_age_is_no_longer_found() -> None:
-    store = MessageStore(max_age=100)
-    record(store, "old", now=0)
-    assert store.lookup(account="alice", message_id="old", now=99) is not None
-    assert store.lookup(account="alice", message_id="old", now=100) is None
-    assert len(store) == 0
-
-
-def test_recording_drops_messages_past_their_age() -> None:
-    store = MessageStore(max_age=100)
-    record(store, "old", now=0)
-    record(store, "new", now=150)
-    assert len(store) == 1
+async def test_a_message_older_than_max_age_is_no_longer_found() -> None:
+    store = new_store(max_age=100)
+    await store.record(message("old"), now=0)
+    assert await find(store, "old", now=99) is not None
+    assert await find(store, "old", now=100) is None
 
 
 def test_bounds_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
-        MessageStore(max_messages=0)
+        new_store(max_messages=0)
 
 
-def test_an_error_code_that_does_not_fit_query_sm_resp_is_refused() -> None:
+async def test_an_error_code_that_does_not_fit_query_sm_resp_is_refused() -> None:
     with pytest.raises(ValueError, match="Int1"):
-        MessageStore().record(
-            account="a", message_id="1", message_state=MessageState.REJECTED, final_date=None,
-            error_code=1004, now=0,
-        )  # fmt: skip
+        await new_store().record(message("1", error_code=1004), now=0)
+
+
+def test_a_message_record_reads_back_as_written() -> None:
+    record = MessageRecord(
+        **{**_fields(message("1")), "trx_id": "555", "isms_code": 2000, "text": "Hi £5"}
+    )
+    assert decode_record(encode_record(record)) == record
+
+
+def test_a_value_that_is_no_message_record_is_refused() -> None:
+    with pytest.raises(ValueError, match="message record"):
+        decode_record(b"[2]")
+
+
+def _fields(record: MessageRecord) -> dict[str, object]:
+    return {name: getattr(record, name) for name in MessageRecord.__slots__}
 
 
 def test_absolute_time_writes_utc_in_smpp_form() -> None:

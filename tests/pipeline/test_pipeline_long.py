@@ -125,9 +125,9 @@ async def test_an_incomplete_message_expires_with_a_failure_receipt_when_one_was
     limits = ReassemblyLimits(timeout=60.0)
     r = rig(settings=PipelineSettings(reassembly=limits))
     first = await r.submit(udh_part(3, 2, 1, PART1, registered_delivery=1))
-    r.advance(59.0)
+    await r.advance(59.0)
     assert r.pipeline.counters.reassembly_expired == 0
-    r.advance(1.0)
+    await r.advance(1.0)
     await r.settle()
     assert r.pipeline.counters.reassembly_expired == 1
     assert r.isms.sent == []
@@ -139,7 +139,7 @@ async def test_an_incomplete_message_expires_with_a_failure_receipt_when_one_was
 async def test_an_expired_message_whose_parts_asked_for_no_receipt_sends_none() -> None:
     r = rig(settings=PipelineSettings(reassembly=ReassemblyLimits(timeout=10.0)))
     await r.submit(udh_part(3, 2, 1, PART1))
-    r.advance(10.0)
+    await r.advance(10.0)
     await r.settle()
     assert r.receivers.attempts == []
 
@@ -147,7 +147,7 @@ async def test_an_expired_message_whose_parts_asked_for_no_receipt_sends_none() 
 async def test_a_late_part_after_expiry_starts_a_new_message() -> None:
     r = rig(settings=PipelineSettings(reassembly=ReassemblyLimits(timeout=10.0)))
     await r.submit(udh_part(3, 2, 1, PART1))
-    r.advance(10.0)
+    await r.advance(10.0)
     response = await r.submit(udh_part(3, 2, 2, PART2))
     assert response.command_status == 0
     assert r.isms.sent == []
@@ -185,7 +185,7 @@ async def test_a_part_with_a_binary_data_coding_is_refused_before_it_is_taken() 
     r = rig()
     response = await r.submit(udh_part(1, 2, 1, PART1, data_coding=4))
     assert response.command_status == CommandStatus.ESME_RSUBMITFAIL
-    assert r.pipeline.long.reassembly.pending_messages == 0
+    assert await r.pipeline.long.reassembly.counts() == (0, 0)
 
 
 async def test_a_completing_part_answered_rsyserr_is_sent_whole_when_the_esme_retries_it() -> None:
@@ -206,7 +206,7 @@ async def test_a_message_kept_for_a_retry_that_never_comes_is_settled_at_its_dea
     await r.submit(udh_part(7, 2, 2, PART2, registered_delivery=1))
     await r.settle()
     assert r.receivers.attempts == []  # not final yet: a retry may still come
-    r.advance(30.0)
+    await r.advance(30.0)
     await r.settle()
     [receipt] = r.receivers.delivered
     assert receipt_text(receipt).startswith(f"id:{first.message_id} ")

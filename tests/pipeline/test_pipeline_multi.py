@@ -225,3 +225,27 @@ async def test_a_long_submit_multi_is_joined_and_sent_to_every_destination() -> 
 async def test_submit_multi_costs_its_parts_times_its_destinations() -> None:
     r = rig()
     assert r.pipeline.parts(submit_multi(sme(NUMBERS[0]), sme(NUMBERS[1]), sme(NUMBERS[2]))) == 3
+
+
+async def test_an_expired_long_submit_multi_reports_each_destination_with_its_own_ton_and_npi() -> (
+    None
+):
+    r = rig()
+    international = SmeAddress(dest_addr_ton=1, dest_addr_npi=1, destination_addr=NUMBERS[0])
+    national = SmeAddress(dest_addr_ton=2, dest_addr_npi=8, destination_addr="0123000001")
+    first = udh_part(9, 2, 1, b"Hello ")
+    await r.submit(
+        submit_multi(
+            international,
+            national,
+            esm_class=0x40,
+            short_message=first.short_message,
+            registered_delivery=1,
+        )
+    )
+    await r.advance(3600)
+    await r.settle()
+    assert sorted(
+        (pdu.source_addr, pdu.source_addr_ton, pdu.source_addr_npi) for pdu in r.receivers.delivered
+    ) == [("0123000001", 2, 8), (NUMBERS[0], 1, 1)]
+    assert all("stat:EXPIRED" in receipt_text(pdu) for pdu in r.receivers.delivered)

@@ -6,16 +6,15 @@ from collections import deque
 
 import pytest
 
-from bridge.pdu import CommandStatus, DeliverSm, Tag, Tlv
+from bridge.pdu import CommandStatus, DeliverSm, Tag, Tlv, encode
 from bridge.pipeline import (
     AccountRoute,
-    HeldReceipt,
-    HeldReceipts,
     MessageState,
     PipelineSettings,
     ReceiptSettings,
 )
 from bridge.smpp import BindType
+from bridge.state import MemoryState
 
 from .pipeline_doubles import (
     CREDENTIALS,
@@ -92,12 +91,12 @@ async def test_a_receipt_is_held_while_no_receiver_is_bound_and_sent_when_one_bi
     r = rig(receivers=FakeReceivers(bound=set()))
     await r.submit(submit_sm(registered_delivery=1))
     await r.settle()
-    assert r.pipeline.outbox.held("esme1") == 1
+    assert await r.pipeline.outbox.held("esme1") == 1
     r.receivers.bound.add("esme1")
     r.pipeline.session_bound(context(bind_type=BindType.RECEIVER))
     await r.settle()
     assert len(r.receivers.delivered) == 1
-    assert r.pipeline.outbox.held() == 0
+    assert await r.pipeline.outbox.held() == 0
 
 
 async def test_a_transmitter_bind_does_not_release_held_receipts() -> None:
@@ -106,7 +105,7 @@ async def test_a_transmitter_bind_does_not_release_held_receipts() -> None:
     await r.settle()
     r.pipeline.session_bound(context(bind_type=BindType.TRANSMITTER))
     await r.settle()
-    assert r.pipeline.outbox.held("esme1") == 1
+    assert await r.pipeline.outbox.held("esme1") == 1
 
 
 async def test_held_receipts_go_out_oldest_first_and_new_ones_queue_behind_them() -> None:
@@ -127,7 +126,7 @@ async def test_held_receipts_beyond_the_bound_drop_the_oldest_and_count_it() -> 
     for _ in range(3):
         await r.submit(submit_sm(registered_delivery=1))
     await r.settle()
-    assert r.pipeline.outbox.held("esme1") == 2
+    assert await r.pipeline.outbox.held("esme1") == 2
     assert r.pipeline.counters.receipts_dropped == 1
 
 
@@ -136,17 +135,19 @@ async def test_a_receipt_held_longer_than_its_maximum_age_is_dropped() -> None:
     r = rig(settings=settings, receivers=FakeReceivers(bound=set()))
     await r.submit(submit_sm(registered_delivery=1))
     await r.settle()
-    r.advance(60.0)
-    assert r.pipeline.outbox.held() == 0
+    await r.advance(60.0)
+    assert await r.pipeline.outbox.held() == 0
     assert r.pipeline.counters.receipts_dropped == 1
 
 
 async def test_held_receipts_are_retried_at_the_sweep_when_a_busy_receiver_has_room_again() -> None:
     r = rig(receivers=FakeReceivers(bound=set()))
+    r.pipeline.session_bound(context(bind_type=BindType.RECEIVER))  # bound, but no room
     await r.submit(submit_sm(registered_delivery=1))
     await r.settle()
-    r.receivers.bound.add("esme1")  # bound all along, but had no room (ReceiverBusy)
-    r.advance(1.0)
+    assert len(r.receivers.delivered) == 0
+    r.receivers.bound.add("esme1")  # it has room again
+    await r.advance(1.0)
     await r.settle()
     assert len(r.receivers.delivered) == 1
 
@@ -204,40 +205,36 @@ async def test_a_delivery_that_crashes_costs_that_receipt_only_and_is_counted() 
     assert r.pipeline.counters.receipts_dropped == 1
 
 
-async def test_receipts_held_at_stop_are_counted_as_dropped() -> None:
+async def test_receipts_held_at_stop_are_delivered_by_the_next_pipeline_on_the_same_store() -> None:
+    first = rig(receivers=FakeReceivers(bound=set()))
+    await first.submit(submit_sm(registered_delivery=1))
+    await first.settle()
+    await first.pipeline.aclose()
+    second = rig(state=first.pipeline.state, clock=first.clock)
+    recovered = await second.pipeline.recover()
+    second.pipeline.session_bound(context(bind_type=BindType.RECEIVER))
+    await second.settle()
+    assert recovered.receipts == 1
+    assert [receipt_text(p).split()[0] for p in second.receivers.delivered] == ["id:5001"]
+
+
+async def test_on_the_memory_backend_receipts_held_at_stop_are_logged_as_lost(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     r = rig(receivers=FakeReceivers(bound=set()))
     await r.submit(submit_sm(registered_delivery=1))
-    await r.settle()
     await r.pipeline.aclose()
-    assert r.pipeline.counters.receipts_dropped == 1
+    assert "event=receipts_lost_at_stop held=1" in caplog.text
 
 
-def _held(system_id: str, made_at: float) -> HeldReceipt:
-    return HeldReceipt(system_id=system_id, pdu=DeliverSm(), made_at=made_at)
-
-
-def test_held_receipts_come_back_per_account_in_the_order_held() -> None:
-    held = HeldReceipts(max_per_account=10, max_age_s=100.0)
-    first, second = _held("a", 1.0), _held("a", 2.0)
-    held.hold(first, now=2.0)
-    held.hold(_held("b", 2.0), now=2.0)
-    held.hold(second, now=2.0)
-    assert held.take("a", now=3.0) == (first, 0)
-    assert held.take("a", now=3.0) == (second, 0)
-    assert held.take("a", now=3.0) == (None, 0)
-    assert held.count("b") == 1
-
-
-def test_a_held_receipt_past_its_age_is_not_handed_out_even_behind_a_newer_one() -> None:
-    held = HeldReceipts(max_per_account=10, max_age_s=10.0)
-    held.hold(_held("a", 5.0), now=5.0)
-    held.hold(_held("a", 1.0), now=5.0)  # re-held after a failed attempt: older, at the back
-    receipt, dropped = held.take("a", now=12.0)
-    assert receipt is not None and (receipt.made_at, dropped) == (5.0, 0)
-    assert held.take("a", now=12.0) == (None, 1)
-
-
-@pytest.mark.parametrize(("max_per_account", "max_age_s"), [(0, 1.0), (1, 0.0)])
-def test_held_receipt_bounds_must_be_positive(max_per_account: int, max_age_s: float) -> None:
-    with pytest.raises(ValueError, match="positive"):
-        HeldReceipts(max_per_account=max_per_account, max_age_s=max_age_s)
+async def test_a_receipt_sent_but_unconfirmed_at_a_crash_is_due_again_at_the_next_start() -> None:
+    state = MemoryState()
+    receipt = encode(DeliverSm(short_message=b"id:1 stat:ACCEPTD", esm_class=0x04))
+    await state.enqueue("esme1", receipt, now=1000.0, max_entries=10)
+    # The crashed process had taken it (sent the deliver_sm), no deliver_sm_resp came back.
+    await state.take("esme1", owner="bridge", now=1000.0, lease_s=600.0)
+    r = rig(state=state)
+    recovered = await r.pipeline.recover()
+    await r.settle()
+    assert recovered.receipts == 1
+    assert [p.short_message for p in r.receivers.delivered] == [b"id:1 stat:ACCEPTD"]

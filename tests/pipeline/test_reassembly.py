@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 
@@ -10,7 +11,7 @@ import smpplib.gsm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.pdu import CommandStatus, SubmitSm, Tag, Tlv
+from bridge.pdu import CommandStatus, SmeAddress, SubmitSm, Tag, Tlv
 from bridge.pipeline import (
     Complete,
     ConcatenatedPart,
@@ -24,13 +25,27 @@ from bridge.pipeline import (
     decode_text,
     payload_of,
 )
+from bridge.state import MemoryState
 
-ALICE = MessageOrigin(account="alice", source_addr="SENDER", destination_addr="60123456789")
+
+def origin(account: str, source_addr: str, destination_addr: str, ton: int = 0) -> MessageOrigin:
+    return MessageOrigin(
+        account=account,
+        source_addr_ton=ton,
+        source_addr=source_addr,
+        destinations=(SmeAddress(dest_addr_ton=ton, destination_addr=destination_addr),),
+    )
+
+
+ALICE = origin("alice", "SENDER", "60123456789")
+# The octets a kept part holds besides its payload: its message_id ("ID1") and receipt request.
+HEAD = 8
 
 
 def store(**limits: float) -> Reassembly:
     counter = itertools.count(1)
     return Reassembly(
+        MemoryState(),
         limits=ReassemblyLimits(**limits),  # type: ignore[arg-type]
         new_message_id=lambda: f"ID{next(counter)}",
     )
@@ -45,53 +60,48 @@ def part(seqnum: int, total: int = 3, payload: bytes = b"", reference: int = 7) 
 # --- completing a message ---------------------------------------------------------------
 
 
-def test_parts_in_order_complete_with_the_payloads_joined() -> None:
+async def test_parts_in_order_complete_with_the_payloads_joined() -> None:
     reassembly = store()
-    assert reassembly.add(part(1), origin=ALICE, data_coding=0, now=0) == Pending(message_id="ID1")
-    assert reassembly.add(part(2), origin=ALICE, data_coding=0, now=1) == Pending(message_id="ID2")
-    done = reassembly.add(part(3), origin=ALICE, data_coding=0, now=2)
+    assert await reassembly.add(part(1), origin=ALICE, data_coding=0, now=0) == Pending(
+        message_id="ID1"
+    )
+    assert await reassembly.add(part(2), origin=ALICE, data_coding=0, now=1) == Pending(
+        message_id="ID2"
+    )
+    done = await reassembly.add(part(3), origin=ALICE, data_coding=0, now=2)
     assert isinstance(done, Complete)
     assert done.octets == b"<1><2><3>"
     assert done.message_ids == ("ID1", "ID2")
     assert (done.origin, done.reference, done.total, done.first_part_at) == (ALICE, 7, 3, 0)
 
 
-def test_parts_out_of_order_are_joined_in_seqnum_order() -> None:
+async def test_parts_out_of_order_are_joined_in_seqnum_order() -> None:
     reassembly = store()
-    reassembly.add(part(3), origin=ALICE, data_coding=0, now=0)
-    reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
-    done = reassembly.add(part(2), origin=ALICE, data_coding=0, now=0)
+    await reassembly.add(part(3), origin=ALICE, data_coding=0, now=0)
+    await reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
+    done = await reassembly.add(part(2), origin=ALICE, data_coding=0, now=0)
     assert isinstance(done, Complete)
     assert done.octets == b"<1><2><3>"
     assert [answer.seqnum for answer in done.answered] == [1, 3]
 
 
-def test_a_one_part_message_completes_at_once_and_holds_nothing() -> None:
+async def test_a_completed_message_is_forgotten_and_its_octets_released() -> None:
     reassembly = store()
-    done = reassembly.add(part(1, total=1), origin=ALICE, data_coding=8, now=0)
-    assert isinstance(done, Complete)
-    assert (done.octets, done.answered, done.data_coding) == (b"<1>", (), 8)
-    assert reassembly.pending_messages == 0
+    await reassembly.add(part(1, total=2), origin=ALICE, data_coding=0, now=0)
+    assert await reassembly.counts() == (1, 3 + HEAD)
+    await reassembly.add(part(2, total=2), origin=ALICE, data_coding=0, now=0)
+    assert await reassembly.counts() == (0, 0)
+    assert await reassembly.pending_for("alice") == 0
 
 
-def test_a_completed_message_is_forgotten_and_its_octets_released() -> None:
+async def test_each_answered_part_keeps_its_own_receipt_request_and_reference() -> None:
     reassembly = store()
-    reassembly.add(part(1, total=2), origin=ALICE, data_coding=0, now=0)
-    assert reassembly.buffered_bytes == 3
-    reassembly.add(part(2, total=2), origin=ALICE, data_coding=0, now=0)
-    assert (reassembly.pending_messages, reassembly.buffered_bytes) == (0, 0)
-    assert reassembly.pending_for("alice") == 0
-    assert reassembly.next_deadline() is None
-
-
-def test_each_answered_part_keeps_its_own_receipt_request_and_reference() -> None:
-    reassembly = store()
-    reassembly.add(
+    await reassembly.add(
         part(1), origin=ALICE, data_coding=0, registered_delivery=1, user_message_reference=41,
         now=0,
     )  # fmt: skip
-    reassembly.add(part(2), origin=ALICE, data_coding=0, registered_delivery=0, now=0)
-    done = reassembly.add(part(3), origin=ALICE, data_coding=0, now=0)
+    await reassembly.add(part(2), origin=ALICE, data_coding=0, registered_delivery=0, now=0)
+    done = await reassembly.add(part(3), origin=ALICE, data_coding=0, now=0)
     assert isinstance(done, Complete)
     first, second = done.answered
     assert (first.registered_delivery, first.user_message_reference) == (1, 41)
@@ -104,86 +114,88 @@ def test_each_answered_part_keeps_its_own_receipt_request_and_reference() -> Non
 @pytest.mark.parametrize(
     "other",
     [
-        MessageOrigin(account="bob", source_addr="SENDER", destination_addr="60123456789"),
-        MessageOrigin(account="alice", source_addr="OTHER", destination_addr="60123456789"),
-        MessageOrigin(account="alice", source_addr="SENDER", destination_addr="60199999999"),
+        origin("bob", "SENDER", "60123456789"),
+        origin("alice", "OTHER", "60123456789"),
+        origin("alice", "SENDER", "60199999999"),
     ],
 )
-def test_parts_from_another_account_source_or_destination_are_another_message(
+async def test_parts_from_another_account_source_or_destination_are_another_message(
     other: MessageOrigin,
 ) -> None:
     reassembly = store()
-    reassembly.add(part(1, total=2), origin=ALICE, data_coding=0, now=0)
-    assert isinstance(reassembly.add(part(2, total=2), origin=other, data_coding=0, now=0), Pending)
-    assert reassembly.pending_messages == 2
+    await reassembly.add(part(1, total=2), origin=ALICE, data_coding=0, now=0)
+    assert isinstance(
+        await reassembly.add(part(2, total=2), origin=other, data_coding=0, now=0), Pending
+    )
+    assert (await reassembly.counts())[0] == 2
 
 
-def test_a_different_reference_is_another_message() -> None:
+async def test_a_different_reference_is_another_message() -> None:
     reassembly = store()
-    reassembly.add(part(1, total=2, reference=1), origin=ALICE, data_coding=0, now=0)
-    result = reassembly.add(part(2, total=2, reference=2), origin=ALICE, data_coding=0, now=0)
+    await reassembly.add(part(1, total=2, reference=1), origin=ALICE, data_coding=0, now=0)
+    result = await reassembly.add(part(2, total=2, reference=2), origin=ALICE, data_coding=0, now=0)
     assert isinstance(result, Pending)
 
 
-def test_the_same_reference_with_a_different_total_is_another_message() -> None:
+async def test_the_same_reference_with_a_different_total_is_another_message() -> None:
     reassembly = store()
-    reassembly.add(part(1, total=2), origin=ALICE, data_coding=0, now=0)
-    assert isinstance(reassembly.add(part(2, total=3), origin=ALICE, data_coding=0, now=0), Pending)
-    assert reassembly.pending_messages == 2
-
-
-def test_addresses_ton_and_npi_are_not_part_of_the_key() -> None:
-    reassembly = store()
-    reassembly.add(part(1, total=2), origin=ALICE, data_coding=0, now=0)
-    other_ton = MessageOrigin(
-        account="alice", source_addr_ton=5, source_addr="SENDER", destination_addr="60123456789"
-    )
+    await reassembly.add(part(1, total=2), origin=ALICE, data_coding=0, now=0)
     assert isinstance(
-        reassembly.add(part(2, total=2), origin=other_ton, data_coding=0, now=0), Complete
+        await reassembly.add(part(2, total=3), origin=ALICE, data_coding=0, now=0), Pending
+    )
+    assert (await reassembly.counts())[0] == 2
+
+
+async def test_addresses_ton_and_npi_are_not_part_of_the_key() -> None:
+    reassembly = store()
+    await reassembly.add(part(1, total=2), origin=ALICE, data_coding=0, now=0)
+    other_ton = origin("alice", "SENDER", "60123456789", ton=5)
+    assert isinstance(
+        await reassembly.add(part(2, total=2), origin=other_ton, data_coding=0, now=0), Complete
     )
 
 
 # --- duplicates and conflicts -------------------------------------------------------------
 
 
-def test_a_duplicate_part_is_answered_with_the_id_it_got_the_first_time() -> None:
+async def test_a_duplicate_part_is_answered_with_the_id_it_got_the_first_time() -> None:
     reassembly = store()
-    reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
-    again = reassembly.add(part(1), origin=ALICE, data_coding=0, now=1)
+    await reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
+    again = await reassembly.add(part(1), origin=ALICE, data_coding=0, now=1)
     assert again == Pending(message_id="ID1", duplicate=True)
-    assert reassembly.buffered_bytes == 3
+    assert await reassembly.counts() == (1, 3 + HEAD)
 
 
-def test_a_duplicate_does_not_count_towards_completion() -> None:
+async def test_a_duplicate_does_not_count_towards_completion() -> None:
     reassembly = store()
-    reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
-    reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
-    assert isinstance(reassembly.add(part(2), origin=ALICE, data_coding=0, now=0), Pending)
+    await reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
+    await reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
+    assert isinstance(await reassembly.add(part(2), origin=ALICE, data_coding=0, now=0), Pending)
 
 
-def test_the_same_seqnum_with_different_octets_is_refused_and_the_first_kept() -> None:
+async def test_the_same_seqnum_with_different_octets_is_refused_and_the_first_kept() -> None:
     reassembly = store()
-    reassembly.add(part(1, payload=b"first"), origin=ALICE, data_coding=0, now=0)
-    result = reassembly.add(part(1, payload=b"other"), origin=ALICE, data_coding=0, now=0)
+    await reassembly.add(part(1, payload=b"first"), origin=ALICE, data_coding=0, now=0)
+    result = await reassembly.add(part(1, payload=b"other"), origin=ALICE, data_coding=0, now=0)
     assert isinstance(result, Rejected)
     assert result.command_status is CommandStatus.ESME_RSUBMITFAIL
     assert "different content" in result.reason
-    reassembly.add(part(2), origin=ALICE, data_coding=0, now=0)
-    done = reassembly.add(part(3), origin=ALICE, data_coding=0, now=0)
+    await reassembly.add(part(2), origin=ALICE, data_coding=0, now=0)
+    done = await reassembly.add(part(3), origin=ALICE, data_coding=0, now=0)
     assert isinstance(done, Complete)
     assert done.octets == b"first<2><3>"
 
 
-def test_a_part_with_another_data_coding_is_refused() -> None:
+async def test_a_part_with_another_data_coding_is_refused() -> None:
     reassembly = store()
-    reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
-    result = reassembly.add(part(2), origin=ALICE, data_coding=8, now=0)
+    await reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
+    result = await reassembly.add(part(2), origin=ALICE, data_coding=8, now=0)
     assert isinstance(result, Rejected)
     assert result.command_status is CommandStatus.ESME_RSUBMITFAIL
     assert "data_coding 0x08" in result.reason
 
 
-def test_a_concatenated_part_cannot_claim_an_impossible_position() -> None:
+async def test_a_concatenated_part_cannot_claim_an_impossible_position() -> None:
     with pytest.raises(ValueError, match="impossible"):
         ConcatenatedPart(reference=1, total=2, seqnum=3, payload=b"")
 
@@ -191,65 +203,60 @@ def test_a_concatenated_part_cannot_claim_an_impossible_position() -> None:
 # --- bounds -------------------------------------------------------------------------------
 
 
-def test_an_account_at_its_pending_limit_gets_esme_rmsgqful_for_a_new_message() -> None:
+async def test_an_account_at_its_pending_limit_gets_esme_rmsgqful_for_a_new_message() -> None:
     reassembly = store(max_pending_per_account=2)
     for reference in (1, 2):
-        reassembly.add(part(1, reference=reference), origin=ALICE, data_coding=0, now=0)
-    result = reassembly.add(part(1, reference=3), origin=ALICE, data_coding=0, now=0)
+        await reassembly.add(part(1, reference=reference), origin=ALICE, data_coding=0, now=0)
+    result = await reassembly.add(part(1, reference=3), origin=ALICE, data_coding=0, now=0)
     assert isinstance(result, Rejected)
     assert result.command_status is CommandStatus.ESME_RMSGQFUL
-    assert reassembly.pending_for("alice") == 2
+    assert await reassembly.pending_for("alice") == 2
 
 
-def test_an_account_at_its_pending_limit_can_still_finish_what_it_started() -> None:
+async def test_an_account_at_its_pending_limit_can_still_finish_what_it_started() -> None:
     reassembly = store(max_pending_per_account=1)
-    reassembly.add(part(1, total=2), origin=ALICE, data_coding=0, now=0)
+    await reassembly.add(part(1, total=2), origin=ALICE, data_coding=0, now=0)
     assert isinstance(
-        reassembly.add(part(2, total=2), origin=ALICE, data_coding=0, now=0), Complete
+        await reassembly.add(part(2, total=2), origin=ALICE, data_coding=0, now=0), Complete
     )
 
 
-def test_one_account_at_its_limit_does_not_block_another() -> None:
+async def test_one_account_at_its_limit_does_not_block_another() -> None:
     reassembly = store(max_pending_per_account=1)
-    reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
-    bob = MessageOrigin(account="bob", source_addr="SENDER", destination_addr="60123456789")
-    assert isinstance(reassembly.add(part(1), origin=bob, data_coding=0, now=0), Pending)
+    await reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
+    bob = origin("bob", "SENDER", "60123456789")
+    assert isinstance(await reassembly.add(part(1), origin=bob, data_coding=0, now=0), Pending)
 
 
-def test_a_single_part_message_never_counts_against_the_pending_limit() -> None:
-    reassembly = store(max_pending_per_account=1)
-    reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
-    result = reassembly.add(part(1, total=1, reference=9), origin=ALICE, data_coding=0, now=0)
-    assert isinstance(result, Complete)
-
-
-def test_a_part_that_would_overflow_the_byte_budget_gets_esme_rmsgqful() -> None:
-    reassembly = store(max_buffered_bytes=10)
-    reassembly.add(part(1, payload=b"x" * 8), origin=ALICE, data_coding=0, now=0)
-    result = reassembly.add(part(2, payload=b"y" * 3), origin=ALICE, data_coding=0, now=0)
+async def test_a_part_that_would_overflow_the_byte_budget_gets_esme_rmsgqful() -> None:
+    reassembly = store(max_buffered_bytes=10 + 2 * HEAD)
+    await reassembly.add(part(1, payload=b"x" * 8), origin=ALICE, data_coding=0, now=0)
+    result = await reassembly.add(part(2, payload=b"y" * 3), origin=ALICE, data_coding=0, now=0)
     assert isinstance(result, Rejected)
     assert result.command_status is CommandStatus.ESME_RMSGQFUL
-    assert reassembly.buffered_bytes == 8
+    assert await reassembly.counts() == (1, 8 + HEAD)
 
 
-def test_the_byte_budget_is_shared_by_every_account() -> None:
-    reassembly = store(max_buffered_bytes=10)
-    reassembly.add(part(1, payload=b"x" * 8), origin=ALICE, data_coding=0, now=0)
-    bob = MessageOrigin(account="bob", source_addr="S", destination_addr="D")
-    result = reassembly.add(part(1, payload=b"y" * 3), origin=bob, data_coding=0, now=0)
+async def test_the_byte_budget_is_shared_by_every_account() -> None:
+    reassembly = store(max_buffered_bytes=10 + 2 * HEAD)
+    await reassembly.add(part(1, payload=b"x" * 8), origin=ALICE, data_coding=0, now=0)
+    bob = origin("bob", "S", "D")
+    result = await reassembly.add(part(1, payload=b"y" * 3), origin=bob, data_coding=0, now=0)
     assert isinstance(result, Rejected)
     assert result.command_status is CommandStatus.ESME_RMSGQFUL
 
 
-def test_the_completing_part_is_accepted_even_when_the_byte_budget_is_full() -> None:
-    reassembly = store(max_buffered_bytes=10)
-    reassembly.add(part(1, total=2, payload=b"x" * 10), origin=ALICE, data_coding=0, now=0)
-    done = reassembly.add(part(2, total=2, payload=b"y" * 50), origin=ALICE, data_coding=0, now=0)
+async def test_the_completing_part_is_accepted_even_when_the_byte_budget_is_full() -> None:
+    reassembly = store(max_buffered_bytes=10 + HEAD)
+    await reassembly.add(part(1, total=2, payload=b"x" * 10), origin=ALICE, data_coding=0, now=0)
+    done = await reassembly.add(
+        part(2, total=2, payload=b"y" * 50), origin=ALICE, data_coding=0, now=0
+    )
     assert isinstance(done, Complete)
-    assert reassembly.buffered_bytes == 0
+    assert await reassembly.counts() == (0, 0)
 
 
-def test_limits_must_be_positive() -> None:
+async def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         ReassemblyLimits(timeout=0)
 
@@ -257,39 +264,21 @@ def test_limits_must_be_positive() -> None:
 # --- expiry -------------------------------------------------------------------------------
 
 
-def test_nothing_pending_means_no_deadline() -> None:
-    assert store().next_deadline() is None
-
-
-def test_the_deadline_is_the_first_part_time_plus_the_timeout() -> None:
+async def test_nothing_expires_before_its_deadline() -> None:
     reassembly = store(timeout=60)
-    reassembly.add(part(1), origin=ALICE, data_coding=0, now=100)
-    reassembly.add(part(2), origin=ALICE, data_coding=0, now=150)
-    assert reassembly.next_deadline() == 160
+    await reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
+    assert await reassembly.expire(59.9) == []
+    assert (await reassembly.counts())[0] == 1
 
 
-def test_the_next_deadline_is_the_oldest_message() -> None:
+async def test_an_incomplete_message_expires_with_what_a_failure_receipt_needs() -> None:
     reassembly = store(timeout=60)
-    reassembly.add(part(1, reference=1), origin=ALICE, data_coding=0, now=10)
-    reassembly.add(part(1, reference=2), origin=ALICE, data_coding=0, now=20)
-    assert reassembly.next_deadline() == 70
-
-
-def test_nothing_expires_before_its_deadline() -> None:
-    reassembly = store(timeout=60)
-    reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
-    assert reassembly.expire(59.9) == []
-    assert reassembly.pending_messages == 1
-
-
-def test_an_incomplete_message_expires_with_what_a_failure_receipt_needs() -> None:
-    reassembly = store(timeout=60)
-    reassembly.add(part(2), origin=ALICE, data_coding=0, registered_delivery=2, now=5)
-    reassembly.add(
+    await reassembly.add(part(2), origin=ALICE, data_coding=0, registered_delivery=2, now=5)
+    await reassembly.add(
         part(1), origin=ALICE, data_coding=0, registered_delivery=1, user_message_reference=9,
         now=6,
     )  # fmt: skip
-    [expired] = reassembly.expire(65)
+    [expired] = await reassembly.expire(65)
     assert expired == Expired(
         origin=ALICE,
         reference=7,
@@ -307,36 +296,38 @@ def test_an_incomplete_message_expires_with_what_a_failure_receipt_needs() -> No
     ]
 
 
-def test_expiry_frees_the_account_slot_and_the_octets() -> None:
+async def test_expiry_frees_the_account_slot_and_the_octets() -> None:
     reassembly = store(timeout=60, max_pending_per_account=1)
-    reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
-    reassembly.expire(60)
-    assert (reassembly.pending_messages, reassembly.buffered_bytes) == (0, 0)
+    await reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
+    await reassembly.expire(60)
+    assert await reassembly.counts() == (0, 0)
     assert isinstance(
-        reassembly.add(part(1, reference=2), origin=ALICE, data_coding=0, now=61), Pending
+        await reassembly.add(part(1, reference=2), origin=ALICE, data_coding=0, now=61), Pending
     )
 
 
-def test_expire_drops_only_the_messages_past_their_deadline_oldest_first() -> None:
+async def test_expire_drops_only_the_messages_past_their_deadline_oldest_first() -> None:
     reassembly = store(timeout=60)
     for reference, now in ((1, 0), (2, 10), (3, 20)):
-        reassembly.add(part(1, reference=reference), origin=ALICE, data_coding=0, now=now)
-    assert [e.reference for e in reassembly.expire(75)] == [1, 2]
-    assert reassembly.next_deadline() == 80
+        await reassembly.add(part(1, reference=reference), origin=ALICE, data_coding=0, now=now)
+    assert [e.reference for e in await reassembly.expire(75)] == [1, 2]
+    assert [e.reference for e in await reassembly.expire(80)] == [3]
 
 
-def test_the_deadline_does_not_slide_with_later_parts() -> None:
+async def test_the_deadline_does_not_slide_with_later_parts() -> None:
     reassembly = store(timeout=60)
-    reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
-    reassembly.add(part(2), origin=ALICE, data_coding=0, now=59)
-    assert len(reassembly.expire(60)) == 1
+    await reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
+    await reassembly.add(part(2), origin=ALICE, data_coding=0, now=59)
+    assert len(await reassembly.expire(60)) == 1
 
 
-def test_a_part_after_expiry_starts_a_new_message() -> None:
+async def test_a_part_after_expiry_starts_a_new_message() -> None:
     reassembly = store(timeout=60)
-    reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
-    reassembly.expire(60)
-    assert reassembly.add(part(2), origin=ALICE, data_coding=0, now=61) == Pending(message_id="ID2")
+    await reassembly.add(part(1), origin=ALICE, data_coding=0, now=0)
+    await reassembly.expire(60)
+    assert await reassembly.add(part(2), origin=ALICE, data_coding=0, now=61) == Pending(
+        message_id="ID2"
+    )
 
 
 # --- real parts from smpplib, decoded after joining ---------------------------------------
@@ -364,7 +355,7 @@ def submit_sms(text: str, *, use_udhi: bool = True) -> list[SubmitSm]:
     ]
 
 
-def reassemble(pdus: list[SubmitSm]) -> str:
+async def reassemble(pdus: list[SubmitSm]) -> str:
     """Feed PDUs in the given order; exactly the last one must complete the message."""
     reassembly = store()
     results = []
@@ -373,39 +364,39 @@ def reassemble(pdus: list[SubmitSm]) -> str:
         if concatenated is None:
             return decode_text(pdu.data_coding, payload_of(pdu))
         results.append(
-            reassembly.add(concatenated, origin=ALICE, data_coding=pdu.data_coding, now=0)
+            await reassembly.add(concatenated, origin=ALICE, data_coding=pdu.data_coding, now=0)
         )
     *before, last = results
     assert all(isinstance(result, Pending) for result in before)
     assert isinstance(last, Complete)
-    assert reassembly.pending_messages == 0
+    assert await reassembly.counts() == (0, 0)
     return decode_text(last.data_coding, last.octets)
 
 
-def test_an_escape_pair_cut_across_two_parts_survives() -> None:
+async def test_an_escape_pair_cut_across_two_parts_survives() -> None:
     text = "a" * 152 + "€ and more"
     pdus = submit_sms(text)
     assert pdus[0].short_message.endswith(b"\x1b")
     assert pdus[1].short_message[6:7] == b"\x65"
-    assert reassemble(pdus) == text
+    assert await reassemble(pdus) == text
 
 
-def test_a_surrogate_pair_cut_across_two_parts_survives() -> None:
+async def test_a_surrogate_pair_cut_across_two_parts_survives() -> None:
     text = "a" * 66 + "😀 and more"
     pdus = submit_sms(text)
     assert pdus[0].data_coding == 8
     assert pdus[0].short_message.endswith(b"\xd8\x3d")
-    assert reassemble(pdus) == text
+    assert await reassemble(pdus) == text
 
 
-def test_a_surrogate_pair_cut_across_sar_segments_survives() -> None:
+async def test_a_surrogate_pair_cut_across_sar_segments_survives() -> None:
     text = "b" * 66 + "👍" * 40
     pdus = submit_sms(text, use_udhi=False)
     assert pdus[0].short_message.endswith(b"\x00b\xd8\x3d")
-    assert reassemble(list(reversed(pdus))) == text
+    assert await reassemble(list(reversed(pdus))) == text
 
 
-def test_hand_built_16_bit_reference_parts_reassemble_in_any_order() -> None:
+async def test_hand_built_16_bit_reference_parts_reassemble_in_any_order() -> None:
     octets = ("Long message " * 30).encode("ascii")
     chunks = [octets[i : i + 152] for i in range(0, len(octets), 152)]
     pdus = [
@@ -416,7 +407,7 @@ def test_hand_built_16_bit_reference_parts_reassemble_in_any_order() -> None:
         )
         for seqnum, chunk in enumerate(chunks, start=1)
     ]
-    assert reassemble([pdus[1], pdus[2], pdus[0]]) == "Long message " * 30
+    assert await reassemble([pdus[1], pdus[2], pdus[0]]) == "Long message " * 30
 
 
 # smpplib's table has "`" at 0x5F (the standard has "§"), and "\x1b" is no text character.
@@ -461,4 +452,4 @@ def test_any_arrival_order_with_duplicates_yields_the_text_smpplib_split(
 ) -> None:
     pdus = submit_sms(text, use_udhi=use_udhi)
     order = data.draw(arrival_order(len(pdus)))
-    assert reassemble([pdus[i] for i in order]) == text
+    assert asyncio.run(reassemble([pdus[i] for i in order])) == text

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import pytest
 
+from bridge.pdu import SmeAddress
 from bridge.pipeline import Complete, ConcatenatedPart, MessageOrigin, MessageState
-from bridge.pipeline.retries import AwaitingRetries, AwaitingRetry, retry_key
+from bridge.pipeline.retries import (
+    AwaitingRetries,
+    AwaitingRetry,
+    decode_retry,
+    encode_retry,
+    is_retry_record,
+    retry_key,
+)
+from bridge.state import MemoryState
 
 
 def kept(reference: int, *, account: str = "esme1", deadline: float = 100.0) -> AwaitingRetry:
     """A 2-part message whose part 2 was answered ESME_RSYSERR."""
-    origin = MessageOrigin(account=account, source_addr="MyBrand", destination_addr="60123456789")
+    origin = MessageOrigin(
+        account=account,
+        source_addr="MyBrand",
+        destinations=(SmeAddress(destination_addr="60123456789"),),
+    )
     complete = Complete(
         origin=origin,
         reference=reference,
@@ -34,41 +47,58 @@ def part(seqnum: int, payload: bytes, reference: int = 1) -> ConcatenatedPart:
     return ConcatenatedPart(reference=reference, total=2, seqnum=seqnum, payload=payload)
 
 
-def test_past_its_bound_an_account_keeps_no_more_and_the_new_one_is_settled_at_once() -> None:
-    retries = AwaitingRetries(max_per_account=2)
-    assert retries.keep(kept(1)) is None and retries.keep(kept(2)) is None
-    third = kept(3)
-    assert retries.keep(third) is third  # to settle now: the peer may not grow this store
-    assert len(retries) == 2
-    assert retries.keep(kept(4, account="other")) is None  # the bound is per account
+async def test_past_its_bound_an_account_settles_its_oldest_kept_message() -> None:
+    retries = AwaitingRetries(MemoryState(), max_per_account=2)
+    first = kept(1)
+    assert await retries.keep(first, now=1) == []
+    assert await retries.keep(kept(2), now=2) == []
+    # To settle now: the peer may not grow this store.
+    assert await retries.keep(kept(3), now=3) == [first]
+    assert await retries.count("esme1") == 2
+    assert await retries.keep(kept(4, account="other"), now=4) == []  # the bound is per account
 
 
-def test_the_same_part_again_claims_the_kept_message() -> None:
-    retries = AwaitingRetries(max_per_account=5)
+async def test_the_same_part_again_claims_the_kept_message() -> None:
+    retries = AwaitingRetries(MemoryState(), max_per_account=5)
     entry = kept(1)
-    retries.keep(entry)
-    assert retries.claim(retry_key(entry.complete), part(2, b"world")) == (entry, None)
-    assert len(retries) == 0
+    await retries.keep(entry, now=0)
+    assert await retries.claim(retry_key(entry.complete), part(2, b"world"), now=1) == (entry, None)
+    assert await retries.count("esme1") == 0
 
 
-def test_another_part_under_the_same_key_supersedes_the_kept_message() -> None:
-    retries = AwaitingRetries(max_per_account=5)
+async def test_another_part_under_the_same_key_supersedes_the_kept_message() -> None:
+    retries = AwaitingRetries(MemoryState(), max_per_account=5)
     entry = kept(1)
-    retries.keep(entry)
-    assert retries.claim(retry_key(entry.complete), part(1, b"hello ")) == (None, entry)
-    assert len(retries) == 0
+    await retries.keep(entry, now=0)
+    claimed = await retries.claim(retry_key(entry.complete), part(1, b"hello "), now=1)
+    assert claimed == (None, entry)
+    assert await retries.count("esme1") == 0
 
 
-def test_a_kept_message_is_given_up_at_its_original_deadline() -> None:
-    retries = AwaitingRetries(max_per_account=5)
+async def test_keeping_a_message_again_under_its_key_settles_the_one_it_replaces() -> None:
+    retries = AwaitingRetries(MemoryState(), max_per_account=5)
+    older = kept(1, deadline=50.0)
+    await retries.keep(older, now=0)
+    assert await retries.keep(kept(1, deadline=60.0), now=1) == [older]
+
+
+async def test_a_kept_message_expires_at_its_original_deadline() -> None:
+    state = MemoryState()
+    retries = AwaitingRetries(state, max_per_account=5)
     early, late = kept(1, deadline=10.0), kept(2, deadline=20.0)
-    retries.keep(early)
-    retries.keep(late)
-    assert retries.expire(9.9) == []
-    assert retries.expire(10.0) == [early]
-    assert len(retries) == 1
+    await retries.keep(early, now=0)
+    await retries.keep(late, now=0)
+    assert await state.expire_records(now=9.9) == ()
+    [record] = await state.expire_records(now=10.0)
+    assert is_retry_record(record) and decode_retry(record.value) == early
+    assert await retries.count("esme1") == 1
+
+
+def test_a_kept_message_reads_back_as_written() -> None:
+    entry = kept(7)
+    assert decode_retry(encode_retry(entry)) == entry
 
 
 def test_the_bound_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_per_account"):
-        AwaitingRetries(max_per_account=0)
+        AwaitingRetries(MemoryState(), max_per_account=0)

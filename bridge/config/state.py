@@ -1,0 +1,130 @@
+"""`[state]`: where the bridge keeps what its answers oblige it to do (all keys optional).
+
+    [state]
+    backend = "sqlite"            # "sqlite" (default) | "memory" | "redis"
+    path = "state.sqlite3"        # sqlite: the file; relative to $STATE_DIRECTORY when set
+                                  # (systemd's StateDirectory=, the image's ENV), else to
+                                  # this config file's folder
+    fsync = "normal"              # sqlite: "normal" survives a crash, "full" a power loss too
+    record_text = false           # keep each message's text in its record (off: never stored)
+    max_file_mb = 2048            # sqlite: cap the file; past it submits get ESME_RSYSERR
+    redis_url = "rediss://redis.internal:6380/0"   # redis only
+    redis_password_env = "REDIS_PASSWORD"         # or redis_password / redis_password_file
+    key_prefix = "isms-bridge:"                    # redis only: every key starts with it
+
+README "Durability" explains each key. Only `bridge.app` turns this into a backend.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, cast
+from urllib.parse import urlsplit
+
+from bridge.config.reader import TableReader
+
+Backend = Literal["sqlite", "memory", "redis"]
+Fsync = Literal["normal", "full"]
+
+DEFAULT_STATE_FILE = "state.sqlite3"
+DEFAULT_KEY_PREFIX = "isms-bridge:"
+_REDIS_ONLY = ("redis_url", "redis_password", "redis_password_env", "redis_password_file")
+_MAX_PREFIX = 64
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedisConfig:
+    url: str
+    # The password travels apart from the URL, so the URL can be logged and shown.
+    password: str | None = field(default=None, repr=False)
+    key_prefix: str = DEFAULT_KEY_PREFIX
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateConfig:
+    backend: Backend = "sqlite"
+    path: Path = Path(DEFAULT_STATE_FILE)
+    fsync: Fsync = "normal"
+    record_text: bool = False
+    max_file_mb: int | None = None  # sqlite only; None = as the disk allows
+    redis: RedisConfig | None = None
+
+
+def state_folder(config_path: Path, environment: Mapping[str, str]) -> Path:
+    """Where a relative `path` lives: systemd's $STATE_DIRECTORY (set by `StateDirectory=`,
+    and by the container image for its /var/lib/isms-bridge volume; the first of several),
+    else the config file's folder."""
+    given = environment.get("STATE_DIRECTORY", "").split(":")[0]
+    return Path(given) if given else config_path.parent
+
+
+def parse_state_section(
+    reader: TableReader, environment: Mapping[str, str] | None = None
+) -> StateConfig:
+    backend = cast(Backend, reader.choice("backend", ("sqlite", "memory", "redis"), "sqlite"))
+    raw_path = reader.string("path", DEFAULT_STATE_FILE)
+    if not raw_path or raw_path.endswith(("/", "\\")):
+        raise reader.error("path", f"expected a file path, got {raw_path!r}")
+    path = Path(raw_path)
+    if not path.is_absolute():
+        folder = state_folder(reader.path, os.environ if environment is None else environment)
+        path = folder / path
+    fsync = cast(Fsync, reader.choice("fsync", ("normal", "full"), "normal"))
+    record_text = reader.boolean("record_text", False)
+    max_file_mb: int | None = None
+    if reader.has("max_file_mb"):
+        if backend != "sqlite":
+            raise reader.error(
+                "max_file_mb", f'applies to backend = "sqlite" only, not {backend!r}'
+            )
+        max_file_mb = reader.integer("max_file_mb", minimum=1, maximum=1 << 20)
+    redis: RedisConfig | None = None
+    if backend == "redis":
+        redis = _redis(reader)
+    else:
+        for name in (*_REDIS_ONLY, "key_prefix"):
+            if reader.has(name):
+                raise reader.error(name, f'applies to backend = "redis" only, not {backend!r}')
+    config = StateConfig(
+        backend=backend,
+        path=path,
+        fsync=fsync,
+        record_text=record_text,
+        max_file_mb=max_file_mb,
+        redis=redis,
+    )
+    reader.finish()
+    return config
+
+
+def _redis(reader: TableReader) -> RedisConfig:
+    if not reader.has("redis_url"):
+        raise reader.error("redis_url", 'is required with backend = "redis"')
+    url = reader.string("redis_url")
+    # A URL with user info may hold a password: never echo it.
+    shown = repr(url) if "@" not in url else "a URL with user info (not shown)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise reader.error(
+            "redis_url", f"expected a redis:// or rediss:// URL, got {shown}"
+        ) from None
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise reader.error("redis_url", f"expected a redis:// or rediss:// URL, got {shown}")
+    if parts.password is not None:
+        # Never echo it: the URL holds a secret.
+        raise reader.error(
+            "redis_url",
+            "holds a password: give it as redis_password_env or redis_password_file instead",
+        )
+    password = reader.secret("redis_password", required=False)
+    prefix = reader.string("key_prefix", DEFAULT_KEY_PREFIX)
+    if not 0 < len(prefix) <= _MAX_PREFIX or not prefix.isprintable() or " " in prefix:
+        raise reader.error(
+            "key_prefix", f"expected 1-{_MAX_PREFIX} printable characters without spaces"
+        )
+    return RedisConfig(url=url, password=password, key_prefix=prefix)

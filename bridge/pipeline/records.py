@@ -1,0 +1,131 @@
+"""Message records: what the bridge did with each message, kept for query_sm and operators.
+
+One record per message_id the ESME was given (a long message's parts share their message's
+record), stored under kind "message" with the key `account/message_id` (a message_id never
+holds "/": bridge ids are 0-9A-Z, iSMS trx_ids digits). A message iSMS refused or never
+got gave out no message_id: its record is keyed `account/~reference` instead (the reference
+its iSMS request and log lines carry: system_id/session/sequence_number), which no
+query_sm can name. query_sm reads its state, final
+date and error from it; `isms-bridge messages` prints it. The text is kept only when the
+operator opts in (`[state] record_text`); otherwise no message text is stored beyond the
+20 characters a receipt carries.
+
+A receipt's fate after it was queued (confirmed, refused, dropped) is a small record of
+kind "receipt" under the same key, so the message record is written once.
+
+Values are JSON arrays (compact, readable with the sqlite3 shell); `decode` refuses
+anything else with ValueError.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+MESSAGE_KIND = "message"
+RECEIPT_KIND = "receipt"
+
+# What became of a message's receipt (`receipt` field, then the receipt record).
+RECEIPT_NONE = "none"  # none asked, or none for this outcome
+RECEIPT_HELD = "held"  # queued: waiting for a receiver, or sent and not yet confirmed
+RECEIPT_CONFIRMED = "confirmed"  # the ESME answered the deliver_sm with ESME_ROK
+RECEIPT_REFUSED = "refused"  # the ESME answered it with a permanent error
+RECEIPT_DROPPED = "dropped"  # too many or too old while held, or out of attempts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageRecord:
+    """One message (one submit, or a whole long message). Times are Unix seconds."""
+
+    account: str
+    message_ids: tuple[str, ...]
+    pdu: str  # submit_sm, data_sm, submit_multi
+    source_addr: str
+    destinations: tuple[str, ...]
+    parts: int
+    status: str  # the SMPP answer: ESME_ROK, ESME_RSYSERR, ...
+    message_state: int  # SMPP 3.4 §5.2.28 (query_sm_resp message_state)
+    error_code: int  # query_sm_resp error_code: the receipt's err: number
+    received_at: float
+    answered_at: float
+    final_at: float | None  # None while not final (a long message's earlier parts)
+    trx_id: str = ""
+    isms_code: int | None = None
+    mirror: str = ""
+    sent_at: float | None = None  # when iSMS got the request (None: never sent)
+    receipt: str = RECEIPT_NONE
+    text: str | None = None  # only with [state] record_text
+    reference: str = ""  # system_id/session/sequence_number of the (completing) submit
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The message_ids it is stored under, or its reference when it has none."""
+        return self.message_ids or (f"~{self.reference}",)
+
+
+# One encoder for every record: json.dumps with arguments builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def record_key(account: str, message_id: str) -> str:
+    return f"{account}/{message_id}"
+
+
+def encode_record(record: MessageRecord) -> bytes:
+    return _ENCODER.encode(
+        [
+            1,
+            record.account,
+            list(record.message_ids),
+            record.pdu,
+            record.source_addr,
+            list(record.destinations),
+            record.parts,
+            record.status,
+            record.message_state,
+            record.error_code,
+            record.received_at,
+            record.answered_at,
+            record.final_at,
+            record.trx_id,
+            record.isms_code,
+            record.mirror,
+            record.sent_at,
+            record.receipt,
+            record.text,
+            record.reference,
+        ]
+    ).encode("utf-8")
+
+
+def decode_record(value: bytes) -> MessageRecord:
+    try:
+        fields = json.loads(value)
+        (version, account, ids, pdu, source, destinations, parts, status, state, error,
+         received, answered, final, trx_id, code, mirror, sent, receipt, text,
+         reference) = fields  # fmt: skip
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a message record: {exc}") from None
+    if version != 1:
+        raise ValueError(f"message record version {version!r} is not 1")
+    return MessageRecord(
+        account=account,
+        message_ids=tuple(ids),
+        pdu=pdu,
+        source_addr=source,
+        destinations=tuple(destinations),
+        parts=parts,
+        status=status,
+        message_state=state,
+        error_code=error,
+        received_at=received,
+        answered_at=answered,
+        final_at=final,
+        trx_id=trx_id,
+        isms_code=code,
+        mirror=mirror,
+        sent_at=sent,
+        receipt=receipt,
+        text=text,
+        reference=reference,
+    )

@@ -1,0 +1,49 @@
+"""The pipeline's clock for dates, and what its upkeep (recovery at start, the sweep) reports."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+
+class LocalTime:
+    """The local wall-clock time, for receipt dates and query_sm final dates.
+
+    `datetime.now().astimezone()` looks the zone up on every call (a few µs, twice per
+    message); the zone's offset is looked up once a minute instead, so a change of offset
+    (daylight saving) shows within a minute.
+    """
+
+    __slots__ = ("_until", "_zone")
+
+    def __init__(self) -> None:
+        self._zone: tzinfo | None = None
+        self._until = 0.0
+
+    def __call__(self) -> datetime:
+        now = time.time()
+        if now >= self._until:
+            self._zone = datetime.now().astimezone().tzinfo
+            self._until = now + 60.0
+        return datetime.fromtimestamp(now, self._zone)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recovered:
+    """What the store held at start (the `state_recovered` line and its metrics)."""
+
+    receipts: int
+    long_messages: int
+    retries: int
+    records: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreSizes:
+    """What the state store holds, as of the last sweep (metrics read it at each scrape)."""
+
+    long_messages: int = 0
+    long_message_octets: int = 0
+    receipts_held: int = 0  # queued, not being delivered
+    receipts_sent: int = 0  # being delivered: leased, not yet confirmed

@@ -1,0 +1,175 @@
+"""bridge.app chooses and opens the [state] backend; check-config and `messages` read it."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from bridge.app.check_config import check
+from bridge.app.messages import Query, show, since_seconds
+from bridge.app.state import check_state, open_state
+from bridge.config import StateConfig, load_config
+from bridge.pipeline import MessageRecord, MessageStore
+from bridge.state import MemoryState, SqliteState, StateFileError
+
+CONFIG = """
+[isms]
+endpoints = ["http://127.0.0.1:8480/isms_send_all_id.php"]
+
+[[accounts]]
+system_id = "esme1"
+password = "secret1"
+isms_username = "isms"
+isms_password = "isms123"
+"""
+
+
+def write_config(tmp_path: Path, state: str = "") -> Path:
+    path = tmp_path / "bridge.toml"
+    path.write_text(CONFIG + ("\n[state]\n" + state if state else ""), encoding="utf-8")
+    return path
+
+
+def record(message_id: str, *, to: str = "60123456789", received_at: float = 0.0) -> MessageRecord:
+    return MessageRecord(
+        account="esme1",
+        message_ids=(message_id,),
+        pdu="submit_sm",
+        source_addr="MyBrand",
+        destinations=(to,),
+        parts=1,
+        status="ESME_ROK",
+        message_state=6,
+        error_code=0,
+        received_at=received_at,
+        answered_at=received_at + 0.2,
+        final_at=received_at + 0.2,
+        trx_id=message_id,
+        isms_code=2000,
+        mirror="www.isms.com.my",
+        sent_at=received_at + 0.01,
+    )
+
+
+async def fill(path: Path, *records: MessageRecord, now: float) -> None:
+    store = await SqliteState.open(path)
+    try:
+        messages = MessageStore(store)
+        for item in records:
+            await messages.record(item, now=now)
+    finally:
+        await store.aclose()
+
+
+async def test_the_default_backend_is_a_sqlite_file_beside_the_config(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path))
+    store = await open_state(config.state)
+    try:
+        assert store.backend == "sqlite" and (tmp_path / "state.sqlite3").exists()
+    finally:
+        await store.aclose()
+
+
+async def test_the_memory_backend_keeps_no_file(tmp_path: Path) -> None:
+    store = await open_state(StateConfig(backend="memory", path=tmp_path / "state.sqlite3"))
+    assert isinstance(store, MemoryState) and not (tmp_path / "state.sqlite3").exists()
+
+
+async def test_a_missing_folder_is_created_at_the_first_start(tmp_path: Path) -> None:
+    store = await open_state(StateConfig(path=tmp_path / "data" / "state.sqlite3"))
+    await store.aclose()
+    assert (tmp_path / "data" / "state.sqlite3").is_file()
+
+
+async def test_a_file_where_a_folder_should_be_is_named_with_the_path(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a file", encoding="utf-8")
+    config = StateConfig(path=tmp_path / "data" / "deeper" / "state.sqlite3")
+    with pytest.raises(StateFileError, match="is a file, not a folder") as caught:
+        await open_state(config)
+    assert caught.value.path == str(config.path)
+
+
+async def test_a_folder_where_the_file_should_be_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "state.sqlite3").mkdir()
+    with pytest.raises(StateFileError, match="is a folder"):
+        await open_state(StateConfig(path=tmp_path / "state.sqlite3"))
+
+
+async def test_check_state_creates_nothing_for_a_file_not_there_yet(tmp_path: Path) -> None:
+    line = await check_state(StateConfig(path=tmp_path / "state.sqlite3"))
+    assert "created at the first start" in line and not (tmp_path / "state.sqlite3").exists()
+
+
+def test_check_config_names_the_state_store_in_its_summary(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert check(write_config(tmp_path), out=out, err=err) == 0
+    assert f"state: sqlite {tmp_path / 'state.sqlite3'}" in out.getvalue()
+
+
+def test_check_config_exits_2_with_one_line_for_an_unusable_state_path(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("not a folder", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    path = write_config(tmp_path, 'path = "data/state.sqlite3"')
+    assert check(path, out=out, err=err) == 2
+    [line] = err.getvalue().splitlines()
+    assert "data/state.sqlite3" in line and "not a folder" in line
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("10m", 600), ("2h", 7200), ("1d", 86400)]
+)
+def test_since_takes_seconds_minutes_hours_and_days(text: str, seconds: float) -> None:
+    assert since_seconds(text) == seconds
+
+
+def messages(path: Path, query: Query, *, as_json: bool = False) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = show(path, query, as_json=as_json, out=out, err=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_messages_lists_the_records_newest_first_as_a_table(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    now = time.time()
+    asyncio.run(fill(tmp_path / "state.sqlite3", record("111"), now=now))
+    asyncio.run(fill(tmp_path / "state.sqlite3", record("222", to="60199999999"), now=now + 1))
+    status, out, _ = messages(path, Query())
+    assert status == 0
+    header, first, second = out.splitlines()
+    assert header.split()[:3] == ["received", "account", "message_id"]
+    assert " 222 " in first and " 111 " in second and "confirmed" not in out
+
+
+def test_messages_filters_by_id_destination_and_account_and_prints_json(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    asyncio.run(
+        fill(
+            tmp_path / "state.sqlite3",
+            record("111"),
+            record("222", to="60199999999"),
+            now=time.time(),
+        )
+    )
+    _, out, _ = messages(path, Query(to="60199999999"), as_json=True)
+    [item] = json.loads(out)
+    assert (item["message_ids"], item["trx_id"], item["isms_code"]) == (["222"], "222", 2000)
+    assert "text" not in item
+    assert json.loads(messages(path, Query(message_id="111"), as_json=True)[1])[0][
+        "message_ids"
+    ] == ["111"]
+    assert json.loads(messages(path, Query(account="other"), as_json=True)[1]) == []
+
+
+def test_messages_on_the_memory_backend_says_there_is_nothing_to_read(tmp_path: Path) -> None:
+    status, _, err = messages(write_config(tmp_path, 'backend = "memory"'), Query())
+    assert status == 2 and "memory backend keeps no file" in err
+
+
+def test_messages_before_the_first_start_says_the_file_does_not_exist(tmp_path: Path) -> None:
+    status, _, err = messages(write_config(tmp_path), Query())
+    assert status == 2 and "does not exist" in err

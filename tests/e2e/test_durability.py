@@ -1,0 +1,396 @@
+"""Durability: `isms-bridge serve` as a real process on its default SQLite store, killed with
+SIGKILL right after the ESME (smpplib) has its answer, then started again on the same file.
+
+Every obligation an answer creates survives: held receipts, receipts sent but not
+confirmed, query_sm records, parts of a long message answered ESME_ROK, a message kept for
+the ESME's retry. A full store answers ESME_RSYSERR and sends nothing until it has room;
+an unusable state file makes `serve` and `check-config` exit 2 with one line.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import smpplib.client
+from loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
+from messages_rig import SandboxThread, read_receipts, submit, submit_many
+from real_parts import free_port
+from redis_server import RedisServer
+
+from bridge.pdu import BindReceiver, CommandStatus, DeliverSm
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+TO = "60123456789"
+
+
+class ServeProcess:
+    """`isms-bridge serve --config FILE` in a child process, its output in a log file."""
+
+    def __init__(self, config: Path, log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bridge", "serve", "--config", str(config)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+        self.port = int(self.wait_for(r"event=listening host=127\.0\.0\.1 port=(\d+)").group(1))
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for(self, pattern: str, timeout: float = 20.0) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while (found := re.search(pattern, self.log())) is None:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"no {pattern!r} in the log:\n{self.log()[-3000:]}")
+            time.sleep(0.05)
+        return found
+
+    def sigkill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self._log.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if not self._log.closed:
+            self._log.close()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxThread]:
+    running = SandboxThread()
+    yield running
+    running.stop()
+
+
+Write = Callable[..., Path]
+
+
+@pytest.fixture
+def config(tmp_path: Path, sandbox: SandboxThread) -> Write:
+    """bridge.toml against the sandbox, [state] at its defaults (sqlite, beside the file)."""
+
+    def write(
+        *,
+        state: Toml | None = None,
+        messages: Toml | None = None,
+        isms: Toml | None = None,
+        metrics_port: int = 0,
+        name: str = "bridge.toml",
+    ) -> Path:
+        tables: list[tuple[str, Toml]] = [
+            ("[smpp]", SMPP),
+            ("[isms]", {"endpoints": [sandbox.url], "timeout_s": 5, **(isms or {})}),
+            ("[metrics]", {"port": metrics_port}),
+            ("[messages]", messages or {}),
+            ("[state]", state or {}),
+            ("[[accounts]]", ACCOUNT),
+        ]
+        path = tmp_path / name
+        path.write_text(config_text(tables), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[[Path], ServeProcess]]:
+    started: list[ServeProcess] = []
+
+    def start(config: Path) -> ServeProcess:
+        process = ServeProcess(config, tmp_path / f"serve{len(started)}.log")
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def esme(port: int, bind: str) -> smpplib.client.Client:
+    client = smpplib.client.Client("127.0.0.1", port, timeout=5, allow_unknown_opt_params=True)
+    client.connect()
+    getattr(client, f"bind_{bind}")(system_id="esme1", password="secret1")
+    return client
+
+
+def receipt_ids(receipts: list[Any]) -> list[str]:
+    return sorted(r.receipted_message_id.decode() for r in receipts)
+
+
+# --- what an answer obliges survives SIGKILL -------------------------------------------------
+
+
+def test_receipts_held_for_an_absent_receiver_are_delivered_after_a_sigkill(
+    config: Write, serve: Callable[[Path], ServeProcess]
+) -> None:
+    path = config()
+    bridge = serve(path)
+    sender = esme(bridge.port, "transmitter")
+    answers = submit_many(
+        sender,
+        [
+            {"destination_addr": TO, "short_message": b"held %d" % i, "registered_delivery": 1}
+            for i in range(10)
+        ],
+    )
+    bridge.sigkill()
+    again = serve(path)
+    again.wait_for(r"event=state_recovered backend=sqlite receipts=10 ")
+    receiver = esme(again.port, "receiver")
+    receipts = read_receipts(receiver, 10)
+    assert receipt_ids(receipts) == sorted(a.message_id for a in answers if a.message_id)
+    assert all(b"stat:ACCEPTD" in r.short_message for r in receipts)
+
+
+def test_a_receipt_sent_but_not_confirmed_before_a_sigkill_is_sent_again(
+    config: Write, serve: Callable[[Path], ServeProcess]
+) -> None:
+    path = config()
+    bridge = serve(path)
+    silent = RawEsme("127.0.0.1", bridge.port)
+    silent.send(BindReceiver(system_id="esme1", password="secret1"))
+    assert silent.read().command_status == 0
+    sender = esme(bridge.port, "transmitter")
+    answer = submit(
+        sender, destination_addr=TO, short_message=b"unconfirmed", registered_delivery=1
+    )
+    delivered = silent.read()  # the deliver_sm went out; this receiver never answers it
+    assert isinstance(delivered, DeliverSm)
+    bridge.sigkill()
+    silent.close()
+    again = serve(path)
+    receiver = esme(again.port, "receiver")
+    [receipt] = read_receipts(receiver, 1)
+    assert receipt.receipted_message_id.decode() == answer.message_id
+
+
+def test_query_sm_after_a_sigkill_finds_the_message_answered_before_it(
+    config: Write, serve: Callable[[Path], ServeProcess]
+) -> None:
+    path = config()
+    bridge = serve(path)
+    client = esme(bridge.port, "transceiver")
+    answer = submit(client, destination_addr=TO, short_message=b"query me")
+    bridge.sigkill()
+    again = serve(path)
+    client = esme(again.port, "transceiver")
+    client.query_message(message_id=answer.message_id, source_addr="MyBrand")
+    response = client.read_pdu()
+    assert response.command == "query_sm_resp" and response.status == 0
+    assert response.message_state == 6  # ACCEPTED
+
+
+def test_parts_1_and_2_answered_before_a_sigkill_complete_with_part_3_after_it(
+    config: Write, serve: Callable[[Path], ServeProcess], sandbox: SandboxThread
+) -> None:
+    path = config()
+    bridge = serve(path)
+    client = esme(bridge.port, "transmitter")
+    header = bytes([5, 0, 3, 77, 3])
+    parts = [(1, b"one "), (2, b"two "), (3, b"three")]
+
+    def part(seqnum: int, text: bytes) -> dict[str, Any]:
+        return {
+            "destination_addr": TO,
+            "esm_class": 0x40,
+            "short_message": header + bytes([seqnum]) + text,
+        }
+
+    first = submit_many(client, [part(*p) for p in parts[:2]])
+    assert [a.status for a in first] == [0, 0]
+    bridge.sigkill()
+    again = serve(path)
+    again.wait_for(r"event=state_recovered .*long_messages=1 ")
+    client = esme(again.port, "transmitter")
+    last = submit(client, **part(*parts[2]))
+    assert last.status == 0
+    [sent] = sandbox.wait_for(1)
+    assert sent["text"] == "one two three"
+    time.sleep(0.3)
+    assert len(sandbox.messages()) == 1
+
+
+def test_a_message_kept_for_a_retry_before_a_sigkill_is_sent_whole_on_the_retry_after_it(
+    config: Write, serve: Callable[[Path], ServeProcess], sandbox: SandboxThread
+) -> None:
+    unreachable = f"http://127.0.0.1:{free_port()}/isms_send_all_id.php"
+    bridge = serve(config(isms={"endpoints": [unreachable], "connect_timeout_s": 0.5}))
+    client = esme(bridge.port, "transmitter")
+    header = bytes([5, 0, 3, 78, 2])
+    first = {"destination_addr": TO, "esm_class": 0x40, "short_message": header + b"\x01Hello "}
+    second = {"destination_addr": TO, "esm_class": 0x40, "short_message": header + b"\x02again"}
+    answers = submit_many(client, [first, second])
+    assert [a.status for a in answers] == [0, CommandStatus.ESME_RSYSERR]  # iSMS not reached
+    bridge.sigkill()
+    again = serve(config())  # the same file, iSMS reachable now
+    again.wait_for(r"event=state_recovered .*retries=1 ")
+    client = esme(again.port, "transmitter")
+    assert submit(client, **second).status == 0
+    [sent] = sandbox.wait_for(1)
+    assert sent["text"] == "Hello again"
+
+
+# --- a full store ---------------------------------------------------------------------------
+
+
+def ready(port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as reply:
+            return int(reply.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_a_full_store_answers_rsyserr_sends_nothing_and_recovers_once_records_expire(
+    config: Write, serve: Callable[[Path], ServeProcess], sandbox: SandboxThread
+) -> None:
+    metrics = free_port()
+    text = b"x" * 250  # with record_text, each record holds its text: the file fills fast
+    path = config(
+        state={"max_file_mb": 1, "record_text": True},
+        messages={"query_store_age_s": 10},
+        metrics_port=metrics,
+    )
+    bridge = serve(path)
+    client = esme(bridge.port, "transmitter")
+    statuses: list[int] = []
+    while CommandStatus.ESME_RSYSERR not in statuses:
+        assert len(statuses) < 5000, "the store never filled"
+        statuses += [
+            a.status
+            for a in submit_many(client, [{"destination_addr": TO, "short_message": text}] * 50)
+        ]
+    sent = len(sandbox.messages())
+    header = bytes([5, 0, 3, 79, 2])
+    later = submit_many(
+        client,
+        [
+            {"destination_addr": TO, "short_message": b"not sent"},
+            {"destination_addr": TO, "esm_class": 0x40, "short_message": header + b"\x01part"},
+        ],
+    )
+    assert [a.status for a in later] == [CommandStatus.ESME_RSYSERR] * 2  # nothing acked
+    assert len(sandbox.messages()) == sent  # nothing sent
+    assert ready(metrics) == 503
+    bridge.wait_for(r"event=state_unavailable backend=sqlite")
+    deadline = time.monotonic() + 30
+    while (answer := submit(client, destination_addr=TO, short_message=b"room again")).status:
+        assert time.monotonic() < deadline, "the store never had room again"
+        time.sleep(0.5)
+    assert answer.message_id and ready(metrics) == 200
+
+
+# --- unusable state files -------------------------------------------------------------------
+
+
+def run_bridge(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", *args],
+        capture_output=True, text=True, cwd=REPO, timeout=60,
+    )  # fmt: skip
+
+
+def assert_refused(path: Path, reason: str) -> None:
+    for command in (["serve", "--config", str(path)], ["check-config", str(path)]):
+        done = run_bridge(*command)
+        assert done.returncode == 2, (command, done.stdout, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+        assert "state.sqlite3" in lines[0] and reason in lines[0], lines[0]
+
+
+def test_a_corrupt_state_file_makes_serve_and_check_config_exit_2(config: Write) -> None:
+    path = config()
+    (path.parent / "state.sqlite3").write_bytes(b"this is not a database" * 100)
+    assert_refused(path, "")
+
+
+def test_a_state_file_held_by_a_running_bridge_makes_another_exit_2(
+    config: Write, serve: Callable[[Path], ServeProcess]
+) -> None:
+    path = config()
+    serve(path)
+    assert_refused(path, "")
+
+
+def test_a_file_where_the_state_folder_should_be_makes_serve_and_check_config_exit_2(
+    config: Write, tmp_path: Path
+) -> None:
+    (tmp_path / "data").write_text("a file, not a folder", encoding="utf-8")
+    path = config(state={"path": "data/state.sqlite3"})
+    assert_refused(path, "not a folder")
+
+
+def test_the_state_file_is_a_real_sqlite_database_the_operator_can_back_up(
+    config: Write, serve: Callable[[Path], ServeProcess], tmp_path: Path
+) -> None:
+    path = config()
+    bridge = serve(path)
+    client = esme(bridge.port, "transmitter")
+    answer = submit(client, destination_addr=TO, short_message=b"backed up")
+    backup = tmp_path / "backup.sqlite3"
+    with sqlite3.connect(tmp_path / "state.sqlite3") as source, sqlite3.connect(backup) as copy:
+        source.backup(copy)
+    done = run_bridge("messages", "--config", str(path), "--id", str(answer.message_id), "--json")
+    assert done.returncode == 0, done.stderr
+    assert str(answer.message_id) in done.stdout and "backed up" not in done.stdout
+    assert backup.stat().st_size > 0
+
+
+# --- the redis backend: several bridges share one store -------------------------------------
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    with RedisServer.started() as server:
+        yield server
+
+
+def test_on_redis_a_receipt_held_before_a_sigkill_is_delivered_after_it(
+    config: Write, serve: Callable[[Path], ServeProcess], redis: RedisServer
+) -> None:
+    path = config(state={"backend": "redis", "redis_url": redis.url})
+    bridge = serve(path)
+    sender = esme(bridge.port, "transmitter")
+    answer = submit(sender, destination_addr=TO, short_message=b"on redis", registered_delivery=1)
+    bridge.sigkill()
+    again = serve(path)
+    again.wait_for(r"event=state_recovered backend=redis receipts=1 ")
+    [receipt] = read_receipts(esme(again.port, "receiver"), 1)
+    assert receipt.receipted_message_id.decode() == answer.message_id
+
+
+def test_a_receipt_made_by_one_bridge_is_delivered_by_another_that_holds_the_receiver(
+    config: Write, serve: Callable[[Path], ServeProcess], redis: RedisServer
+) -> None:
+    state = {"backend": "redis", "redis_url": redis.url}
+    first = serve(config(state=state, name="first.toml"))
+    second = serve(config(state=state, name="second.toml"))
+    receiver = esme(second.port, "receiver")
+    sender = esme(first.port, "transmitter")
+    answer = submit(sender, destination_addr=TO, short_message=b"shared", registered_delivery=1)
+    [receipt] = read_receipts(receiver, 1)
+    assert receipt.receipted_message_id.decode() == answer.message_id
