@@ -40,7 +40,10 @@ RUN groupadd --system --gid 10001 isms \
        --home-dir /nonexistent --shell /usr/sbin/nologin isms \
     && install -d -o 10001 -g 10001 -m 0750 /var/lib/isms-bridge
 COPY --from=build /opt/isms-bridge /opt/isms-bridge
+# STATE_DIRECTORY (as systemd's StateDirectory= sets it): [state] path, relative by default,
+# lands on the volume below, so a config needs no path of its own here.
 ENV PATH="/opt/isms-bridge/bin:${PATH}" \
+    STATE_DIRECTORY=/var/lib/isms-bridge \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 USER 10001:10001

@@ -51,6 +51,9 @@ host = "127.0.0.1"
 port = {port}
 window = 100
 max_connections = {max_connections}
+# Every session of this benchmark comes from 127.0.0.1 and binds at once.
+max_connections_per_address = {max_connections}
+max_unbound_connections = {max_connections}
 session_init_s = 120
 inactivity_s = 0
 enquire_link_interval_s = 0

@@ -23,7 +23,9 @@ from bridge.server import (
     BindVerdict,
     ConnectionObserver,
     NoConnectionObserver,
+    Peer,
     ProxyOutcome,
+    Refusal,
     SessionContext,
     SubmitRequest,
 )
@@ -89,6 +91,12 @@ class BindAdvice:
 
     def pdus_sent(self, data: bytes) -> None:
         self._inner.pdus_sent(data)
+
+    def connection_refused(self, reason: Refusal, peer: Peer) -> None:
+        self._inner.connection_refused(reason, peer)
+
+    def loop_lag_sampled(self, lag_s: float) -> None:
+        self._inner.loop_lag_sampled(lag_s)
 
     def proxy_header_read(self, outcome: ProxyOutcome) -> None:
         self._inner.proxy_header_read(outcome)

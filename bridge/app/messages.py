@@ -1,7 +1,7 @@
 """`isms-bridge messages --config FILE`: what the bridge did with recent messages.
 
-Reads the message records of the config's [state] file, read-only (it works while `serve`
-runs, and takes no lock), newest first:
+Reads the message records of the config's [state] store, read-only (the SQLite file without
+its lock, so it works while `serve` runs; or the shared Redis), newest first:
 
     isms-bridge messages --config FILE [--id ID] [--to NUMBER] [--account SYSTEM_ID]
                          [--since 10m] [--limit N] [--json]
@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from bridge.config import ConfigError, StateConfig, load_config
 from bridge.pipeline import (
@@ -36,7 +36,7 @@ from bridge.pipeline import (
     decode_record,
     record_key,
 )
-from bridge.state import SqliteReadOnly, StateError, StateFileError
+from bridge.state import Record, RedisState, SqliteReadOnly, StateError, StateFileError
 
 EXIT_OK = 0
 EXIT_USAGE = 1
@@ -106,7 +106,7 @@ def show(path: Path, query: Query, *, as_json: bool, out: TextIO, err: TextIO) -
         print(f"isms-bridge messages: {problem}", file=err)
         return EXIT_STATE
     try:
-        rows = asyncio.run(read(config.state.path, query, now=time.time()))
+        rows = asyncio.run(read(config.state, query, now=time.time()))
     except StateFileError as exc:
         print(f"isms-bridge messages: state file {exc.path}: {exc.reason}", file=err)
         return EXIT_STATE
@@ -120,9 +120,7 @@ def show(path: Path, query: Query, *, as_json: bool, out: TextIO, err: TextIO) -
 def _unreadable(state: StateConfig) -> str:
     if state.backend == "memory":
         return 'the memory backend keeps no file ([state] backend = "memory"): nothing to read'
-    if state.backend == "redis":
-        return "the redis backend is not part of this build"
-    if not state.path.exists():
+    if state.backend == "sqlite" and not state.path.exists():
         return f"state file {state.path}: does not exist (the bridge has not run with it yet)"
     return ""
 
@@ -133,8 +131,26 @@ class Row:
     receipt: str
 
 
-async def read(path: Path, query: Query, *, now: float) -> list[Row]:
-    store = await SqliteReadOnly.open(path)
+class _Records(Protocol):
+    async def scan_records(
+        self, kind: str, *, now: float, since: float | None = None, limit: int | None = None
+    ) -> tuple[Record, ...]: ...
+
+    async def aclose(self) -> None: ...
+
+
+async def _open(state: StateConfig) -> _Records:
+    """The records, read-only: the SQLite file without its lock, or the shared Redis."""
+    if state.backend == "redis" and state.redis is not None:
+        redis = state.redis
+        return await RedisState.open(
+            redis.url, password=redis.password, key_prefix=redis.key_prefix
+        )
+    return await SqliteReadOnly.open(state.path)
+
+
+async def read(state: StateConfig, query: Query, *, now: float) -> list[Row]:
+    store = await _open(state)
     try:
         since = None if query.since_s is None else now - query.since_s
         found = await store.scan_records(MESSAGE_KIND, now=now, since=since)
@@ -150,11 +166,11 @@ async def read(path: Path, query: Query, *, now: float) -> list[Row]:
             record = decode_record(stored.value)
         except ValueError:
             continue
-        identity = (record.account, record.message_ids)
+        identity = (record.account, record.message_ids or (record.reference,))
         if identity in seen or not _matches(record, query):
             continue
         seen.add(identity)
-        keys = [record_key(record.account, i) for i in record.message_ids]
+        keys = [record_key(record.account, i) for i in record.keys]
         receipt = next((fates[k] for k in keys if k in fates), record.receipt)
         rows.append(Row(record=record, receipt=receipt))
         if len(rows) >= query.limit:
@@ -204,7 +220,7 @@ def table(rows: list[Row]) -> str:
             (
                 _local(record.received_at),
                 record.account,
-                ids[-1] + (f" (+{len(ids) - 1} parts)" if len(ids) > 1 else ""),
+                (ids[-1] if ids else "-") + (f" (+{len(ids) - 1} parts)" if len(ids) > 1 else ""),
                 record.pdu or "-",
                 record.source_addr or "-",
                 ",".join(record.destinations) or "-",
@@ -250,6 +266,7 @@ def as_json_text(rows: list[Row]) -> str:
             "answered_at": _local(record.answered_at),
             "final_at": None if record.final_at is None else _local(record.final_at),
             "receipt": row.receipt,
+            "reference": record.reference,
         }
         if record.text is not None:
             item["text"] = record.text

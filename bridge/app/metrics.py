@@ -43,7 +43,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from bridge import __version__
-from bridge.server import ProxyOutcome
+from bridge.server import ProxyOutcome, Refusal
 from bridge.smpp import BindType
 from bridge.upstream import BreakerState, IsmsCode, Mirror, Outcome, SmsType, Verdict
 
@@ -71,6 +71,9 @@ LATENCY_BUCKETS = (
     10.0,
     30.0,
 )
+# Seconds the event loop ran a due timer late: a millisecond is normal, 100 ms is felt by
+# every session, seconds make iSMS deadlines pass while iSMS itself was quick.
+LOOP_LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # The iSMS API page bills one credit per "153 characters" of type 1 (ASCII) and per
 # "63 Characters" of type 2 (Unicode), per destination: what is left of 160 / 70 characters
 # after the 7-character "RM0.00 " price tag Malaysian bulk SMS must start with.
@@ -250,6 +253,19 @@ class BridgeMetrics:
             self.cluster_state_errors.labels(operation)
         self.bind_leases = gauge(
             "bind_leases", "max_binds leases this instance holds in the shared store"
+        )
+        self.connections_refused = counter(
+            "smpp_connections_refused",
+            "Connections closed as soon as accepted, by the cap they hit",
+            ("reason",),
+        )
+        for refusal in Refusal:
+            self.connections_refused.labels(refusal.value)
+        self.event_loop_lag = Histogram(
+            f"{NAMESPACE}_event_loop_lag_seconds",
+            "How late the event loop ran a due timer (sampled a few times a second)",
+            buckets=LOOP_LAG_BUCKETS,
+            registry=registry,
         )
 
         # --- iSMS side (bridge.upstream) ---

@@ -28,7 +28,15 @@ from bridge.app.metrics import (
     mirror_label,
 )
 from bridge.pdu import CommandId, CommandStatus, Pdu, command_name, is_response, status_name
-from bridge.server import BindAttempt, BindVerdict, ProxyOutcome, SessionContext, SubmitRequest
+from bridge.server import (
+    BindAttempt,
+    BindVerdict,
+    Peer,
+    ProxyOutcome,
+    Refusal,
+    SessionContext,
+    SubmitRequest,
+)
 from bridge.smpp import (
     BindRequested,
     EnquireLinkReceived,
@@ -242,6 +250,12 @@ class SmppObserver:
                     ),
                 )
             child.inc()
+
+    def connection_refused(self, reason: Refusal, peer: Peer) -> None:
+        self._metrics.connections_refused.labels(reason.value).inc()
+
+    def loop_lag_sampled(self, lag_s: float) -> None:
+        self._metrics.event_loop_lag.observe(lag_s)
 
 
 class IsmsObserver:

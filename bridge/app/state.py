@@ -5,9 +5,9 @@
     await store.aclose()
 
 `check_state` is what `check-config` runs: the same checks as opening, without creating a
-file that is not there yet (its folder must exist and be writable) and without keeping the
-lock. A file another running bridge holds is refused by both, so two bridges never write
-one file.
+file that is not there yet and without keeping the lock (for Redis: one PING with the
+password). A file another running bridge holds is refused by both, so two bridges never
+write one file; several bridges share one Redis by design.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import secrets
 import socket
 from pathlib import Path
 
-from bridge.config import StateConfig
+from bridge.config import RedisConfig, StateConfig
 from bridge.state import (
     CommitObserver,
     MemoryState,
@@ -25,6 +25,7 @@ from bridge.state import (
     SqliteState,
     StateFileError,
     StateStore,
+    log_safe_url,
 )
 
 # SQLite's page size in the bridge's files (PRAGMA page_size; the backend sets it).
@@ -51,8 +52,7 @@ async def open_state(config: StateConfig, *, observer: CommitObserver | None = N
                 max_pages=_pages(config.max_file_mb),
             )
         case "redis":
-            redis = config.redis
-            assert redis is not None  # bridge.config requires redis_url with this backend
+            redis = _redis(config)
             return await RedisState.open(
                 redis.url,
                 password=redis.password,
@@ -70,12 +70,14 @@ async def check_state(config: StateConfig) -> str:
             _check_folder(config.path)
             if not config.path.exists():
                 return f"sqlite {config.path} (created at the first start)"
-            store = await SqliteState.open(config.path, fsync=config.fsync)
-            await store.aclose()
+            sqlite = await SqliteState.open(config.path, fsync=config.fsync)
+            await sqlite.aclose()
             return f"sqlite {config.path}"
         case "redis":
-            await open_state(config)
-            return "redis"
+            redis = _redis(config)
+            store = await open_state(config)
+            await store.aclose()
+            return f"redis {log_safe_url(redis.url)} (keys {redis.key_prefix}*)"
 
 
 def _check_folder(path: Path) -> None:
@@ -92,6 +94,12 @@ def _check_folder(path: Path) -> None:
         raise StateFileError(str(path), f"no permission to write in {parent}")
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
         raise StateFileError(str(path), "no permission to read and write it")
+
+
+def _redis(config: StateConfig) -> RedisConfig:
+    if config.redis is None:  # the config layer requires redis_url with this backend
+        raise StateFileError("redis", "no redis_url configured")
+    return config.redis
 
 
 def _pages(max_file_mb: int | None) -> int | None:

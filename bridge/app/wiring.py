@@ -14,6 +14,7 @@ implements is picked up too:
 from __future__ import annotations
 
 import logging
+import resource
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -82,8 +83,63 @@ def session_config(smpp: SmppConfig) -> SessionConfig:
     )
 
 
-def server_settings(smpp: SmppConfig) -> ServerSettings:
+# File descriptors kept back from SMPP connections when max_connections is derived: the
+# listeners, the metrics server, log and state files, and what libraries open (plus the iSMS
+# HTTP pool, added separately).
+RESERVED_DESCRIPTORS = 256
+# An unlimited open-file limit is counted as this many.
+UNLIMITED_DESCRIPTORS = 1_048_576
+
+
+def open_files_limit() -> int:
+    """The process's soft RLIMIT_NOFILE (the file descriptors it may hold)."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return UNLIMITED_DESCRIPTORS if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def derived_max_connections(files_limit: int, http_pool: int) -> int:
+    """What the open-file limit leaves for SMPP connections once the others are reserved."""
+    return max(1, min(files_limit, UNLIMITED_DESCRIPTORS) - RESERVED_DESCRIPTORS - http_pool)
+
+
+def connection_caps(smpp: SmppConfig, *, files_limit: int, http_pool: int) -> tuple[int, int, int]:
+    """(max_connections, per address, unbound): the configured values, max_connections
+    derived from the open-file limit when not configured (logged either way)."""
+    room = derived_max_connections(files_limit, http_pool)
+    if smpp.max_connections is None:
+        total = room
+        log.info(
+            "event=max_connections_derived max_connections=%d rlimit_nofile=%d reserved=%d",
+            total,
+            files_limit,
+            files_limit - total,
+        )
+    else:
+        total = smpp.max_connections
+        if total > room:
+            log.warning(
+                "event=max_connections_above_fd_limit max_connections=%d rlimit_nofile=%d "
+                "room=%d (connections past it fail with 'too many open files')",
+                total,
+                files_limit,
+                room,
+            )
+    return (
+        total,
+        min(smpp.max_connections_per_address, total),
+        min(smpp.max_unbound_connections, total),
+    )
+
+
+def server_settings(
+    smpp: SmppConfig, *, files_limit: int | None = None, http_pool: int = 0
+) -> ServerSettings:
     tls = smpp.tls
+    total, per_address, unbound = connection_caps(
+        smpp,
+        files_limit=open_files_limit() if files_limit is None else files_limit,
+        http_pool=http_pool,
+    )
     return ServerSettings(
         hosts=smpp.hosts,
         port=smpp.port,
@@ -95,7 +151,9 @@ def server_settings(smpp: SmppConfig) -> ServerSettings:
         ),
         bind_failure_delay_s=smpp.bind_failure_delay_s,
         shutdown_timeout_s=smpp.shutdown_timeout_s,
-        max_connections=smpp.max_connections,
+        max_connections=total,
+        max_connections_per_address=per_address,
+        max_unbound_connections=unbound,
         log_bodies=smpp.log_bodies,
         proxy=ProxySettings(trusted=smpp.proxy_trusted) if smpp.proxy_protocol else None,
     )
@@ -146,7 +204,7 @@ class Bridge:
             )
         )
         self.server = SmppServer(
-            server_settings(config.smpp),
+            server_settings(config.smpp, http_pool=config.isms.client.pool_size),
             authority=self.authority,
             handler=self.handler,
             registry=self.registry,

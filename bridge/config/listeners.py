@@ -20,6 +20,13 @@ SMPP_TLS_PORT = 3550
 METRICS_PORT = 9102
 # A timer above a day is almost always milliseconds written where seconds were meant.
 MAX_TIMER_S = 86_400.0
+# Connections from one address: an ESME holds a few binds (TX + RX, or several TRX), a host
+# behind NAT a few dozen; an idle-socket flood from one address stops here.
+MAX_CONNECTIONS_PER_ADDRESS = 64
+# Connections not yet bound, from every address together: the slots idle or guessing sockets
+# can hold before new ones are refused; bound ESMEs keep the rest.
+MAX_UNBOUND_CONNECTIONS = 256
+MAX_CONNECTIONS_LIMIT = 1_000_000
 
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST_NAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
@@ -63,7 +70,10 @@ class SmppConfig:
     auth_slowdown_max_addresses: int = 10_000
     shutdown_timeout_s: float = 30.0
     max_unknown_commands: int = 10
-    max_connections: int = 16_384
+    # None: derived at start from the process's open-file limit (bridge.app.wiring).
+    max_connections: int | None = None
+    max_connections_per_address: int = MAX_CONNECTIONS_PER_ADDRESS
+    max_unbound_connections: int = MAX_UNBOUND_CONNECTIONS
     log_bodies: bool = False
     # Behind a load balancer: every connection (plain and TLS) starts with a PROXY protocol
     # header, accepted only from `proxy_trusted`; its address is the ESME's.
@@ -102,6 +112,7 @@ def parse_smpp_section(reader: TableReader) -> SmppConfig:
             "auth_slowdown_max_s", f"expected at least auth_slowdown_s ({slowdown:g})"
         )
     proxy_protocol, proxy_trusted = _proxy_keys(reader)
+    max_connections, per_address, unbound = _connection_caps(reader)
     config = SmppConfig(
         hosts=hosts,
         port=port,
@@ -122,7 +133,9 @@ def parse_smpp_section(reader: TableReader) -> SmppConfig:
         ),
         shutdown_timeout_s=_timer(reader, "shutdown_timeout_s", 30.0),
         max_unknown_commands=reader.integer("max_unknown_commands", 10, minimum=0, maximum=1_000),
-        max_connections=reader.integer("max_connections", 16_384, minimum=1, maximum=1_000_000),
+        max_connections=max_connections,
+        max_connections_per_address=per_address,
+        max_unbound_connections=unbound,
         log_bodies=reader.boolean("log_bodies", False),
         proxy_protocol=proxy_protocol,
         proxy_trusted=proxy_trusted,
@@ -209,6 +222,29 @@ def ip_networks(reader: TableReader, name: str) -> tuple[IpNetwork, ...]:
                 f"{name}[{i}]", f"expected an IP address or CIDR network: {exc}{hint}"
             ) from exc
     return tuple(networks)
+
+
+def _connection_caps(reader: TableReader) -> tuple[int | None, int, int]:
+    """max_connections (None: derived at start), and the per-address and unbound caps, each
+    at most max_connections (a default above it is lowered to it; a value is refused)."""
+    total = (
+        reader.integer("max_connections", minimum=1, maximum=MAX_CONNECTIONS_LIMIT)
+        if reader.has("max_connections")
+        else None
+    )
+    caps = []
+    for name, default in (
+        ("max_connections_per_address", MAX_CONNECTIONS_PER_ADDRESS),
+        ("max_unbound_connections", MAX_UNBOUND_CONNECTIONS),
+    ):
+        given = reader.has(name)
+        value = reader.integer(name, default, minimum=1, maximum=MAX_CONNECTIONS_LIMIT)
+        if total is not None and value > total:
+            if given:
+                raise reader.error(name, f"expected at most max_connections ({total}), got {value}")
+            value = total
+        caps.append(value)
+    return total, caps[0], caps[1]
 
 
 def _timer(reader: TableReader, name: str, default: float) -> float:

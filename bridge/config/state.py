@@ -2,7 +2,9 @@
 
     [state]
     backend = "sqlite"            # "sqlite" (default) | "memory" | "redis"
-    path = "state.sqlite3"        # sqlite: the file; relative to this config file's folder
+    path = "state.sqlite3"        # sqlite: the file; relative to $STATE_DIRECTORY when set
+                                  # (systemd's StateDirectory=, the image's ENV), else to
+                                  # this config file's folder
     fsync = "normal"              # sqlite: "normal" survives a crash, "full" a power loss too
     record_text = false           # keep each message's text in its record (off: never stored)
     max_file_mb = 2048            # sqlite: cap the file; past it submits get ESME_RSYSERR
@@ -15,6 +17,8 @@ README "Durability" explains each key. Only `bridge.app` turns this into a backe
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast
@@ -49,14 +53,25 @@ class StateConfig:
     redis: RedisConfig | None = None
 
 
-def parse_state_section(reader: TableReader) -> StateConfig:
+def state_folder(config_path: Path, environment: Mapping[str, str]) -> Path:
+    """Where a relative `path` lives: systemd's $STATE_DIRECTORY (set by `StateDirectory=`,
+    and by the container image for its /var/lib/isms-bridge volume; the first of several),
+    else the config file's folder."""
+    given = environment.get("STATE_DIRECTORY", "").split(":")[0]
+    return Path(given) if given else config_path.parent
+
+
+def parse_state_section(
+    reader: TableReader, environment: Mapping[str, str] | None = None
+) -> StateConfig:
     backend = cast(Backend, reader.choice("backend", ("sqlite", "memory", "redis"), "sqlite"))
     raw_path = reader.string("path", DEFAULT_STATE_FILE)
     if not raw_path or raw_path.endswith(("/", "\\")):
         raise reader.error("path", f"expected a file path, got {raw_path!r}")
     path = Path(raw_path)
     if not path.is_absolute():
-        path = reader.path.parent / path
+        folder = state_folder(reader.path, os.environ if environment is None else environment)
+        path = folder / path
     fsync = cast(Fsync, reader.choice("fsync", ("normal", "full"), "normal"))
     record_text = reader.boolean("record_text", False)
     max_file_mb: int | None = None

@@ -56,7 +56,8 @@ class MessageStore:
         self._max_age = max_age
 
     async def record(self, record: MessageRecord, *, now: float) -> None:
-        """Keep `record` under each of its message_ids (raises StateUnavailable)."""
+        """Keep `record` under each of its message_ids, or its reference when it has none
+        (raises StateUnavailable)."""
         if not 0 <= record.error_code <= 255:
             raise ValueError(f"error_code {record.error_code} does not fit query_sm_resp (Int1)")
         value = encode_record(record)
@@ -69,7 +70,7 @@ class MessageStore:
                 expires_at=now + self._max_age,
                 max_records=self._max_messages,
             )
-            for message_id in record.message_ids
+            for message_id in record.keys
         ]
         if len(puts) == 1:
             await puts[0]

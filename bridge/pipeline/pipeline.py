@@ -170,6 +170,10 @@ class MessagePipeline:
             await asyncio.gather(self._housekeeping, return_exceptions=True)
         await self._sending.aclose()
         await self.outbox.aclose()
+        if self.state.backend == "memory":
+            held = await self.outbox.held()
+            if held:
+                log.warning("event=receipts_lost_at_stop held=%d (backend memory)", held)
 
     def session_bound(self, context: SessionInfo) -> None:
         self.outbox.session_bound(context)
@@ -334,7 +338,7 @@ class MessagePipeline:
         status = self.settings.statuses.submit_status(result, self._new_id)
         state = final_state(result, report_delivered=route.report_delivered)
         deliveries = [Delivery(destination=origin.destinations[0], state=state)]
-        trace = self._trace(name, whole, received_at, sent_at, result, text)
+        trace = self._trace(name, whole, received_at, sent_at, result, text, message.reference)
         await self._conclude(
             route, origin, whole, status, pdu, umr, overall=state, deliveries=deliveries,
             text=text, trace=trace,
@@ -415,7 +419,9 @@ class MessagePipeline:
         overall = accepted[0] if accepted else states[0]
         status = SubmitStatus(command_status=answer.command_status, message_id=answer.message_id)
         first_accepted = next((r for r in results if r.trx_id), results[0])
-        trace = self._trace("submit_multi", whole, received_at, sent_at, first_accepted, text)
+        trace = self._trace(
+            "submit_multi", whole, received_at, sent_at, first_accepted, text, reference
+        )
         await self._conclude(
             route, origin, whole, status, pdu, umr, overall=overall, deliveries=deliveries,
             text=text, trace=trace,
@@ -442,6 +448,7 @@ class MessagePipeline:
         sent_at: float,
         result: SendResult,
         text: str,
+        reference: str,
     ) -> Trace:
         complete = whole.complete
         return Trace(
@@ -453,6 +460,7 @@ class MessagePipeline:
             isms_code=result.code,
             mirror=result.mirror,
             text=text if self.settings.record_text else None,
+            reference=reference,
         )
 
     async def _conclude(

@@ -1,9 +1,10 @@
 """At most N iSMS requests in flight per iSMS account; when all N are busy, urgent ones wait
 at the front.
 
-Issue 5: "submits with priority_flag >= 2 (OTPs, alerts) go ahead of bulk when the upstream is
-saturated". Below the limit nothing waits and order does not matter; at the limit a finished
-request hands its slot straight to the oldest urgent waiter, else to the oldest bulk one.
+Submits with priority_flag >= 2 (OTPs, alerts; urgent in both readings of SMPP 3.4 §5.2.14)
+go ahead of bulk when the upstream is saturated. Below the limit nothing waits and order
+does not matter; at the limit a finished request hands its slot straight to the oldest
+urgent waiter, else to the oldest bulk one.
 Within a lane the order is first come, first served, so bulk is delayed but never starved
 by other bulk.
 """

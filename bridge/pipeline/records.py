@@ -2,7 +2,10 @@
 
 One record per message_id the ESME was given (a long message's parts share their message's
 record), stored under kind "message" with the key `account/message_id` (a message_id never
-holds "/": bridge ids are 0-9A-Z, iSMS trx_ids digits). query_sm reads its state, final
+holds "/": bridge ids are 0-9A-Z, iSMS trx_ids digits). A message iSMS refused or never
+got gave out no message_id: its record is keyed `account/~reference` instead (the reference
+its iSMS request and log lines carry: system_id/session/sequence_number), which no
+query_sm can name. query_sm reads its state, final
 date and error from it; `isms-bridge messages` prints it. The text is kept only when the
 operator opts in (`[state] record_text`); otherwise no message text is stored beyond the
 20 characters a receipt carries.
@@ -52,6 +55,16 @@ class MessageRecord:
     sent_at: float | None = None  # when iSMS got the request (None: never sent)
     receipt: str = RECEIPT_NONE
     text: str | None = None  # only with [state] record_text
+    reference: str = ""  # system_id/session/sequence_number of the (completing) submit
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The message_ids it is stored under, or its reference when it has none."""
+        return self.message_ids or (f"~{self.reference}",)
+
+
+# One encoder for every record: json.dumps with arguments builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def record_key(account: str, message_id: str) -> str:
@@ -59,7 +72,7 @@ def record_key(account: str, message_id: str) -> str:
 
 
 def encode_record(record: MessageRecord) -> bytes:
-    return json.dumps(
+    return _ENCODER.encode(
         [
             1,
             record.account,
@@ -80,9 +93,8 @@ def encode_record(record: MessageRecord) -> bytes:
             record.sent_at,
             record.receipt,
             record.text,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
+            record.reference,
+        ]
     ).encode("utf-8")
 
 
@@ -90,7 +102,8 @@ def decode_record(value: bytes) -> MessageRecord:
     try:
         fields = json.loads(value)
         (version, account, ids, pdu, source, destinations, parts, status, state, error,
-         received, answered, final, trx_id, code, mirror, sent, receipt, text) = fields  # fmt: skip
+         received, answered, final, trx_id, code, mirror, sent, receipt, text,
+         reference) = fields  # fmt: skip
     except (ValueError, TypeError) as exc:
         raise ValueError(f"not a message record: {exc}") from None
     if version != 1:
@@ -114,4 +127,5 @@ def decode_record(value: bytes) -> MessageRecord:
         sent_at=sent,
         receipt=receipt,
         text=text,
+        reference=reference,
     )

@@ -1,5 +1,4 @@
-"""What the pipeline needs from the layers around it, as Protocols (the pipeline imports
-no layer above it; `app` plugs the real objects in).
+"""What the pipeline needs from the layers around it, as Protocols (it imports no `server`).
 
 `bridge.server` satisfies these without the pipeline importing it: its `SessionContext` is a
 `SessionInfo`, and its `SessionRegistry` is a `ReceiverRegistry` (LookupError when no

@@ -106,6 +106,7 @@ class Trace:
     isms_code: int | None = None
     mirror: str = ""
     text: str | None = None  # only when the operator opted in ([state] record_text)
+    reference: str = ""  # system_id/session/sequence_number, as the iSMS request carries it
 
 
 class Settlement:
@@ -175,7 +176,8 @@ class Settlement:
             (answered.message_id,) if answered is not None else ()
         )
         writes = [self._outbox.send(route.system_id, receipt) for receipt in receipts]
-        if ids:
+        if ids or trace.reference:
+            # One without ids (iSMS refused it, or was not reached) is kept for operators.
             fate = RECEIPT_HELD if receipts else RECEIPT_NONE
             at = done.timestamp()
             record = _record(origin, ids, trace, status, overall, at, at, fate)
@@ -296,4 +298,5 @@ def _record(
         sent_at=trace.sent_at,
         receipt=receipt,
         text=trace.text,
+        reference=trace.reference,
     )

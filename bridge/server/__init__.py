@@ -16,6 +16,7 @@ binds and closes.
 """
 
 from bridge.server.authority import AccountAuthority, ServedAccount
+from bridge.server.budget import ReadBudget
 from bridge.server.cluster import ClusterObserver, SharedLimits, SharedStore, Throughput
 from bridge.server.handlers import (
     BindAttempt,
@@ -27,6 +28,7 @@ from bridge.server.handlers import (
     SubmitHandler,
     SubmitRequest,
 )
+from bridge.server.limits import Refusal
 from bridge.server.listener import ServerState, SmppServer, tls_context
 from bridge.server.observer import ConnectionObserver, NoConnectionObserver
 from bridge.server.proxied import ProxyOutcome
@@ -52,7 +54,9 @@ __all__ = [
     "Peer",
     "ProxyOutcome",
     "ProxySettings",
+    "ReadBudget",
     "ReceiverBusy",
+    "Refusal",
     "RegisteredSession",
     "ServedAccount",
     "ServerSettings",

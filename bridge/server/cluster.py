@@ -125,6 +125,7 @@ class SharedLimits:
         "_accounts",
         "_background",
         "_backoff_s",
+        "_claiming",
         "_clock",
         "_down",
         "_heartbeat",
@@ -165,8 +166,10 @@ class SharedLimits:
         self._down = False  # logged once per outage, not once per submit
         self._retry_at = 0.0  # monotonic time before which the store is not asked
         self._backoff_s = RETRY_FIRST_S
-        # Claims and releases in flight (the loop keeps only weak references to tasks).
+        # Claims and releases in flight (the loop keeps only weak references to tasks), and
+        # for each claim of a connection whether that connection has closed meanwhile.
         self._background: set[asyncio.Task[object]] = set()
+        self._claiming: dict[str, bool] = {}
 
     @property
     def instance(self) -> str:
@@ -253,20 +256,39 @@ class SharedLimits:
             self._unavailable("release", exc)
 
     def claim_soon(
-        self, system_id: str, session_id: str, decided: Callable[[BindClaim], None]
+        self, system_id: str, session_id: str, decided: Callable[[BindVerdict], None]
     ) -> None:
         """`claim_bind` for a caller that cannot wait (a connection's callbacks): `decided`
-        gets the claim once it is known (not if the process stops first)."""
+        gets the answer to the bind once the claim is known, unless `release_soon` came
+        first (the connection closed meanwhile): then a granted lease is released instead."""
+        holder = self._holder(session_id)
+        self._claiming[holder] = False
         task = asyncio.get_running_loop().create_task(self.claim_bind(system_id, session_id))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-        task.add_done_callback(lambda done: None if done.cancelled() else decided(done.result()))
 
-    def release_soon(self, system_id: str, session_id: str) -> None:
-        """`release_bind` from a callback that cannot wait (a connection that closed)."""
-        if self._holder(session_id) not in self._held:
+        def done(claimed: asyncio.Task[BindClaim]) -> None:
+            abandoned = self._claiming.pop(holder, True)
+            if claimed.cancelled():
+                return
+            if not abandoned:
+                decided(claim_verdict(claimed.result()))
+            elif claimed.result() is BindClaim.GRANTED:
+                self.release_soon(session_id)
+
+        task.add_done_callback(done)
+
+    def release_soon(self, session_id: str) -> None:
+        """The session's connection closed: release its lease (or its claim still in
+        flight) without waiting; nothing to do for a session that holds none."""
+        holder = self._holder(session_id)
+        if holder in self._claiming:
+            self._claiming[holder] = True
             return
-        task = asyncio.get_running_loop().create_task(self.release_bind(system_id, session_id))
+        held = self._held.get(holder)
+        if held is None:
+            return
+        task = asyncio.get_running_loop().create_task(self.release_bind(held[1], session_id))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -305,7 +327,13 @@ class SharedLimits:
         the leases end within lease_s by themselves)."""
         if self._heartbeat is not None:
             self._heartbeat.cancel()
-            self._heartbeat = None
+
+    async def aclose(self) -> None:
+        """`stop`, and wait for the heartbeat and the releases still in flight."""
+        self.stop()
+        pending = [task for task in (self._heartbeat, *self._background) if task is not None]
+        self._heartbeat = None
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def _take_back(self, holder: str, group: str, system_id: str, session_id: str) -> bool:
         limit = self._accounts.max_binds(system_id)

@@ -1,18 +1,27 @@
 """One TCP (or TLS) connection: socket bytes <-> `bridge.smpp.Session`, and nothing more.
 
-Theory of operation (STYLE §3, after aiohttp's `web_protocol.py`):
+Theory of operation (after aiohttp's `web_protocol.py`):
 - Bytes go into `Session.receive_data`; events come out and are dispatched with `match`.
   The session already answered everything the spec decides; this shell answers only what
   the application decides: binds (`BindAuthority`) and requests (`SubmitHandler`, one task
   each, in a set bounded by the session's window and cancelled when the connection ends).
+- Fair reading: per event-loop turn a connection handles at most one `ReadBudget` of
+  events (budget.py). What is left waits, with reading paused, for the next turn, so a
+  client writing as fast as it can costs its own answers and not everyone's latency.
 - Output is drained from `Session.data_to_send()` in one place, `_flush`: once per
-  `data_received` batch, once per event-loop turn in which tasks completed, once per
+  slice of input handled, once per event-loop turn in which tasks completed, once per
   timer tick.
 - Timers: ONE `loop.call_at` handle, aimed at the earliest of the session's deadline and
   the shell's own two (a held-back bind refusal, the delayed close after a refusal). It is
   replaced only when a deadline moves earlier; a handle that fires early just re-arms.
 - Backpressure: when the ESME stops reading our answers (`pause_writing`), we stop reading
-  its requests until the buffer drains, so nobody can make us queue answers without bound.
+  (and handling) its requests until the buffer drains, so nobody can make us queue answers
+  without bound.
+- The source address: `peer_address(transport)` when the connection is made, replaced by
+  `readdress(peer)` when the real one is learned later (a PROXY protocol header). Caps per
+  address, a bind's allowed_ips and auth slowdown, and every log line use `self._peer`.
+- Repeating log events (window full, throughput exceeded) are written once per interval in
+  full and otherwise summed into one `<event>_summary` line (eventlog.RepeatedEvents).
 """
 
 from __future__ import annotations
@@ -27,8 +36,8 @@ from bridge.pdu import (
     Pdu,
     command_name,
 )
-from bridge.server.cluster import BindClaim, claim_verdict
-from bridge.server.eventlog import SessionLog, status_label
+from bridge.server.budget import SPENT, TurnSlice
+from bridge.server.eventlog import RepeatedLog, SessionLog, status_label
 from bridge.server.handlers import (
     BindAttempt,
     BindVerdict,
@@ -66,14 +75,24 @@ _Args = TypeVarTuple("_Args")
 _WRITE_BACKLOG = 1  # the ESME is not reading our answers (pause_writing)
 _SHUTDOWN = 2  # graceful stop: no new requests while in-flight ones finish
 _REFUSED = 4  # a refused bind: nothing more is read before the close
+_BUDGET = 8  # this turn's read budget is spent: the rest is handled on the next turn
 _CLAIMING = 16  # a bind waits for its cluster-wide max_binds lease
 
 _BOUND_STATES = frozenset({SessionState.BOUND_TX, SessionState.BOUND_RX, SessionState.BOUND_TRX})
 _RECEIVING_STATES = frozenset({SessionState.BOUND_RX, SessionState.BOUND_TRX})
 
 
+def peer_address(transport: asyncio.BaseTransport) -> Peer:
+    """The source address of a new connection, as the socket reports it."""
+    peername = transport.get_extra_info("peername")
+    if isinstance(peername, tuple) and len(peername) >= 2:
+        return Peer(host=str(peername[0]), port=int(peername[1]))
+    return Peer(host="?", port=0)
+
+
 class SmppConnection(asyncio.Protocol):
     __slots__ = (
+        "_bound",
         "_close_at",
         "_closed",
         "_context",
@@ -82,6 +101,7 @@ class SmppConnection(asyncio.Protocol):
         "_paused",
         "_peer",
         "_pending_refusal",
+        "_repeats",
         "_requests",
         "_services",
         "_session",
@@ -91,6 +111,7 @@ class SmppConnection(asyncio.Protocol):
         "_timer_at",
         "_tls",
         "_transport",
+        "_turn",
         "_waiting",
     )
 
@@ -113,6 +134,11 @@ class SmppConnection(asyncio.Protocol):
         self._pending_refusal: tuple[BindRequested, BindVerdict, float] | None = None
         self._close_at: float | None = None
         self._stopping = False
+        self._bound = False
+        self._turn: TurnSlice | None = None
+        self._repeats = RepeatedLog(
+            services.loop, services.settings.log_summary_interval_s, self._write_summary
+        )
         self._closed: asyncio.Future[None] = services.loop.create_future()
 
     # --- what the registry and the server see -----------------------------------------------
@@ -133,6 +159,11 @@ class SmppConnection(asyncio.Protocol):
             and not self._transport.is_closing()
             and session.state in _RECEIVING_STATES
         )
+
+    @property
+    def peer(self) -> Peer:
+        """The source address every cap, bind check and log line of this connection uses."""
+        return self._peer
 
     @property
     def open(self) -> bool:
@@ -156,12 +187,21 @@ class SmppConnection(asyncio.Protocol):
         self._flush()
         self._arm_timer()
 
+    def log_in_full(self, name: str, now: float) -> bool:
+        """True when this occurrence of the repeating log event `name` is to be written in
+        full; otherwise it was counted into the interval's `<name>_summary` line."""
+        return self._repeats.in_full(name, now)
+
     def readdress(self, peer: Peer) -> bool:
         """The real source address, learned after connecting (a PROXY protocol header names
-        the ESME behind a load balancer): the bind's allowed_ips and auth slowdown, and
-        every log line, use it from now on."""
+        the ESME behind a load balancer). From now on the per-address cap, the bind's
+        allowed_ips and auth slowdown, and every log line use it. False when that address
+        is already at its cap: the connection is then closed at once."""
         if self._context is not None:
             raise RuntimeError("a bound connection's source address cannot change")
+        if self._session is None or not self._services.readdress(self._peer, peer):
+            self.abort()
+            return False
         self._peer = peer
         self._log = SessionLog(log, self._session_id, str(peer))
         return True
@@ -235,18 +275,10 @@ class SmppConnection(asyncio.Protocol):
         transport = cast(asyncio.Transport, transport)
         services = self._services
         self._transport = transport
-        peername = transport.get_extra_info("peername")
-        if isinstance(peername, tuple) and len(peername) >= 2:
-            self._peer = Peer(host=str(peername[0]), port=int(peername[1]))
+        self._peer = peer_address(transport)
         self._log = SessionLog(log, self._session_id, str(self._peer))
-        if not services.admit(self):
-            self._log.event(
-                logging.WARNING,
-                "connection_refused",
-                reason="max_connections reached",
-                max_connections=services.settings.max_connections,
-            )
-            transport.abort()
+        if not services.admit(self, self._peer):
+            transport.abort()  # counted and logged by admit
             return
         now = services.loop.time()
         self._session = Session(services.settings.session, now=now)
@@ -267,14 +299,15 @@ class SmppConnection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self._repeats.flush(final=True)
         for waiter in self._waiting.values():
             if not waiter.done():
                 waiter.set_exception(DeliveryNotConfirmed(f"session {self._session_id} closed"))
         owed = self._requests.cancel() if self._requests is not None else 0
         if self._context is not None:
             services.registry.remove(self)
-            if services.limits is not None:
-                services.limits.release_soon(self._context.system_id, self._session_id)
+        if services.shared is not None:
+            services.shared.release_soon(self._session_id)  # a lease or a claim in flight
         if self._session is not None:
             reason = self._session.close_reason
             self._log.event(
@@ -284,7 +317,7 @@ class SmppConnection(asyncio.Protocol):
                 error=str(exc) if exc is not None else None,
                 unanswered=owed or None,
             )
-        services.forget(self)
+        services.forget(self, self._peer, bound=self._bound)
         if not self._closed.done():
             self._closed.set_result(None)
 
@@ -311,15 +344,38 @@ class SmppConnection(asyncio.Protocol):
         assert session is not None
         now = self._services.loop.time()
         session.receive_data(data, now)
+        if data and self._paused & _BUDGET:
+            return  # bytes a TLS layer had already decrypted: the next turn handles them
+        self._process(now)
+        self._flush()
+        self._arm_timer()
+
+    def _next_turn(self) -> None:
+        """A new loop turn: a fresh budget, and the input left over from the last one."""
+        self._turn = None
+        if self._paused == _BUDGET and self.open:
+            self._guarded(self._carry_on)
+
+    def _carry_on(self) -> None:
+        now = self._services.loop.time()
         self._process(now)
         self._flush()
         self._arm_timer()
 
     def _process(self, now: float) -> None:
+        """Handle the session's events within this turn's budget; when it is spent, pause
+        reading and carry on next turn (`_next_turn`)."""
         session = self._session
         assert session is not None
+        turn = self._turn
+        if turn is None:
+            turn = self._turn = TurnSlice(self._services.settings.read_budget)
+            self._services.loop.call_soon(self._next_turn)
         observer = self._services.observer
-        while (event := session.next_event()) is not NEED_DATA:
+        while (event := turn.next_event(session)) is not NEED_DATA:
+            if event is SPENT:
+                self._pause(_BUDGET)
+                return
             observer.event_received(self._context, event)
             match event:
                 case BindRequested():
@@ -329,11 +385,14 @@ class SmppConnection(asyncio.Protocol):
                     self._requests.start(event.pdu, now)
                 case ResponseReceived():
                     self._on_response(event.request, event.pdu)
+                case Throttled():
+                    # A client ignoring the window gets one of these per PDU it sends.
+                    if self.log_in_full("window_full", now):
+                        self._log.note(event)
                 case (
                     ResponseDropped()
                     | EnquireLinkReceived()
                     | UnbindRequested()
-                    | Throttled()
                     | PduRejected()
                     | PeerClosed()
                 ):
@@ -342,6 +401,7 @@ class SmppConnection(asyncio.Protocol):
                     self._on_timer_expired(event)
                 case _:
                     assert_never(event)
+        self._resume(_BUDGET)
 
     def _on_bind(self, event: BindRequested, now: float) -> None:
         services = self._services
@@ -369,43 +429,27 @@ class SmppConnection(asyncio.Protocol):
                 verdict = BindVerdict(
                     command_status=CommandStatus.ESME_RSYSERR, reason="internal error"
                 )
-        if verdict.accepted and services.limits is not None and not self._stopping:
-            self._claim_bind(event, attempt)
+        if verdict.accepted and services.shared is not None and not self._stopping:
+            # Across a cluster max_binds is a lease in the shared store: the answer waits.
+            self._pause(_CLAIMING)
+            services.shared.claim_soon(
+                pdu.system_id,
+                self._session_id,
+                lambda verdict: self._guarded(self._decided, event, attempt, verdict),
+            )
             return
-        services.observer.bind_decided(attempt, verdict)
+        self._decided(event, attempt, verdict)
+
+    def _decided(self, event: BindRequested, attempt: BindAttempt, verdict: BindVerdict) -> None:
+        self._resume(_CLAIMING)  # if the cluster's lease was asked; a refusal pauses again
+        self._services.observer.bind_decided(attempt, verdict)
+        now = self._services.loop.time()
         if verdict.accepted:
             self._accept(event, now)
         elif verdict.answer_delay_s > 0:
-            # Held back: guessing passwords from one address gets slower (issue 3).
+            # Held back: guessing passwords from one address gets slower.
             self._pause(_REFUSED)
             self._pending_refusal = (event, verdict, now + verdict.answer_delay_s)
-        else:
-            self._refuse(event, verdict, now)
-
-    def _claim_bind(self, event: BindRequested, attempt: BindAttempt) -> None:
-        """Across a cluster, max_binds is a lease in the shared store: nothing more is read
-        until it is granted (the answer to the bind depends on it)."""
-        limits = self._services.limits
-        assert limits is not None
-        self._pause(_CLAIMING)
-        limits.claim_soon(
-            event.system_id,
-            self._session_id,
-            lambda claim: self._guarded(self._bind_claimed, event, attempt, claim),
-        )
-
-    def _bind_claimed(self, event: BindRequested, attempt: BindAttempt, result: BindClaim) -> None:
-        services = self._services
-        if not self.open:
-            if result is BindClaim.GRANTED and services.limits is not None:
-                services.limits.release_soon(event.system_id, self._session_id)
-            return
-        now = services.loop.time()
-        verdict = claim_verdict(result)
-        services.observer.bind_decided(attempt, verdict)
-        if verdict.accepted:
-            self._accept(event, now)
-            self._resume(_CLAIMING)
         else:
             self._refuse(event, verdict, now)
         self._flush()
@@ -425,6 +469,8 @@ class SmppConnection(asyncio.Protocol):
         self._log.bind_accepted(event)
         self._requests = RequestRunner(self._services, session, self._context, self._log, self)
         self._services.registry.add(self)
+        self._bound = True
+        self._services.bound(self)
 
     def _refuse(self, event: BindRequested, verdict: BindVerdict, now: float) -> None:
         session = self._session
@@ -528,8 +574,20 @@ class SmppConnection(asyncio.Protocol):
     def _resume(self, reason: int) -> None:
         was = self._paused
         self._paused &= ~reason
-        if was and not self._paused and self._transport is not None:
+        if was == self._paused:
+            return
+        if self._paused == _BUDGET:
+            # The other reasons are gone: input left over is handled before reading on.
+            if self._turn is None:
+                self._services.loop.call_soon(self._next_turn)
+        elif not self._paused and self._transport is not None:
             self._transport.resume_reading()
+
+    def _write_summary(self, name: str, count: int) -> None:
+        """How many of a repeating event in its interval were not written in full."""
+        self._log.event(
+            logging.INFO, f"{name}_summary", count=count, seconds=self._repeats.interval_s
+        )
 
     async def _wait_closed(self, deadline: float) -> None:
         remaining = deadline - self._services.loop.time()

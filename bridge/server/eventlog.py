@@ -9,7 +9,9 @@ operator turned `log_bodies` on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from typing import assert_never
 
 from bridge.pdu import CommandStatus, Pdu, PduWithTlvs, Tag, command_name
@@ -87,6 +89,99 @@ Informational = (
     | PeerClosed
     | TimerExpired
 )
+
+
+class RepeatedEvents:
+    """Log events that can repeat thousands of times a second (a client ignoring the window,
+    a flood of connections), so that writing them cannot become the bottleneck.
+
+    The first occurrence of a name opens an interval and is written in full; later ones
+    in the interval are only counted. When the interval is over, `summaries` hands out the
+    count, and the next interval opens at once if there was one (a flood keeps producing one
+    summary per interval), else the next occurrence is written in full again.
+    """
+
+    __slots__ = ("_open", "interval_s")
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        # name -> [end of its interval, occurrences counted and not written]
+        self._open: dict[str, list[float]] = {}
+
+    def occurred(self, name: str, now: float) -> bool:
+        """Count one occurrence; True when it is to be written in full."""
+        window = self._open.get(name)
+        if window is None or (window[0] <= now and not window[1]):
+            self._open[name] = [now + self.interval_s, 0]
+            return True
+        window[1] += 1
+        return False
+
+    def next_summary_at(self) -> float | None:
+        """When `summaries` next has a line to hand out (None: nothing is counted)."""
+        return min((window[0] for window in self._open.values() if window[1]), default=None)
+
+    def summaries(self, now: float, *, final: bool = False) -> list[tuple[str, int]]:
+        """(name, count) for each interval over at `now` (every open one when `final`) that
+        counted occurrences it did not write."""
+        due: list[tuple[str, int]] = []
+        for name, window in list(self._open.items()):
+            if not final and window[0] > now:
+                continue
+            count = int(window[1])
+            if count and not final:
+                self._open[name] = [now + self.interval_s, 0]
+            else:
+                del self._open[name]
+            if count:
+                due.append((name, count))
+        return due
+
+
+class RepeatedLog:
+    """`RepeatedEvents` on a loop: the summary lines are written when they are due, by a
+    timer armed only while something is counted. `write(name, count)` writes one."""
+
+    __slots__ = ("_events", "_loop", "_timer", "_write")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        interval_s: float,
+        write: Callable[[str, int], None],
+    ) -> None:
+        self._loop = loop
+        self._events = RepeatedEvents(interval_s)
+        self._write = write
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def interval_s(self) -> float:
+        return self._events.interval_s
+
+    def in_full(self, name: str, now: float) -> bool:
+        """Count one occurrence of `name`; True when it is to be written in full."""
+        if self._events.occurred(name, now):
+            return True
+        if self._timer is None:
+            self._arm()
+        return False
+
+    def flush(self, *, final: bool = False) -> None:
+        """Write the summaries due (every pending one when `final`: the end of the connection
+        or the server)."""
+        if self._timer is not None:
+            self._timer.cancel()  # harmless when it is the handle running now
+            self._timer = None
+        for name, count in self._events.summaries(self._loop.time(), final=final):
+            self._write(name, count)
+        if not final:
+            self._arm()
+
+    def _arm(self) -> None:
+        at = self._events.next_summary_at()
+        if at is not None:
+            self._timer = self._loop.call_at(at, self.flush)
 
 
 class SessionLog:

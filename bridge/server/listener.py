@@ -8,11 +8,14 @@ protocol on, each connection first passes a `ProxyGate` (proxied.py), which read
 balancer's header and then hands the socket on; the TLS listener then listens as plain TCP
 and starts TLS after the header.
 
-Graceful stop (issue 3, after aiohttp's `RequestHandler.shutdown`): stop accepting; every
+Graceful stop (after aiohttp's `RequestHandler.shutdown`): stop accepting; every
 connection finishes the requests it already received (in-flight submits complete their
 upstream call) and answers them; bound sessions get an unbind and a bounded wait for
 unbind_resp (smpplib never answers one: the session's response timer closes it); whatever
 is still open at the deadline is aborted. `abort()` is the second-signal path: close now.
+
+While serving, a `LoopLagSampler` measures how late the event loop runs its timers and
+reports each sample to the observer (`loop_lag_sampled`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 from bridge.server.cluster import SharedLimits
 from bridge.server.connection import SmppConnection
 from bridge.server.handlers import BindAuthority, SubmitHandler
+from bridge.server.looplag import LoopLagSampler
 from bridge.server.observer import ConnectionObserver
 from bridge.server.proxied import ProxyGate, ProxyGateSettings
 from bridge.server.registry import SessionRegistry
@@ -77,6 +81,7 @@ class SmppServer:
         self._listeners: list[asyncio.Server] = []
         self._tls_listeners: list[asyncio.Server] = []
         self._gates: list[ProxyGate] = []
+        self._lag: LoopLagSampler | None = None
         self._state = ServerState.UNSTARTED
 
     @property
@@ -90,6 +95,12 @@ class SmppServer:
     @property
     def connection_count(self) -> int:
         return 0 if self._services is None else len(self._services.connections)
+
+    @property
+    def worst_loop_lag_s(self) -> float | None:
+        """The largest event-loop lag sampled while serving, also once stopped (None: lag
+        is not sampled)."""
+        return None if self._lag is None else self._lag.worst_s
 
     @property
     def addresses(self) -> tuple[tuple[str, int], ...]:
@@ -112,7 +123,7 @@ class SmppServer:
             handler=self._handler,
             registry=self._registry,
             observer=self._observer,
-            limits=self._limits,
+            shared=self._limits,
         )
         self._services = services
         try:
@@ -148,6 +159,21 @@ class SmppServer:
         if self._limits is not None:
             self._limits.on_lost(self._unbind_session)
             self._limits.start()
+        if settings.loop_lag_interval_s > 0:
+            self._lag = LoopLagSampler(
+                loop,
+                settings.loop_lag_interval_s,
+                services.observer.loop_lag_sampled,
+                summary_interval_s=settings.log_summary_interval_s,
+            )
+            self._lag.start()
+        log.info(
+            "event=connection_limits max_connections=%d max_connections_per_address=%d "
+            "max_unbound_connections=%d",
+            settings.max_connections,
+            settings.max_connections_per_address,
+            settings.max_unbound_connections,
+        )
         for host, port in self.addresses:
             log.info("event=listening host=%s port=%d tls=false", host, port)
         for host, port in self.tls_addresses:
@@ -208,7 +234,8 @@ class SmppServer:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 log.error("event=shutdown_failed error=%r", result)
         if self._limits is not None:
-            self._limits.stop()
+            await self._limits.aclose()  # the sessions closed: their leases are released
+        self._stop_watching()
         self._state = ServerState.STOPPED
         log.info("event=shutdown_done")
 
@@ -218,8 +245,7 @@ class SmppServer:
         if self._services is not None:
             for connection in list(self._services.connections):
                 connection.abort()
-        if self._limits is not None:
-            self._limits.stop()
+        self._stop_watching()
         self._state = ServerState.STOPPED
         log.warning("event=aborted")
 
@@ -235,6 +261,16 @@ class SmppServer:
         # Connections still at a PROXY gate have read no SMPP byte: nobody is owed anything.
         for gate in self._gates:
             gate.abort_pending()
+
+    def _stop_watching(self) -> None:
+        """Stop the lag sampler and the lease heartbeat; write the refusal summaries still
+        pending."""
+        if self._limits is not None:
+            self._limits.stop()
+        if self._lag is not None:
+            self._lag.stop()  # kept: worst_loop_lag_s still reads after the stop
+        if self._services is not None:
+            self._services.write_refusal_summaries()
 
 
 def _addresses(listeners: Sequence[asyncio.Server]) -> tuple[tuple[str, int], ...]:

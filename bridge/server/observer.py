@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from bridge.pdu import Pdu
-from bridge.server.handlers import BindAttempt, BindVerdict, SessionContext, SubmitRequest
+from bridge.server.handlers import BindAttempt, BindVerdict, Peer, SessionContext, SubmitRequest
+from bridge.server.limits import Refusal
 from bridge.server.proxied import ProxyOutcome
 from bridge.smpp import Event
 
@@ -48,6 +49,14 @@ class ConnectionObserver(Protocol):
         """`data`, whole PDUs, was written to a connection."""
         ...
 
+    def connection_refused(self, reason: Refusal, peer: Peer) -> None:
+        """A connection from `peer` was closed as soon as it was accepted, for `reason`."""
+        ...
+
+    def loop_lag_sampled(self, lag_s: float) -> None:
+        """The event loop ran a due timer `lag_s` seconds late (a sample, a few per second)."""
+        ...
+
     def proxy_header_read(self, outcome: ProxyOutcome) -> None:
         """A connection's PROXY protocol header was judged (proxy_protocol on)."""
         ...
@@ -79,6 +88,12 @@ class NoConnectionObserver:
         return None
 
     def pdus_sent(self, data: bytes) -> None:
+        return None
+
+    def connection_refused(self, reason: Refusal, peer: Peer) -> None:
+        return None
+
+    def loop_lag_sampled(self, lag_s: float) -> None:
         return None
 
     def proxy_header_read(self, outcome: ProxyOutcome) -> None:

@@ -38,6 +38,11 @@ class AnswerSink(Protocol):
         """Write what the session queued, and re-arm the timer."""
         ...
 
+    def log_in_full(self, name: str, now: float) -> bool:
+        """False when this occurrence of a repeating log event is only counted (a summary
+        line per interval reports it)."""
+        ...
+
 
 class RequestRunner:
     __slots__ = ("_context", "_log", "_services", "_session", "_sink", "tasks")
@@ -69,7 +74,7 @@ class RequestRunner:
             self.answer(request, error_response(request, CommandStatus.ESME_RSYSERR), now)
             return
         # Across a cluster the shared bucket is asked in the request's task (it is I/O).
-        shared = parts if services.limits is not None else 0
+        shared = parts if services.shared is not None else 0
         if parts > 0 and not shared and not services.authority.admit(context.system_id, parts, now):
             self._throttled(request, parts, now)
             return
@@ -99,20 +104,22 @@ class RequestRunner:
         return len(self.tasks)
 
     def _throttled(self, request: SubmitRequest, parts: int, now: float) -> None:
-        self._log.event(
-            logging.INFO,
-            "throttled",
-            pdu=command_name(request.command_id),
-            seq=request.sequence_number,
-            parts=parts,
-            status="ESME_RTHROTTLED",
-        )
+        # A client over its throughput gets one of these per message it sends.
+        if self._sink.log_in_full("throttled", now):
+            self._log.event(
+                logging.INFO,
+                "throttled",
+                pdu=command_name(request.command_id),
+                seq=request.sequence_number,
+                parts=parts,
+                status="ESME_RTHROTTLED",
+            )
         self._services.observer.request_throttled(self._context, request, parts)
         self.answer(request, error_response(request, CommandStatus.ESME_RTHROTTLED), now)
 
     async def _admitted(self, request: SubmitRequest, parts: int) -> bool:
         """The cluster-wide bucket's say; a refusal is answered here."""
-        limits = self._services.limits
+        limits = self._services.shared
         assert limits is not None
         admission = await limits.admit(self._context.system_id, parts)
         if admission is Admission.ADMITTED:

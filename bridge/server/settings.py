@@ -7,9 +7,10 @@ this adds only what belongs to sockets: where to listen, TLS, and the shell's ow
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from bridge.server.budget import ReadBudget
 from bridge.smpp import SessionConfig
 
 
@@ -48,6 +49,14 @@ class ServerSettings:
     waiting for unbind_resp); whatever is still open then is aborted.
     `max_connections`: connections over this are closed as soon as they are accepted, so no
     peer can exhaust the process's file descriptors.
+    `max_connections_per_address`: open connections from one source address, bound or not,
+    so one host cannot take every slot.
+    `max_unbound_connections`: connections that have not bound yet, from every address
+    together, so idle unauthenticated sockets cannot crowd out bound ESMEs.
+    `read_budget`: how much of one connection's input is handled per event-loop turn.
+    `log_summary_interval_s`: a log event that repeats (window-full refusals, throughput
+    refusals, refused connections) is written once, then summed into one line per interval.
+    `loop_lag_interval_s`: how often the event loop's lag is sampled (0: never).
     `log_bodies`: debug only; puts short_message / message_payload into log lines.
     `proxy`: behind a load balancer, the PROXY protocol (None: a header is a bad PDU).
     """
@@ -59,7 +68,12 @@ class ServerSettings:
     bind_failure_delay_s: float = 1.0
     shutdown_timeout_s: float = 30.0
     max_connections: int = 16_384
+    max_connections_per_address: int = 64
+    max_unbound_connections: int = 256
     backlog: int = 1024
+    read_budget: ReadBudget = field(default_factory=ReadBudget)
+    log_summary_interval_s: float = 10.0
+    loop_lag_interval_s: float = 0.25
     log_bodies: bool = False
     proxy: ProxySettings | None = None
 
@@ -68,8 +82,16 @@ class ServerSettings:
             raise ValueError("at least one listen host is required")
         if self.tls is not None and not self.tls.hosts:
             raise ValueError("the TLS listener needs at least one host")
-        for name in ("bind_failure_delay_s", "shutdown_timeout_s"):
+        for name in ("bind_failure_delay_s", "shutdown_timeout_s", "loop_lag_interval_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
-        if self.max_connections < 1 or self.backlog < 1:
-            raise ValueError("max_connections and backlog must be at least 1")
+        if not self.log_summary_interval_s > 0:
+            raise ValueError("log_summary_interval_s must be more than 0")
+        for name in (
+            "max_connections",
+            "max_connections_per_address",
+            "max_unbound_connections",
+            "backlog",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")

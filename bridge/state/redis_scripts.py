@@ -5,6 +5,10 @@ gets it" (take, take_record, the completing part, expiry) holds across every ins
 one Redis, as in dramatiq's Redis broker, where enqueue, fetch, ack and requeue are each
 one script.
 
+Every script touches a bounded number of items: the sweeps (expiry, drop by age, releasing
+leases) take a limit and are called again until done, because a script blocks the whole
+server while it runs, and with it every other instance.
+
 Conventions: ARGV[1] is the key prefix; keys are built inside the scripts (this backend is
 for a single Redis server or a primary with replicas, not Redis Cluster). Numbers arrive as
 Python's repr of a float and are stored as those strings, so they come back exactly; a number
@@ -16,6 +20,7 @@ Keys (P = prefix):
   P:queues              set of queues holding entries
   P:q:Q:due             zset id -> not-before time, or the end of its lease
   P:q:Q:age             zset id -> made_at
+  P:q:Q:leased          zset id -> the end of its lease (leased entries only)
   P:q:Q:body / :made / :tries / :owner   hashes id -> body, made_at, attempts, lease owner
   P:kinds               set of record kinds
   P:r:K:v               hash key -> value
@@ -45,6 +50,7 @@ local function remove(p, base, queue, m)
   redis.call('HDEL', base..':made', m)
   redis.call('HDEL', base..':tries', m)
   redis.call('HDEL', base..':owner', m)
+  redis.call('ZREM', base..':leased', m)
   if redis.call('ZCARD', base..':age') == 0 then redis.call('SREM', p..':queues', queue) end
 end
 """
@@ -82,6 +88,7 @@ local base = p..':q:'..queue
 local taken = {}
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', base..':due', '-inf', now, 'LIMIT', 0, limit)) do
   redis.call('ZADD', base..':due', ends, m)
+  redis.call('ZADD', base..':leased', ends, m)
   redis.call('HSET', base..':owner', m, owner)
   taken[#taken + 1] = entry(base, queue, m)
 end
@@ -107,24 +114,27 @@ local p, queue, owner, not_before, attempts = ARGV[1], ARGV[2], ARGV[4], ARGV[5]
 local base, m = p..':q:'..queue, member(ARGV[3])
 if redis.call('HGET', base..':owner', m) ~= owner then return 0 end
 redis.call('HDEL', base..':owner', m)
+redis.call('ZREM', base..':leased', m)
 redis.call('ZADD', base..':due', not_before, m)
 redis.call('HSET', base..':tries', m, attempts)
 return 1
 """
 )
 
+# ARGV: prefix, queue, owner ('' = any), then the members to release (a chunk the caller
+# found with HSCAN); a member leased by someone else by now is left alone.
 RELEASE_LEASES = """
-local p, owner = ARGV[1], ARGV[2]
+local p, queue, owner = ARGV[1], ARGV[2], ARGV[3]
+local base = p..':q:'..queue
 local released = 0
-for _, queue in ipairs(redis.call('SMEMBERS', p..':queues')) do
-  local base = p..':q:'..queue
-  local held = redis.call('HGETALL', base..':owner')
-  for i = 1, #held, 2 do
-    if owner == '' or held[i + 1] == owner then
-      redis.call('HDEL', base..':owner', held[i])
-      redis.call('ZADD', base..':due', redis.call('HGET', base..':made', held[i]), held[i])
-      released = released + 1
-    end
+for i = 4, #ARGV do
+  local m = ARGV[i]
+  local held = redis.call('HGET', base..':owner', m)
+  if held and (owner == '' or held == owner) then
+    redis.call('HDEL', base..':owner', m)
+    redis.call('ZREM', base..':leased', m)
+    redis.call('ZADD', base..':due', redis.call('HGET', base..':made', m), m)
+    released = released + 1
   end
 end
 return released
@@ -133,11 +143,14 @@ return released
 DROP_ENTRIES = (
     _QUEUE
     + """
-local p, made_before = ARGV[1], ARGV[2]
+local p, made_before, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local dropped = {}
 for _, queue in ipairs(redis.call('SMEMBERS', p..':queues')) do
   local base = p..':q:'..queue
-  for _, m in ipairs(redis.call('ZRANGEBYSCORE', base..':age', '-inf', made_before)) do
+  local room = limit - #dropped
+  if room <= 0 then break end
+  local old = redis.call('ZRANGEBYSCORE', base..':age', '-inf', made_before, 'LIMIT', 0, room)
+  for _, m in ipairs(old) do
     dropped[#dropped + 1] = entry(base, queue, m)
     remove(p, base, queue, m)
   end
@@ -147,16 +160,14 @@ return dropped
 )
 
 QUEUE_COUNTS = """
-local p, now, only = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local p, now, only = ARGV[1], ARGV[2], ARGV[3]
 local queues = redis.call('SMEMBERS', p..':queues')
 if only ~= '' then queues = {only} end
 local total, leased = 0, 0
 for _, queue in ipairs(queues) do
   local base = p..':q:'..queue
   total = total + redis.call('ZCARD', base..':age')
-  for _, m in ipairs(redis.call('HKEYS', base..':owner')) do
-    if tonumber(redis.call('ZSCORE', base..':due', m)) > now then leased = leased + 1 end
-  end
+  leased = leased + redis.call('ZCOUNT', base..':leased', '('..now, '+inf')
 end
 return {total - leased, leased}
 """
@@ -250,10 +261,13 @@ return found
 EXPIRE_RECORDS = (
     _RECORD
     + """
-local p, now = ARGV[1], ARGV[2]
+local p, now, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local expired = {}
 for _, kind in ipairs(redis.call('SMEMBERS', p..':kinds')) do
-  for _, key in ipairs(redis.call('ZRANGEBYSCORE', p..':r:'..kind..':exp', '-inf', now)) do
+  local room = limit - #expired
+  if room <= 0 then break end
+  local exp = p..':r:'..kind..':exp'
+  for _, key in ipairs(redis.call('ZRANGEBYSCORE', exp, '-inf', now, 'LIMIT', 0, room)) do
     expired[#expired + 1] = record(p, kind, key)
     remove(p, kind, key)
   end
@@ -321,9 +335,10 @@ return {'kept', redis.call('HLEN', g..':parts')}
 EXPIRE_GROUPS = (
     _GROUP
     + """
-local p, now = ARGV[1], ARGV[2]
+local p, now, limit = ARGV[1], ARGV[2], ARGV[3]
 local expired = {}
-for _, group in ipairs(redis.call('ZRANGEBYSCORE', p..':groups', '-inf', now)) do
+local due = redis.call('ZRANGEBYSCORE', p..':groups', '-inf', now, 'LIMIT', 0, limit)
+for _, group in ipairs(due) do
   local g = p..':g:'..group
   local held = redis.call('HMGET', g, 'scope', 'meta', 'total', 'first_at', 'expires_at')
   expired[#expired + 1] = {group, held[1], held[2], held[3], held[4], held[5],

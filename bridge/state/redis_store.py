@@ -71,6 +71,9 @@ _RENEW_LEASES = Script(lua.RENEW_LEASES)
 _LEASE_COUNT = Script(lua.LEASE_COUNT)
 
 DEFAULT_PREFIX = "isms-bridge"
+# Items one sweep script handles before it returns and is called again (a script blocks the
+# server: 1,000 small items is a few milliseconds).
+SWEEP_CHUNK = 1000
 
 
 def log_safe_url(url: str) -> str:
@@ -134,7 +137,7 @@ class RedisState:
         safe = log_safe_url(url)
         if urlsplit(url).scheme not in ("redis", "rediss"):
             raise StateFileError(safe, "a Redis URL starts with redis:// or rediss://")
-        if not key_prefix:
+        if not key_prefix.removesuffix(":"):
             raise StateFileError(safe, "key_prefix must not be empty")
         client = Redis.from_url(
             url,
@@ -146,7 +149,9 @@ class RedisState:
             health_check_interval=0,
             decode_responses=False,
         )
-        store = cls(client, url=url, prefix=key_prefix, observer=observer or NoCommitObserver())
+        # Keys are PREFIX:...; a prefix written with its separator ("isms-bridge:") means the same.
+        prefix = key_prefix.removesuffix(":")
+        store = cls(client, url=url, prefix=prefix, observer=observer or NoCommitObserver())
         if check:
             try:
                 await client.ping()
@@ -215,12 +220,34 @@ class RedisState:
         return bool(await self._run(_RELEASE, queue, entry_id, owner, not_before, attempts))
 
     async def release_leases(self, *, owner: str | None = None) -> int:
-        return int(await self._run(_RELEASE_LEASES, owner or ""))
+        """Per queue, HSCAN the lease owners a chunk at a time and release the matching
+        ones with a script that checks each owner again (a lease taken since is kept)."""
+        released = 0
+        for queue in await self.queues():
+            key, cursor = f"{self._prefix}:q:{queue}:owner", 0
+            while True:
+                cursor, held = await self._call(None, "HSCAN", key, cursor, "COUNT", SWEEP_CHUNK)
+                # redis-py answers HSCAN with (cursor, {field: value})
+                members = [m for m, o in held.items() if owner is None or _text(o) == owner]
+                if members:
+                    released += int(await self._run(_RELEASE_LEASES, queue, owner or "", *members))
+                if int(cursor) == 0:
+                    break
+        return released
 
     async def drop_entries(self, *, made_before: float) -> tuple[QueueEntry, ...]:
-        rows = await self._run(_DROP_ENTRIES, made_before)
+        rows = await self._sweep(_DROP_ENTRIES, made_before)
         entries = (_entry(row) for row in rows)
         return tuple(sorted(entries, key=lambda e: (e.made_at, e.entry_id)))
+
+    async def _sweep(self, script: Script, *args: Any) -> list[Any]:
+        """Run a sweep script SWEEP_CHUNK items at a time until it returns fewer."""
+        rows: list[Any] = []
+        while True:
+            chunk = await self._run(script, *args, SWEEP_CHUNK)
+            rows.extend(chunk)
+            if len(chunk) < SWEEP_CHUNK:
+                return rows
 
     async def queue_counts(self, *, now: float, queue: str | None = None) -> QueueCounts:
         ready, leased = await self._run(_QUEUE_COUNTS, now, queue or "")
@@ -279,7 +306,7 @@ class RedisState:
         return tuple(_record(row) for row in rows)
 
     async def expire_records(self, *, now: float) -> tuple[Record, ...]:
-        rows = await self._run(_EXPIRE_RECORDS, now)
+        rows = await self._sweep(_EXPIRE_RECORDS, now)
         records = (_record(row) for row in rows)
         return tuple(sorted(records, key=lambda r: (r.expires_at, r.kind, r.key)))
 
@@ -333,7 +360,7 @@ class RedisState:
                 return PartRefused(reason="groups" if _text(reply[1]) == "groups" else "bytes")
 
     async def expire_groups(self, *, now: float) -> tuple[ExpiredGroup, ...]:
-        rows = await self._run(_EXPIRE_GROUPS, now)
+        rows = await self._sweep(_EXPIRE_GROUPS, now)
         expired: list[ExpiredGroup] = []
         for group, scope, meta, total, first_at, expires_at, flat in rows:
             parts = sorted((int(flat[i]), bytes(flat[i + 1])) for i in range(0, len(flat), 2))
@@ -348,7 +375,7 @@ class RedisState:
                     expires_at=float(expires_at),
                 )
             )
-        return tuple(expired)
+        return tuple(sorted(expired, key=lambda group: (group.expires_at, group.group)))
 
     async def part_counts(self, *, scope: str | None = None) -> PartCounts:
         groups, octets = await self._run(_PART_COUNTS, scope or "")

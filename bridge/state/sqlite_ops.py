@@ -124,12 +124,16 @@ def release_leases(connection: sqlite3.Connection, owner: str | None) -> int:
     return cursor.rowcount
 
 
-def drop_entries(connection: sqlite3.Connection, made_before: float) -> tuple[QueueEntry, ...]:
+def drop_entries(
+    connection: sqlite3.Connection, made_before: float, limit: int
+) -> tuple[QueueEntry, ...]:
     rows = connection.execute(
-        "DELETE FROM queue_entries WHERE made_at <= ? RETURNING queue, id, body, made_at, attempts",
-        (made_before,),
+        "DELETE FROM queue_entries WHERE id IN "
+        "(SELECT id FROM queue_entries WHERE made_at <= ? ORDER BY made_at, id LIMIT ?) "
+        "RETURNING queue, id, body, made_at, attempts",
+        (made_before, limit),
     ).fetchall()
-    return tuple(sorted((_entry(row) for row in rows), key=lambda e: (e.made_at, e.entry_id)))
+    return tuple(_entry(row) for row in rows)
 
 
 def queue_counts(connection: sqlite3.Connection, now: float, queue: str | None) -> QueueCounts:
@@ -231,15 +235,14 @@ def scan_records(
     return tuple(_record(row) for row in rows)
 
 
-def expire_records(connection: sqlite3.Connection, now: float) -> tuple[Record, ...]:
+def expire_records(connection: sqlite3.Connection, now: float, limit: int) -> tuple[Record, ...]:
     rows = connection.execute(
-        "DELETE FROM records WHERE expires_at <= ? "
+        "DELETE FROM records WHERE (kind, key) IN (SELECT kind, key FROM records "
+        "WHERE expires_at <= ? ORDER BY expires_at, kind, key LIMIT ?) "
         "RETURNING kind, key, value, stored_at, expires_at",
-        (now,),
+        (now, limit),
     ).fetchall()
-    return tuple(
-        sorted((_record(row) for row in rows), key=lambda r: (r.expires_at, r.kind, r.key))
-    )
+    return tuple(_record(row) for row in rows)
 
 
 def record_count(connection: sqlite3.Connection, kind: str) -> int:
@@ -312,11 +315,14 @@ def add_part(
     return PartKept(received=_count(connection, "SELECT count(*) FROM parts WHERE grp = ?", group))
 
 
-def expire_groups(connection: sqlite3.Connection, now: float) -> tuple[ExpiredGroup, ...]:
+def expire_groups(
+    connection: sqlite3.Connection, now: float, limit: int
+) -> tuple[ExpiredGroup, ...]:
     groups = connection.execute(
-        "DELETE FROM part_groups WHERE expires_at <= ? "
+        "DELETE FROM part_groups WHERE grp IN (SELECT grp FROM part_groups "
+        "WHERE expires_at <= ? ORDER BY expires_at, grp LIMIT ?) "
         "RETURNING grp, scope, meta, total, first_at, expires_at",
-        (now,),
+        (now, limit),
     ).fetchall()
     expired: list[ExpiredGroup] = []
     for group, scope, meta, total, first_at, expires_at in groups:
@@ -334,7 +340,6 @@ def expire_groups(connection: sqlite3.Connection, now: float) -> tuple[ExpiredGr
                 expires_at=float(expires_at),
             )
         )
-    expired.sort(key=lambda group: (group.expires_at, group.group))
     return tuple(expired)
 
 

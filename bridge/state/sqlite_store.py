@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from bridge.state import sqlite_ops as ops
 from bridge.state.arguments import check_enqueue, check_lease, check_part, check_put, check_take
@@ -40,6 +41,10 @@ from bridge.state.sqlite_file import (
 )
 from bridge.state.sqlite_writer import GroupCommitWriter, ReaderThread
 from bridge.state.store import CommitObserver, NoCommitObserver
+
+T = TypeVar("T")
+# Items one sweep transaction removes (expiry, drop by age) before the next one.
+SWEEP_CHUNK = 1000
 
 
 class SqliteReadOnly:
@@ -181,7 +186,18 @@ class SqliteState(SqliteReadOnly):
         return await self._writer.write(partial(ops.release_leases, owner=owner))
 
     async def drop_entries(self, *, made_before: float) -> tuple[QueueEntry, ...]:
-        return await self._writer.write(partial(ops.drop_entries, made_before=made_before))
+        dropped = await self._sweep(partial(ops.drop_entries, made_before=made_before))
+        return tuple(sorted(dropped, key=lambda e: (e.made_at, e.entry_id)))
+
+    async def _sweep(self, operation: Callable[..., tuple[T, ...]]) -> list[T]:
+        """A sweep in transactions of SWEEP_CHUNK items, so that the writes of submits
+        arriving meanwhile commit between them instead of waiting for all of it."""
+        found: list[T] = []
+        while True:
+            chunk = await self._writer.write(partial(operation, limit=SWEEP_CHUNK))
+            found.extend(chunk)
+            if len(chunk) < SWEEP_CHUNK:
+                return found
 
     # --- records --------------------------------------------------------------------------
 
@@ -215,7 +231,8 @@ class SqliteState(SqliteReadOnly):
         return await self._writer.write(partial(ops.delete_record, kind=kind, key=key))
 
     async def expire_records(self, *, now: float) -> tuple[Record, ...]:
-        return await self._writer.write(partial(ops.expire_records, now=now))
+        expired = await self._sweep(partial(ops.expire_records, now=now))
+        return tuple(sorted(expired, key=lambda r: (r.expires_at, r.kind, r.key)))
 
     # --- parts ----------------------------------------------------------------------------
 
@@ -249,7 +266,8 @@ class SqliteState(SqliteReadOnly):
         )
 
     async def expire_groups(self, *, now: float) -> tuple[ExpiredGroup, ...]:
-        return await self._writer.write(partial(ops.expire_groups, now=now))
+        expired = await self._sweep(partial(ops.expire_groups, now=now))
+        return tuple(sorted(expired, key=lambda group: (group.expires_at, group.group)))
 
     # --- buckets and leases (in the process) ----------------------------------------------
 

@@ -3,7 +3,9 @@
 Rules shared by every backend (tests/state holds them equal):
 1. A mutating operation returns only once its effect is committed (durable as far as the
    backend's fsync setting goes; memory: as far as the process lives). If it cannot commit,
-   it raises `StateUnavailable` and nothing of it was kept.
+   it raises `StateUnavailable` and nothing of it was kept (Redis: unless the request had
+   left and only the reply was lost, in which case it may have been applied; the caller's
+   temporary error is right either way, and queues are at-least-once).
 2. Time is passed in (`now`, seconds since the epoch; results.py says why a wall clock).
 3. Queues are at-least-once: an entry leaves only by `ack`, by its queue's bound, or by age.
    `take` leases entries to an owner until now + lease_s; an entry whose lease ends without

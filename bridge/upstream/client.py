@@ -87,6 +87,7 @@ class IsmsClient:
         # connection (its pool-wait timeout would look like a dead mirror).
         self._slots = asyncio.Semaphore(settings.pool_size)
         self._alarms = AccountAlarms(clock=clock)
+        self._cut = CutMessages(clock=clock)
 
     @property
     def mirrors(self) -> tuple[Mirror, ...]:
@@ -144,7 +145,11 @@ class IsmsClient:
         the next mirror after any failure. Raises `UpstreamError` when no mirror answered.
         """
         transport = self._ready()
-        failure: UpstreamError = NotSent("no iSMS endpoint")
+        failure: UpstreamError = NotSent(
+            "every mirror's circuit breaker is open"
+            if self._mirrors.all_open
+            else "no iSMS endpoint"
+        )
         for mirror in self._mirrors.route():
             request = balance_request(self._method, mirror.url, credentials)
             attempt = await self._send_once(transport, mirror, request, "balance")
@@ -178,6 +183,11 @@ class IsmsClient:
         attempts = 0
         mirror_name = ""
         reason = "no iSMS endpoint"
+        if self._mirrors.all_open:
+            reason = (
+                "every mirror's circuit breaker is open, the next probe in "
+                f"{self._mirrors.next_probe_in():.1f}s"
+            )
         for mirror in self._mirrors.route():
             attempts += 1
             mirror_name = mirror.name
@@ -266,6 +276,11 @@ class IsmsClient:
 
     def _report(self, message: IsmsMessage, result: SendResult) -> None:
         username = message.credentials.username
+        if result.attempts == 0 and result.outcome is Outcome.NOT_SENT:
+            if not self._cut.in_full():
+                return
+        else:
+            self._cut.end()
         if result.outcome is Outcome.ACCEPTED:
             if log.isEnabledFor(logging.DEBUG):
                 log.debug(
@@ -306,6 +321,50 @@ class IsmsClient:
                 result.reason,
                 advice,
             )
+
+
+class CutMessages:
+    """Messages the breakers answered not-sent without any request (every breaker open).
+
+    In an outage ESMEs resend at once, so one warning per message would be hundreds of lines
+    a second saying the same. The first of a run is logged in full; the rest are counted and
+    reported in one line per `interval_s` (at the next cut message after it), and once more
+    when a message is sent again.
+    """
+
+    __slots__ = ("_clock", "_count", "_since", "interval_s")
+
+    def __init__(self, *, clock: Callable[[], float], interval_s: float = 10.0) -> None:
+        self._clock = clock
+        self.interval_s = interval_s
+        self._since: float | None = None
+        self._count = 0
+
+    def in_full(self) -> bool:
+        """Count one cut message; True when it is to be logged in full."""
+        now = self._clock()
+        if self._since is not None and now - self._since < self.interval_s:
+            self._count += 1
+            return False
+        self._summarise(now)
+        self._since = now
+        return True
+
+    def end(self) -> None:
+        """A message reached a mirror again: report what the run left uncounted."""
+        if self._since is not None:
+            self._summarise(self._clock())
+            self._since = None
+
+    def _summarise(self, now: float) -> None:
+        if self._count and self._since is not None:
+            log.warning(
+                "isms breakers cut: %d more messages not sent in %.1fs, no request made "
+                "(every mirror's circuit breaker open); ESMEs got ESME_RSYSERR",
+                self._count,
+                now - self._since,
+            )
+        self._count = 0
 
 
 def _describe(attempt: HttpReply | UpstreamError) -> str:

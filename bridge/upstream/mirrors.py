@@ -9,8 +9,15 @@ unknown outcome and is never resent, because iSMS charges per request.
 
 Rule 2 (`MirrorSet`): a mirror that failed is skipped for a cool-down, then one message probes
 it (half-open); the probe's result closes or re-opens it. So one dead host does not add its
-timeout to every message. A cooling mirror is still tried, soonest first, once every healthy
-one was certainly not reached: a message is never refused while a mirror is left untried.
+timeout to every message.
+Rule 3: while at least one mirror's breaker is closed, a cooling mirror is still tried,
+soonest first, once every healthy one was certainly not reached: a message is not refused
+while a mirror that might answer is left untried.
+Rule 4: when no breaker is closed (every mirror failed and is cooling or being probed), the
+breakers cut: a message goes only to a mirror whose cool-down is over (one probe each per
+cool-down), and with none due it is not sent at all. The caller answers at once with the
+temporary status, and a struggling iSMS sees probes instead of every message times every
+mirror.
 """
 
 from __future__ import annotations
@@ -98,15 +105,32 @@ class MirrorSet:
     def _all_closed(self) -> bool:
         return all(mirror.state is BreakerState.CLOSED for mirror in self.mirrors)
 
+    @property
+    def all_open(self) -> bool:
+        """No breaker is closed: messages go only to probes (Rule 4)."""
+        return not any(mirror.state is BreakerState.CLOSED for mirror in self.mirrors)
+
+    def next_probe_in(self) -> float:
+        """Seconds until the first cooling mirror may be probed (0 when one may be now)."""
+        cooling = [m.reopen_at for m in self.mirrors if m.state is BreakerState.OPEN]
+        if not cooling:
+            return 0.0
+        return max(0.0, min(cooling) - self._clock())
+
     def _route_around_failures(self) -> Iterator[Mirror]:
+        # Decided before the first attempt: a message that itself finds the last closed
+        # mirror failing still falls back to the cooling ones (Rule 3).
+        cut = self.all_open
         skipped: list[Mirror] = []
         for mirror in self.mirrors:
             if self._admit(mirror):
                 yield mirror
             else:
                 skipped.append(mirror)
+        if cut:
+            return  # Rule 4: only probes go out while every breaker is open
         # Reached only when every admitted mirror was certainly not reached: rather than
-        # give up, try the cooling ones too, soonest first.
+        # give up, try the cooling ones too, soonest first (Rule 3).
         yield from sorted(skipped, key=lambda m: m.reopen_at)
 
     def record(self, mirror: Mirror, *, healthy: bool) -> None:

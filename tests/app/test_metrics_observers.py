@@ -18,7 +18,7 @@ from bridge.pdu import (
     SubmitSmResp,
     encode,
 )
-from bridge.server import BindAttempt, BindVerdict, Peer, ProxyOutcome, SessionContext
+from bridge.server import BindAttempt, BindVerdict, Peer, ProxyOutcome, Refusal, SessionContext
 from bridge.smpp import (
     BindRequested,
     BindType,
@@ -266,6 +266,26 @@ def test_bind_events_count_the_bind_pdu_received() -> None:
         )
         == 1.0
     )
+
+
+def test_refused_connections_count_by_the_cap_they_hit_and_start_at_zero() -> None:
+    metrics = new_metrics()
+    name = "isms_bridge_smpp_connections_refused_total"
+    for refusal in Refusal:
+        assert sample(metrics, name, reason=refusal.value) == 0
+    SmppObserver(metrics).connection_refused(Refusal.PER_ADDRESS, PEER)
+    assert sample(metrics, name, reason="max_connections_per_address") == 1
+
+
+def test_loop_lag_samples_feed_the_lag_histogram() -> None:
+    metrics = new_metrics()
+    observer = SmppObserver(metrics)
+    observer.loop_lag_sampled(0.0004)
+    observer.loop_lag_sampled(0.3)
+    name = "isms_bridge_event_loop_lag_seconds"
+    assert sample(metrics, f"{name}_count") == 2
+    assert sample(metrics, f"{name}_bucket", le="0.001") == 1
+    assert sample(metrics, f"{name}_bucket", le="0.5") == 2
 
 
 # --- PROXY protocol ----------------------------------------------------------------------

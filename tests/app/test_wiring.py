@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from bridge.app.wiring import Bridge, server_settings, session_config
+from bridge.app.wiring import RESERVED_DESCRIPTORS, Bridge, server_settings, session_config
 from bridge.config import BridgeConfig, ConfigError, load_config
 from bridge.pdu import Pdu, SubmitSmResp
 from bridge.server import Peer, SessionContext, SessionRegistry, SubmitHandler, SubmitRequest
@@ -90,6 +91,29 @@ def test_session_settings_come_from_the_smpp_section(tmp_path: Path) -> None:
     assert (session.window, session.our_system_id) == (7, "gw")
     settings = server_settings(config.smpp)
     assert (settings.port, settings.session, settings.tls) == (0, session, None)
+
+
+def test_max_connections_left_out_is_what_the_open_file_limit_leaves(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = load_config(write(tmp_path / "b.toml", "esme1", smpp="port = 0"))
+    with caplog.at_level(logging.INFO, logger="bridge.app.wiring"):
+        settings = server_settings(config.smpp, files_limit=20_000, http_pool=100)
+    assert settings.max_connections == 20_000 - RESERVED_DESCRIPTORS - 100
+    assert (settings.max_connections_per_address, settings.max_unbound_connections) == (64, 256)
+    assert "event=max_connections_derived max_connections=19644 rlimit_nofile=20000" in caplog.text
+
+
+def test_a_configured_max_connections_above_the_open_file_limit_is_kept_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = load_config(
+        write(tmp_path / "b.toml", "esme1", smpp="port = 0\nmax_connections = 5000")
+    )
+    with caplog.at_level(logging.WARNING, logger="bridge.app.wiring"):
+        settings = server_settings(config.smpp, files_limit=1024, http_pool=100)
+    assert settings.max_connections == 5000
+    assert "event=max_connections_above_fd_limit" in caplog.text
 
 
 def test_reload_unbinds_the_sessions_of_removed_accounts_only(tmp_path: Path) -> None:

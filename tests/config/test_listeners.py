@@ -80,6 +80,8 @@ def test_every_smpp_key_is_read(load: LoadConfig) -> None:
         shutdown_timeout_s = 12
         max_unknown_commands = 0
         max_connections = 100
+        max_connections_per_address = 10
+        max_unbound_connections = 20
         log_bodies = true
         """
     ).smpp
@@ -101,6 +103,8 @@ def test_every_smpp_key_is_read(load: LoadConfig) -> None:
         shutdown_timeout_s=12.0,
         max_unknown_commands=0,
         max_connections=100,
+        max_connections_per_address=10,
+        max_unbound_connections=20,
         log_bodies=True,
     )
 
@@ -158,6 +162,8 @@ def test_a_bridge_system_id_over_15_characters_is_refused(failure: ConfigFailure
         ("inactivity_s = -5", "smpp.inactivity_s"),
         ("session_init_s = 30000000", "smpp.session_init_s"),
         ("max_connections = 0", "smpp.max_connections"),
+        ("max_connections_per_address = 0", "smpp.max_connections_per_address"),
+        ("max_unbound_connections = 0", "smpp.max_unbound_connections"),
         ("log_bodies = 1", "smpp.log_bodies"),
         ("shutdown_timeout_s = inf", "smpp.shutdown_timeout_s"),
     ],
@@ -260,6 +266,28 @@ def test_a_metrics_port_equal_to_the_smpp_port_is_refused(failure: ConfigFailure
 
 def test_a_metrics_port_out_of_range_is_refused(failure: ConfigFailure) -> None:
     assert failure(metrics="[metrics]\nport = 70000").key == "metrics.port"
+
+
+def test_max_connections_left_out_is_derived_at_start(load: LoadConfig) -> None:
+    smpp = load("[smpp]").smpp
+    assert smpp.max_connections is None
+    assert (smpp.max_connections_per_address, smpp.max_unbound_connections) == (64, 256)
+
+
+@pytest.mark.parametrize("key", ["max_connections_per_address", "max_unbound_connections"])
+def test_a_connection_cap_above_max_connections_is_refused_by_name(
+    failure: ConfigFailure, key: str
+) -> None:
+    error = failure(f"[smpp]\nmax_connections = 50\n{key} = 51")
+    assert error.key == f"smpp.{key}"
+    assert "at most max_connections (50)" in error.expected
+
+
+def test_default_connection_caps_above_a_small_max_connections_are_lowered_to_it(
+    load: LoadConfig,
+) -> None:
+    smpp = load("[smpp]\nmax_connections = 30").smpp
+    assert (smpp.max_connections_per_address, smpp.max_unbound_connections) == (30, 30)
 
 
 # --- PROXY protocol (behind a load balancer) -------------------------------------------------

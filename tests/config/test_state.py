@@ -17,7 +17,10 @@ def state(*lines: str) -> str:
     return "\n".join(["[state]", *lines])
 
 
-def test_without_a_state_table_the_default_is_sqlite_beside_the_config_file(load: Load) -> None:
+def test_without_a_state_table_the_default_is_sqlite_beside_the_config_file(
+    load: Load, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
     config = load()
     assert config.state == StateConfig(
         backend="sqlite", path=config.path.parent / "state.sqlite3", fsync="normal"
@@ -25,7 +28,17 @@ def test_without_a_state_table_the_default_is_sqlite_beside_the_config_file(load
     assert config.state.record_text is False
 
 
-def test_a_relative_path_is_relative_to_the_config_files_folder(load: Load) -> None:
+def test_a_relative_path_is_relative_to_the_state_directory_systemd_and_the_image_set(
+    load: Load, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("STATE_DIRECTORY", f"{tmp_path / 'state'}:{tmp_path / 'other'}")
+    assert load().state.path == tmp_path / "state" / "state.sqlite3"
+
+
+def test_a_relative_path_is_relative_to_the_config_files_folder(
+    load: Load, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
     config = load(metrics=state('path = "data/bridge.sqlite3"'))
     assert config.state.path == config.path.parent / "data" / "bridge.sqlite3"
 

@@ -63,10 +63,6 @@ timeout_s = 10
 host = "127.0.0.1"
 port = {metrics_port}
 
-[state]
-# On the volume: the root file system, /etc/isms-bridge included, is read-only.
-path = "/var/lib/isms-bridge/state.sqlite3"
-
 [[accounts]]
 system_id = "esme1"
 password_env = "ESME1_SMPP_PASSWORD"

@@ -26,6 +26,7 @@ import smpplib.client
 from loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
 from messages_rig import SandboxThread, read_receipts, submit, submit_many
 from real_parts import free_port
+from redis_server import RedisServer
 
 from bridge.pdu import BindReceiver, CommandStatus, DeliverSm
 
@@ -97,6 +98,7 @@ def config(tmp_path: Path, sandbox: SandboxThread) -> Write:
         messages: Toml | None = None,
         isms: Toml | None = None,
         metrics_port: int = 0,
+        name: str = "bridge.toml",
     ) -> Path:
         tables: list[tuple[str, Toml]] = [
             ("[smpp]", SMPP),
@@ -106,7 +108,7 @@ def config(tmp_path: Path, sandbox: SandboxThread) -> Write:
             ("[state]", state or {}),
             ("[[accounts]]", ACCOUNT),
         ]
-        path = tmp_path / "bridge.toml"
+        path = tmp_path / name
         path.write_text(config_text(tables), encoding="utf-8")
         return path
 
@@ -356,3 +358,39 @@ def test_the_state_file_is_a_real_sqlite_database_the_operator_can_back_up(
     assert done.returncode == 0, done.stderr
     assert str(answer.message_id) in done.stdout and "backed up" not in done.stdout
     assert backup.stat().st_size > 0
+
+
+# --- the redis backend: several bridges share one store -------------------------------------
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    with RedisServer.started() as server:
+        yield server
+
+
+def test_on_redis_a_receipt_held_before_a_sigkill_is_delivered_after_it(
+    config: Write, serve: Callable[[Path], ServeProcess], redis: RedisServer
+) -> None:
+    path = config(state={"backend": "redis", "redis_url": redis.url})
+    bridge = serve(path)
+    sender = esme(bridge.port, "transmitter")
+    answer = submit(sender, destination_addr=TO, short_message=b"on redis", registered_delivery=1)
+    bridge.sigkill()
+    again = serve(path)
+    again.wait_for(r"event=state_recovered backend=redis receipts=1 ")
+    [receipt] = read_receipts(esme(again.port, "receiver"), 1)
+    assert receipt.receipted_message_id.decode() == answer.message_id
+
+
+def test_a_receipt_made_by_one_bridge_is_delivered_by_another_that_holds_the_receiver(
+    config: Write, serve: Callable[[Path], ServeProcess], redis: RedisServer
+) -> None:
+    state = {"backend": "redis", "redis_url": redis.url}
+    first = serve(config(state=state, name="first.toml"))
+    second = serve(config(state=state, name="second.toml"))
+    receiver = esme(second.port, "receiver")
+    sender = esme(first.port, "transmitter")
+    answer = submit(sender, destination_addr=TO, short_message=b"shared", registered_delivery=1)
+    [receipt] = read_receipts(receiver, 1)
+    assert receipt.receipted_message_id.decode() == answer.message_id

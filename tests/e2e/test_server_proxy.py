@@ -281,3 +281,19 @@ def test_over_tls_a_header_without_a_handshake_after_it_is_closed(
         assert esme.closed_by_peer(timeout=5)
     finally:
         esme.close()
+
+
+def test_the_per_address_cap_counts_the_address_in_the_header(
+    write_config, run_server, raw_esme
+) -> None:
+    server = run_server(write_config(smpp={**TRUSTED, "max_connections_per_address": 1}))
+    first, other = raw_esme(server), raw_esme(server)  # both from the proxy's 127.0.0.1
+    first.send_bytes(v2_tcp4("192.0.2.20", 40020))
+    other.send_bytes(v2_tcp4("192.0.2.21", 40021))
+    for esme in (first, other):
+        esme.send(BIND)
+        assert esme.read().command_status == 0
+    again = raw_esme(server)
+    again.send_bytes(v2_tcp4("192.0.2.20", 40022))  # that ESME's second connection
+    assert again.closed_by_peer(timeout=5)
+    assert sorted(p.host for p in bound_peers(server)) == ["192.0.2.20", "192.0.2.21"]

@@ -29,7 +29,9 @@ async def bind_one(port: int, gate: asyncio.Semaphore) -> tuple[int, asyncio.Str
 
 
 async def test_a_thousand_concurrent_binds_are_all_accepted(write_config, run_server) -> None:
-    server = run_server(write_config(accounts=[{"max_binds": SESSIONS}]))
+    # All from 127.0.0.1 and all unbound at first: both caps are lifted for this test.
+    caps = {"max_connections_per_address": SESSIONS, "max_unbound_connections": SESSIONS}
+    server = run_server(write_config(smpp=caps, accounts=[{"max_binds": SESSIONS}]))
     # At most 200 connects in flight, so the listen backlog is not the thing under test.
     gate = asyncio.Semaphore(200)
     results = await asyncio.gather(*(bind_one(server.port, gate) for _ in range(SESSIONS)))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import deque
 
+import pytest
+
 from bridge.pdu import CommandStatus, DeliverSm, Tag, Tlv, encode
 from bridge.pipeline import (
     AccountRoute,
@@ -214,6 +216,15 @@ async def test_receipts_held_at_stop_are_delivered_by_the_next_pipeline_on_the_s
     await second.settle()
     assert recovered.receipts == 1
     assert [receipt_text(p).split()[0] for p in second.receivers.delivered] == ["id:5001"]
+
+
+async def test_on_the_memory_backend_receipts_held_at_stop_are_logged_as_lost(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    r = rig(receivers=FakeReceivers(bound=set()))
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.pipeline.aclose()
+    assert "event=receipts_lost_at_stop held=1" in caplog.text
 
 
 async def test_a_receipt_sent_but_unconfirmed_at_a_crash_is_due_again_at_the_next_start() -> None:

@@ -7,10 +7,18 @@ from __future__ import annotations
 import asyncio
 
 from bridge.pdu import CommandStatus, QuerySm
-from bridge.pipeline import PipelineSettings, ReassemblyLimits
+from bridge.pipeline import MESSAGE_KIND, PipelineSettings, ReassemblyLimits, decode_record
 from bridge.state import MemoryState, Put, StateUnavailable
 
-from .pipeline_doubles import accepted, receipt_text, rig, submit_sm, udh_part
+from .pipeline_doubles import (
+    FakeReceivers,
+    accepted,
+    receipt_text,
+    rejected,
+    rig,
+    submit_sm,
+    udh_part,
+)
 
 PART1, PART2 = b"Hello ", b"world"
 
@@ -127,3 +135,23 @@ async def test_parts_whose_deadline_passed_during_a_restart_expire_with_their_re
     await second.advance(0.0)
     await second.settle()
     assert ["stat:EXPIRED" in receipt_text(pdu) for pdu in second.receivers.delivered] == [True]
+
+
+async def test_a_receipt_one_pipeline_made_is_delivered_by_another_with_the_receiver() -> None:
+    maker = rig(accepted("704"), receivers=FakeReceivers(bound=set()))
+    deliverer = rig(state=maker.pipeline.state, clock=maker.clock)  # a transceiver bound
+    await maker.submit(submit_sm(registered_delivery=1))
+    await deliverer.advance(1.0)  # its sweep asks the shared store what is due
+    await deliverer.settle()
+    assert [receipt_text(p).split()[0] for p in deliverer.receivers.delivered] == ["id:704"]
+    assert maker.receivers.attempts == []
+
+
+async def test_a_message_isms_refused_is_recorded_under_its_reference_for_operators() -> None:
+    r = rig(rejected(-1004))
+    response = await r.submit(submit_sm())
+    [stored] = await r.pipeline.state.scan_records(MESSAGE_KIND, now=r.clock.now)
+    record = decode_record(stored.value)
+    assert response.command_status != CommandStatus.ESME_ROK
+    assert (stored.key, record.message_ids, record.isms_code) == ("esme1/~esme1/s1/7", (), -1004)
+    assert record.status == "ESME_RSUBMITFAIL" and record.message_state == 8  # REJECTED

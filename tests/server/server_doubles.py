@@ -142,7 +142,17 @@ class FakeHandler:
 def settings(**session: Any) -> ServerSettings:
     shell = {
         key: session.pop(key)
-        for key in ("bind_failure_delay_s", "shutdown_timeout_s", "max_connections", "log_bodies")
+        for key in (
+            "bind_failure_delay_s",
+            "shutdown_timeout_s",
+            "max_connections",
+            "max_connections_per_address",
+            "max_unbound_connections",
+            "read_budget",
+            "log_summary_interval_s",
+            "loop_lag_interval_s",
+            "log_bodies",
+        )
         if key in session
     }
     return ServerSettings(hosts=("127.0.0.1",), port=0, session=SessionConfig(**session), **shell)

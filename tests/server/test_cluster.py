@@ -312,3 +312,28 @@ async def test_the_heartbeat_renews_every_third_of_lease_s_until_stopped() -> No
         a.stop()
     await asyncio.sleep(0.45)
     assert await store.lease_count("binds:esme1", now=time.time()) == 0
+
+
+async def test_a_claim_whose_connection_closed_meanwhile_is_released_not_answered(
+    clock: Clock,
+) -> None:
+    store = MemoryState()
+    a = SharedLimits(store, Accounts(max_binds=1), instance="a", clock=clock)
+    answered: list[object] = []
+    a.claim_soon("esme1", "s1", answered.append)
+    a.release_soon("s1")  # the connection closed before the store answered
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert answered == []
+    assert a.held == 0
+    assert await store.lease_count("binds:esme1", now=clock.now) == 0
+
+
+async def test_a_claim_answers_the_bind_with_its_verdict(clock: Clock) -> None:
+    a = SharedLimits(MemoryState(), Accounts(max_binds=1), instance="a", clock=clock)
+    answered: list[int] = []
+    a.claim_soon("esme1", "s1", lambda verdict: answered.append(verdict.command_status))
+    a.claim_soon("esme1", "s2", lambda verdict: answered.append(verdict.command_status))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert answered == [CommandStatus.ESME_ROK, CommandStatus.ESME_RBINDFAIL]

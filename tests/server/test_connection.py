@@ -21,7 +21,16 @@ from bridge.pdu import (
     UnbindResp,
     encode,
 )
-from bridge.server import BindVerdict, DeliveryNotConfirmed, Peer, ReceiverBusy, SessionContext
+from bridge.server import (
+    BindVerdict,
+    DeliveryNotConfirmed,
+    NoConnectionObserver,
+    Peer,
+    ReadBudget,
+    ReceiverBusy,
+    Refusal,
+    SessionContext,
+)
 from bridge.server.handlers import SubmitRequest
 from bridge.smpp import BindType, Session
 
@@ -167,6 +176,7 @@ async def test_many_pdus_reuse_one_timer_handle(monkeypatch: pytest.MonkeyPatch)
     h.bind()
     for _ in range(50):
         h.send(EnquireLink())
+        await asyncio.sleep(0)  # one loop turn each: within every turn's read budget
     assert len(h.received()) == 50
     assert len(calls) == 1
 
@@ -333,11 +343,19 @@ async def test_a_bind_during_shutdown_is_refused() -> None:
 # --- limits and logs -----------------------------------------------------------------------
 
 
-async def test_a_connection_over_max_connections_is_dropped_at_once() -> None:
+async def test_a_connection_over_max_connections_is_dropped_at_once_when_all_are_bound() -> None:
     h = Harness(server_settings=settings(max_connections=1))
+    h.bind()
     _second, transport = h.connect()
     assert transport.aborted
     assert len(h.services.connections) == 1
+    assert not h.transport.aborted
+
+
+async def test_over_max_connections_the_oldest_unbound_connection_makes_room() -> None:
+    h = Harness(server_settings=settings(max_connections=1))
+    _second, transport = h.connect()
+    assert h.transport.aborted and not transport.aborted
 
 
 async def test_message_bodies_are_logged_only_when_log_bodies_is_on(
@@ -354,3 +372,140 @@ async def test_message_bodies_are_logged_only_when_log_bodies_is_on(
     loud.send(submit(b"debug text"))
     await until(lambda: loud.transport.written)
     assert 'body="debug text"' in caplog.text
+
+
+# --- fair reading: one read budget per loop turn -------------------------------------------
+
+
+async def test_a_large_batch_is_handled_one_read_budget_per_loop_turn() -> None:
+    h = Harness(server_settings=settings(read_budget=ReadBudget(pdus=8)))
+    h.bind()
+    await asyncio.sleep(0)  # the bind's turn ends
+    h.send(*(EnquireLink() for _ in range(20)))
+    assert len(h.received()) == 8
+    assert not h.transport.reading  # the rest waits for the next turn, unread
+    await asyncio.sleep(0)
+    assert len(h.received()) == 8
+    await asyncio.sleep(0)
+    assert len(h.received()) == 4
+    assert h.transport.reading  # everything handled: reading goes on
+
+
+async def test_input_left_over_waits_while_the_esme_does_not_read_its_answers() -> None:
+    h = Harness(server_settings=settings(read_budget=ReadBudget(pdus=4)))
+    h.bind()
+    await asyncio.sleep(0)
+    h.send(*(EnquireLink() for _ in range(10)))
+    h.connection.pause_writing()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(h.received()) == 4
+    h.connection.resume_writing()
+    await until(lambda: len(h.transport.written) >= 6 * 16)
+    assert len(h.received()) == 6
+
+
+async def test_window_full_refusals_are_logged_once_then_summed_per_interval(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def never(context: SessionContext, request: SubmitRequest) -> Pdu:
+        await asyncio.sleep(60)
+        raise AssertionError("unreachable")
+
+    h = Harness(
+        handler=FakeHandler(never),
+        server_settings=settings(window=1, log_summary_interval_s=0.05),
+    )
+    h.bind()
+    await asyncio.sleep(0)
+    with caplog.at_level(logging.INFO, logger="bridge.server.connection"):
+        h.send(*(submit() for _ in range(6)))
+        answers = h.received()
+        assert [a.command_status for a in answers] == [CommandStatus.ESME_RTHROTTLED] * 5
+        await until(lambda: "event=window_full_summary" in caplog.text)
+    assert caplog.text.count("event=window_full ") == 1
+    assert "event=window_full_summary" in caplog.text and "count=4" in caplog.text
+
+
+# --- caps per address and on unbound connections -------------------------------------------
+
+
+class RefusalRecorder(NoConnectionObserver):
+    def __init__(self) -> None:
+        self.refused: list[tuple[Refusal, Peer]] = []
+
+    def connection_refused(self, reason: Refusal, peer: Peer) -> None:
+        self.refused.append((reason, peer))
+
+
+async def test_connections_past_the_per_address_cap_are_refused_and_counted() -> None:
+    observer = RefusalRecorder()
+    h = Harness(server_settings=settings(max_connections_per_address=2), observer=observer)
+    _second, second = h.connect()
+    _third, third = h.connect()
+    assert (second.aborted, third.aborted) == (False, True)
+    assert observer.refused == [(Refusal.PER_ADDRESS, Peer(host="10.0.0.5", port=40112))]
+
+
+async def test_a_full_address_does_not_hold_back_another_address() -> None:
+    h = Harness(server_settings=settings(max_connections_per_address=1))
+    _other, transport = h.connect(("10.0.0.6", 5000))
+    assert not transport.aborted
+
+
+async def test_past_the_unbound_cap_the_oldest_unbound_connection_makes_room() -> None:
+    observer = RefusalRecorder()
+    h = Harness(server_settings=settings(max_unbound_connections=2), observer=observer)
+    _second, second = h.connect(("10.0.0.6", 5000))
+    _third, third = h.connect(("10.0.0.7", 5000))
+    assert (h.transport.aborted, second.aborted, third.aborted) == (True, False, False)
+    assert observer.refused == [(Refusal.UNBOUND, Peer(host="10.0.0.5", port=40112))]
+
+
+async def test_a_bound_connection_is_never_closed_to_make_room() -> None:
+    h = Harness(server_settings=settings(max_unbound_connections=1))
+    h.bind()
+    _second, second = h.connect(("10.0.0.6", 5000))
+    _third, third = h.connect(("10.0.0.7", 5000))
+    assert (h.transport.aborted, second.aborted, third.aborted) == (False, True, False)
+
+
+async def test_a_closed_connection_gives_its_slots_back() -> None:
+    h = Harness(server_settings=settings(max_connections_per_address=1))
+    h.transport.close()
+    await until(lambda: h.transport.lost)
+    _again, transport = h.connect()
+    assert not transport.aborted
+    assert h.services.limits.total == 1
+
+
+async def test_a_flood_of_refused_connections_logs_one_line_then_a_summary(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    h = Harness(
+        server_settings=settings(max_connections_per_address=1, log_summary_interval_s=0.05)
+    )
+    with caplog.at_level(logging.WARNING, logger="bridge.server.connection"):
+        for _ in range(50):
+            h.connect()
+        await until(lambda: "event=connection_refused_summary" in caplog.text)
+    assert caplog.text.count("event=connection_refused ") == 1
+    assert "reason=max_connections_per_address count=49" in caplog.text
+
+
+async def test_readdress_counts_the_connection_under_the_real_address() -> None:
+    h = Harness(server_settings=settings(max_connections_per_address=1))
+    assert h.connection.readdress(Peer(host="10.0.0.7", port=1234))
+    assert h.connection.peer == Peer(host="10.0.0.7", port=1234)
+    _behind_the_same_proxy, transport = h.connect()  # 10.0.0.5 has a free slot again
+    assert not transport.aborted
+    h.bind()
+    [(attempt, _bound)] = h.authority.attempts
+    assert attempt.peer.host == "10.0.0.7"
+
+
+async def test_readdress_to_an_address_at_its_cap_closes_the_connection() -> None:
+    h = Harness(server_settings=settings(max_connections_per_address=1))
+    _esme, _transport = h.connect(("10.0.0.7", 1))
+    assert not h.connection.readdress(Peer(host="10.0.0.7", port=2))
+    assert h.transport.aborted

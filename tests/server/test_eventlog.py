@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.pdu import DataSm, Tag, Tlv
-from bridge.server.eventlog import SessionLog, body_of, escape, format_fields, status_label
+from bridge.server.eventlog import (
+    RepeatedEvents,
+    SessionLog,
+    body_of,
+    escape,
+    format_fields,
+    status_label,
+)
 
 
 def test_printable_ascii_is_kept_as_is() -> None:
@@ -67,3 +74,44 @@ def test_every_line_carries_session_and_peer_and_after_the_bind_who_is_bound(
         "event=connected session=s9 peer=[::1]:4000",
         "event=answered session=s9 peer=[::1]:4000 system_id=esme1 bind=receiver seq=4",
     ]
+
+
+# --- repeated events -----------------------------------------------------------------------
+
+
+def test_the_first_occurrence_is_written_and_the_rest_of_its_interval_only_counted() -> None:
+    repeats = RepeatedEvents(10.0)
+    assert [repeats.occurred("window_full", 100.0 + i) for i in range(4)] == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert repeats.summaries(109.0) == []
+    assert repeats.summaries(110.0) == [("window_full", 3)]
+
+
+def test_a_flood_that_goes_on_gets_one_summary_per_interval_and_no_full_lines() -> None:
+    repeats = RepeatedEvents(10.0)
+    repeats.occurred("window_full", 0.0)
+    written = []
+    for tick in range(1, 30):
+        written.append(repeats.occurred("window_full", float(tick)))
+        written.extend(count > 0 for _name, count in repeats.summaries(float(tick)))
+    assert written.count(True) == 2  # the summaries at 10 s and 20 s
+
+
+def test_an_occurrence_after_a_quiet_interval_is_written_in_full_again() -> None:
+    repeats = RepeatedEvents(10.0)
+    repeats.occurred("throttled", 0.0)
+    assert repeats.next_summary_at() is None  # nothing counted: nothing to summarise
+    assert repeats.occurred("throttled", 11.0)
+
+
+def test_names_are_counted_apart() -> None:
+    repeats = RepeatedEvents(10.0)
+    assert repeats.occurred("window_full", 0.0)
+    assert repeats.occurred("throttled", 1.0)
+    repeats.occurred("throttled", 2.0)
+    assert repeats.next_summary_at() == 11.0
+    assert repeats.summaries(0.0, final=True) == [("throttled", 1)]

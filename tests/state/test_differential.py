@@ -212,7 +212,7 @@ def test_every_backend_gives_the_memory_models_answers(
     run_state_machine_as_test(
         bound,
         settings=settings(
-            max_examples=60,
+            max_examples=40,
             stateful_step_count=40,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],

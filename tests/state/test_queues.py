@@ -118,3 +118,18 @@ async def test_entries_survive_a_restart(rig: BackendRig) -> None:
     (entry,) = await store.take("acct", owner="a", now=T0 + 1, lease_s=30)
     assert entry.body == b"receipt"
     await store.aclose()
+
+
+async def test_a_drop_by_age_larger_than_one_sweep_chunk_drops_every_old_entry(
+    store: StateStore,
+) -> None:
+    many = 2_500
+    for i in range(many):
+        await store.enqueue(f"q{i % 3}", b"r", now=T0 + i % 5, max_entries=many)
+    await store.enqueue("q0", b"young", now=T0 + 100, max_entries=many)
+    dropped = await store.drop_entries(made_before=T0 + 99)
+    assert len(dropped) == many
+    assert [e.entry_id for e in dropped] == [
+        e.entry_id for e in sorted(dropped, key=lambda e: (e.made_at, e.entry_id))
+    ]
+    assert await store.queues() == ("q0",)

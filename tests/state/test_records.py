@@ -89,3 +89,21 @@ async def test_records_survive_a_restart(rig: BackendRig) -> None:
     found = await store.get_record("msg", "k", now=T0 + 1)
     assert found is not None and found.value == b"k" and found.stored_at == T0
     await store.aclose()
+
+
+async def test_an_expiry_larger_than_one_sweep_chunk_returns_every_record_in_order(
+    store: StateStore,
+) -> None:
+    many = 2_500  # the file and Redis sweeps work 1,000 at a time
+    await asyncio.gather(
+        *(
+            store.put_record(
+                "msg", f"k{i:05}", b"v", now=T0, expires_at=T0 + 1 + (i % 7), max_records=many
+            )
+            for i in range(many)
+        )
+    )
+    expired = await store.expire_records(now=T0 + 10)
+    assert len(expired) == many
+    assert expired == tuple(sorted(expired, key=lambda r: (r.expires_at, r.kind, r.key)))
+    assert await store.record_count("msg") == 0

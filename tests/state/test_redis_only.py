@@ -199,3 +199,35 @@ async def test_traffic_during_a_restart_fails_only_while_redis_is_down() -> None
         await running
         assert outcomes[0] and not all(outcomes) and outcomes[-1]
         await store.aclose()
+
+
+async def test_a_key_prefix_written_with_its_colon_means_the_same_prefix(
+    redis_server: RedisServer,
+) -> None:
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    plain = await RedisState.open(redis_server.url, key_prefix=name)
+    with_colon = await RedisState.open(redis_server.url, key_prefix=f"{name}:")
+    await plain.enqueue("acct", b"r", now=T0, max_entries=9)
+    assert await with_colon.queues() == ("acct",)
+    await plain.aclose()
+    await with_colon.aclose()
+
+
+async def test_sweeps_larger_than_one_script_chunk_handle_everything(
+    redis_server: RedisServer,
+) -> None:
+    store = await RedisState.open(redis_server.url, key_prefix=f"test-{uuid.uuid4().hex[:12]}")
+    many = 2_500  # more than two chunks: each script stays short, the sweep goes on
+    await asyncio.gather(
+        *(store.enqueue(f"q{i % 2}", b"r", now=T0, max_entries=many) for i in range(many)),
+        *(
+            store.put_record("msg", f"k{i}", b"v", now=T0, expires_at=T0 + 1, max_records=many)
+            for i in range(many)
+        ),
+    )
+    for queue in ("q0", "q1"):
+        await store.take(queue, owner="dead", now=T0, lease_s=60, limit=many)
+    assert await store.release_leases(owner="dead") == many
+    assert len(await store.expire_records(now=T0 + 1)) == many
+    assert len(await store.drop_entries(made_before=T0)) == many
+    await store.aclose()

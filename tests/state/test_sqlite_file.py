@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from bridge.state import (
+    Fsync,
     SqliteReadOnly,
     SqliteState,
     StateFileError,
     StateUnavailable,
 )
+from bridge.state.sqlite_file import configure
 
 T0 = 1_700_000_000.0
 
@@ -282,3 +284,25 @@ async def test_the_file_size_counts_the_database_and_its_wal(tmp_path: Path) -> 
     after = store.file_size()
     await store.aclose()
     assert before is not None and after is not None and after >= before + 100_000
+
+
+@pytest.mark.parametrize(("fsync", "synchronous"), [("normal", 1), ("full", 2)])
+def test_fsync_chooses_how_often_sqlite_syncs_the_wal(
+    tmp_path: Path, fsync: Fsync, synchronous: int
+) -> None:
+    connection = sqlite3.connect(tmp_path / "s.sqlite3")
+    configure(connection, fsync=fsync, max_pages=None)
+    assert connection.execute("PRAGMA synchronous").fetchone()[0] == synchronous
+    connection.close()
+
+
+async def test_a_read_only_reader_works_on_a_file_nobody_has_open(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    store = await SqliteState.open(path)
+    await store.put_record("msg", "a", b"1", now=T0, expires_at=T0 + 9, max_records=9)
+    await store.aclose()
+    reader = await SqliteReadOnly.open(path)
+    assert [r.key for r in await reader.scan_records("msg", now=T0)] == ["a"]
+    with pytest.raises(AttributeError):
+        reader.put_record  # noqa: B018 (a read-only store has no writes at all)
+    await reader.aclose()

@@ -126,6 +126,29 @@ async def test_every_mirror_unreachable_is_not_sent_after_trying_each_once() -> 
     assert [r.url for r in transport.requests] == list(MIRRORS)
 
 
+async def test_with_every_breaker_open_a_message_is_not_sent_without_a_request() -> None:
+    transport = FakeTransport(by_mirror(*(NotSent("refused") for _ in MIRRORS)))
+    clock = Clock()
+    client = client_on(transport, clock=clock, mirror_cooldown_s=30.0)
+    await client.send(message())  # opens all three breakers
+    clock.now += 10
+    result = await client.send(message())
+    assert (result.outcome, result.attempts) == (Outcome.NOT_SENT, 0)
+    assert "circuit breaker is open, the next probe in 20.0s" in result.reason
+    assert len(transport.requests) == 3
+
+
+async def test_in_a_total_outage_only_one_probe_per_mirror_and_cool_down_is_sent() -> None:
+    transport = FakeTransport(by_mirror(*(HttpReply(status=503, body=b"") for _ in MIRRORS)))
+    clock = Clock()
+    client = client_on(transport, clock=clock, mirror_cooldown_s=30.0)
+    for _ in range(100):
+        await client.send(message())
+        clock.now += 1  # 100 messages over 100 s: three cool-downs end
+    # The first message tries all three; then three probes each 30 s (at 30, 60, 90 s).
+    assert len(transport.requests) == 3 + 3 * 3
+
+
 async def test_negative_code_is_a_rejection_with_that_code() -> None:
     transport = FakeTransport(by_mirror(ok(b"-1009 = INVALID DESTINATION NUMBER"), ok(), ok()))
     result = await client_on(transport).send(message())
@@ -254,3 +277,23 @@ async def test_balance_raises_when_no_mirror_answers() -> None:
     transport = FakeTransport(by_mirror(*(NotSent("refused") for _ in MIRRORS)))
     with pytest.raises(NotSent):
         await client_on(transport).balance(CREDENTIALS)
+
+
+async def test_in_an_outage_one_cut_message_is_logged_in_full_and_the_rest_summed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    transport = FakeTransport(by_mirror(*(NotSent("refused") for _ in MIRRORS)))
+    clock = Clock()
+    client = client_on(transport, clock=clock, mirror_cooldown_s=60.0)
+    await client.send(message())  # tries every mirror: its own line
+    with caplog.at_level(logging.WARNING, logger="bridge.upstream.client"):
+        for _ in range(30):
+            await client.send(message())
+            clock.now += 0.5  # 15 s of messages, every breaker open
+    full = [r for r in caplog.records if "attempts=0 " in r.getMessage()]
+    summaries = [r.getMessage() for r in caplog.records if "breakers cut" in r.getMessage()]
+    assert len(full) == 2  # the first of the run, and the first after the 10 s summary
+    assert summaries == [
+        "isms breakers cut: 19 more messages not sent in 10.0s, no request made (every "
+        "mirror's circuit breaker open); ESMEs got ESME_RSYSERR"
+    ]

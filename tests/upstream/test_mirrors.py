@@ -1,4 +1,6 @@
-"""Rule 1: fail over only when the request certainly did not reach iSMS. Rule 2: the breaker."""
+"""Rule 1: fail over only when the request certainly did not reach iSMS. Rule 2: the breaker.
+Rule 3: cooling mirrors are a fallback while some breaker is closed. Rule 4: with every
+breaker open, only the probes go out."""
 
 from __future__ import annotations
 
@@ -127,6 +129,70 @@ def test_released_probe_lets_the_next_message_probe_again() -> None:
     next(mirrors.route())
     mirrors.release(first)
     assert next(mirrors.route()) is first
+
+
+def all_failed(clock: Clock) -> MirrorSet:
+    """Mirrors A, B, C, each failed once at `clock.now` (30 s cool-downs)."""
+    mirrors = MirrorSet([A, B, C], cooldown_s=30, clock=clock)
+    for mirror in mirrors.mirrors:
+        mirrors.record(mirror, healthy=False)
+    return mirrors
+
+
+def test_with_every_breaker_open_and_cooling_a_message_goes_nowhere() -> None:
+    clock = Clock()
+    mirrors = all_failed(clock)
+    clock.now += 29
+    assert mirrors.all_open
+    assert list(mirrors.route()) == []
+
+
+def test_with_every_breaker_open_the_next_probe_time_is_known() -> None:
+    clock = Clock()
+    mirrors = all_failed(clock)
+    clock.now += 20
+    assert mirrors.next_probe_in() == pytest.approx(10)
+
+
+def test_with_every_breaker_open_each_cooled_mirror_gets_one_probe_per_cool_down() -> None:
+    clock = Clock()
+    mirrors = all_failed(clock)
+    clock.now += 30
+    assert [m.url for m in mirrors.route()] == [A, B, C]  # each is now a probe
+    assert list(mirrors.route()) == []  # the probes are in flight: nothing else goes out
+
+
+def test_with_every_breaker_open_only_the_mirror_whose_cool_down_ended_is_probed() -> None:
+    clock = Clock()
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
+    mirrors.record(mirrors.mirrors[1], healthy=False)
+    clock.now += 10
+    mirrors.record(mirrors.mirrors[0], healthy=False)
+    clock.now += 20  # B's cool-down is over, A's is not
+    assert [m.url for m in mirrors.route()] == [B]
+
+
+def test_a_failed_probe_with_every_breaker_open_sends_nothing_until_the_next_cool_down() -> None:
+    clock = Clock()
+    mirrors = MirrorSet([A], cooldown_s=30, clock=clock)
+    mirrors.record(mirrors.mirrors[0], healthy=False)
+    clock.now += 30
+    [probe] = mirrors.route()
+    mirrors.record(probe, healthy=False)
+    clock.now += 29
+    assert list(mirrors.route()) == []
+    clock.now += 1
+    assert list(mirrors.route()) == [probe]
+
+
+def test_a_message_that_saw_a_closed_breaker_still_falls_back_to_the_cooling_ones() -> None:
+    clock = Clock()
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
+    mirrors.record(mirrors.mirrors[1], healthy=False)
+    route = mirrors.route()
+    first = next(route)
+    mirrors.record(first, healthy=False)  # this message's own attempt on A was not reached
+    assert [m.url for m in route] == [B]
 
 
 def test_mirror_set_needs_an_endpoint() -> None:
