@@ -135,6 +135,7 @@ class SharedLimits:
         "_lost",
         "_monotonic",
         "_observer",
+        "_probe",
         "_retry_at",
         "_store",
     )
@@ -170,6 +171,7 @@ class SharedLimits:
         # for each claim of a connection whether that connection has closed meanwhile.
         self._background: set[asyncio.Task[object]] = set()
         self._claiming: dict[str, bool] = {}
+        self._probe: asyncio.Future[bool] | None = None
 
     @property
     def instance(self) -> str:
@@ -198,11 +200,7 @@ class SharedLimits:
             return Admission.UNAVAILABLE
         limit = self._accounts.throughput(system_id)
         if limit is None:
-            if not await self._store.writable():
-                self._unavailable("probe", StateUnavailable("the store cannot be written"))
-                return Admission.UNAVAILABLE
-            self._reachable()
-            return Admission.ADMITTED
+            return Admission.ADMITTED if await self._writable() else Admission.UNAVAILABLE
         # A message of more parts than the burst could never wait its way in: it takes a
         # full bucket (the store's buckets cannot go into debt the way a local one does).
         count = min(float(parts), limit.burst)
@@ -369,6 +367,23 @@ class SharedLimits:
 
     def _holder(self, session_id: str) -> str:
         return f"{self._instance}/{session_id}"
+
+    async def _writable(self) -> bool:
+        """One probe of the store for every submit that arrives while it is on its way (a
+        loop turn's submits, which the store would send in one round trip anyway)."""
+        probe = self._probe
+        if probe is None or probe.done():
+            probe = self._probe = asyncio.ensure_future(self._store.writable())
+            probe.add_done_callback(self._probed)
+        return await asyncio.shield(probe)
+
+    def _probed(self, probe: asyncio.Future[bool]) -> None:
+        if probe.cancelled():
+            return
+        if probe.result():
+            self._reachable()
+        else:
+            self._unavailable("probe", StateUnavailable("the store cannot be written"))
 
     def _backing_off(self) -> bool:
         if self._down and self._monotonic() < self._retry_at:

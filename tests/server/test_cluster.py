@@ -337,3 +337,22 @@ async def test_a_claim_answers_the_bind_with_its_verdict(clock: Clock) -> None:
     for _ in range(5):
         await asyncio.sleep(0)
     assert answered == [CommandStatus.ESME_ROK, CommandStatus.ESME_RBINDFAIL]
+
+
+async def test_unmetered_submits_arriving_together_share_one_probe_of_the_store(
+    clock: Clock,
+) -> None:
+    class Counted(MemoryState):
+        probes = 0
+
+        async def writable(self) -> bool:
+            Counted.probes += 1
+            await asyncio.sleep(0)  # on its way, as a round trip is
+            return True
+
+    a = SharedLimits(Counted(), Accounts(), instance="a", clock=clock)
+    results = await asyncio.gather(*(a.admit("esme1", 1) for _ in range(50)))
+    assert set(results) == {Admission.ADMITTED}
+    assert Counted.probes == 1
+    assert await a.admit("esme1", 1) is Admission.ADMITTED  # a later turn probes again
+    assert Counted.probes == 2
