@@ -339,16 +339,26 @@ class Round:
     p50_ms: float
     p99_ms: float
     bridge_us: float  # CPU per message of the bridge process(es)
+    others_us: dict[str, float] = field(default_factory=dict)  # the other parts, per message
 
 
 def timed_round(
-    port: int, pids: list[int], sessions: int, window: int, count: int, receipt: bool = False
+    port: int,
+    pids: list[int],
+    sessions: int,
+    window: int,
+    count: int,
+    receipt: bool = False,
+    others: dict[str, int] | None = None,
 ) -> Round:
+    others = others or {}
     before = [cpu_s(pid) for pid in pids]
+    others_before = {name: cpu_s(pid) for name, pid in others.items()}
     result = load(port, sessions, window, count, receipt)
     used = sum(cpu_s(pid) - b for pid, b in zip(pids, before, strict=True))
+    spent = {name: (cpu_s(pid) - others_before[name]) / count * 1e6 for name, pid in others.items()}
     return Round(result["count"] / result["wall_s"], result["p50_ms"], result["p99_ms"],
-                 used / count * 1e6)  # fmt: skip
+                 used / count * 1e6, spent)  # fmt: skip
 
 
 def best_of(rounds: int, kinds: dict[str, object]) -> dict[str, Round]:
@@ -497,20 +507,27 @@ def conduct(args: argparse.Namespace) -> None:
                                              proxied=True)  # fmt: skip
             second, second_port = parts.bridge("b", endpoint, args.log_level, redis_state,
                                                proxied=True)  # fmt: skip
-            _, alone = parts.haproxy([first_port])
-            _, both = parts.haproxy([first_port, second_port])
+            lone, alone = parts.haproxy([first_port])
+            pair_proxy, both = parts.haproxy([first_port, second_port])
             load(both, 8, 50, 1000, False)
             pair = best_of(
                 args.rounds,
                 {
-                    "1 bridge behind HAProxy": lambda: timed_round(alone, [first.pid], 8, 50, n),
+                    "1 bridge behind HAProxy": lambda: timed_round(
+                        alone, [first.pid], 8, 50, n,
+                        others={"redis-server": redis.pid, "haproxy": lone.pid},
+                    ),
                     "2 bridges behind HAProxy": lambda: timed_round(
-                        both, [first.pid, second.pid], 8, 50, n
+                        both, [first.pid, second.pid], 8, 50, n,
+                        others={"redis-server": redis.pid, "haproxy": pair_proxy.pid},
                     ),
                 },
-            )
+            )  # fmt: skip
             show("3. redis, 8 binds x window 50 through HAProxy", pair)
             scale = pair["2 bridges behind HAProxy"].rate / pair["1 bridge behind HAProxy"].rate
+            for name, found in pair.items():
+                spent = ", ".join(f"{k} {v:.0f}" for k, v in found.others_us.items())
+                print(f"  {name}: CPU µs per message besides the bridges: {spent}")
             busy = sum(cpu_s(p.pid) for p in parts.started if p.poll() is None)
             print(f"  2 / 1 bridges: {scale:.2f}x on {os.cpu_count()} CPUs "
                   f"(every process of the run together used {busy:.0f} CPU s)")  # fmt: skip

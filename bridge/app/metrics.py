@@ -245,8 +245,8 @@ class BridgeMetrics:
         # --- a cluster sharing a state store (bridge.server.cluster) ---
         self.cluster_state_errors = counter(
             "cluster_state_errors",
-            "Shared-store operations for max_binds and throughput that failed (store "
-            "unreachable): new binds and metered submits were answered ESME_RSYSERR",
+            "Shared-store operations for max_binds, throughput and the submit probe that "
+            "failed (store unreachable): new binds and submits were answered ESME_RSYSERR",
             ("operation",),
         )
         for operation in CLUSTER_OPERATIONS:
