@@ -297,7 +297,11 @@ class Haproxy(Part):
 
 class RedisServer(Part):
     """A real redis-server on a free loopback port, with its data in `directory`, so a
-    restart (`stop` then `restart`) comes back on the same port with what it had saved."""
+    restart (`stop` then `restart`) comes back on the same port with what it had saved.
+
+    Not tests/redis_server.py's: that one runs without persistence (a restart comes back
+    empty), while a cluster is tested the way the compose profile runs Redis, with its AOF.
+    """
 
     def __init__(self, directory: Path, binary: str, password: str = "redis-pw") -> None:
         self.port = free_port()

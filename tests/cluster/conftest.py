@@ -25,8 +25,6 @@ from cluster_parts import (
 )
 from real_parts import free_port, program
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture
 def started_parts() -> Iterator[list[Part]]:

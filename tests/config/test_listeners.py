@@ -329,3 +329,12 @@ def test_a_proxy_trusted_network_with_host_bits_names_its_entry(failure: ConfigF
 def test_proxy_protocol_given_as_a_string_is_refused(failure: ConfigFailure) -> None:
     error = failure('[smpp]\nproxy_protocol = "yes"\nproxy_trusted = ["10.0.0.5"]')
     assert error.key == "smpp.proxy_protocol"
+
+
+def test_bind_lease_s_defaults_to_30_seconds_and_is_bounded(
+    load: LoadConfig, failure: ConfigFailure
+) -> None:
+    assert load().smpp.bind_lease_s == 30.0
+    assert load("[smpp]\nbind_lease_s = 10").smpp.bind_lease_s == 10.0
+    for bad in ("2", "601"):
+        assert failure(f"[smpp]\nbind_lease_s = {bad}").key == "smpp.bind_lease_s"
