@@ -125,7 +125,9 @@ def test_a_killed_bridges_receipts_are_delivered_by_the_other_and_its_binds_stop
     cluster.haproxy.wait_for_states({"bridge-a": "DOWN", "bridge-b": "UP"})
     # Its leases end within bind_lease_s (3 s here) of its last heartbeat.
     receiver = wait_until(lambda: try_bind(cluster.via("bridge-b")), 15, "a bind on bridge-b")
-    assert time.monotonic() - killed_at <= 3.0 + 2.0  # the lease, plus check and bind time
+    # The lease (3 s), plus HAProxy noticing and the bind itself on a busy machine: far
+    # below the 30 s default, which is what the bound shows.
+    assert time.monotonic() - killed_at <= 3.0 + 5.0
     try:
         receipts = read_receipts(receiver, 3)
         ids = {r.short_message.split(b" ")[0] for r in receipts}
