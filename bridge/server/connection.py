@@ -6,20 +6,22 @@ Theory of operation (after aiohttp's `web_protocol.py`):
   the application decides: binds (`BindAuthority`) and requests (`SubmitHandler`, one task
   each, in a set bounded by the session's window and cancelled when the connection ends).
 - Fair reading: per event-loop turn a connection handles at most one `ReadBudget` of
-  events (budget.py). What is left waits, with reading paused, for the next turn, so a
-  client writing as fast as it can costs its own answers and not everyone's latency.
+  events (budget.py). What is left waits, with reading paused, for the next turn; every
+  reason to pause reading is kept by the connection's `ReadGate` (reading.py).
 - Output is drained from `Session.data_to_send()` in one place, `_flush`: once per
   slice of input handled, once per event-loop turn in which tasks completed, once per
   timer tick.
-- Timers: ONE `loop.call_at` handle, aimed at the earliest of the session's deadline and
-  the shell's own two (a held-back bind refusal, the delayed close after a refusal). It is
-  replaced only when a deadline moves earlier; a handle that fires early just re-arms.
+- Timers: ONE `loop.call_at` handle (timer.py), aimed at the earliest of the session's
+  deadline and the shell's own two (a held-back bind refusal, the delayed close after a
+  refusal).
 - Backpressure: when the ESME stops reading our answers (`pause_writing`), we stop reading
   (and handling) its requests until the buffer drains, so nobody can make us queue answers
   without bound.
 - The source address: `peer_address(transport)` when the connection is made, replaced by
   `readdress(peer)` when the real one is learned later (a PROXY protocol header). Caps per
   address, a bind's allowed_ips and auth slowdown, and every log line use `self._peer`.
+- Our own requests (deliver_sm, data_sm) wait for their responses in `AwaitedResponses`
+  (awaited.py).
 - Repeating log events (window full, throughput exceeded) are written once per interval in
   full and otherwise summed into one `<event>_summary` line (eventlog.RepeatedEvents).
 """
@@ -36,7 +38,8 @@ from bridge.pdu import (
     Pdu,
     command_name,
 )
-from bridge.server.budget import SPENT, TurnSlice
+from bridge.server.awaited import AwaitedResponses
+from bridge.server.budget import SPENT
 from bridge.server.eventlog import RepeatedLog, SessionLog, status_label
 from bridge.server.handlers import (
     BindAttempt,
@@ -44,8 +47,10 @@ from bridge.server.handlers import (
     Peer,
     SessionContext,
 )
-from bridge.server.registry import DeliveryNotConfirmed, ReceiverBusy
+from bridge.server.reading import BUDGET, CLAIMING, REFUSED, SHUTDOWN, WRITE_BACKLOG, ReadGate
+from bridge.server.registry import ReceiverBusy
 from bridge.server.requests import RequestRunner
+from bridge.server.timer import ConnectionTimer
 from bridge.smpp import (
     NEED_DATA,
     BindRequested,
@@ -71,13 +76,6 @@ log = logging.getLogger(__name__)
 
 _Args = TypeVarTuple("_Args")
 
-# Why reading is paused; reading resumes only when no reason is left.
-_WRITE_BACKLOG = 1  # the ESME is not reading our answers (pause_writing)
-_SHUTDOWN = 2  # graceful stop: no new requests while in-flight ones finish
-_REFUSED = 4  # a refused bind: nothing more is read before the close
-_BUDGET = 8  # this turn's read budget is spent: the rest is handled on the next turn
-_CLAIMING = 16  # a bind waits for its cluster-wide max_binds lease
-
 _BOUND_STATES = frozenset({SessionState.BOUND_TX, SessionState.BOUND_RX, SessionState.BOUND_TRX})
 _RECEIVING_STATES = frozenset({SessionState.BOUND_RX, SessionState.BOUND_TRX})
 
@@ -92,13 +90,14 @@ def peer_address(transport: asyncio.BaseTransport) -> Peer:
 
 class SmppConnection(asyncio.Protocol):
     __slots__ = (
+        "_awaited",
         "_bound",
         "_close_at",
         "_closed",
         "_context",
         "_flush_soon",
+        "_gate",
         "_log",
-        "_paused",
         "_peer",
         "_pending_refusal",
         "_repeats",
@@ -108,11 +107,8 @@ class SmppConnection(asyncio.Protocol):
         "_session_id",
         "_stopping",
         "_timer",
-        "_timer_at",
         "_tls",
         "_transport",
-        "_turn",
-        "_waiting",
     )
 
     def __init__(self, services: ConnectionServices, session_id: str, *, tls: bool) -> None:
@@ -125,17 +121,14 @@ class SmppConnection(asyncio.Protocol):
         self._log = SessionLog(log, session_id, "?")
         self._context: SessionContext | None = None
         self._requests: RequestRunner | None = None
-        self._waiting: dict[int, asyncio.Future[Pdu]] = {}
-        # uvloop's call_at returns a plain Handle (no when()) for a past deadline: keep it here.
-        self._timer: asyncio.Handle | None = None
-        self._timer_at = 0.0
-        self._paused = 0
+        self._awaited = AwaitedResponses(services.loop)
+        self._timer = ConnectionTimer(services.loop, self._on_timer)
+        self._gate = ReadGate(services.loop, services.settings.read_budget, self._next_turn)
         self._flush_soon = False
         self._pending_refusal: tuple[BindRequested, BindVerdict, float] | None = None
         self._close_at: float | None = None
         self._stopping = False
         self._bound = False
-        self._turn: TurnSlice | None = None
         self._repeats = RepeatedLog(
             services.loop, services.settings.log_summary_interval_s, self._write_summary
         )
@@ -216,8 +209,7 @@ class SmppConnection(asyncio.Protocol):
             sequence_number = session.send(pdu, loop.time())
         except WindowFull as exc:
             raise ReceiverBusy(f"session {self._session_id}: {exc}") from exc
-        waiter: asyncio.Future[Pdu] = loop.create_future()
-        self._waiting[sequence_number] = waiter
+        waiter = self._awaited.expect(sequence_number)
         self._log.event(
             logging.DEBUG, "request_sent", pdu=command_name(pdu.command_id), seq=sequence_number
         )
@@ -226,7 +218,7 @@ class SmppConnection(asyncio.Protocol):
         try:
             return await waiter
         finally:
-            self._waiting.pop(sequence_number, None)
+            self._awaited.forget(sequence_number)
 
     def unbind(self) -> None:
         """Unbind initiated by the bridge: unbind now, close on unbind_resp or the response
@@ -255,13 +247,13 @@ class SmppConnection(asyncio.Protocol):
             self.unbind()  # never bound: closes at once
         else:
             # No new requests while the owed answers are finished (they are answered below).
-            self._pause(_SHUTDOWN)
+            self._gate.pause(SHUTDOWN)
             if self._requests is not None:
                 await self._requests.finish(deadline - loop.time())
             if not transport.is_closing() and session.state in _BOUND_STATES:
                 self.unbind()
             # Read again: the unbind_resp has to come in, and enquire_link is still answered.
-            self._resume(_SHUTDOWN)
+            self._gate.resume(SHUTDOWN)
         await self._wait_closed(deadline)
 
     def abort(self) -> None:
@@ -275,6 +267,7 @@ class SmppConnection(asyncio.Protocol):
         transport = cast(asyncio.Transport, transport)
         services = self._services
         self._transport = transport
+        self._gate.attach(transport)
         self._peer = peer_address(transport)
         self._log = SessionLog(log, self._session_id, str(self._peer))
         if not services.admit(self, self._peer):
@@ -296,13 +289,9 @@ class SmppConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         services = self._services
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.cancel()
         self._repeats.flush(final=True)
-        for waiter in self._waiting.values():
-            if not waiter.done():
-                waiter.set_exception(DeliveryNotConfirmed(f"session {self._session_id} closed"))
+        self._awaited.closed(f"session {self._session_id} closed")
         owed = self._requests.cancel() if self._requests is not None else 0
         if self._context is not None:
             services.registry.remove(self)
@@ -322,10 +311,10 @@ class SmppConnection(asyncio.Protocol):
             self._closed.set_result(None)
 
     def pause_writing(self) -> None:
-        self._pause(_WRITE_BACKLOG)
+        self._gate.pause(WRITE_BACKLOG)
 
     def resume_writing(self) -> None:
-        self._resume(_WRITE_BACKLOG)
+        self._gate.resume(WRITE_BACKLOG)
 
     # --- events ----------------------------------------------------------------------------
 
@@ -344,16 +333,15 @@ class SmppConnection(asyncio.Protocol):
         assert session is not None
         now = self._services.loop.time()
         session.receive_data(data, now)
-        if data and self._paused & _BUDGET:
+        if data and self._gate.budget_spent:
             return  # bytes a TLS layer had already decrypted: the next turn handles them
         self._process(now)
         self._flush()
         self._arm_timer()
 
     def _next_turn(self) -> None:
-        """A new loop turn: a fresh budget, and the input left over from the last one."""
-        self._turn = None
-        if self._paused == _BUDGET and self.open:
+        """A new loop turn, and the input left over from the last one (ReadGate)."""
+        if self.open:
             self._guarded(self._carry_on)
 
     def _carry_on(self) -> None:
@@ -367,14 +355,11 @@ class SmppConnection(asyncio.Protocol):
         reading and carry on next turn (`_next_turn`)."""
         session = self._session
         assert session is not None
-        turn = self._turn
-        if turn is None:
-            turn = self._turn = TurnSlice(self._services.settings.read_budget)
-            self._services.loop.call_soon(self._next_turn)
+        turn = self._gate.turn()
         observer = self._services.observer
         while (event := turn.next_event(session)) is not NEED_DATA:
             if event is SPENT:
-                self._pause(_BUDGET)
+                self._gate.pause(BUDGET)
                 return
             observer.event_received(self._context, event)
             match event:
@@ -401,7 +386,7 @@ class SmppConnection(asyncio.Protocol):
                     self._on_timer_expired(event)
                 case _:
                     assert_never(event)
-        self._resume(_BUDGET)
+        self._gate.resume(BUDGET)
 
     def _on_bind(self, event: BindRequested, now: float) -> None:
         services = self._services
@@ -431,7 +416,7 @@ class SmppConnection(asyncio.Protocol):
                 )
         if verdict.accepted and services.shared is not None and not self._stopping:
             # Across a cluster max_binds is a lease in the shared store: the answer waits.
-            self._pause(_CLAIMING)
+            self._gate.pause(CLAIMING)
             services.shared.claim_soon(
                 pdu.system_id,
                 self._session_id,
@@ -441,14 +426,14 @@ class SmppConnection(asyncio.Protocol):
         self._decided(event, attempt, verdict)
 
     def _decided(self, event: BindRequested, attempt: BindAttempt, verdict: BindVerdict) -> None:
-        self._resume(_CLAIMING)  # if the cluster's lease was asked; a refusal pauses again
+        self._gate.resume(CLAIMING)  # if the cluster's lease was asked; a refusal pauses again
         self._services.observer.bind_decided(attempt, verdict)
         now = self._services.loop.time()
         if verdict.accepted:
             self._accept(event, now)
         elif verdict.answer_delay_s > 0:
             # Held back: guessing passwords from one address gets slower.
-            self._pause(_REFUSED)
+            self._gate.pause(REFUSED)
             self._pending_refusal = (event, verdict, now + verdict.answer_delay_s)
         else:
             self._refuse(event, verdict, now)
@@ -481,13 +466,11 @@ class SmppConnection(asyncio.Protocol):
         )
         # SMPP 3.4 §4.1: nothing is left to do but close; the delay lets the ESME read the
         # status before the connection goes.
-        self._pause(_REFUSED)
+        self._gate.pause(REFUSED)
         self._close_at = now + self._services.settings.bind_failure_delay_s
 
     def _on_response(self, request: Pdu, response: Pdu) -> None:
-        waiter = self._waiting.get(request.sequence_number)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(response)
+        self._awaited.answered(request, response)
         level = logging.DEBUG if response.command_status == 0 else logging.INFO
         self._log.event(
             level,
@@ -498,15 +481,8 @@ class SmppConnection(asyncio.Protocol):
         )
 
     def _on_timer_expired(self, event: TimerExpired) -> None:
-        request = event.request
-        if event.timer is Timer.RESPONSE and request is not None:
-            waiter = self._waiting.get(request.sequence_number)
-            if waiter is not None and not waiter.done():
-                waiter.set_exception(
-                    DeliveryNotConfirmed(
-                        f"no {command_name(request.command_id)}_resp within the response timer"
-                    )
-                )
+        if event.timer is Timer.RESPONSE and event.request is not None:
+            self._awaited.timed_out(event.request)
         self._log.note(event)
 
     # --- output, timers, flow control ------------------------------------------------------
@@ -535,25 +511,17 @@ class SmppConnection(asyncio.Protocol):
         for own in (self._close_at, self._pending_refusal[2] if self._pending_refusal else None):
             if own is not None and (deadline is None or own < deadline):
                 deadline = own
-        if deadline is None:
-            return
-        if self._timer is not None:
-            if self._timer_at <= deadline:
-                return  # it fires first, and re-arms for whatever is next
-            self._timer.cancel()
-        self._timer_at = deadline
-        self._timer = self._services.loop.call_at(deadline, self._on_timer)
+        if deadline is not None:
+            self._timer.aim(deadline)
 
     def _on_timer(self) -> None:
-        self._timer = None
         self._guarded(self._timer_fired)
 
     def _timer_fired(self) -> None:
         session = self._session
         if session is None or self._transport is None or self._transport.is_closing():
             return
-        # Event loops may run a timer a clock tick (uvloop: a millisecond) early; it was due.
-        now = max(self._services.loop.time(), self._timer_at)
+        now = self._timer.due_time()
         if self._pending_refusal is not None and self._pending_refusal[2] <= now:
             event, verdict, _at = self._pending_refusal
             self._pending_refusal = None
@@ -565,23 +533,6 @@ class SmppConnection(asyncio.Protocol):
             self._close()
             return
         self._arm_timer()
-
-    def _pause(self, reason: int) -> None:
-        if not self._paused and self._transport is not None:
-            self._transport.pause_reading()
-        self._paused |= reason
-
-    def _resume(self, reason: int) -> None:
-        was = self._paused
-        self._paused &= ~reason
-        if was == self._paused:
-            return
-        if self._paused == _BUDGET:
-            # The other reasons are gone: input left over is handled before reading on.
-            if self._turn is None:
-                self._services.loop.call_soon(self._next_turn)
-        elif not self._paused and self._transport is not None:
-            self._transport.resume_reading()
 
     def _write_summary(self, name: str, count: int) -> None:
         """How many of a repeating event in its interval were not written in full."""
