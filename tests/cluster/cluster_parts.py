@@ -8,10 +8,7 @@ HAProxy runs with configs/haproxy.cfg itself, rewritten only where a test must d
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import re
-import signal
 import socket
 import subprocess
 import sys
@@ -22,10 +19,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import smpplib.client
 from real_parts import free_port
+from serve_process import REPO, LoggedProcess, ServeProcess
 
-REPO = Path(__file__).resolve().parents[2]
 HAPROXY_CFG = REPO / "configs" / "haproxy.cfg"
 # HAProxy connects to the bridges from this address, the clients from 127.0.0.1, so a
 # bridge that judged HAProxy's address instead of the header's would be caught.
@@ -61,67 +57,17 @@ def http_get(url: str, timeout: float = 2.0) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-class Part:
-    """One started program, its output in a log file."""
-
-    def __init__(self, name: str, command: Sequence[str], log_path: Path) -> None:
-        self.name = name
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            list(command), stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def running(self) -> bool:
-        return self.process.poll() is None
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for_log(self, pattern: str, timeout: float = 15.0) -> re.Match[str]:
-        def found() -> re.Match[str] | None:
-            if not self.running:
-                raise AssertionError(f"{self.name} exited:\n{self.log()[-3000:]}")
-            return re.search(pattern, self.log())
-
-        try:
-            return wait_until(found, timeout, f"{pattern!r} in {self.name}'s log")  # type: ignore[no-any-return]
-        except AssertionError as error:
-            raise AssertionError(f"{error}\n{self.log()[-3000:]}") from None
-
-    def kill(self) -> None:
-        """SIGKILL: the process gets no chance to clean up (a dying node)."""
-        if self.running:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self, grace: float = 10.0) -> None:
-        if self.running:
-            self.process.terminate()
-            try:
-                self.process.wait(grace)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self._log.close()
-
-
-class Sandbox(Part):
+class Sandbox(LoggedProcess):
     """`isms-bridge sandbox`: the stand-in for iSMS, counting what it received."""
 
     def __init__(self, log_path: Path, extra: Sequence[str] = ()) -> None:
         self.port = free_port()
         super().__init__(
-            "sandbox",
             [sys.executable, "-m", "bridge", "sandbox", "--port", str(self.port), *extra],
             log_path,
+            name="sandbox",
         )
-        self.wait_for_log(r"iSMS sandbox listening")
+        self.wait_for(r"iSMS sandbox listening")
 
     @property
     def endpoint(self) -> str:
@@ -135,16 +81,13 @@ class Sandbox(Part):
         return found[::-1]
 
 
-class Bridge(Part):
+class Bridge(ServeProcess):
     """`isms-bridge serve --config ...`; ports read back from its config."""
 
     def __init__(self, name: str, config: Path, smpp_port: int, metrics_port: int, log: Path):
         self.smpp_port = smpp_port
         self.metrics_port = metrics_port
-        super().__init__(
-            name, [sys.executable, "-m", "bridge", "serve", "--config", str(config)], log
-        )
-        self.wait_for_log(rf"event=listening host=127\.0\.0\.1 port={smpp_port}")
+        super().__init__(config, log, name=name, port=smpp_port)
         wait_until(lambda: accepts("127.0.0.1", metrics_port), 15, f"{name}'s metrics port")
 
     def readyz(self) -> tuple[int, str]:
@@ -241,7 +184,7 @@ def haproxy_config(
     return text
 
 
-class Haproxy(Part):
+class Haproxy(LoggedProcess):
     """The real HAProxy with configs/haproxy.cfg in front of `servers`."""
 
     def __init__(self, directory: Path, binary: str, servers: Sequence[tuple[str, int, int]]):
@@ -252,7 +195,9 @@ class Haproxy(Part):
             haproxy_config(servers, port=self.port, stats_socket=self.stats_socket),
             encoding="utf-8",
         )
-        super().__init__("haproxy", [binary, "-db", "-f", str(config)], directory / "haproxy.log")
+        super().__init__(
+            [binary, "-db", "-f", str(config)], directory / "haproxy.log", name="haproxy"
+        )
         # Ready once its admin socket answers (a probe of the SMPP port would reach a bridge).
         wait_until(lambda: self._answers() or not self.running, 15, "haproxy's admin socket")
         if not self.running:
@@ -295,7 +240,7 @@ class Haproxy(Part):
         )
 
 
-class RedisServer(Part):
+class RedisServer(LoggedProcess):
     """A real redis-server on a free loopback port, with its data in `directory`, so a
     restart (`stop` then `restart`) comes back on the same port with what it had saved.
 
@@ -309,7 +254,7 @@ class RedisServer(Part):
         self._binary = binary
         self._directory = directory
         self._generation = 0
-        super().__init__("redis", self._command(), directory / "redis-0.log")
+        super().__init__(self._command(), directory / "redis-0.log", name="redis")
         self._wait_ready()
 
     @property
@@ -413,50 +358,3 @@ class Cluster:
         """The HAProxy port, with new connections going to bridge `name` only."""
         route_only_to(self.haproxy, name, list(self.bridges))
         return self.haproxy.port
-
-
-# --- an smpplib ESME's conversations (as tests/e2e/messages_rig.py has them) ----------------
-
-
-@dataclasses.dataclass
-class Answer:
-    status: int
-    message_id: str | None
-
-
-def submit(client: smpplib.client.Client, **fields: Any) -> Answer:
-    return submit_many(client, [fields])[0]
-
-
-def submit_many(client: smpplib.client.Client, messages: list[dict[str, Any]]) -> list[Answer]:
-    """Send every message (pipelined), then read until each is answered; in sending order."""
-    answers: dict[int, Answer] = {}
-    receipts: list[Any] = getattr(client, "receipts", [])
-    client.receipts = receipts
-    client.set_message_received_handler(lambda pdu: receipts.append(pdu))
-    client.set_error_pdu_handler(lambda pdu: None)
-
-    def sent(pdu: Any) -> None:
-        message_id = pdu.message_id.decode() if pdu.message_id else None
-        answers.setdefault(pdu.sequence, Answer(status=pdu.status, message_id=message_id))
-
-    client.set_message_sent_handler(sent)
-    defaults = {"source_addr": "MyBrand", "dest_addr_ton": 1, "dest_addr_npi": 1}
-    sequences = [client.send_message(**{**defaults, **fields}).sequence for fields in messages]
-    deadline = time.monotonic() + 15
-    while not all(sequence in answers for sequence in sequences):
-        assert time.monotonic() < deadline, f"answered {len(answers)} of {len(sequences)}"
-        client.read_once()
-    return [answers[sequence] for sequence in sequences]
-
-
-def read_receipts(client: smpplib.client.Client, count: int, timeout: float = 20) -> list[Any]:
-    """Read until `count` deliver_sm receipts have arrived on this client."""
-    receipts: list[Any] = getattr(client, "receipts", [])
-    client.receipts = receipts
-    client.set_message_received_handler(lambda pdu: receipts.append(pdu))
-    deadline = time.monotonic() + timeout
-    while len(receipts) < count:
-        assert time.monotonic() < deadline, f"{len(receipts)} of {count} receipts arrived"
-        client.read_once()
-    return receipts

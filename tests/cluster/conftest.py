@@ -17,25 +17,25 @@ from cluster_parts import (
     Bridge,
     Cluster,
     Haproxy,
-    Part,
     RedisServer,
     Sandbox,
     bridge_config,
     redis_state,
 )
 from real_parts import free_port, program
+from serve_process import LoggedProcess
 
 
 @pytest.fixture
-def started_parts() -> Iterator[list[Part]]:
-    parts: list[Part] = []
+def started_parts() -> Iterator[list[LoggedProcess]]:
+    parts: list[LoggedProcess] = []
     yield parts
     for part in reversed(parts):
         part.stop()
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, started_parts: list[Part]) -> Sandbox:
+def sandbox(tmp_path: Path, started_parts: list[LoggedProcess]) -> Sandbox:
     part = Sandbox(tmp_path / "sandbox.log")
     started_parts.append(part)
     return part
@@ -43,7 +43,7 @@ def sandbox(tmp_path: Path, started_parts: list[Part]) -> Sandbox:
 
 @pytest.fixture
 def start_bridge(
-    tmp_path: Path, sandbox: Sandbox, started_parts: list[Part]
+    tmp_path: Path, sandbox: Sandbox, started_parts: list[LoggedProcess]
 ) -> Callable[..., Bridge]:
     def start(name: str, **config: object) -> Bridge:
         smpp_port, metrics_port = free_port(), free_port()
@@ -64,7 +64,7 @@ def start_bridge(
 
 
 @pytest.fixture
-def start_haproxy(tmp_path: Path, started_parts: list[Part]) -> Callable[..., Haproxy]:
+def start_haproxy(tmp_path: Path, started_parts: list[LoggedProcess]) -> Callable[..., Haproxy]:
     binary = program("haproxy", "haproxy")
 
     def start(bridges: Sequence[Bridge]) -> Haproxy:
@@ -77,7 +77,7 @@ def start_haproxy(tmp_path: Path, started_parts: list[Part]) -> Callable[..., Ha
 
 
 @pytest.fixture
-def redis(tmp_path: Path, started_parts: list[Part]) -> RedisServer:
+def redis(tmp_path: Path, started_parts: list[LoggedProcess]) -> RedisServer:
     directory = tmp_path / "redis"
     directory.mkdir()
     part = RedisServer(directory, program("redis-server", "redis-server"))

@@ -52,7 +52,7 @@ def test_an_esme_behind_haproxy_is_judged_by_its_own_address(start_bridge, start
         client.bind_transceiver(system_id="esme1", password="secret1")
         assert client.state == smpplib.consts.SMPP_CLIENT_STATE_BOUND_TRX
         own_port = client._socket.getsockname()[1]
-        bridge.wait_for_log(rf"event=bind_accepted session=\S+ peer=127\.0\.0\.1:{own_port} ")
+        bridge.wait_for(rf"event=bind_accepted session=\S+ peer=127\.0\.0\.1:{own_port} ")
         assert bridge.metric("isms_bridge_smpp_proxy_headers_total", result="accepted") == 1
     finally:
         client.disconnect()
@@ -66,7 +66,7 @@ def test_a_connection_around_haproxy_is_refused_as_untrusted(start_bridge) -> No
             client.bind_transceiver(system_id="esme1", password="secret1")
     finally:
         client.disconnect()
-    bridge.wait_for_log(r"event=proxy_refused .*result=untrusted")
+    bridge.wait_for(r"event=proxy_refused .*result=untrusted")
     assert bridge.metric("isms_bridge_smpp_proxy_headers_total", result="untrusted") == 1
 
 

@@ -15,7 +15,8 @@ import smpplib.client
 import smpplib.consts
 import smpplib.exceptions
 import smpplib.smpp
-from cluster_parts import Cluster, read_receipts, submit, submit_many, wait_until
+from cluster_parts import Cluster, wait_until
+from smpplib_esme import read_receipts, submit, submit_many
 
 from bridge.pdu import CommandStatus
 

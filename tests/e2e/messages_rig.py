@@ -4,6 +4,7 @@ message pipeline (`forward_to_isms`), and smpplib / raw ESMEs, all over loopback
     with running(tmp_path, run_server) as rig:
         client = rig.smpplib("transceiver")
         status, message_id = submit(client, destination_addr="60123456789", short_message=b"Hi")
+        # submit, submit_many, read_receipts: tests/smpplib_esme.py
         [record] = rig.sandbox.wait_for(1)      # what iSMS received, from /messages.json
 
 The sandbox runs on its own event loop in a thread, like the bridge (conftest.RunningServer),
@@ -138,49 +139,3 @@ def running(
             rig.server.stop()
     finally:
         sandbox.stop()
-
-
-@dataclasses.dataclass
-class Answer:
-    status: int
-    message_id: str | None
-
-
-def submit(client: smpplib.client.Client, **fields: Any) -> Answer:
-    """send_message and wait for its submit_sm_resp (receipts that arrive first are kept
-    on the client's `receipts` list)."""
-    return submit_many(client, [fields])[0]
-
-
-def submit_many(client: smpplib.client.Client, messages: list[dict[str, Any]]) -> list[Answer]:
-    """Send every message (pipelined), then read until each is answered; in sending order."""
-    answers: dict[int, Answer] = {}
-    receipts: list[Any] = getattr(client, "receipts", [])
-    client.receipts = receipts
-    client.set_message_received_handler(lambda pdu: receipts.append(pdu))
-    client.set_error_pdu_handler(lambda pdu: None)
-
-    def sent(pdu: Any) -> None:
-        message_id = pdu.message_id.decode() if pdu.message_id else None
-        answers.setdefault(pdu.sequence, Answer(status=pdu.status, message_id=message_id))
-
-    client.set_message_sent_handler(sent)
-    defaults = {"source_addr": "MyBrand", "dest_addr_ton": 1, "dest_addr_npi": 1}
-    sequences = [client.send_message(**{**defaults, **fields}).sequence for fields in messages]
-    deadline = time.monotonic() + 15
-    while not all(sequence in answers for sequence in sequences):
-        assert time.monotonic() < deadline, f"answered {len(answers)} of {len(sequences)}"
-        client.read_once()
-    return [answers[sequence] for sequence in sequences]
-
-
-def read_receipts(client: smpplib.client.Client, count: int) -> list[Any]:
-    """Read until `count` deliver_sm receipts have arrived on this client."""
-    receipts: list[Any] = getattr(client, "receipts", [])
-    client.receipts = receipts
-    client.set_message_received_handler(lambda pdu: receipts.append(pdu))
-    deadline = time.monotonic() + 15
-    while len(receipts) < count:
-        assert time.monotonic() < deadline, f"{len(receipts)} of {count} receipts arrived"
-        client.read_once()
-    return receipts

@@ -9,8 +9,6 @@ an unusable state file makes `serve` and `check-config` exit 2 with one line.
 
 from __future__ import annotations
 
-import re
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -24,9 +22,11 @@ from typing import Any
 import pytest
 import smpplib.client
 from loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
-from messages_rig import SandboxThread, read_receipts, submit, submit_many
+from messages_rig import SandboxThread
 from real_parts import free_port
 from redis_server import RedisServer
+from serve_process import ServeProcess
+from smpplib_esme import read_receipts, submit, submit_many
 
 from bridge.pdu import BindReceiver, CommandStatus, DeliverSm
 
@@ -34,48 +34,6 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 TO = "60123456789"
-
-
-class ServeProcess:
-    """`isms-bridge serve --config FILE` in a child process, its output in a log file."""
-
-    def __init__(self, config: Path, log_path: Path) -> None:
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bridge", "serve", "--config", str(config)],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
-        self.port = int(self.wait_for(r"event=listening host=127\.0\.0\.1 port=(\d+)").group(1))
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for(self, pattern: str, timeout: float = 20.0) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while (found := re.search(pattern, self.log())) is None:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"no {pattern!r} in the log:\n{self.log()[-3000:]}")
-            time.sleep(0.05)
-        return found
-
-    def sigkill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-        self._log.close()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if not self._log.closed:
-            self._log.close()
 
 
 @pytest.fixture
@@ -156,7 +114,7 @@ def test_receipts_held_for_an_absent_receiver_are_delivered_after_a_sigkill(
             for i in range(10)
         ],
     )
-    bridge.sigkill()
+    bridge.kill()
     again = serve(path)
     again.wait_for(r"event=state_recovered backend=sqlite receipts=10 ")
     receiver = esme(again.port, "receiver")
@@ -179,7 +137,7 @@ def test_a_receipt_sent_but_not_confirmed_before_a_sigkill_is_sent_again(
     )
     delivered = silent.read()  # the deliver_sm went out; this receiver never answers it
     assert isinstance(delivered, DeliverSm)
-    bridge.sigkill()
+    bridge.kill()
     silent.close()
     again = serve(path)
     receiver = esme(again.port, "receiver")
@@ -194,7 +152,7 @@ def test_query_sm_after_a_sigkill_finds_the_message_answered_before_it(
     bridge = serve(path)
     client = esme(bridge.port, "transceiver")
     answer = submit(client, destination_addr=TO, short_message=b"query me")
-    bridge.sigkill()
+    bridge.kill()
     again = serve(path)
     client = esme(again.port, "transceiver")
     client.query_message(message_id=answer.message_id, source_addr="MyBrand")
@@ -221,7 +179,7 @@ def test_parts_1_and_2_answered_before_a_sigkill_complete_with_part_3_after_it(
 
     first = submit_many(client, [part(*p) for p in parts[:2]])
     assert [a.status for a in first] == [0, 0]
-    bridge.sigkill()
+    bridge.kill()
     again = serve(path)
     again.wait_for(r"event=state_recovered .*long_messages=1 ")
     client = esme(again.port, "transmitter")
@@ -244,7 +202,7 @@ def test_a_message_kept_for_a_retry_before_a_sigkill_is_sent_whole_on_the_retry_
     second = {"destination_addr": TO, "esm_class": 0x40, "short_message": header + b"\x02again"}
     answers = submit_many(client, [first, second])
     assert [a.status for a in answers] == [0, CommandStatus.ESME_RSYSERR]  # iSMS not reached
-    bridge.sigkill()
+    bridge.kill()
     again = serve(config())  # the same file, iSMS reachable now
     again.wait_for(r"event=state_recovered .*retries=1 ")
     client = esme(again.port, "transmitter")
@@ -376,7 +334,7 @@ def test_on_redis_a_receipt_held_before_a_sigkill_is_delivered_after_it(
     bridge = serve(path)
     sender = esme(bridge.port, "transmitter")
     answer = submit(sender, destination_addr=TO, short_message=b"on redis", registered_delivery=1)
-    bridge.sigkill()
+    bridge.kill()
     again = serve(path)
     again.wait_for(r"event=state_recovered backend=redis receipts=1 ")
     [receipt] = read_receipts(esme(again.port, "receiver"), 1)

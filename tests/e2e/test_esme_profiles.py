@@ -4,20 +4,18 @@ take for intermediate."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import smpplib.client
 from loopback import ACCOUNT, SMPP, config_text
-from messages_rig import read_receipts, running, submit
+from messages_rig import running
+from serve_process import ServeProcess
+from smpplib_esme import read_receipts, submit
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 TO = "60123456789"
 HINT = "event=esme_profile_hint"
 
@@ -54,41 +52,16 @@ def test_serve_warns_once_when_kannel_binds_to_an_account_whose_receipts_say_acc
         ("[[accounts]]", {**ACCOUNT, "system_id": "kannel1", "profile": "kannel"}),
     ]
     config.write_text(config_text(tables), encoding="utf-8")
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bridge", "serve", "--config", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
-        try:
-            port = _listening_port(log_path, process)
-            clients = [kannel_bind(port, "esme1"), kannel_bind(port, "esme1")]
-            clients.append(kannel_bind(port, "kannel1"))
-            _wait_for(log_path, process, "system_id=kannel1 bind=transceiver")
-            for client in clients:
-                client.disconnect()
-        finally:
-            process.terminate()
-            process.wait(15)
-    hints = [line for line in log_path.read_text().splitlines() if HINT in line]
+    bridge = ServeProcess(config, tmp_path / "serve.log")
+    try:
+        clients = [kannel_bind(bridge.port, "esme1"), kannel_bind(bridge.port, "esme1")]
+        clients.append(kannel_bind(bridge.port, "kannel1"))
+        bridge.wait_for(r"system_id=kannel1 bind=transceiver")
+        for client in clients:
+            client.disconnect()
+    finally:
+        bridge.stop(grace=15)
+    hints = [line for line in bridge.log().splitlines() if HINT in line]
     assert len(hints) == 1, hints
     assert "WARNING" in hints[0] and "system_id=esme1 system_type=VMA" in hints[0]
     assert 'profile = \\"kannel\\"' in hints[0]
-
-
-def _wait_for(log_path: Path, process: subprocess.Popen[bytes], text: str) -> str:
-    deadline = time.monotonic() + 15
-    while True:
-        for line in log_path.read_text(errors="replace").splitlines():
-            if text in line:
-                return line
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"no {text!r} in the log:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.05)
-
-
-def _listening_port(log_path: Path, process: subprocess.Popen[bytes]) -> int:
-    line = _wait_for(log_path, process, "event=listening host=127.0.0.1 port=")
-    return int(line.rsplit("port=", 1)[1].split()[0])

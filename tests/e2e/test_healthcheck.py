@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 from real_parts import free_port
+from serve_process import REPO, ServeProcess
 
 from bridge.app.healthcheck import EXIT_HEALTHY, EXIT_UNHEALTHY, probe
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 SECRETS = {"HEALTHCHECK_TEST_SMPP_PASSWORD": "secret1", "HEALTHCHECK_TEST_ISMS_PASSWORD": "x"}
 
 CONFIG = """\
@@ -71,26 +71,14 @@ def served(tmp_path: Path) -> Iterator[Served]:
     assert metrics_port != 9102
     config = tmp_path / "bridge.toml"
     config.write_text(CONFIG.format(metrics_port=metrics_port), encoding="utf-8")
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bridge", "serve", "--config", str(config)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-            env={**os.environ, **SECRETS},
-        )
+    bridge = ServeProcess(config, tmp_path / "serve.log", env={**os.environ, **SECRETS})
     try:
-        deadline = time.monotonic() + 20
-        while "event=metrics_listening" not in log.read_text(errors="replace"):
-            assert process.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() < deadline, log.read_text(errors="replace")
-            time.sleep(0.05)
-        yield Served(config=config, metrics_port=metrics_port, process=process, log=log)
+        bridge.wait_for(r"event=metrics_listening")
+        yield Served(
+            config=config, metrics_port=metrics_port, process=bridge.process, log=bridge.log_path
+        )
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+        bridge.kill()
 
 
 def healthcheck(config: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import smpplib.gsm
-from messages_rig import MessagesRig, read_receipts, running, submit, submit_many
+from messages_rig import MessagesRig, running
+from smpplib_esme import read_receipts, submit, submit_many
 
 from bridge.pdu import CommandStatus
 

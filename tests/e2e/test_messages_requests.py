@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 import smpplib.smpp
-from messages_rig import MessagesRig, running, submit
+from messages_rig import MessagesRig, running
+from smpplib_esme import submit
 
 from bridge.pdu import (
     CancelSm,

@@ -11,8 +11,6 @@ rule later is checked too.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -30,10 +28,9 @@ from promql_names import (
     rule_expressions,
 )
 from real_parts import free_port
+from serve_process import ServeProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -49,13 +46,7 @@ def fresh_bridge(tmp_path: Path) -> Iterator[str]:
         ("[[accounts]]", ACCOUNT),
     ]
     config.write_text(config_text(tables), encoding="utf-8")
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bridge", "serve", "--config", str(config)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=REPO,
-    )
+    bridge = ServeProcess(config, tmp_path / "serve.log")
     try:
         url = f"http://127.0.0.1:{metrics_port}/metrics"
         deadline = time.monotonic() + 20
@@ -64,20 +55,14 @@ def fresh_bridge(tmp_path: Path) -> Iterator[str]:
                 with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/readyz", timeout=2):
                     break
             except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    text = (tmp_path / "serve.log").read_text(errors="replace")
-                    raise AssertionError(f"serve never became ready:\n{text[-3000:]}") from None
+                if not bridge.running or time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"serve never became ready:\n{bridge.log()[-3000:]}"
+                    ) from None
                 time.sleep(0.1)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        bridge.stop(grace=15)
 
 
 def exported_names(url: str) -> set[str]:

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import smpplib.client
 from loopback import ACCOUNT, SMPP, config_text
-from messages_rig import SandboxThread, submit_many
+from messages_rig import SandboxThread
 from real_parts import free_port
+from smpplib_esme import submit_many
 
 from bridge.app.forwarding import forward_to_isms
 from bridge.upstream import SandboxFaults

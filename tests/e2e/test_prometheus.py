@@ -33,8 +33,8 @@ import smpplib.consts
 import smpplib.gsm
 import yaml
 from loopback import ACCOUNT, config_text
-from messages_rig import submit_many
 from real_parts import missing, program
+from smpplib_esme import submit_many
 
 from bridge.app.forwarding import forward_to_isms
 from bridge.app.metrics_wiring import Monitoring

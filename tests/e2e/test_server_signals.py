@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import smpplib.client
 import smpplib.consts
 import smpplib.exceptions
 import smpplib.smpp
+from serve_process import ServeProcess
 
 from bridge.pdu import CommandStatus
 
@@ -42,49 +41,13 @@ sys.exit(run_event_loop(lambda: serve(load_config(sys.argv[1]), lambda c, r: Slo
 """
 
 
-class ServeProcess:
-    def __init__(self, command: list[str], log_path: Path) -> None:
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO
-        )
-        self.port = int(self.wait_for(r"event=listening host=127\.0\.0\.1 port=(\d+)").group(1))
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for(self, pattern: str, timeout: float = 15.0) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while (found := re.search(pattern, self.log())) is None:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"no {pattern!r} in the log:\n{self.log()[-3000:]}")
-            time.sleep(0.05)
-        return found
-
-    def signal(self, signum: int) -> None:
-        self.process.send_signal(signum)
-
-    def wait(self, timeout: float = 15.0) -> int:
-        return self.process.wait(timeout)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
-
-
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[object]:
     started: list[ServeProcess] = []
 
     def start(config: Path, slow: bool = False) -> ServeProcess:
-        if slow:
-            command = [sys.executable, "-c", SLOW_SERVE, str(config)]
-        else:
-            command = [sys.executable, "-m", "bridge", "serve", "--config", str(config)]
-        process = ServeProcess(command, tmp_path / f"serve{len(started)}.log")
+        command = [sys.executable, "-c", SLOW_SERVE, str(config)] if slow else None
+        process = ServeProcess(config, tmp_path / f"serve{len(started)}.log", command=command)
         started.append(process)
         return process
 
