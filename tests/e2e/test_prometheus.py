@@ -34,6 +34,7 @@ import smpplib.gsm
 import yaml
 from loopback import ACCOUNT, config_text
 from real_parts import missing, program
+from serve_process import LoggedProcess
 from smpplib_esme import submit_many
 
 from bridge.app.forwarding import forward_to_isms
@@ -210,30 +211,24 @@ def prometheus(
     )
     port = free_port()
     log = home / "prometheus.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                PROMETHEUS,
-                f"--config.file={config}",
-                f"--storage.tsdb.path={home / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--log.level=warn",
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    server = Prometheus(url=f"http://127.0.0.1:{port}", process=process, log=log)
+    running = LoggedProcess(
+        [
+            PROMETHEUS,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={home / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ],
+        log,
+        name="prometheus",
+    )
+    server = Prometheus(url=f"http://127.0.0.1:{port}", process=running.process, log=log)
     try:
         server.wait_for("ready", lambda: _ready(server.url))
         server.wait_for("the first scrape", lambda: server.value('up{job="isms-bridge"}') == 1)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        running.stop()
 
 
 def _ready(url: str) -> bool:
