@@ -231,13 +231,19 @@ class MemoryTlsClient:
         self.incoming.write(chunk)
 
 
-def test_over_tls_the_header_comes_first_and_names_the_peer(
-    write_config, run_server, certificate: tuple[Path, Path]
-) -> None:
+@pytest.fixture
+def tls_server(write_config, run_server, certificate: tuple[Path, Path]):
+    """A bridge taking the PROXY header from 127.0.0.1, on a TLS listener too."""
     cert, key = certificate
-    server = run_server(
+    return run_server(
         write_config(smpp=TRUSTED, tls={"port": 0, "cert_file": cert, "key_file": key})
     )
+
+
+def test_over_tls_the_header_comes_first_and_names_the_peer(
+    tls_server, certificate: tuple[Path, Path]
+) -> None:
+    server, (cert, _key) = tls_server, certificate
     esme = RawEsme("127.0.0.1", server.tls_port)
     try:
         esme.send_bytes(v2_tcp4("192.0.2.11", 40008))
@@ -253,12 +259,9 @@ def test_over_tls_the_header_comes_first_and_names_the_peer(
 
 
 def test_over_tls_a_client_hello_in_the_headers_segment_is_not_lost(
-    write_config, run_server, certificate: tuple[Path, Path]
+    tls_server, certificate: tuple[Path, Path]
 ) -> None:
-    cert, key = certificate
-    server = run_server(
-        write_config(smpp=TRUSTED, tls={"port": 0, "cert_file": cert, "key_file": key})
-    )
+    server, (cert, _key) = tls_server, certificate
     with socket.create_connection(("127.0.0.1", server.tls_port), timeout=5) as sock:
         client = MemoryTlsClient(sock, tls_client(cert))
         client.handshake(b"PROXY TCP4 192.0.2.12 127.0.0.1 40009 3550\r\n")
@@ -267,13 +270,8 @@ def test_over_tls_a_client_hello_in_the_headers_segment_is_not_lost(
         assert bound_peers(server) == [Peer(host="192.0.2.12", port=40009)]
 
 
-def test_over_tls_a_header_without_a_handshake_after_it_is_closed(
-    write_config, run_server, certificate: tuple[Path, Path]
-) -> None:
-    cert, key = certificate
-    server = run_server(
-        write_config(smpp=TRUSTED, tls={"port": 0, "cert_file": cert, "key_file": key})
-    )
+def test_over_tls_a_header_without_a_handshake_after_it_is_closed(tls_server) -> None:
+    server = tls_server
     esme = RawEsme("127.0.0.1", server.tls_port)
     try:
         esme.send_bytes(v2_tcp4("192.0.2.13", 40010))
