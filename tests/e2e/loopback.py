@@ -57,9 +57,13 @@ def config_text(tables: Sequence[tuple[str, Toml]]) -> str:
 class RawEsme:
     """A plain TCP client speaking PDUs: whatever bytes a test wants, nothing smpplib adds."""
 
-    def __init__(self, host: str, port: int, family: int = socket.AF_INET) -> None:
+    def __init__(
+        self, host: str, port: int, family: int = socket.AF_INET, source: str | None = None
+    ) -> None:
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.settimeout(5)
+        if source is not None:  # a chosen loopback address, for caps per source address
+            self.sock.bind((source, 0))
         self.sock.connect((host, port))
         self._splitter = PduSplitter(1 << 20)
         self._sequence_number = 1
