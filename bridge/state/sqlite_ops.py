@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TypeVar
 
 from bridge.state.results import (
     Enqueued,
@@ -28,6 +31,7 @@ from bridge.state.results import (
 )
 
 Row = Sequence[object]
+T = TypeVar("T")
 
 
 def _entry(row: Row) -> QueueEntry:
@@ -198,6 +202,91 @@ def put_record(
             "DELETE FROM records WHERE kind = ? AND key = ?", [(kind, r.key) for r in dropped]
         )
     return Put(replaced=None if old is None else _record(old), dropped=tuple(dropped))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordPut:
+    """One put_record kept as data, so that the writer can insert a run of them together
+    (put_records); called alone, it is put_record."""
+
+    kind: str
+    key: str
+    value: bytes
+    now: float
+    expires_at: float
+    max_records: int
+
+    def __call__(self, connection: sqlite3.Connection) -> Put:
+        return put_record(
+            connection,
+            kind=self.kind,
+            key=self.key,
+            value=self.value,
+            now=self.now,
+            expires_at=self.expires_at,
+            max_records=self.max_records,
+        )
+
+
+_NOTHING_DISPLACED = Put(replaced=None, dropped=())
+# Rows per multi-row statement, in powers of two so that a handful of statements (each
+# prepared once, then cached by sqlite3) cover a run of any length.
+_ROWS_PER_STATEMENT = 64
+
+
+def put_records(connection: sqlite3.Connection, puts: Sequence[RecordPut]) -> list[Put]:
+    """A run of puts of one kind, with the results put_record would give each in turn.
+
+    When the keys are new and distinct and the kind stays within every put's bound, no put
+    replaces or drops anything, and the whole run goes in with a few multi-row statements
+    instead of three statements per put (each of which, in the writer thread, also gives
+    the GIL up and waits to take it back from the busy event loop). Otherwise each in turn."""
+    kind = puts[0].kind
+    keys = [put.key for put in puts]
+    if (
+        len(puts) == 1
+        or any(put.kind != kind for put in puts)
+        or len(set(keys)) != len(keys)
+        or _count(connection, "SELECT n FROM record_sizes WHERE kind = ?", kind) + len(puts)
+        > min(put.max_records for put in puts)
+        or any(
+            connection.execute(_any_key_sql(len(chunk)), (kind, *chunk)).fetchone()
+            for chunk in _chunks(keys)
+        )
+    ):
+        return [put(connection) for put in puts]
+    for run in _chunks(puts):
+        connection.execute(
+            _insert_rows_sql(len(run)),
+            [v for put in run for v in (kind, put.key, put.value, put.now, put.expires_at)],
+        )
+    return [_NOTHING_DISPLACED] * len(puts)
+
+
+def _chunks(items: Sequence[T]) -> list[Sequence[T]]:
+    """`items` cut into runs of _ROWS_PER_STATEMENT, the rest into powers of two."""
+    found: list[Sequence[T]] = []
+    start, size = 0, _ROWS_PER_STATEMENT
+    while start < len(items):
+        while start + size > len(items):
+            size //= 2
+        found.append(items[start : start + size])
+        start += size
+    return found
+
+
+@cache
+def _any_key_sql(keys: int) -> str:
+    marks = ", ".join("?" * keys)
+    # Built of "?" marks only: every value is bound, never written into the SQL.
+    return f"SELECT 1 FROM records WHERE kind = ? AND key IN ({marks}) LIMIT 1"  # noqa: S608
+
+
+@cache
+def _insert_rows_sql(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
+    # Built of "?" marks only, as above.
+    return f"INSERT INTO records (kind, key, value, stored_at, expires_at) VALUES {values}"  # noqa: S608
 
 
 def get_record(connection: sqlite3.Connection, kind: str, key: str, now: float) -> Record | None:

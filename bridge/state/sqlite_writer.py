@@ -8,6 +8,8 @@ Theory of operation:
    group join the next one), runs them all in ONE transaction (BEGIN IMMEDIATE ... COMMIT)
    and hands the results back to the loop with one call_soon_threadsafe. A loop turn never
    waits for the disk, and 500 submits in flight cost a handful of commits, not 500.
+   Inside it, a run of consecutive record puts of one kind (a message record per submit)
+   is written together (sqlite_ops.put_records).
 3. If anything in a group fails, the group is rolled back and its operations are run again
    one transaction each, so one failing write (the disk full, a bug) fails only itself, and
    what it would have half-written is never kept. sqlite3 errors become StateUnavailable.
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bridge.state.errors import StateUnavailable
+from bridge.state.sqlite_ops import RecordPut, put_records
 from bridge.state.store import CommitObserver
 
 T = TypeVar("T")
@@ -128,7 +131,21 @@ class GroupCommitWriter:
         connection = self._connection
         connection.execute("BEGIN IMMEDIATE")
         try:
-            results = [job.operation(connection) for job in group]
+            results: list[Any] = []
+            start = 0
+            while start < len(group):
+                operation = group[start].operation
+                end = start + 1
+                if isinstance(operation, RecordPut):
+                    while end < len(group) and _same_kind(group[end].operation, operation):
+                        end += 1
+                    puts = [
+                        p for job in group[start:end] if isinstance(p := job.operation, RecordPut)
+                    ]
+                    results.extend(put_records(connection, puts))
+                else:
+                    results.append(operation(connection))
+                start = end
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
@@ -140,6 +157,10 @@ class GroupCommitWriter:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(lambda: callback(**kwargs))
+
+
+def _same_kind(operation: Operation, put: RecordPut) -> bool:
+    return isinstance(operation, RecordPut) and operation.kind == put.kind
 
 
 def _settle(outcomes: list[_Outcome]) -> None:
