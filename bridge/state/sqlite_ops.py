@@ -228,45 +228,52 @@ class RecordPut:
         )
 
 
-_NOTHING_DISPLACED = Put(replaced=None, dropped=())
-# Rows per multi-row statement, in powers of two so that a handful of statements (each
-# prepared once, then cached by sqlite3) cover a run of any length.
-_ROWS_PER_STATEMENT = 64
+NOTHING_DISPLACED = Put(replaced=None, dropped=())
+# Rows per multi-row INSERT (5 bound values each, far inside SQLite's limit of 32,766),
+# the rest of a run in powers of two, so that a handful of statements (each prepared once,
+# then cached by sqlite3) cover a run of any length.
+MAX_ROWS_PER_STATEMENT = 256
 
 
 def put_records(connection: sqlite3.Connection, puts: Sequence[RecordPut]) -> list[Put]:
     """A run of puts of one kind, with the results put_record would give each in turn.
 
-    When the keys are new and distinct and the kind stays within every put's bound, no put
-    replaces or drops anything, and the whole run goes in with a few multi-row statements
-    instead of three statements per put (each of which, in the writer thread, also gives
-    the GIL up and waits to take it back from the busy event loop). Otherwise each in turn."""
+    Tried first as multi-row INSERTs (insert_new_records); when one inserts nothing (a
+    key already there, or twice in the run, or the kind would pass a put's bound), the
+    run is put again one at a time. Only the rows of statements that succeeded are kept,
+    and those displaced nothing, so the results are the same as each in turn."""
+    done = 0
+    for chunk in _chunks(puts) if len(puts) > 1 else ():
+        if not insert_new_records(connection, chunk):
+            break
+        done += len(chunk)
+    return [NOTHING_DISPLACED] * done + [put(connection) for put in puts[done:]]
+
+
+def insert_new_records(connection: sqlite3.Connection, puts: Sequence[RecordPut]) -> bool:
+    """Insert puts of one kind (at most MAX_ROWS_PER_STATEMENT) with ONE statement, only if
+    none would replace or drop anything; False (and nothing written) otherwise.
+
+    One statement, so that a group of nothing else needs no BEGIN and COMMIT around it
+    (it is its own transaction): in the writer thread every statement gives the GIL up
+    while SQLite works and then waits to take it back from the busy event loop (up to
+    the interpreter's switch interval, 5 ms), which is what a commit's latency is made of.
+    An existing or repeated key fails the primary key (the statement is undone, and an
+    open transaction goes on); the bound is checked against the kind's count before it."""
     kind = puts[0].kind
-    keys = [put.key for put in puts]
-    if (
-        len(puts) == 1
-        or any(put.kind != kind for put in puts)
-        or len(set(keys)) != len(keys)
-        or _count(connection, "SELECT n FROM record_sizes WHERE kind = ?", kind) + len(puts)
-        > min(put.max_records for put in puts)
-        or any(
-            connection.execute(_any_key_sql(len(chunk)), (kind, *chunk)).fetchone()
-            for chunk in _chunks(keys)
-        )
-    ):
-        return [put(connection) for put in puts]
-    for run in _chunks(puts):
-        connection.execute(
-            _insert_rows_sql(len(run)),
-            [v for put in run for v in (kind, put.key, put.value, put.now, put.expires_at)],
-        )
-    return [_NOTHING_DISPLACED] * len(puts)
+    bound = min(put.max_records for put in puts)
+    values = [v for put in puts for v in (kind, put.key, put.value, put.now, put.expires_at)]
+    try:
+        cursor = connection.execute(_insert_new_sql(len(puts)), (*values, kind, len(puts), bound))
+    except sqlite3.IntegrityError:
+        return False
+    return cursor.rowcount == len(puts)
 
 
 def _chunks(items: Sequence[T]) -> list[Sequence[T]]:
-    """`items` cut into runs of _ROWS_PER_STATEMENT, the rest into powers of two."""
+    """`items` cut into runs of MAX_ROWS_PER_STATEMENT, the rest into powers of two."""
     found: list[Sequence[T]] = []
-    start, size = 0, _ROWS_PER_STATEMENT
+    start, size = 0, MAX_ROWS_PER_STATEMENT
     while start < len(items):
         while start + size > len(items):
             size //= 2
@@ -276,17 +283,14 @@ def _chunks(items: Sequence[T]) -> list[Sequence[T]]:
 
 
 @cache
-def _any_key_sql(keys: int) -> str:
-    marks = ", ".join("?" * keys)
-    # Built of "?" marks only: every value is bound, never written into the SQL.
-    return f"SELECT 1 FROM records WHERE kind = ? AND key IN ({marks}) LIMIT 1"  # noqa: S608
-
-
-@cache
-def _insert_rows_sql(rows: int) -> str:
+def _insert_new_sql(rows: int) -> str:
     values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
-    # Built of "?" marks only, as above.
-    return f"INSERT INTO records (kind, key, value, stored_at, expires_at) VALUES {values}"  # noqa: S608
+    # Built of "?" marks only: every value is bound, never written into the SQL.
+    return (
+        "INSERT INTO records (kind, key, value, stored_at, expires_at) "  # noqa: S608
+        f"SELECT * FROM (VALUES {values}) "
+        "WHERE coalesce((SELECT n FROM record_sizes WHERE kind = ?), 0) + ? <= ?"
+    )
 
 
 def get_record(connection: sqlite3.Connection, kind: str, key: str, now: float) -> Record | None:
