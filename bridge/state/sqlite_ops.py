@@ -238,16 +238,66 @@ MAX_ROWS_PER_STATEMENT = 256
 def put_records(connection: sqlite3.Connection, puts: Sequence[RecordPut]) -> list[Put]:
     """A run of puts of one kind, with the results put_record would give each in turn.
 
-    Tried first as multi-row INSERTs (insert_new_records); when one inserts nothing (a
-    key already there, or twice in the run, or the kind would pass a put's bound), the
-    run is put again one at a time. Only the rows of statements that succeeded are kept,
-    and those displaced nothing, so the results are the same as each in turn."""
-    done = 0
+    Tried first as multi-row INSERTs (insert_new_records; at the kind's bound,
+    _insert_displacing_oldest); when a chunk cannot go that way (a key already there, or
+    twice in the run, or a record to drop that is not older than the whole run), the rest
+    of the run is put one at a time. Only chunks that went in whole are kept, with the
+    results each put would have had, so the results are the same as each in turn."""
+    results: list[Put] = []
     for chunk in _chunks(puts) if len(puts) > 1 else ():
-        if not insert_new_records(connection, chunk):
+        if insert_new_records(connection, chunk):
+            results.extend([NOTHING_DISPLACED] * len(chunk))
+            continue
+        displacing = _insert_displacing_oldest(connection, chunk)
+        if displacing is None:
             break
-        done += len(chunk)
-    return [NOTHING_DISPLACED] * done + [put(connection) for put in puts[done:]]
+        results.extend(displacing)
+    return results + [put(connection) for put in puts[len(results) :]]
+
+
+def _insert_displacing_oldest(
+    connection: sqlite3.Connection, puts: Sequence[RecordPut]
+) -> list[Put] | None:
+    """New keys of one kind at its bound: each put drops what put_record would drop (the
+    kind's oldest, while over that put's bound), all taken by one DELETE. Kept only when
+    every dropped record is older than every put of the chunk (a bound reached the
+    ordinary way, each put the newest), since then put after put takes the next of them;
+    otherwise undone, None."""
+    kind = puts[0].kind
+    values = [v for put in puts for v in (kind, put.key, put.value, put.now, put.expires_at)]
+    connection.execute("SAVEPOINT displacing")
+    kept = False
+    try:
+        try:
+            connection.execute(_insert_rows_sql(len(puts)), values)
+        except sqlite3.IntegrityError:
+            return None
+        count = _count(connection, "SELECT n FROM record_sizes WHERE kind = ?", kind) - len(puts)
+        drops: list[int] = []
+        for put in puts:
+            excess = max(0, count + 1 - put.max_records)
+            drops.append(excess)
+            count += 1 - excess
+        rows = connection.execute(
+            "DELETE FROM records WHERE kind = ? AND key IN (SELECT key FROM records "
+            "WHERE kind = ? ORDER BY stored_at, key LIMIT ?) "
+            "RETURNING kind, key, value, stored_at, expires_at",
+            (kind, kind, sum(drops)),
+        ).fetchall()
+        oldest = sorted((_record(row) for row in rows), key=lambda r: (r.stored_at, r.key))
+        if oldest and (oldest[-1].stored_at, oldest[-1].key) >= min((p.now, p.key) for p in puts):
+            return None
+        kept = True
+    finally:
+        if not kept:
+            connection.execute("ROLLBACK TO displacing")
+        connection.execute("RELEASE displacing")
+    results: list[Put] = []
+    taken = 0
+    for dropped in drops:
+        results.append(Put(replaced=None, dropped=tuple(oldest[taken : taken + dropped])))
+        taken += dropped
+    return results
 
 
 def insert_new_records(connection: sqlite3.Connection, puts: Sequence[RecordPut]) -> bool:
@@ -280,6 +330,13 @@ def _chunks(items: Sequence[T]) -> list[Sequence[T]]:
         found.append(items[start : start + size])
         start += size
     return found
+
+
+@cache
+def _insert_rows_sql(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
+    # Built of "?" marks only: every value is bound, never written into the SQL.
+    return f"INSERT INTO records (kind, key, value, stored_at, expires_at) VALUES {values}"  # noqa: S608
 
 
 @cache
