@@ -24,6 +24,7 @@ from bridge.server import (
     ConnectionObserver,
     NoConnectionObserver,
     Peer,
+    ProxyOutcome,
     Refusal,
     SessionContext,
     SubmitRequest,
@@ -96,3 +97,6 @@ class BindAdvice:
 
     def loop_lag_sampled(self, lag_s: float) -> None:
         self._inner.loop_lag_sampled(lag_s)
+
+    def proxy_header_read(self, outcome: ProxyOutcome) -> None:
+        self._inner.proxy_header_read(outcome)

@@ -43,7 +43,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from bridge import __version__
-from bridge.server import Refusal
+from bridge.server import ProxyOutcome, Refusal
 from bridge.smpp import BindType
 from bridge.upstream import BreakerState, IsmsCode, Mirror, Outcome, SmsType, Verdict
 
@@ -82,6 +82,9 @@ CREDIT_PART_CHARS = {SmsType.ASCII: 153, SmsType.UNICODE: 63}
 # bound), retried after a lost deliver_sm_resp, refused by the ESME, or dropped (too many or
 # too old while held, or out of attempts).
 RECEIPT_RESULTS = ("sent", "held", "retried", "refused", "dropped")
+# What SharedLimits asks the shared store (bridge.server.cluster).
+# "backoff": refused without asking, the store having failed a moment ago.
+CLUSTER_OPERATIONS = ("bind", "throughput", "probe", "heartbeat", "release", "backoff")
 # Why the pipeline refuses a message before iSMS (its Refusal kinds; a test holds this list
 # equal to the kinds bridge/pipeline raises).
 REFUSAL_REASONS = (
@@ -232,6 +235,25 @@ class BridgeMetrics:
             ("system_id",),
         )
 
+        self.proxy_headers = counter(
+            "smpp_proxy_headers",
+            "PROXY protocol headers by result (accepted / local; the rest closed the connection)",
+            ("result",),
+        )
+        for outcome_seen in ProxyOutcome:
+            self.proxy_headers.labels(outcome_seen.value)
+        # --- a cluster sharing a state store (bridge.server.cluster) ---
+        self.cluster_state_errors = counter(
+            "cluster_state_errors",
+            "Shared-store operations for max_binds, throughput and the submit probe that "
+            "failed (store unreachable): new binds and submits were answered ESME_RSYSERR",
+            ("operation",),
+        )
+        for operation in CLUSTER_OPERATIONS:
+            self.cluster_state_errors.labels(operation)
+        self.bind_leases = gauge(
+            "bind_leases", "max_binds leases this instance holds in the shared store"
+        )
         self.connections_refused = counter(
             "smpp_connections_refused",
             "Connections closed as soon as accepted, by the cap they hit",

@@ -28,7 +28,15 @@ from bridge.app.metrics import (
     mirror_label,
 )
 from bridge.pdu import CommandId, CommandStatus, Pdu, command_name, is_response, status_name
-from bridge.server import BindAttempt, BindVerdict, Peer, Refusal, SessionContext, SubmitRequest
+from bridge.server import (
+    BindAttempt,
+    BindVerdict,
+    Peer,
+    ProxyOutcome,
+    Refusal,
+    SessionContext,
+    SubmitRequest,
+)
 from bridge.smpp import (
     BindRequested,
     EnquireLinkReceived,
@@ -167,6 +175,17 @@ class SmppObserver:
         command = command_name(event.command_id)
         if command in SUBMIT_COMMANDS:
             metrics.submits.labels(account, command, status_name(answered)).inc()
+
+    def proxy_header_read(self, outcome: ProxyOutcome) -> None:
+        self._metrics.proxy_headers.labels(outcome.value).inc()
+
+    # --- ClusterObserver (SharedLimits) ----------------------------------------------------
+
+    def cluster_unavailable(self, operation: str) -> None:
+        self._metrics.cluster_state_errors.labels(operation).inc()
+
+    def leases_held(self, count: int) -> None:
+        self._metrics.bind_leases.set(count)
 
     def bind_decided(self, attempt: BindAttempt, verdict: BindVerdict) -> None:
         metrics = self._metrics

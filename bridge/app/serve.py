@@ -27,6 +27,7 @@ from bridge.app.metrics_wiring import Monitoring
 from bridge.app.state import instance_name, open_state
 from bridge.app.wiring import Bridge, HandlerFactory
 from bridge.config import BridgeConfig, ConfigError, load_config
+from bridge.server import SharedStore
 from bridge.state import StateError, StateFileError
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,12 @@ async def serve_with_state(config: BridgeConfig) -> int:
             forward_to_isms, observer=monitoring.isms, state=store, instance=instance_name()
         )
         return await serve(
-            config, make_handler, lambda _bridge: tune_garbage_collector(), monitoring=monitoring
+            config,
+            make_handler,
+            lambda _bridge: tune_garbage_collector(),
+            monitoring=monitoring,
+            # A store other instances share counts max_binds and throughput for all of them.
+            cluster=store if store.backend == "redis" else None,
         )
     finally:
         await store.aclose()
@@ -109,6 +115,7 @@ async def serve(
     on_started: Callable[[Bridge], None] | None = None,
     *,
     monitoring: Monitoring | None = None,
+    cluster: SharedStore | None = None,
 ) -> int:
     """Run until a signal; `on_started` is called once the listeners are open (demo).
 
@@ -116,7 +123,13 @@ async def serve(
     once the SMPP listeners are open; its observers must already be in `make_handler`.
     """
     advice = BindAdvice(config.accounts, monitoring.smpp if monitoring is not None else None)
-    bridge = Bridge(config, make_handler, observer=advice)
+    bridge = Bridge(
+        config,
+        make_handler,
+        observer=advice,
+        cluster=cluster,
+        cluster_observer=monitoring.smpp if monitoring is not None else None,
+    )
     if monitoring is not None:
         monitoring.attach(bridge)
     try:

@@ -22,10 +22,14 @@ from typing import Protocol, runtime_checkable
 from bridge.config import BridgeConfig, SmppConfig, load_config
 from bridge.server import (
     AccountAuthority,
+    ClusterObserver,
     ConnectionObserver,
+    ProxySettings,
     ServerSettings,
     SessionContext,
     SessionRegistry,
+    SharedLimits,
+    SharedStore,
     SmppServer,
     SubmitHandler,
     TlsSettings,
@@ -151,6 +155,7 @@ def server_settings(
         max_connections_per_address=per_address,
         max_unbound_connections=unbound,
         log_bodies=smpp.log_bodies,
+        proxy=ProxySettings(trusted=smpp.proxy_trusted) if smpp.proxy_protocol else None,
     )
 
 
@@ -169,7 +174,7 @@ def account_authority(config: BridgeConfig) -> AccountAuthority:
 class Bridge:
     """The SMPP server, its account authority and the handler, built from one config."""
 
-    __slots__ = ("authority", "config", "handler", "registry", "server")
+    __slots__ = ("authority", "config", "handler", "limits", "registry", "server")
 
     def __init__(
         self,
@@ -177,19 +182,34 @@ class Bridge:
         make_handler: HandlerFactory,
         *,
         observer: ConnectionObserver | None = None,
+        cluster: SharedStore | None = None,
+        cluster_observer: ClusterObserver | None = None,
     ) -> None:
+        """`cluster`: the state store shared with other instances (Redis), which then
+        counts max_binds and throughput for all of them; None: this process alone does."""
         self.config = config
         self.registry = SessionRegistry()
         self.authority = account_authority(config)
         self.handler = make_handler(config, self.registry)
         if isinstance(self.handler, ListeningHandler):
             self.registry.subscribe(self.handler)
+        self.limits = (
+            None
+            if cluster is None
+            else SharedLimits(
+                cluster,
+                self.authority,
+                lease_s=config.smpp.bind_lease_s,
+                observer=cluster_observer,
+            )
+        )
         self.server = SmppServer(
             server_settings(config.smpp, http_pool=config.isms.client.pool_size),
             authority=self.authority,
             handler=self.handler,
             registry=self.registry,
             observer=observer,
+            limits=self.limits,
         )
 
     async def start(self) -> None:

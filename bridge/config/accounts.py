@@ -6,12 +6,10 @@ so the app hands these straight to the `Authenticator` and `AccountThrottles`.
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
 import re
 from dataclasses import dataclass, field
 
-from bridge.config.listeners import check_system_id
+from bridge.config.listeners import IpNetwork, check_system_id, ip_networks
 from bridge.config.profiles import GENERIC, PROFILES
 from bridge.config.reader import TableReader
 from bridge.pipeline import DefaultAlphabet, Ia5Alphabet
@@ -23,7 +21,6 @@ MAX_PASSWORD = 8
 # iSMS `sendid`: "A to z 0 to 9 only", at most 11 characters (the iSMS API page).
 _SENDER_ID = re.compile(r"[A-Za-z0-9]{1,11}")
 
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _DC0: dict[str, DefaultAlphabet] = {"gsm7": "gsm7", "latin1": "latin1", "ascii": "ascii"}
 _DC1: dict[str, Ia5Alphabet] = {"ascii": "ascii", "gsm7": "gsm7"}
 
@@ -149,20 +146,7 @@ def _allowed_ips(reader: TableReader) -> tuple[IpNetwork, ...]:
     if not reader.has("allowed_ips"):
         reader.string_list("allowed_ips", [])
         return ()
-    # An explicit empty list reads as "nobody" to some and "anybody" to others: refuse it.
-    entries = reader.string_list("allowed_ips", non_empty=True)
-    networks: list[IpNetwork] = []
-    for i, entry in enumerate(entries):
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=True))
-        except ValueError as exc:
-            hint = ""
-            with contextlib.suppress(ValueError):
-                hint = f"; did you mean {ipaddress.ip_network(entry, strict=False)}?"
-            raise reader.error(
-                f"allowed_ips[{i}]", f"expected an IP address or CIDR network: {exc}{hint}"
-            ) from exc
-    return tuple(networks)
+    return ip_networks(reader, "allowed_ips")
 
 
 def _sender_ids(reader: TableReader) -> list[str]:

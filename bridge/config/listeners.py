@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 import ssl
@@ -29,6 +30,7 @@ MAX_CONNECTIONS_LIMIT = 1_000_000
 
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST_NAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Addresses that listen on every interface, so they clash with any host on the same port.
 _WILDCARDS = frozenset({"0.0.0.0", "::"})  # noqa: S104 (compared against, not bound)
 
@@ -73,6 +75,13 @@ class SmppConfig:
     max_connections_per_address: int = MAX_CONNECTIONS_PER_ADDRESS
     max_unbound_connections: int = MAX_UNBOUND_CONNECTIONS
     log_bodies: bool = False
+    # Behind a load balancer: every connection (plain and TLS) starts with a PROXY protocol
+    # header, accepted only from `proxy_trusted`; its address is the ESME's.
+    proxy_protocol: bool = False
+    proxy_trusted: tuple[IpNetwork, ...] = ()
+    # With a shared state store (Redis): how long a bind's max_binds lease lasts unrenewed,
+    # so how long the binds of a killed instance go on counting at most.
+    bind_lease_s: float = 30.0
 
     @property
     def host(self) -> str:
@@ -102,6 +111,7 @@ def parse_smpp_section(reader: TableReader) -> SmppConfig:
         raise reader.error(
             "auth_slowdown_max_s", f"expected at least auth_slowdown_s ({slowdown:g})"
         )
+    proxy_protocol, proxy_trusted = _proxy_keys(reader)
     max_connections, per_address, unbound = _connection_caps(reader)
     config = SmppConfig(
         hosts=hosts,
@@ -127,11 +137,32 @@ def parse_smpp_section(reader: TableReader) -> SmppConfig:
         max_connections_per_address=per_address,
         max_unbound_connections=unbound,
         log_bodies=reader.boolean("log_bodies", False),
+        proxy_protocol=proxy_protocol,
+        proxy_trusted=proxy_trusted,
+        bind_lease_s=reader.number("bind_lease_s", 30.0, minimum=3.0, maximum=600.0),
     )
     reader.finish()
     if tls is not None and _clash(hosts, port, tls.hosts, tls.port):
         raise reader.error("tls.port", f"expected a port other than smpp.port ({port})")
     return config
+
+
+def _proxy_keys(reader: TableReader) -> tuple[bool, tuple[IpNetwork, ...]]:
+    enabled = reader.boolean("proxy_protocol", False)
+    if not reader.has("proxy_trusted"):
+        reader.string_list("proxy_trusted", [])
+        if enabled:
+            # Anyone who can reach the port could otherwise claim any address.
+            raise reader.error(
+                "proxy_trusted",
+                "is required with proxy_protocol = true: the load balancers' addresses "
+                '(e.g. ["10.0.0.5/32"])',
+            )
+        return False, ()
+    trusted = ip_networks(reader, "proxy_trusted")
+    if not enabled:
+        raise reader.error("proxy_trusted", "only means something with proxy_protocol = true")
+    return True, trusted
 
 
 def parse_tls_section(reader: TableReader, default_hosts: tuple[str, ...]) -> TlsConfig:
@@ -173,6 +204,24 @@ def check_system_id(reader: TableReader, name: str, value: str) -> None:
         )
     if not value.isascii() or not value.isprintable():
         raise reader.error(name, "expected printable ASCII characters only")
+
+
+def ip_networks(reader: TableReader, name: str) -> tuple[IpNetwork, ...]:
+    """A non-empty list of addresses / CIDR networks (host bits set is a mistake, refused)."""
+    # An explicit empty list reads as "nobody" to some and "anybody" to others: refuse it.
+    entries = reader.string_list(name, non_empty=True)
+    networks: list[IpNetwork] = []
+    for i, entry in enumerate(entries):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=True))
+        except ValueError as exc:
+            hint = ""
+            with contextlib.suppress(ValueError):
+                hint = f"; did you mean {ipaddress.ip_network(entry, strict=False)}?"
+            raise reader.error(
+                f"{name}[{i}]", f"expected an IP address or CIDR network: {exc}{hint}"
+            ) from exc
+    return tuple(networks)
 
 
 def _connection_caps(reader: TableReader) -> tuple[int | None, int, int]:

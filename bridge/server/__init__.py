@@ -17,6 +17,7 @@ binds and closes.
 
 from bridge.server.authority import AccountAuthority, ServedAccount
 from bridge.server.budget import ReadBudget
+from bridge.server.cluster import ClusterObserver, SharedLimits, SharedStore, Throughput
 from bridge.server.handlers import (
     BindAttempt,
     BindAuthority,
@@ -30,6 +31,7 @@ from bridge.server.handlers import (
 from bridge.server.limits import Refusal
 from bridge.server.listener import ServerState, SmppServer, tls_context
 from bridge.server.observer import ConnectionObserver, NoConnectionObserver
+from bridge.server.proxied import ProxyOutcome
 from bridge.server.registry import (
     DeliveryNotConfirmed,
     NoReceiverBound,
@@ -37,18 +39,21 @@ from bridge.server.registry import (
     RegisteredSession,
     SessionRegistry,
 )
-from bridge.server.settings import ServerSettings, TlsSettings
+from bridge.server.settings import ProxySettings, ServerSettings, TlsSettings
 
 __all__ = [
     "AccountAuthority",
     "BindAttempt",
     "BindAuthority",
     "BindVerdict",
+    "ClusterObserver",
     "ConnectionObserver",
     "DeliveryNotConfirmed",
     "NoConnectionObserver",
     "NoReceiverBound",
     "Peer",
+    "ProxyOutcome",
+    "ProxySettings",
     "ReadBudget",
     "ReceiverBusy",
     "Refusal",
@@ -59,9 +64,12 @@ __all__ = [
     "SessionContext",
     "SessionListener",
     "SessionRegistry",
+    "SharedLimits",
+    "SharedStore",
     "SmppServer",
     "SubmitHandler",
     "SubmitRequest",
+    "Throughput",
     "TlsSettings",
     "tls_context",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
+from bridge.server.cluster import Throughput
 from bridge.server.handlers import BindAttempt, BindVerdict
 from bridge.smpp import AccountChanges, AccountPolicy, AccountThrottles, Authenticator
 
@@ -50,6 +51,14 @@ class AccountAuthority:
 
     def admit(self, system_id: str, parts: int, now: float) -> bool:
         return self._throttles.try_take(system_id, parts, now)
+
+    def max_binds(self, system_id: str) -> int | None:
+        account = self._authenticator.account(system_id)
+        return None if account is None else account.max_binds
+
+    def throughput(self, system_id: str) -> Throughput | None:
+        bucket = self._throttles.bucket(system_id)
+        return None if bucket is None else Throughput(rate=bucket.rate, burst=bucket.burst)
 
     def knows(self, system_id: str) -> bool:
         return self._authenticator.account(system_id) is not None

@@ -76,6 +76,7 @@ _WRITE_BACKLOG = 1  # the ESME is not reading our answers (pause_writing)
 _SHUTDOWN = 2  # graceful stop: no new requests while in-flight ones finish
 _REFUSED = 4  # a refused bind: nothing more is read before the close
 _BUDGET = 8  # this turn's read budget is spent: the rest is handled on the next turn
+_CLAIMING = 16  # a bind waits for its cluster-wide max_binds lease
 
 _BOUND_STATES = frozenset({SessionState.BOUND_TX, SessionState.BOUND_RX, SessionState.BOUND_TRX})
 _RECEIVING_STATES = frozenset({SessionState.BOUND_RX, SessionState.BOUND_TRX})
@@ -305,6 +306,8 @@ class SmppConnection(asyncio.Protocol):
         owed = self._requests.cancel() if self._requests is not None else 0
         if self._context is not None:
             services.registry.remove(self)
+        if services.shared is not None:
+            services.shared.release_soon(self._session_id)  # a lease or a claim in flight
         if self._session is not None:
             reason = self._session.close_reason
             self._log.event(
@@ -426,7 +429,21 @@ class SmppConnection(asyncio.Protocol):
                 verdict = BindVerdict(
                     command_status=CommandStatus.ESME_RSYSERR, reason="internal error"
                 )
-        services.observer.bind_decided(attempt, verdict)
+        if verdict.accepted and services.shared is not None and not self._stopping:
+            # Across a cluster max_binds is a lease in the shared store: the answer waits.
+            self._pause(_CLAIMING)
+            services.shared.claim_soon(
+                pdu.system_id,
+                self._session_id,
+                lambda verdict: self._guarded(self._decided, event, attempt, verdict),
+            )
+            return
+        self._decided(event, attempt, verdict)
+
+    def _decided(self, event: BindRequested, attempt: BindAttempt, verdict: BindVerdict) -> None:
+        self._resume(_CLAIMING)  # if the cluster's lease was asked; a refusal pauses again
+        self._services.observer.bind_decided(attempt, verdict)
+        now = self._services.loop.time()
         if verdict.accepted:
             self._accept(event, now)
         elif verdict.answer_delay_s > 0:
@@ -435,6 +452,8 @@ class SmppConnection(asyncio.Protocol):
             self._pending_refusal = (event, verdict, now + verdict.answer_delay_s)
         else:
             self._refuse(event, verdict, now)
+        self._flush()
+        self._arm_timer()
 
     def _accept(self, event: BindRequested, now: float) -> None:
         session = self._session

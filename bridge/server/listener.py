@@ -3,7 +3,10 @@
 `SmppServer` opens one TCP listener on every configured host (IPv4 and IPv6 alike; asyncio
 sets IPV6_V6ONLY, so "0.0.0.0" and "::" can share a port) and, when configured, a TLS
 listener on its own port (TLS 1.2 or newer). Each accepted connection gets an
-`SmppConnection`; what they share lives in one `ConnectionServices`.
+`SmppConnection`; what they share lives in one `ConnectionServices`. With the PROXY
+protocol on, each connection first passes a `ProxyGate` (proxied.py), which reads the load
+balancer's header and then hands the socket on; the TLS listener then listens as plain TCP
+and starts TLS after the header.
 
 Graceful stop (after aiohttp's `RequestHandler.shutdown`): stop accepting; every
 connection finishes the requests it already received (in-flight submits complete their
@@ -21,13 +24,15 @@ import asyncio
 import enum
 import logging
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bridge.server.cluster import SharedLimits
 from bridge.server.connection import SmppConnection
 from bridge.server.handlers import BindAuthority, SubmitHandler
 from bridge.server.looplag import LoopLagSampler
 from bridge.server.observer import ConnectionObserver
+from bridge.server.proxied import ProxyGate, ProxyGateSettings
 from bridge.server.registry import SessionRegistry
 from bridge.server.services import ConnectionServices
 from bridge.server.settings import ServerSettings
@@ -64,8 +69,10 @@ class SmppServer:
         handler: SubmitHandler,
         registry: SessionRegistry | None = None,
         observer: ConnectionObserver | None = None,
+        limits: SharedLimits | None = None,
     ) -> None:
         self._settings = settings
+        self._limits = limits
         self._observer = observer
         self._authority = authority
         self._handler = handler
@@ -73,6 +80,7 @@ class SmppServer:
         self._services: ConnectionServices | None = None
         self._listeners: list[asyncio.Server] = []
         self._tls_listeners: list[asyncio.Server] = []
+        self._gates: list[ProxyGate] = []
         self._lag: LoopLagSampler | None = None
         self._state = ServerState.UNSTARTED
 
@@ -115,12 +123,13 @@ class SmppServer:
             handler=self._handler,
             registry=self._registry,
             observer=self._observer,
+            shared=self._limits,
         )
         self._services = services
         try:
             self._listeners.append(
                 await loop.create_server(
-                    lambda: SmppConnection(services, services.new_session_id(), tls=False),
+                    self._protocol_factory(services, tls=None),
                     host=list(settings.hosts),
                     port=settings.port,
                     backlog=settings.backlog,
@@ -129,23 +138,27 @@ class SmppServer:
             )
             if settings.tls is not None:
                 context = tls_context(settings.tls.cert_file, settings.tls.key_file)
+                handshake_timeout = min(settings.session.session_init_s, _MAX_TLS_HANDSHAKE_S)
+                # Behind a PROXY header the listener is plain TCP: TLS starts after the header.
+                direct_tls = settings.proxy is None
                 self._tls_listeners.append(
                     await loop.create_server(
-                        lambda: SmppConnection(services, services.new_session_id(), tls=True),
+                        self._protocol_factory(services, tls=context),
                         host=list(settings.tls.hosts),
                         port=settings.tls.port,
                         backlog=settings.backlog,
                         reuse_address=True,
-                        ssl=context,
-                        ssl_handshake_timeout=min(
-                            settings.session.session_init_s, _MAX_TLS_HANDSHAKE_S
-                        ),
+                        ssl=context if direct_tls else None,
+                        ssl_handshake_timeout=handshake_timeout if direct_tls else None,
                     )
                 )
         except BaseException:
             self._close_listeners()
             raise
         self._state = ServerState.SERVING
+        if self._limits is not None:
+            self._limits.on_lost(self._unbind_session)
+            self._limits.start()
         if settings.loop_lag_interval_s > 0:
             self._lag = LoopLagSampler(
                 loop,
@@ -165,6 +178,31 @@ class SmppServer:
             log.info("event=listening host=%s port=%d tls=false", host, port)
         for host, port in self.tls_addresses:
             log.info("event=listening host=%s port=%d tls=true", host, port)
+
+    def _protocol_factory(
+        self, services: ConnectionServices, *, tls: ssl.SSLContext | None
+    ) -> Callable[[], asyncio.BaseProtocol]:
+        """What each accepted connection of one listener starts with: the SMPP connection,
+        or, with the PROXY protocol, the gate that reads the header first."""
+        settings = self._settings
+        proxy = settings.proxy
+        is_tls = tls is not None
+        if proxy is None:
+            return lambda: SmppConnection(services, services.new_session_id(), tls=is_tls)
+        gate = ProxyGate(
+            services.loop,
+            ProxyGateSettings(
+                trusted=proxy.trusted,
+                header_timeout_s=settings.session.session_init_s,
+                max_pending=settings.max_connections,
+                tls_context=tls,
+                tls_handshake_timeout_s=min(settings.session.session_init_s, _MAX_TLS_HANDSHAKE_S),
+            ),
+            lambda session_id, tls: SmppConnection(services, session_id, tls=tls),
+            services.observer,
+        )
+        self._gates.append(gate)
+        return lambda: gate.protocol(services.new_session_id())
 
     # Not asyncio.timeout(): at the deadline connections are aborted, not cancelled.
     async def shutdown(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
@@ -195,6 +233,8 @@ class SmppServer:
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 log.error("event=shutdown_failed error=%r", result)
+        if self._limits is not None:
+            await self._limits.aclose()  # the sessions closed: their leases are released
         self._stop_watching()
         self._state = ServerState.STOPPED
         log.info("event=shutdown_done")
@@ -209,12 +249,24 @@ class SmppServer:
         self._state = ServerState.STOPPED
         log.warning("event=aborted")
 
+    def _unbind_session(self, system_id: str, session_id: str) -> None:
+        """The cluster has more binds of the account than max_binds (a lease was lost)."""
+        for session in self._registry.sessions(system_id):
+            if session.context.session_id == session_id:
+                session.unbind()
+
     def _close_listeners(self) -> None:
         for listener in (*self._listeners, *self._tls_listeners):
             listener.close()
+        # Connections still at a PROXY gate have read no SMPP byte: nobody is owed anything.
+        for gate in self._gates:
+            gate.abort_pending()
 
     def _stop_watching(self) -> None:
-        """Stop the lag sampler and write the refusal summaries still pending."""
+        """Stop the lag sampler and the lease heartbeat; write the refusal summaries still
+        pending."""
+        if self._limits is not None:
+            self._limits.stop()
         if self._lag is not None:
             self._lag.stop()  # kept: worst_loop_lag_s still reads after the stop
         if self._services is not None:

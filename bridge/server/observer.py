@@ -14,6 +14,7 @@ from typing import Protocol
 from bridge.pdu import Pdu
 from bridge.server.handlers import BindAttempt, BindVerdict, Peer, SessionContext, SubmitRequest
 from bridge.server.limits import Refusal
+from bridge.server.proxied import ProxyOutcome
 from bridge.smpp import Event
 
 
@@ -56,6 +57,10 @@ class ConnectionObserver(Protocol):
         """The event loop ran a due timer `lag_s` seconds late (a sample, a few per second)."""
         ...
 
+    def proxy_header_read(self, outcome: ProxyOutcome) -> None:
+        """A connection's PROXY protocol header was judged (proxy_protocol on)."""
+        ...
+
 
 class NoConnectionObserver:
     """The default: observes nothing."""
@@ -89,4 +94,7 @@ class NoConnectionObserver:
         return None
 
     def loop_lag_sampled(self, lag_s: float) -> None:
+        return None
+
+    def proxy_header_read(self, outcome: ProxyOutcome) -> None:
         return None

@@ -16,6 +16,7 @@ import logging
 from typing import TYPE_CHECKING, Protocol
 
 from bridge.pdu import CommandStatus, Pdu, command_name
+from bridge.server.cluster import Admission
 from bridge.server.eventlog import SessionLog, body_of, status_label
 from bridge.server.handlers import SessionContext, SubmitRequest
 from bridge.server.replies import error_response
@@ -72,19 +73,10 @@ class RequestRunner:
             )
             self.answer(request, error_response(request, CommandStatus.ESME_RSYSERR), now)
             return
-        if parts > 0 and not services.authority.admit(context.system_id, parts, now):
-            # A client over its throughput gets one of these per message it sends.
-            if self._sink.log_in_full("throttled", now):
-                self._log.event(
-                    logging.INFO,
-                    "throttled",
-                    pdu=command_name(request.command_id),
-                    seq=request.sequence_number,
-                    parts=parts,
-                    status="ESME_RTHROTTLED",
-                )
-            services.observer.request_throttled(context, request, parts)
-            self.answer(request, error_response(request, CommandStatus.ESME_RTHROTTLED), now)
+        # Across a cluster the shared bucket is asked in the request's task (it is I/O).
+        shared = parts if services.shared is not None else 0
+        if parts > 0 and not shared and not services.authority.admit(context.system_id, parts, now):
+            self._throttled(request, parts, now)
             return
         if services.settings.log_bodies:
             # `log_bodies` is a debug option: message bodies are never logged otherwise.
@@ -96,7 +88,7 @@ class RequestRunner:
                 body=body_of(request),
             )
         # One task per request; the session's window bounds how many a peer can make.
-        task = services.loop.create_task(self._run(request, now))
+        task = services.loop.create_task(self._run(request, now, shared))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -111,7 +103,41 @@ class RequestRunner:
             task.cancel()
         return len(self.tasks)
 
-    async def _run(self, request: SubmitRequest, started: float) -> None:
+    def _throttled(self, request: SubmitRequest, parts: int, now: float) -> None:
+        # A client over its throughput gets one of these per message it sends.
+        if self._sink.log_in_full("throttled", now):
+            self._log.event(
+                logging.INFO,
+                "throttled",
+                pdu=command_name(request.command_id),
+                seq=request.sequence_number,
+                parts=parts,
+                status="ESME_RTHROTTLED",
+            )
+        self._services.observer.request_throttled(self._context, request, parts)
+        self.answer(request, error_response(request, CommandStatus.ESME_RTHROTTLED), now)
+
+    async def _admitted(self, request: SubmitRequest, parts: int) -> bool:
+        """The cluster-wide bucket's say; a refusal is answered here."""
+        limits = self._services.shared
+        assert limits is not None
+        admission = await limits.admit(self._context.system_id, parts)
+        if admission is Admission.ADMITTED:
+            return True
+        if not self._sink.open:
+            return False
+        now = self._services.loop.time()
+        if admission is Admission.THROTTLED:
+            self._throttled(request, parts, now)
+        else:
+            # The message could not be metered, so it is not sent: a temporary error.
+            self.answer(request, error_response(request, CommandStatus.ESME_RSYSERR), now)
+        self._sink.answers_queued()
+        return False
+
+    async def _run(self, request: SubmitRequest, started: float, shared: int = 0) -> None:
+        if shared and not await self._admitted(request, shared):
+            return
         try:
             response = await self._services.handler.handle(self._context, request)
         except asyncio.CancelledError:

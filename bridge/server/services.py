@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, assert_never
 
+from bridge.server.cluster import SharedLimits
 from bridge.server.eventlog import RepeatedLog
 from bridge.server.handlers import BindAuthority, Peer, SubmitHandler
 from bridge.server.limits import ConnectionCaps, ConnectionLimits, Refusal
@@ -38,6 +39,7 @@ class ConnectionServices:
         "observer",
         "registry",
         "settings",
+        "shared",
     )
 
     def __init__(
@@ -49,8 +51,11 @@ class ConnectionServices:
         handler: SubmitHandler,
         registry: SessionRegistry,
         observer: ConnectionObserver | None = None,
+        shared: SharedLimits | None = None,
     ) -> None:
         self.loop = loop
+        # max_binds and throughput across a cluster; None: this process alone counts.
+        self.shared = shared
         self.settings = settings
         self.authority = authority
         self.handler = handler

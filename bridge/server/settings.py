@@ -6,6 +6,7 @@ this adds only what belongs to sockets: where to listen, TLS, and the shell's ow
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,18 @@ class TlsSettings:
     port: int
     cert_file: Path
     key_file: Path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProxySettings:
+    """Every connection (plain and TLS) starts with a PROXY protocol header, accepted only
+    from `trusted` networks (the load balancers); the header's address is the ESME's."""
+
+    trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+    def __post_init__(self) -> None:
+        if not self.trusted:
+            raise ValueError("the PROXY protocol needs at least one trusted network")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +58,7 @@ class ServerSettings:
     refusals, refused connections) is written once, then summed into one line per interval.
     `loop_lag_interval_s`: how often the event loop's lag is sampled (0: never).
     `log_bodies`: debug only; puts short_message / message_payload into log lines.
+    `proxy`: behind a load balancer, the PROXY protocol (None: a header is a bad PDU).
     """
 
     hosts: tuple[str, ...]
@@ -61,6 +75,7 @@ class ServerSettings:
     log_summary_interval_s: float = 10.0
     loop_lag_interval_s: float = 0.25
     log_bodies: bool = False
+    proxy: ProxySettings | None = None
 
     def __post_init__(self) -> None:
         if not self.hosts:

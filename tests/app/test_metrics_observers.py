@@ -18,7 +18,7 @@ from bridge.pdu import (
     SubmitSmResp,
     encode,
 )
-from bridge.server import BindAttempt, BindVerdict, Peer, Refusal, SessionContext
+from bridge.server import BindAttempt, BindVerdict, Peer, ProxyOutcome, Refusal, SessionContext
 from bridge.smpp import (
     BindRequested,
     BindType,
@@ -286,3 +286,44 @@ def test_loop_lag_samples_feed_the_lag_histogram() -> None:
     assert sample(metrics, f"{name}_count") == 2
     assert sample(metrics, f"{name}_bucket", le="0.001") == 1
     assert sample(metrics, f"{name}_bucket", le="0.5") == 2
+
+
+# --- PROXY protocol ----------------------------------------------------------------------
+
+
+def test_every_proxy_header_result_is_exported_at_zero_from_the_start() -> None:
+    metrics = new_metrics()
+    for outcome in ProxyOutcome:
+        assert sample(metrics, "isms_bridge_smpp_proxy_headers_total", result=outcome.value) == 0
+
+
+def test_a_judged_proxy_header_is_counted_by_its_result() -> None:
+    metrics = new_metrics()
+    observer = SmppObserver(metrics)
+    observer.proxy_header_read(ProxyOutcome.UNTRUSTED)
+    observer.proxy_header_read(ProxyOutcome.UNTRUSTED)
+    observer.proxy_header_read(ProxyOutcome.ACCEPTED)
+    name = "isms_bridge_smpp_proxy_headers_total"
+    assert sample(metrics, name, result="untrusted") == 2
+    assert sample(metrics, name, result="accepted") == 1
+    assert sample(metrics, name, result="missing") == 0
+
+
+# --- a cluster sharing a state store ------------------------------------------------------
+
+
+def test_failed_shared_store_operations_are_counted_by_operation_from_zero() -> None:
+    metrics = new_metrics()
+    name = "isms_bridge_cluster_state_errors_total"
+    for operation in ("bind", "throughput", "probe", "heartbeat", "release", "backoff"):
+        assert sample(metrics, name, operation=operation) == 0
+    SmppObserver(metrics).cluster_unavailable("bind")
+    assert sample(metrics, name, operation="bind") == 1
+
+
+def test_the_bind_leases_held_are_a_gauge() -> None:
+    metrics = new_metrics()
+    observer = SmppObserver(metrics)
+    observer.leases_held(3)
+    observer.leases_held(2)
+    assert sample(metrics, "isms_bridge_bind_leases") == 2

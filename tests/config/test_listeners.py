@@ -288,3 +288,53 @@ def test_default_connection_caps_above_a_small_max_connections_are_lowered_to_it
 ) -> None:
     smpp = load("[smpp]\nmax_connections = 30").smpp
     assert (smpp.max_connections_per_address, smpp.max_unbound_connections) == (30, 30)
+
+
+# --- PROXY protocol (behind a load balancer) -------------------------------------------------
+
+
+def test_proxy_protocol_is_off_by_default(load: LoadConfig) -> None:
+    assert (load().smpp.proxy_protocol, load().smpp.proxy_trusted) == (False, ())
+
+
+def test_proxy_protocol_reads_the_trusted_balancers(load: LoadConfig) -> None:
+    smpp = load('[smpp]\nproxy_protocol = true\nproxy_trusted = ["10.0.0.5", "fd00::/64"]').smpp
+    assert smpp.proxy_protocol is True
+    assert [str(network) for network in smpp.proxy_trusted] == ["10.0.0.5/32", "fd00::/64"]
+
+
+def test_proxy_protocol_without_trusted_balancers_is_refused(failure: ConfigFailure) -> None:
+    error = failure("[smpp]\nproxy_protocol = true")
+    assert error.key == "smpp.proxy_trusted"
+    assert "required" in error.expected
+
+
+def test_proxy_trusted_without_proxy_protocol_is_refused(failure: ConfigFailure) -> None:
+    error = failure('[smpp]\nproxy_trusted = ["10.0.0.5"]')
+    assert error.key == "smpp.proxy_trusted"
+    assert "proxy_protocol = true" in error.expected
+
+
+def test_an_empty_proxy_trusted_list_is_refused(failure: ConfigFailure) -> None:
+    error = failure("[smpp]\nproxy_protocol = true\nproxy_trusted = []")
+    assert error.key == "smpp.proxy_trusted"
+
+
+def test_a_proxy_trusted_network_with_host_bits_names_its_entry(failure: ConfigFailure) -> None:
+    error = failure('[smpp]\nproxy_protocol = true\nproxy_trusted = ["10.0.0.0/8", "10.0.0.5/24"]')
+    assert error.key == "smpp.proxy_trusted[1]"
+    assert "did you mean 10.0.0.0/24" in error.expected
+
+
+def test_proxy_protocol_given_as_a_string_is_refused(failure: ConfigFailure) -> None:
+    error = failure('[smpp]\nproxy_protocol = "yes"\nproxy_trusted = ["10.0.0.5"]')
+    assert error.key == "smpp.proxy_protocol"
+
+
+def test_bind_lease_s_defaults_to_30_seconds_and_is_bounded(
+    load: LoadConfig, failure: ConfigFailure
+) -> None:
+    assert load().smpp.bind_lease_s == 30.0
+    assert load("[smpp]\nbind_lease_s = 10").smpp.bind_lease_s == 10.0
+    for bad in ("2", "601"):
+        assert failure(f"[smpp]\nbind_lease_s = {bad}").key == "smpp.bind_lease_s"

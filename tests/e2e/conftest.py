@@ -34,6 +34,7 @@ from bridge.app.wiring import Bridge, HandlerFactory
 from bridge.config import BridgeConfig, load_config
 from bridge.pdu import Pdu, SubmitSm, SubmitSmResp
 from bridge.server import SessionContext, SessionRegistry, SubmitHandler, SubmitRequest
+from bridge.state import ClusterStore
 
 T = TypeVar("T")
 
@@ -103,17 +104,19 @@ def scripted(config: BridgeConfig, registry: SessionRegistry) -> SubmitHandler:
 class RunningServer:
     """The real Bridge, built from a config file, serving on a loop in a background thread."""
 
-    def __init__(self, config_path: Path, make_handler: HandlerFactory) -> None:
+    def __init__(
+        self, config_path: Path, make_handler: HandlerFactory, cluster: ClusterStore | None = None
+    ) -> None:
         # The loop `serve` runs on: uvloop where it is installed.
         self.loop = new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
         self.config = load_config(config_path)
-        self.bridge: Bridge = self.call(self._build(make_handler))
+        self.bridge: Bridge = self.call(self._build(make_handler, cluster))
         self.stopped = False
 
-    async def _build(self, make_handler: HandlerFactory) -> Bridge:
-        bridge = Bridge(self.config, make_handler)
+    async def _build(self, make_handler: HandlerFactory, cluster: ClusterStore | None) -> Bridge:
+        bridge = Bridge(self.config, make_handler, cluster=cluster)
         await bridge.start()
         return bridge
 
@@ -162,8 +165,12 @@ class RunningServer:
 def run_server() -> Iterator[Callable[..., RunningServer]]:
     servers: list[RunningServer] = []
 
-    def run(config_path: Path, make_handler: HandlerFactory = scripted) -> RunningServer:
-        server = RunningServer(config_path, make_handler)
+    def run(
+        config_path: Path,
+        make_handler: HandlerFactory = scripted,
+        cluster: ClusterStore | None = None,
+    ) -> RunningServer:
+        server = RunningServer(config_path, make_handler, cluster)
         servers.append(server)
         return server
 
