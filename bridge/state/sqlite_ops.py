@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TypeVar
 
 from bridge.state.results import (
     Enqueued,
@@ -28,6 +31,7 @@ from bridge.state.results import (
 )
 
 Row = Sequence[object]
+T = TypeVar("T")
 
 
 def _entry(row: Row) -> QueueEntry:
@@ -198,6 +202,152 @@ def put_record(
             "DELETE FROM records WHERE kind = ? AND key = ?", [(kind, r.key) for r in dropped]
         )
     return Put(replaced=None if old is None else _record(old), dropped=tuple(dropped))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordPut:
+    """One put_record kept as data, so that the writer can insert a run of them together
+    (put_records); called alone, it is put_record."""
+
+    kind: str
+    key: str
+    value: bytes
+    now: float
+    expires_at: float
+    max_records: int
+
+    def __call__(self, connection: sqlite3.Connection) -> Put:
+        return put_record(
+            connection,
+            kind=self.kind,
+            key=self.key,
+            value=self.value,
+            now=self.now,
+            expires_at=self.expires_at,
+            max_records=self.max_records,
+        )
+
+
+NOTHING_DISPLACED = Put(replaced=None, dropped=())
+# Rows per multi-row INSERT (5 bound values each, far inside SQLite's limit of 32,766),
+# the rest of a run in powers of two, so that a handful of statements (each prepared once,
+# then cached by sqlite3) cover a run of any length.
+MAX_ROWS_PER_STATEMENT = 256
+
+
+def put_records(connection: sqlite3.Connection, puts: Sequence[RecordPut]) -> list[Put]:
+    """A run of puts of one kind, with the results put_record would give each in turn.
+
+    Tried first as multi-row INSERTs (insert_new_records; at the kind's bound,
+    _insert_displacing_oldest); when a chunk cannot go that way (a key already there, or
+    twice in the run, or a record to drop that is not older than the whole run), the rest
+    of the run is put one at a time. Only chunks that went in whole are kept, with the
+    results each put would have had, so the results are the same as each in turn."""
+    results: list[Put] = []
+    for chunk in _chunks(puts) if len(puts) > 1 else ():
+        if insert_new_records(connection, chunk):
+            results.extend([NOTHING_DISPLACED] * len(chunk))
+            continue
+        displacing = _insert_displacing_oldest(connection, chunk)
+        if displacing is None:
+            break
+        results.extend(displacing)
+    return results + [put(connection) for put in puts[len(results) :]]
+
+
+def _insert_displacing_oldest(
+    connection: sqlite3.Connection, puts: Sequence[RecordPut]
+) -> list[Put] | None:
+    """New keys of one kind at its bound: each put drops what put_record would drop (the
+    kind's oldest, while over that put's bound), all taken by one DELETE. Kept only when
+    every dropped record is older than every put of the chunk (a bound reached the
+    ordinary way, each put the newest), since then put after put takes the next of them;
+    otherwise undone, None."""
+    kind = puts[0].kind
+    values = [v for put in puts for v in (kind, put.key, put.value, put.now, put.expires_at)]
+    connection.execute("SAVEPOINT displacing")
+    kept = False
+    try:
+        try:
+            connection.execute(_insert_rows_sql(len(puts)), values)
+        except sqlite3.IntegrityError:
+            return None
+        count = _count(connection, "SELECT n FROM record_sizes WHERE kind = ?", kind) - len(puts)
+        drops: list[int] = []
+        for put in puts:
+            excess = max(0, count + 1 - put.max_records)
+            drops.append(excess)
+            count += 1 - excess
+        rows = connection.execute(
+            "DELETE FROM records WHERE kind = ? AND key IN (SELECT key FROM records "
+            "WHERE kind = ? ORDER BY stored_at, key LIMIT ?) "
+            "RETURNING kind, key, value, stored_at, expires_at",
+            (kind, kind, sum(drops)),
+        ).fetchall()
+        oldest = sorted((_record(row) for row in rows), key=lambda r: (r.stored_at, r.key))
+        if oldest and (oldest[-1].stored_at, oldest[-1].key) >= min((p.now, p.key) for p in puts):
+            return None
+        kept = True
+    finally:
+        if not kept:
+            connection.execute("ROLLBACK TO displacing")
+        connection.execute("RELEASE displacing")
+    results: list[Put] = []
+    taken = 0
+    for dropped in drops:
+        results.append(Put(replaced=None, dropped=tuple(oldest[taken : taken + dropped])))
+        taken += dropped
+    return results
+
+
+def insert_new_records(connection: sqlite3.Connection, puts: Sequence[RecordPut]) -> bool:
+    """Insert puts of one kind (at most MAX_ROWS_PER_STATEMENT) with ONE statement, only if
+    none would replace or drop anything; False (and nothing written) otherwise.
+
+    One statement, so that a group of nothing else needs no BEGIN and COMMIT around it
+    (it is its own transaction): in the writer thread every statement gives the GIL up
+    while SQLite works and then waits to take it back from the busy event loop (up to
+    the interpreter's switch interval, 5 ms), which is what a commit's latency is made of.
+    An existing or repeated key fails the primary key (the statement is undone, and an
+    open transaction goes on); the bound is checked against the kind's count before it."""
+    kind = puts[0].kind
+    bound = min(put.max_records for put in puts)
+    values = [v for put in puts for v in (kind, put.key, put.value, put.now, put.expires_at)]
+    try:
+        cursor = connection.execute(_insert_new_sql(len(puts)), (*values, kind, len(puts), bound))
+    except sqlite3.IntegrityError:
+        return False
+    return cursor.rowcount == len(puts)
+
+
+def _chunks(items: Sequence[T]) -> list[Sequence[T]]:
+    """`items` cut into runs of MAX_ROWS_PER_STATEMENT, the rest into powers of two."""
+    found: list[Sequence[T]] = []
+    start, size = 0, MAX_ROWS_PER_STATEMENT
+    while start < len(items):
+        while start + size > len(items):
+            size //= 2
+        found.append(items[start : start + size])
+        start += size
+    return found
+
+
+@cache
+def _insert_rows_sql(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
+    # Built of "?" marks only: every value is bound, never written into the SQL.
+    return f"INSERT INTO records (kind, key, value, stored_at, expires_at) VALUES {values}"  # noqa: S608
+
+
+@cache
+def _insert_new_sql(rows: int) -> str:
+    values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
+    # Built of "?" marks only: every value is bound, never written into the SQL.
+    return (
+        "INSERT INTO records (kind, key, value, stored_at, expires_at) "  # noqa: S608
+        f"SELECT * FROM (VALUES {values}) "
+        "WHERE coalesce((SELECT n FROM record_sizes WHERE kind = ?), 0) + ? <= ?"
+    )
 
 
 def get_record(connection: sqlite3.Connection, kind: str, key: str, now: float) -> Record | None:

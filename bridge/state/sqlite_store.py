@@ -213,8 +213,7 @@ class SqliteState(SqliteReadOnly):
     ) -> Put:
         check_put(max_records)
         return await self._writer.write(
-            partial(
-                ops.put_record,
+            ops.RecordPut(
                 kind=kind,
                 key=key,
                 value=value,

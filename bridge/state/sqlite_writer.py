@@ -8,6 +8,9 @@ Theory of operation:
    group join the next one), runs them all in ONE transaction (BEGIN IMMEDIATE ... COMMIT)
    and hands the results back to the loop with one call_soon_threadsafe. A loop turn never
    waits for the disk, and 500 submits in flight cost a handful of commits, not 500.
+   Inside it, a run of consecutive record puts of one kind (a message record per submit)
+   is written together (sqlite_ops.put_records); a group of nothing else is, when it can
+   be, ONE statement and so its own transaction (sqlite_ops.insert_new_records says why).
 3. If anything in a group fails, the group is rolled back and its operations are run again
    one transaction each, so one failing write (the disk full, a bug) fails only itself, and
    what it would have half-written is never kept. sqlite3 errors become StateUnavailable.
@@ -25,9 +28,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from bridge.state.errors import StateUnavailable
+from bridge.state.sqlite_ops import (
+    MAX_ROWS_PER_STATEMENT,
+    NOTHING_DISPLACED,
+    RecordPut,
+    insert_new_records,
+    put_records,
+)
 from bridge.state.store import CommitObserver
 
 T = TypeVar("T")
@@ -126,9 +136,26 @@ class GroupCommitWriter:
 
     def _transaction(self, group: list[_Job]) -> list[Any]:
         connection = self._connection
+        operations = [job.operation for job in group]
+        if _one_kind_of_puts(operations) and insert_new_records(connection, operations):
+            return [NOTHING_DISPLACED] * len(group)  # one statement, its own transaction
         connection.execute("BEGIN IMMEDIATE")
         try:
-            results = [job.operation(connection) for job in group]
+            results: list[Any] = []
+            start = 0
+            while start < len(group):
+                operation = group[start].operation
+                end = start + 1
+                if isinstance(operation, RecordPut):
+                    while end < len(group) and _same_kind(group[end].operation, operation):
+                        end += 1
+                    puts = [
+                        p for job in group[start:end] if isinstance(p := job.operation, RecordPut)
+                    ]
+                    results.extend(put_records(connection, puts))
+                else:
+                    results.append(operation(connection))
+                start = end
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
@@ -140,6 +167,19 @@ class GroupCommitWriter:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(lambda: callback(**kwargs))
+
+
+def _one_kind_of_puts(operations: list[Operation]) -> TypeGuard[list[RecordPut]]:
+    first = operations[0]
+    return (
+        1 < len(operations) <= MAX_ROWS_PER_STATEMENT
+        and isinstance(first, RecordPut)
+        and all(_same_kind(operation, first) for operation in operations)
+    )
+
+
+def _same_kind(operation: Operation, put: RecordPut) -> bool:
+    return isinstance(operation, RecordPut) and operation.kind == put.kind
 
 
 def _settle(outcomes: list[_Outcome]) -> None:

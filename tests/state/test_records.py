@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import random
 
-from bridge.state import StateStore
+from bridge.state import MemoryState, StateStore
 
 from .backends import BackendRig
 
@@ -107,3 +108,39 @@ async def test_an_expiry_larger_than_one_sweep_chunk_returns_every_record_in_ord
     assert len(expired) == many
     assert expired == tuple(sorted(expired, key=lambda r: (r.expires_at, r.kind, r.key)))
     assert await store.record_count("msg") == 0
+
+
+async def test_puts_started_together_give_each_the_result_it_would_get_in_turn(
+    store: StateStore,
+) -> None:
+    # A group commit writes puts made in one loop turn together; whatever the mix (new
+    # keys, a key put twice, an existing key, a kind over its bound, two kinds), every put
+    # must see what it would have seen had each waited for the one before.
+    chooser = random.Random(7)
+    for scenario in range(40):
+        model = MemoryState()
+        kinds = (f"a{scenario}", f"b{scenario}")
+        existing = [(chooser.choice(kinds), f"k{i}") for i in range(chooser.randrange(4))]
+        for i, (kind, key) in enumerate(existing):
+            for target in (store, model):
+                await target.put_record(
+                    kind, key, b"old", now=T0 + i, expires_at=T0 + 999, max_records=50
+                )
+        bound = chooser.choice((3, 8, 50))
+        puts = [
+            (chooser.choice(kinds), f"k{chooser.randrange(12)}", T0 + 10 + chooser.random())
+            for _ in range(chooser.randrange(1, 20))
+        ]
+        together = await asyncio.gather(
+            *(
+                store.put_record(kind, key, b"new", now=at, expires_at=at + 99, max_records=bound)
+                for kind, key, at in puts
+            )
+        )
+        in_turn = [
+            await model.put_record(kind, key, b"new", now=at, expires_at=at + 99, max_records=bound)
+            for kind, key, at in puts
+        ]
+        assert list(together) == in_turn, (scenario, puts)
+        for kind in kinds:
+            assert await store.scan_records(kind, now=T0) == await model.scan_records(kind, now=T0)
