@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bridge.state.arguments import check_lease
 from bridge.state.results import TokensTaken
 
 
@@ -93,3 +94,37 @@ class Leases:
         else:
             self._groups.pop(group, None)
         return holders
+
+
+class InProcessCluster:
+    """The ClusterStore half of a backend one process owns: its buckets and leases live in
+    the process (see the module's docstring). The memory and SQLite stores inherit it."""
+
+    _buckets: TokenBuckets
+    _leases: Leases
+
+    def _start_cluster(self) -> None:
+        self._buckets = TokenBuckets()
+        self._leases = Leases()
+
+    async def take_tokens(
+        self, bucket: str, *, rate: float, burst: float, count: float, now: float
+    ) -> TokensTaken:
+        return self._buckets.take(bucket, rate=rate, burst=burst, count=count, now=now)
+
+    async def acquire_lease(
+        self, group: str, holder: str, *, limit: int, now: float, ttl_s: float
+    ) -> bool:
+        check_lease(limit, ttl_s)
+        return self._leases.acquire(group, holder, limit=limit, now=now, ttl_s=ttl_s)
+
+    async def renew_leases(
+        self, leases: Sequence[tuple[str, str]], *, now: float, ttl_s: float
+    ) -> tuple[bool, ...]:
+        return self._leases.renew(leases, now=now, ttl_s=ttl_s)
+
+    async def release_lease(self, group: str, holder: str) -> bool:
+        return self._leases.release(group, holder)
+
+    async def lease_count(self, group: str, *, now: float) -> int:
+        return self._leases.count(group, now=now)

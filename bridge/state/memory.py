@@ -9,11 +9,10 @@ what it indexes is rebuilt, so memory stays proportional to what is stored.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bridge.state.arguments import check_enqueue, check_lease, check_part, check_put, check_take
-from bridge.state.in_process import Leases, TokenBuckets
+from bridge.state.arguments import check_enqueue, check_part, check_put, check_take
+from bridge.state.in_process import InProcessCluster
 from bridge.state.results import (
     Enqueued,
     ExpiredGroup,
@@ -29,7 +28,6 @@ from bridge.state.results import (
     QueueCounts,
     QueueEntry,
     Record,
-    TokensTaken,
 )
 
 
@@ -65,7 +63,7 @@ def _entry(queue: str, entry_id: int, entry: _Entry) -> QueueEntry:
     )
 
 
-class MemoryState:
+class MemoryState(InProcessCluster):
     """A `StateStore` in this process's memory."""
 
     def __init__(self) -> None:
@@ -79,8 +77,7 @@ class MemoryState:
         self._groups: dict[str, _Group] = {}
         self._groups_per_scope: dict[str, int] = {}
         self._octets = 0
-        self._buckets = TokenBuckets()
-        self._leases = Leases()
+        self._start_cluster()
 
     @property
     def backend(self) -> str:
@@ -369,27 +366,3 @@ class MemoryState:
             self._groups_per_scope[held.scope] = remaining
         else:
             del self._groups_per_scope[held.scope]
-
-    # --- buckets and leases ---------------------------------------------------------------
-
-    async def take_tokens(
-        self, bucket: str, *, rate: float, burst: float, count: float, now: float
-    ) -> TokensTaken:
-        return self._buckets.take(bucket, rate=rate, burst=burst, count=count, now=now)
-
-    async def acquire_lease(
-        self, group: str, holder: str, *, limit: int, now: float, ttl_s: float
-    ) -> bool:
-        check_lease(limit, ttl_s)
-        return self._leases.acquire(group, holder, limit=limit, now=now, ttl_s=ttl_s)
-
-    async def renew_leases(
-        self, leases: Sequence[tuple[str, str]], *, now: float, ttl_s: float
-    ) -> tuple[bool, ...]:
-        return self._leases.renew(leases, now=now, ttl_s=ttl_s)
-
-    async def release_lease(self, group: str, holder: str) -> bool:
-        return self._leases.release(group, holder)
-
-    async def lease_count(self, group: str, *, now: float) -> int:
-        return self._leases.count(group, now=now)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from bridge.state import sqlite_ops as ops
-from bridge.state.arguments import check_enqueue, check_lease, check_part, check_put, check_take
+from bridge.state.arguments import check_enqueue, check_part, check_put, check_take
 from bridge.state.errors import StateUnavailable
-from bridge.state.in_process import Leases, TokenBuckets
+from bridge.state.in_process import InProcessCluster
 from bridge.state.results import (
     Enqueued,
     ExpiredGroup,
@@ -29,7 +29,6 @@ from bridge.state.results import (
     QueueCounts,
     QueueEntry,
     Record,
-    TokensTaken,
 )
 from bridge.state.sqlite_file import (
     Fsync,
@@ -88,7 +87,7 @@ class SqliteReadOnly:
         return await self._reader.read(partial(ops.part_counts, scope=scope))
 
 
-class SqliteState(SqliteReadOnly):
+class SqliteState(SqliteReadOnly, InProcessCluster):
     """A `StateStore` in one SQLite file that this process alone writes."""
 
     def __init__(
@@ -98,8 +97,7 @@ class SqliteState(SqliteReadOnly):
         self.path = path
         self._lock: int | None = lock
         self._writer = writer
-        self._buckets = TokenBuckets()
-        self._leases = Leases()
+        self._start_cluster()
 
     @classmethod
     async def open(
@@ -267,27 +265,3 @@ class SqliteState(SqliteReadOnly):
     async def expire_groups(self, *, now: float) -> tuple[ExpiredGroup, ...]:
         expired = await self._sweep(partial(ops.expire_groups, now=now))
         return tuple(sorted(expired, key=lambda group: (group.expires_at, group.group)))
-
-    # --- buckets and leases (in the process) ----------------------------------------------
-
-    async def take_tokens(
-        self, bucket: str, *, rate: float, burst: float, count: float, now: float
-    ) -> TokensTaken:
-        return self._buckets.take(bucket, rate=rate, burst=burst, count=count, now=now)
-
-    async def acquire_lease(
-        self, group: str, holder: str, *, limit: int, now: float, ttl_s: float
-    ) -> bool:
-        check_lease(limit, ttl_s)
-        return self._leases.acquire(group, holder, limit=limit, now=now, ttl_s=ttl_s)
-
-    async def renew_leases(
-        self, leases: Sequence[tuple[str, str]], *, now: float, ttl_s: float
-    ) -> tuple[bool, ...]:
-        return self._leases.renew(leases, now=now, ttl_s=ttl_s)
-
-    async def release_lease(self, group: str, holder: str) -> bool:
-        return self._leases.release(group, holder)
-
-    async def lease_count(self, group: str, *, now: float) -> int:
-        return self._leases.count(group, now=now)
