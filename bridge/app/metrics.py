@@ -43,6 +43,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from bridge import __version__
+from bridge.app.tally import Tallies
 from bridge.server import ProxyOutcome, Refusal
 from bridge.smpp import BindType
 from bridge.upstream import BreakerState, IsmsCode, Mirror, Outcome, SmsType, Verdict
@@ -184,6 +185,10 @@ class BridgeMetrics:
         disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in 0.2x
         self.registry = CollectorRegistry()
         registry = self.registry
+        # First in the registry: every collection adds what the per-message tallies hold to
+        # their series before any series is read.
+        self.tallies = Tallies()
+        registry.register(self.tallies)
         if process_metrics:
             ProcessCollector(registry=registry)
             PlatformCollector(registry=registry)

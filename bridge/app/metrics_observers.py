@@ -7,9 +7,9 @@
 
 The layers know nothing of Prometheus: they call these through Protocols they declare
 themselves, with their own values (events, results), and this module turns those into
-bounded labels (see metrics.py). Each call is a few dictionary lookups and a lock-free
-increment or two; label children are cached per (command_id, status) so the per-PDU cost
-stays flat, and the caches are bounded because a peer picks command_ids.
+bounded labels (see metrics.py). Each call is a few dictionary lookups and an add or two to
+the tallies of its label children (tally.py), cached per raw key (command_id, status, ...)
+so the per-PDU cost stays flat; the caches are bounded because a peer picks command_ids.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import struct
 from collections.abc import Iterator
 from typing import Generic, TypeVar, assert_never
 
-from prometheus_client import Counter, Histogram
-
 from bridge.app.metrics import (
     SUBMIT_COMMANDS,
     BridgeMetrics,
@@ -27,6 +25,7 @@ from bridge.app.metrics import (
     isms_code_label,
     mirror_label,
 )
+from bridge.app.tally import CounterTally, HistogramTally
 from bridge.pdu import CommandId, CommandStatus, Pdu, command_name, is_response, status_name
 from bridge.server import (
     BindAttempt,
@@ -127,10 +126,11 @@ class SmppObserver:
 
     def __init__(self, metrics: BridgeMetrics) -> None:
         self._metrics = metrics
-        self._received: _BoundedCache[tuple[int | None, int | None], Counter] = _BoundedCache()
-        self._sent: _BoundedCache[tuple[int, int], Counter] = _BoundedCache()
+        self._received: _BoundedCache[tuple[int | None, int | None], CounterTally]
+        self._received = _BoundedCache()
+        self._sent: _BoundedCache[tuple[int, int], CounterTally] = _BoundedCache()
         self._answers: _BoundedCache[
-            tuple[str, int, int], tuple[Counter | None, Histogram | None]
+            tuple[str, int, int], tuple[CounterTally | None, HistogramTally | None]
         ] = _BoundedCache()
 
     # --- SessionListener -------------------------------------------------------------------
@@ -153,7 +153,9 @@ class SmppObserver:
             command_id, command_status = pdu
             command = _UNREAD if command_id is None else command_name(command_id)
             status = _UNREAD if command_status is None else status_name(command_status)
-            child = self._received.put(pdu, metrics.pdus_received.labels(command, status))
+            child = self._received.put(
+                pdu, metrics.tallies.counter(metrics.pdus_received.labels(command, status))
+            )
         child.inc()
         if isinstance(event, Throttled | PduRejected):
             self._answered_by_session(context, event)
@@ -225,16 +227,17 @@ class SmppObserver:
 
     def _answer_children(
         self, system_id: str, command_id: int, command_status: int
-    ) -> tuple[Counter | None, Histogram | None]:
+    ) -> tuple[CounterTally | None, HistogramTally | None]:
         command = command_name(command_id)
         if command not in SUBMIT_COMMANDS:
             return None, None
         metrics = self._metrics
+        submits = metrics.submits.labels(
+            metrics.account_label(system_id), command, status_name(command_status)
+        )
         return (
-            metrics.submits.labels(
-                metrics.account_label(system_id), command, status_name(command_status)
-            ),
-            metrics.submit_duration.labels(command),
+            metrics.tallies.counter(submits),
+            metrics.tallies.histogram(metrics.submit_duration.labels(command)),
         )
 
     def pdus_sent(self, data: bytes) -> None:
@@ -243,10 +246,13 @@ class SmppObserver:
             child = sent.get(header)
             if child is None:
                 command_id, command_status = header
+                metrics = self._metrics
                 child = sent.put(
                     header,
-                    self._metrics.pdus_sent.labels(
-                        command_name(command_id), status_name(command_status)
+                    metrics.tallies.counter(
+                        metrics.pdus_sent.labels(
+                            command_name(command_id), status_name(command_status)
+                        )
                     ),
                 )
             child.inc()
@@ -266,9 +272,11 @@ class IsmsObserver:
     def __init__(self, metrics: BridgeMetrics) -> None:
         self._metrics = metrics
         # Keys are configured mirrors and iSMS usernames, codes and outcomes: bounded.
-        self._requests: _BoundedCache[tuple[str, int | None, Verdict], tuple[Counter, Histogram]]
+        self._requests: _BoundedCache[
+            tuple[str, int | None, Verdict], tuple[CounterTally, HistogramTally]
+        ]
         self._requests = _BoundedCache()
-        self._messages: _BoundedCache[tuple[str, Outcome], tuple[Counter, Counter]]
+        self._messages: _BoundedCache[tuple[str, Outcome], tuple[CounterTally, CounterTally]]
         self._messages = _BoundedCache()
 
     def request_finished(
@@ -282,8 +290,10 @@ class IsmsObserver:
             children = self._requests.put(
                 key,
                 (
-                    metrics.isms_requests.labels(host, isms_code_label(code, verdict)),
-                    metrics.isms_request_duration.labels(host),
+                    metrics.tallies.counter(
+                        metrics.isms_requests.labels(host, isms_code_label(code, verdict))
+                    ),
+                    metrics.tallies.histogram(metrics.isms_request_duration.labels(host)),
                 ),
             )
         requests, duration = children
@@ -299,8 +309,10 @@ class IsmsObserver:
             children = self._messages.put(
                 key,
                 (
-                    metrics.isms_messages.labels(account, result.outcome.value),
-                    metrics.isms_credits_spent.labels(account),
+                    metrics.tallies.counter(
+                        metrics.isms_messages.labels(account, result.outcome.value)
+                    ),
+                    metrics.tallies.counter(metrics.isms_credits_spent.labels(account)),
                 ),
             )
         messages, credits = children

@@ -1,0 +1,109 @@
+"""Tallies: what a scrape reads after tallied increments is what direct prometheus_client
+calls would have made it, whatever the values and however the reads interleave."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+from bridge.app.metrics import LATENCY_BUCKETS, BridgeMetrics
+from bridge.app.tally import Tallies
+
+# A value each, or a None where a collection (a scrape) happens between them.
+OBSERVATIONS = st.lists(
+    st.none()
+    | st.floats(min_value=-1.0, max_value=100.0, allow_nan=False)
+    | st.sampled_from(LATENCY_BUCKETS)
+    | st.just(math.inf),
+    max_size=60,
+)
+
+
+def _samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample but the `_created` timestamps."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in registry.collect()
+        for sample in family.samples
+        if not sample.name.endswith("_created")
+    }
+
+
+def _same(tallied: CollectorRegistry, direct: CollectorRegistry) -> bool:
+    """Counts equal; sums equal but for rounding (a tally adds its part-sums in another order)."""
+    mine, theirs = _samples(tallied), _samples(direct)
+    return mine.keys() == theirs.keys() and all(
+        math.isclose(value, theirs[key], rel_tol=1e-9, abs_tol=1e-9) for key, value in mine.items()
+    )
+
+
+def _registry_with_tallies() -> tuple[CollectorRegistry, Tallies]:
+    registry = CollectorRegistry()
+    tallies = Tallies()
+    registry.register(tallies)
+    return registry, tallies
+
+
+def _histograms(registry: CollectorRegistry) -> Histogram:
+    return Histogram("d_seconds", "d", ("k",), buckets=LATENCY_BUCKETS, registry=registry)
+
+
+@given(OBSERVATIONS)
+def test_a_tallied_histogram_reads_as_one_observed_directly(values: list[float | None]) -> None:
+    direct_registry = CollectorRegistry()
+    direct = _histograms(direct_registry).labels("a")
+    registry, tallies = _registry_with_tallies()
+    tally = tallies.histogram(_histograms(registry).labels("a"))
+    for value in values:
+        if value is None:
+            generate_latest(registry)
+            continue
+        direct.observe(value)
+        tally.observe(value)
+    assert _same(registry, direct_registry)
+
+
+@given(st.lists(st.none() | st.floats(min_value=0.0, max_value=1e6), max_size=40))
+def test_a_tallied_counter_reads_as_one_incremented_directly(amounts: list[float | None]) -> None:
+    direct_registry = CollectorRegistry()
+    direct = Counter("c", "c", ("k",), registry=direct_registry).labels("a")
+    registry, tallies = _registry_with_tallies()
+    tally = tallies.counter(Counter("c", "c", ("k",), registry=registry).labels("a"))
+    for amount in amounts:
+        if amount is None:
+            generate_latest(registry)
+            continue
+        direct.inc(amount)
+        tally.inc(amount)
+    assert _same(registry, direct_registry)
+
+
+def test_a_nan_observation_counts_in_no_bucket_as_with_observe() -> None:
+    registry, tallies = _registry_with_tallies()
+    tally = tallies.histogram(_histograms(registry).labels("a"))
+    tally.observe(math.nan)
+    assert registry.get_sample_value("d_seconds_count", {"k": "a"}) == 0.0
+    assert math.isnan(registry.get_sample_value("d_seconds_sum", {"k": "a"}) or 0.0)
+
+
+def test_one_label_child_has_one_tally_however_often_it_is_asked_for() -> None:
+    registry, tallies = _registry_with_tallies()
+    counter = Counter("c", "c", ("k",), registry=registry)
+    first = tallies.counter(counter.labels("a"))
+    first.inc()
+    tallies.counter(counter.labels("a")).inc(2)
+    assert tallies.counter(counter.labels("a")) is first
+    assert registry.get_sample_value("c_total", {"k": "a"}) == 3.0
+
+
+def test_reading_one_sample_of_the_bridge_registry_hands_every_tally_on_first() -> None:
+    metrics = BridgeMetrics(process_metrics=False)
+    tally = metrics.tallies.counter(metrics.pdus_sent.labels("submit_sm_resp", "ESME_ROK"))
+    tally.inc()
+    sample = metrics.registry.get_sample_value(
+        "isms_bridge_smpp_pdus_sent_total", {"command": "submit_sm_resp", "status": "ESME_ROK"}
+    )
+    assert sample == 1.0
