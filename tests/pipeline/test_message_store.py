@@ -142,9 +142,34 @@ def test_a_message_record_reads_back_as_written() -> None:
     assert decode_record(encode_record(record)) == record
 
 
+def test_a_record_keeps_its_times_to_the_millisecond() -> None:
+    times = {"received_at": 1764636000.1234, "answered_at": 1764636000.2996, "sent_at": 0.0006}
+    record = MessageRecord(**{**_fields(message("1")), **times, "final_at": 1764636001.5})
+    read = decode_record(encode_record(record))
+    assert (read.received_at, read.answered_at, read.final_at, read.sent_at) == (
+        1764636000.123,
+        1764636000.3,
+        1764636001.5,
+        0.001,
+    )
+
+
+def test_a_record_written_in_version_1_with_float_seconds_still_reads() -> None:
+    value = (
+        b'[1,"acct",["7"],"submit_sm","Brand",["60123"],1,"ESME_ROK",2,0,'
+        b'1764636000.25,1764636000.5,1764636000.5,"555",2000,"www",1764636000.3,"none",null,"r"]'
+    )
+    record = decode_record(value)
+    assert (record.received_at, record.final_at, record.sent_at) == (
+        1764636000.25,
+        1764636000.5,
+        1764636000.3,
+    )
+
+
 def test_a_value_that_is_no_message_record_is_refused() -> None:
     with pytest.raises(ValueError, match="message record"):
-        decode_record(b"[2]")
+        decode_record(b"[3]")
 
 
 def _fields(record: MessageRecord) -> dict[str, object]:
