@@ -569,19 +569,29 @@ def _reference(context: SessionInfo, pdu: Pdu) -> str:
 def _response(request: PipelineRequest, status: SubmitStatus) -> Pdu:
     # An error response carries no body (SMPP 3.4 §4.4.2); smpplib reads a bare header fine.
     message_id = status.message_id if status.command_status == _OK else None
+    # Under the request's sequence_number already: the server need not copy the answer.
+    sequence, command_status = request.sequence_number, status.command_status
     match request:
         case SubmitSm():
-            return SubmitSmResp(command_status=status.command_status, message_id=message_id)
+            return SubmitSmResp(
+                sequence_number=sequence, command_status=command_status, message_id=message_id
+            )
         case DataSm():
-            return DataSmResp(command_status=status.command_status, message_id=message_id)
+            return DataSmResp(
+                sequence_number=sequence, command_status=command_status, message_id=message_id
+            )
         case SubmitMulti():
-            return SubmitMultiResp(command_status=status.command_status, message_id=message_id)
+            return SubmitMultiResp(
+                sequence_number=sequence, command_status=command_status, message_id=message_id
+            )
         case QuerySm():
-            return QuerySmResp(command_status=status.command_status, message_id=None)
+            return QuerySmResp(
+                sequence_number=sequence, command_status=command_status, message_id=None
+            )
         case CancelSm():
-            return CancelSmResp(command_status=status.command_status)
+            return CancelSmResp(sequence_number=sequence, command_status=command_status)
         case ReplaceSm():
-            return ReplaceSmResp(command_status=status.command_status)
+            return ReplaceSmResp(sequence_number=sequence, command_status=command_status)
 
 
 def _multi_response(

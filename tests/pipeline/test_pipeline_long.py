@@ -34,7 +34,7 @@ async def test_the_completing_part_sends_the_joined_text_in_one_request_and_gets
     r = rig(accepted("900"))
     await r.submit(udh_part(7, 2, 1, PART1))
     response = await r.submit(udh_part(7, 2, 2, PART2))
-    assert response == SubmitSmResp(message_id="900")
+    assert response == SubmitSmResp(sequence_number=7, message_id="900")
     assert [m.text for m in r.isms.sent] == [(PART1 + PART2).decode()]
 
 
@@ -103,7 +103,9 @@ async def test_a_joined_text_over_the_maximum_refuses_the_completing_part_rinvms
     for seqnum in (2, 3, 4):
         await r.submit(udh_part(4, 5, seqnum, b"x" * 153))
     response = await r.submit(udh_part(4, 5, 5, b"x" * 153))
-    assert response == SubmitSmResp(command_status=CommandStatus.ESME_RINVMSGLEN, message_id=None)
+    assert response == SubmitSmResp(
+        sequence_number=7, command_status=CommandStatus.ESME_RINVMSGLEN, message_id=None
+    )
     assert r.isms.sent == []
 
 
@@ -194,7 +196,7 @@ async def test_a_completing_part_answered_rsyserr_is_sent_whole_when_the_esme_re
     failed = await r.submit(udh_part(7, 2, 2, PART2))
     retried = await r.submit(udh_part(7, 2, 2, PART2))
     assert failed.command_status == CommandStatus.ESME_RSYSERR
-    assert retried == SubmitSmResp(message_id="903")
+    assert retried == SubmitSmResp(sequence_number=7, message_id="903")
     assert [m.text for m in r.isms.sent] == [(PART1 + PART2).decode()] * 2
     query = await r.submit(QuerySm(message_id=first.message_id))
     assert query.message_state == MessageState.ACCEPTED
@@ -227,5 +229,5 @@ async def test_a_completing_part_refused_for_good_rejects_the_earlier_parts_at_o
 async def test_a_udh_saying_part_1_of_1_is_an_ordinary_message() -> None:
     r = rig(accepted("904"))
     response = await r.submit(udh_part(8, 1, 1, b"just one"))
-    assert response == SubmitSmResp(message_id="904")
+    assert response == SubmitSmResp(sequence_number=7, message_id="904")
     assert [m.text for m in r.isms.sent] == ["just one"]

@@ -49,7 +49,7 @@ from .pipeline_doubles import (
 async def test_submit_sm_is_answered_with_the_isms_trx_id_as_message_id() -> None:
     r = rig(accepted("1171081025"))
     response = await r.submit(submit_sm(b"Hello"))
-    assert response == SubmitSmResp(command_status=0, message_id="1171081025")
+    assert response == SubmitSmResp(sequence_number=7, command_status=0, message_id="1171081025")
     assert [(m.text, m.destinations, m.sms_type) for m in r.isms.sent] == [
         ("Hello", ("60123456789",), SmsType.ASCII)
     ]
@@ -184,7 +184,7 @@ async def test_an_isms_refusal_is_answered_with_its_mapped_status_and_no_message
 ) -> None:
     r = rig(rejected(code))
     response = await r.submit(submit_sm())
-    assert response == SubmitSmResp(command_status=status, message_id=None)
+    assert response == SubmitSmResp(sequence_number=7, command_status=status, message_id=None)
 
 
 async def test_a_status_override_from_config_is_applied() -> None:
@@ -197,7 +197,7 @@ async def test_a_status_override_from_config_is_applied() -> None:
 async def test_type_1_refused_with_minus_1012_is_sent_once_more_as_type_2() -> None:
     r = rig(rejected(-1012), accepted("42"))
     response = await r.submit(submit_sm(b"Hello ~", data_coding=1))
-    assert response == SubmitSmResp(message_id="42")
+    assert response == SubmitSmResp(sequence_number=7, message_id="42")
     assert [m.sms_type for m in r.isms.sent] == [SmsType.ASCII, SmsType.UNICODE]
     assert r.pipeline.counters.unicode_retries == 1
 
@@ -233,8 +233,10 @@ async def test_an_unexpected_exception_answers_rsyserr_for_that_submit_only_and_
     caplog.set_level(logging.ERROR, logger="bridge.pipeline")
     failed = await r.submit(submit_sm(sequence_number=3))
     after = await r.submit(submit_sm(sequence_number=4))
-    assert failed == SubmitSmResp(command_status=CommandStatus.ESME_RSYSERR, message_id=None)
-    assert after == SubmitSmResp(message_id="77")
+    assert failed == SubmitSmResp(
+        sequence_number=3, command_status=CommandStatus.ESME_RSYSERR, message_id=None
+    )
+    assert after == SubmitSmResp(sequence_number=4, message_id="77")
     failures = [rec for rec in caplog.records if "pipeline_failed" in rec.getMessage()]
     assert len(failures) == 1 and "session=s1" in failures[0].getMessage()
 
@@ -278,7 +280,7 @@ async def test_data_sm_takes_its_text_from_message_payload_and_gets_data_sm_resp
         tlvs=(Tlv(Tag.MESSAGE_PAYLOAD, b"data sm text"),),
     )
     response = await r.submit(pdu)
-    assert response == DataSmResp(message_id="88")
+    assert response == DataSmResp(sequence_number=9, message_id="88")
     assert r.isms.sent[0].text == "data sm text"
 
 
