@@ -1,6 +1,6 @@
 """Benchmark: submit_sm through the whole bridge to the sandbox, beside a bare aiohttp client.
 
-Run: .venv/bin/python bench/e2e.py [--rounds 3] [--scale 1.0]
+Run: .venv/bin/python bench/e2e.py [--rounds 5] [--scale 1.0] [--instructions]
 
 The bridge runs at its DEFAULT settings (log level info, the sqlite state backend: every
 answer waits for its message record to be committed), and beside it the same build with
@@ -20,7 +20,10 @@ be on one host):
   also the same loop posting one pre-encoded body again and again (no real sender can: every
   message differs), shown as the ceiling of any aiohttp-based sender.
 Scenarios, interleaved bridge/bare rounds, best round reported (other work on a shared
-machine only ever slows a round down):
+machine only ever slows a round down). The throughput targets are judged on the median of
+the rounds' ratios (each round's bridge beside the bare client that ran right after it):
+on this shared machine the same build moves by up to 2x between minutes, and best against
+best can pair a quiet minute with a busy one.
 1. 4 sessions x window 50 against the instant sandbox, each bridge: messages/s, bridge CPU
    per message
    (from /proc), p50/p99 submit_sm -> submit_sm_resp beside the bare HTTP round trip; the
@@ -31,6 +34,12 @@ machine only ever slows a round down):
 3. one session x window 100 against the 300 ms sandbox: messages/s per bind (at most
    window / round trip = 333/s).
 Then the issue's targets. Figures only; nothing here asserts timing.
+
+`--instructions` runs none of that: it counts the instructions per message of the bridge at
+its defaults, on memory, and of the bare client, each under valgrind's callgrind (user space,
+every thread), which gives the same figures on a busy machine as on an idle one. Where one
+process's one thread is the bottleneck, as in scenario 1, their ratios predict the
+throughput ratios. About 5 minutes.
 """
 
 from __future__ import annotations
@@ -41,7 +50,9 @@ import json
 import os
 import platform
 import re
+import shutil
 import socket
+import statistics
 import struct
 import subprocess
 import sys
@@ -267,9 +278,16 @@ def start_sandbox(latency_ms: int) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def start_bridge(
-    workdir: Path, endpoint: str, log_level: str, backend: str = "sqlite"
+    workdir: Path,
+    endpoint: str,
+    log_level: str,
+    backend: str = "sqlite",
+    *,
+    prefix: tuple[str, ...] = (),
+    start_s: float = 30.0,
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """`backend` "sqlite" is the default: [state] is left out of the config file."""
+    """`backend` "sqlite" is the default: [state] is left out of the config file. `prefix`
+    runs it under another program (valgrind)."""
     port = free_port()
     # A folder per bridge: each keeps its state file beside its config (one bridge per file).
     home = workdir / f"bridge-{port}"
@@ -286,11 +304,11 @@ def start_bridge(
     )
     log = (home / "bridge.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bridge", "serve", "--config", str(config),
+        [*prefix, sys.executable, "-m", "bridge", "serve", "--config", str(config),
          "--log-level", log_level],
         stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + start_s
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -352,7 +370,22 @@ def bare_round(
                  sandbox_used / result["wall_s"])  # fmt: skip
 
 
-def scenario(label: str, rounds: int, kinds: dict[str, Callable[[], Round]]) -> list[Round]:
+@dataclass
+class Scenario:
+    best: list[Round]  # per kind, in the order given
+    runs: dict[str, list[Round]]
+
+    def paired(self, name: str, baseline: str) -> float:
+        """The median over rounds of name's rate / baseline's rate in the same round: the two
+        ran back to back, so a machine that slows down for a while slows both."""
+        ratios = [
+            mine.rate / theirs.rate
+            for mine, theirs in zip(self.runs[name], self.runs[baseline], strict=True)
+        ]
+        return statistics.median(ratios)
+
+
+def scenario(label: str, rounds: int, kinds: dict[str, Callable[[], Round]]) -> Scenario:
     """Interleaved rounds of each kind (the bridge first); the best round of each."""
     runs: dict[str, list[Round]] = {name: [] for name in kinds}
     for _ in range(rounds):
@@ -369,9 +402,12 @@ def scenario(label: str, rounds: int, kinds: dict[str, Callable[[], Round]]) -> 
               f"{found.sandbox_busy:>4.0%}")  # fmt: skip
     results = dict(zip(kinds, best, strict=True))
     bridge, bare = best[0], results["bare aiohttp"]
-    print(f"  {next(iter(kinds))} / bare: {bridge.rate / bare.rate:.2f}x throughput, "
+    found = Scenario(best, runs)
+    first = next(iter(kinds))
+    print(f"  {first} / bare: {bridge.rate / bare.rate:.2f}x throughput (best rounds), "
+          f"{found.paired(first, 'bare aiohttp'):.2f}x (median of the rounds' ratios), "
           f"+{bridge.p50_ms - bare.p50_ms:.2f} ms p50")  # fmt: skip
-    return best
+    return found
 
 
 DEFAULTS = "bridge: defaults"
@@ -444,27 +480,115 @@ def conduct(args: argparse.Namespace) -> None:
             for process in started:
                 process.terminate()
                 process.wait(10)
-    default, memory, fastest, bare, ceiling = load
+    default, memory, _, bare, ceiling = load.best
     ratio = default.rate / bare.rate
+    paired = load.paired(DEFAULTS, "bare aiohttp")
     durable = default.rate / memory.rate
-    added = quiet[0].p50_ms - quiet[1].p50_ms
+    durable_paired = load.paired(DEFAULTS, MEMORY_INFO)
+    added = quiet.best[0].p50_ms - quiet.best[1].p50_ms
     print()
     print(f"CPU per message, every process (they share {os.cpu_count()} CPUs): through the "
           f"bridge at its defaults {default.total_us:.0f} µs (load client "
           f"{default.load_us or 0:.0f} + bridge {default.cpu_us:.0f} + sandbox "
           f"{default.sandbox_us:.0f}); bare {bare.total_us:.0f} µs (client {bare.cpu_us:.0f} "
           f"+ sandbox {bare.sandbox_us:.0f})")  # fmt: skip
-    print(f"throughput at the defaults {ratio:.2f}x bare aiohttp (target >= 0.8x): "
-          f"{'MET' if ratio >= 0.8 else 'NOT MET'}; warning+memory "
-          f"{fastest.rate / bare.rate:.2f}x; {default.rate / ceiling.rate:.2f}x the one-body "
-          "ceiling")  # fmt: skip
-    print(f"sqlite / memory at info: {durable:.2f}x (target >= 0.9x): "
-          f"{'MET' if durable >= 0.9 else 'NOT MET'}")  # fmt: skip
+    # Judged on the median of the rounds' ratios; the best rounds' ratio is printed beside it.
+    print(f"throughput at the defaults {paired:.2f}x bare aiohttp, median of {args.rounds} "
+          f"rounds (best rounds {ratio:.2f}x; target >= 0.8x): "
+          f"{'MET' if paired >= 0.8 else 'NOT MET'}; warning+memory "
+          f"{load.paired(MEMORY_WARNING, 'bare aiohttp'):.2f}x; "
+          f"{default.rate / ceiling.rate:.2f}x the one-body ceiling")  # fmt: skip
+    verdict = "MET" if durable_paired >= 0.9 else "NOT MET"
+    print(f"sqlite / memory at info: {durable_paired:.2f}x, median (best rounds "
+          f"{durable:.2f}x; target >= 0.9x): {verdict}")  # fmt: skip
     print(f"added p50 latency at the defaults {added:.2f} ms unloaded (target <= 2 ms): "
           f"{'MET' if added <= 2.0 else 'NOT MET'}; under load "
-          f"{load[0].p50_ms - load[3].p50_ms:+.2f} ms")  # fmt: skip
-    print(f"one bind at 300 ms, window 100: {remote[0].rate:.0f} msg/s (target >= 300): "
-          f"{'MET' if remote[0].rate >= 300 else 'NOT MET'}")  # fmt: skip
+          f"{default.p50_ms - bare.p50_ms:+.2f} ms")  # fmt: skip
+    print(f"one bind at 300 ms, window 100: {remote.best[0].rate:.0f} msg/s (target >= 300): "
+          f"{'MET' if remote.best[0].rate >= 300 else 'NOT MET'}")  # fmt: skip
+
+
+# --- instructions per message (callgrind) ----------------------------------------------------
+
+
+def callgrind_total(path: Path) -> int:
+    found = re.search(r"^(?:summary|totals): (\d+)", path.read_text(), re.MULTILINE)
+    assert found is not None, path
+    return int(found.group(1))
+
+
+def callgrind(out: Path) -> tuple[str, ...]:
+    return ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}")
+
+
+def bridge_instructions(
+    workdir: Path, endpoint: str, log_level: str, backend: str, count: int
+) -> int:
+    """Instructions the bridge process executes (every thread) from its start through
+    `count` submits (4 sessions x window 50) to its exit."""
+    out = workdir / f"callgrind-{log_level}-{backend}-{count}.out"
+    home = workdir / f"{log_level}-{backend}-{count}"
+    home.mkdir()
+    process, port = start_bridge(
+        home, endpoint, log_level, backend, prefix=callgrind(out), start_s=600
+    )
+    try:
+        child("--load", str(port), "4", "50", str(count))
+    finally:
+        process.terminate()
+        process.wait(120)
+    return callgrind_total(out)
+
+
+def bare_instructions(workdir: Path, endpoint: str, count: int) -> int:
+    out = workdir / f"callgrind-bare-{count}.out"
+    subprocess.run(
+        [*callgrind(out), sys.executable, __file__, "--bare", endpoint, "200", str(count)],
+        capture_output=True, cwd=REPO, check=True, timeout=1800,
+    )  # fmt: skip
+    return callgrind_total(out)
+
+
+def instructions(args: argparse.Namespace) -> None:
+    """Per message: (I(n2) - I(n1)) / (n2 - n1), which cancels start, warm-up and exit. The
+    kinds run two at a time (valgrind runs a process on one CPU)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind (Debian: apt-get install valgrind)")
+    small, large = 500, 500 + max(1000, int(2000 * args.scale))
+    print(f"instructions per message under valgrind's callgrind (user space, every thread; "
+          f"counts of {small} and {large} messages, 4 sessions x window 50, the instant "
+          "sandbox): the same figures on a busy machine and an idle one")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        sandbox, url = start_sandbox(0)
+        kinds: dict[str, Callable[[int], int]] = {
+            DEFAULTS: lambda n: bridge_instructions(workdir, url, "info", "sqlite", n),
+            MEMORY_INFO: lambda n: bridge_instructions(workdir, url, "info", "memory", n),
+            "bare aiohttp": lambda n: bare_instructions(workdir, url, n),
+        }
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                futures = {
+                    (name, n): pool.submit(run, n)
+                    for name, run in kinds.items()
+                    for n in (small, large)
+                }
+                per = {
+                    name: (futures[name, large].result() - futures[name, small].result())
+                    / (large - small)
+                    for name in kinds
+                }
+        finally:
+            sandbox.terminate()
+            sandbox.wait(10)
+    for name, count in per.items():
+        print(f"  {name:<22}{count:>12,.0f}")
+    bare = per["bare aiohttp"]
+    print(f"bare / defaults {bare / per[DEFAULTS]:.2f}x, memory / defaults "
+          f"{per[MEMORY_INFO] / per[DEFAULTS]:.2f}x: the throughput ratios these predict where "
+          "one process's one thread is the bottleneck (as in scenario 1)")  # fmt: skip
 
 
 def main() -> None:
@@ -472,9 +596,18 @@ def main() -> None:
         child_main(sys.argv[1:])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply message counts")
-    conduct(parser.parse_args())
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="instead: instructions per message under callgrind (repeatable on a busy machine)",
+    )
+    args = parser.parse_args()
+    if args.instructions:
+        instructions(args)
+    else:
+        conduct(args)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeGuard, TypeVar
 
 from bridge.state.errors import StateUnavailable
@@ -114,23 +115,29 @@ class GroupCommitWriter:
                     stopping = True
                     break
                 group.extend(more)
-            outcomes = self._commit(group)
+            reports: list[Callable[[], None]] = []
+            outcomes = self._commit(group, reports)
             loop = self._loop
             if loop is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(_settle, outcomes)
+                # One wake-up of the loop per group: the results, then the observer's reports.
+                loop.call_soon_threadsafe(_settle, outcomes, reports)
 
-    def _commit(self, group: list[_Job]) -> list[_Outcome]:
+    def _commit(self, group: list[_Job], reports: list[Callable[[], None]]) -> list[_Outcome]:
         started = time.perf_counter()
         try:
             results = self._transaction(group)
         except Exception as exc:
             if len(group) > 1:
-                return [outcome for job in group for outcome in self._commit([job])]
+                return [outcome for job in group for outcome in self._commit([job], reports)]
             failure = unavailable(exc) if isinstance(exc, sqlite3.Error) else exc
-            self._loop_call(self._observer.commit_failed, reason=str(failure))
+            reports.append(partial(self._observer.commit_failed, reason=str(failure)))
             return [(group[0], False, failure)]
-        self._loop_call(
-            self._observer.committed, seconds=time.perf_counter() - started, operations=len(group)
+        reports.append(
+            partial(
+                self._observer.committed,
+                seconds=time.perf_counter() - started,
+                operations=len(group),
+            )
         )
         return [(job, True, result) for job, result in zip(group, results, strict=True)]
 
@@ -163,11 +170,6 @@ class GroupCommitWriter:
             raise
         return results
 
-    def _loop_call(self, callback: Callable[..., None], **kwargs: Any) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(lambda: callback(**kwargs))
-
 
 def _one_kind_of_puts(operations: list[Operation]) -> TypeGuard[list[RecordPut]]:
     first = operations[0]
@@ -182,7 +184,7 @@ def _same_kind(operation: Operation, put: RecordPut) -> bool:
     return isinstance(operation, RecordPut) and operation.kind == put.kind
 
 
-def _settle(outcomes: list[_Outcome]) -> None:
+def _settle(outcomes: list[_Outcome], reports: list[Callable[[], None]]) -> None:
     for job, ok, result in outcomes:
         if job.future.done():
             continue  # its caller was cancelled
@@ -190,6 +192,9 @@ def _settle(outcomes: list[_Outcome]) -> None:
             job.future.set_result(result)
         else:
             job.future.set_exception(result)
+    # After the results: an observer that fails costs its report, never an answer.
+    for report in reports:
+        report()
 
 
 class ReaderThread:

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -233,6 +234,34 @@ async def test_writes_made_in_one_loop_turn_share_one_commit(tmp_path: Path) -> 
     await asyncio.sleep(0)  # the observer hears of the commit on the loop
     assert sum(observer.commits) == 200
     assert len(observer.commits) <= 3
+    await store.aclose()
+
+
+async def test_a_group_commit_wakes_the_loop_once_for_its_results_and_its_report(
+    tmp_path: Path,
+) -> None:
+    observer = CountingObserver()
+    store = await SqliteState.open(tmp_path / "s.sqlite3", observer=observer)
+    loop = asyncio.get_running_loop()
+    wakeups: list[object] = []
+    real = loop.call_soon_threadsafe
+
+    def counted(callback: Any, *args: Any, **kwargs: Any) -> Any:
+        wakeups.append(callback)
+        return real(callback, *args, **kwargs)
+
+    loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+    try:
+        await asyncio.gather(
+            *(
+                store.put_record("msg", f"k{i}", b"v", now=T0, expires_at=T0 + 9, max_records=99)
+                for i in range(20)
+            )
+        )
+    finally:
+        loop.call_soon_threadsafe = real  # type: ignore[method-assign]
+    assert observer.commits == [20]
+    assert len(wakeups) == 1
     await store.aclose()
 
 
