@@ -17,7 +17,6 @@ import logging
 from collections.abc import Iterable
 
 from bridge.config import KANNEL_SYSTEM_TYPE, AccountConfig
-from bridge.pdu import Pdu
 from bridge.server import (
     BindAttempt,
     BindVerdict,
@@ -29,7 +28,6 @@ from bridge.server import (
     SessionContext,
     SubmitRequest,
 )
-from bridge.smpp import Event
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +36,23 @@ class BindAdvice:
     """Passes every observer call on to `inner`; warns once per account about a Kannel
     binding to receipts it cannot finish."""
 
-    __slots__ = ("_accounts", "_inner", "_warned")
+    __slots__ = (
+        "_accounts",
+        "_inner",
+        "_warned",
+        "event_received",
+        "pdus_sent",
+        "request_answered",
+    )
 
     def __init__(
         self, accounts: Iterable[AccountConfig], inner: ConnectionObserver | None = None
     ) -> None:
         self._inner: ConnectionObserver = inner if inner is not None else NoConnectionObserver()
+        # The calls made per PDU go straight to the inner observer: no extra call each.
+        self.event_received = self._inner.event_received
+        self.request_answered = self._inner.request_answered
+        self.pdus_sent = self._inner.pdus_sent
         self._accounts: dict[str, AccountConfig] = {}
         self._warned: set[str] = set()
         self.reload(accounts)
@@ -72,25 +81,10 @@ class BindAdvice:
             account.profile,
         )
 
-    def event_received(self, context: SessionContext | None, event: Event) -> None:
-        self._inner.event_received(context, event)
-
     def request_throttled(
         self, context: SessionContext, request: SubmitRequest, parts: int
     ) -> None:
         self._inner.request_throttled(context, request, parts)
-
-    def request_answered(
-        self,
-        context: SessionContext,
-        request: SubmitRequest,
-        response: Pdu,
-        elapsed_s: float | None,
-    ) -> None:
-        self._inner.request_answered(context, request, response, elapsed_s)
-
-    def pdus_sent(self, data: bytes) -> None:
-        self._inner.pdus_sent(data)
 
     def connection_refused(self, reason: Refusal, peer: Peer) -> None:
         self._inner.connection_refused(reason, peer)

@@ -109,11 +109,15 @@ ESME_RDELIVERYFAILURE = CommandStatus.ESME_RDELIVERYFAILURE
 ESME_RUNKNOWNERR = CommandStatus.ESME_RUNKNOWNERR
 
 
+# Looked up once per answer and per metric: a dict read, not an enum call and its lookup.
+_NAMES: dict[int, str] = {int(status): status.name for status in CommandStatus}
+
+
 def status_name(command_status: int) -> str:
     """A bounded, human label for any status: its 3.4 name, or a vendor/undefined tag."""
-    try:
-        return CommandStatus(command_status).name
-    except ValueError:
-        if 0x400 <= command_status <= 0x4FF:
-            return "VENDOR_SPECIFIC"
-        return "UNDEFINED"
+    name = _NAMES.get(command_status)
+    if name is not None:
+        return name
+    if 0x400 <= command_status <= 0x4FF:
+        return "VENDOR_SPECIFIC"
+    return "UNDEFINED"

@@ -125,6 +125,10 @@ def user_message_reference(pdu: MessagePdu) -> int | None:
     return value if isinstance(value, int) else None
 
 
+# iSMS `type` by number, without an enum call per message.
+_SMS_TYPES = {int(sms_type): sms_type for sms_type in SmsType}
+
+
 def isms_message(
     route: AccountRoute,
     *,
@@ -137,7 +141,7 @@ def isms_message(
         credentials=route.credentials,
         destinations=destinations,
         text=message_text,
-        sms_type=SmsType(isms_type(message_text)),
+        sms_type=_SMS_TYPES[isms_type(message_text)],
         sender_id=choose_sender_id(
             source_addr, allowed=route.allowed_sender_ids, default=route.default_sender
         ),
