@@ -8,8 +8,9 @@
 The layers know nothing of Prometheus: they call these through Protocols they declare
 themselves, with their own values (events, results), and this module turns those into
 bounded labels (see metrics.py). Each call is a few dictionary lookups and an add or two to
-the tallies of its label children (tally.py), cached per raw key (command_id, status, ...)
-so the per-PDU cost stays flat; the caches are bounded because a peer picks command_ids.
+the tallies of its counter children (tally.py) or an observe, cached per raw key
+(command_id, status, ...) so the per-PDU cost stays flat; the caches are bounded because a
+peer picks command_ids.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import struct
 from collections.abc import Iterator
 from typing import Generic, TypeVar, assert_never
 
+from prometheus_client import Histogram
+
 from bridge.app.metrics import (
     SUBMIT_COMMANDS,
     BridgeMetrics,
@@ -25,7 +28,7 @@ from bridge.app.metrics import (
     isms_code_label,
     mirror_label,
 )
-from bridge.app.tally import CounterTally, HistogramTally
+from bridge.app.tally import CounterTally
 from bridge.pdu import CommandId, CommandStatus, Pdu, command_name, is_response, status_name
 from bridge.server import (
     BindAttempt,
@@ -130,7 +133,7 @@ class SmppObserver:
         self._received = _BoundedCache()
         self._sent: _BoundedCache[tuple[int, int], CounterTally] = _BoundedCache()
         self._answers: _BoundedCache[
-            tuple[str, int, int], tuple[CounterTally | None, HistogramTally | None]
+            tuple[str, int, int], tuple[CounterTally | None, Histogram | None]
         ] = _BoundedCache()
 
     # --- SessionListener -------------------------------------------------------------------
@@ -227,7 +230,7 @@ class SmppObserver:
 
     def _answer_children(
         self, system_id: str, command_id: int, command_status: int
-    ) -> tuple[CounterTally | None, HistogramTally | None]:
+    ) -> tuple[CounterTally | None, Histogram | None]:
         command = command_name(command_id)
         if command not in SUBMIT_COMMANDS:
             return None, None
@@ -237,7 +240,7 @@ class SmppObserver:
         )
         return (
             metrics.tallies.counter(submits),
-            metrics.tallies.histogram(metrics.submit_duration.labels(command)),
+            metrics.submit_duration.labels(command),
         )
 
     def pdus_sent(self, data: bytes) -> None:
@@ -273,7 +276,7 @@ class IsmsObserver:
         self._metrics = metrics
         # Keys are configured mirrors and iSMS usernames, codes and outcomes: bounded.
         self._requests: _BoundedCache[
-            tuple[str, int | None, Verdict], tuple[CounterTally, HistogramTally]
+            tuple[str, int | None, Verdict], tuple[CounterTally, Histogram]
         ]
         self._requests = _BoundedCache()
         self._messages: _BoundedCache[tuple[str, Outcome], tuple[CounterTally, CounterTally]]
@@ -293,7 +296,7 @@ class IsmsObserver:
                     metrics.tallies.counter(
                         metrics.isms_requests.labels(host, isms_code_label(code, verdict))
                     ),
-                    metrics.tallies.histogram(metrics.isms_request_duration.labels(host)),
+                    metrics.isms_request_duration.labels(host),
                 ),
             )
         requests, duration = children

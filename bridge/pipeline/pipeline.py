@@ -46,7 +46,6 @@ from bridge.pdu import (
     CancelSmResp,
     CommandStatus,
     DataSm,
-    DataSmResp,
     Pdu,
     QuerySm,
     QuerySmResp,
@@ -55,11 +54,9 @@ from bridge.pdu import (
     SubmitMulti,
     SubmitMultiResp,
     SubmitSm,
-    SubmitSmResp,
-    UnsuccessSme,
     status_name,
 )
-from bridge.pipeline import multi, submission
+from bridge.pipeline import answers, multi, submission
 from bridge.pipeline.counters import PipelineCounters
 from bridge.pipeline.long_messages import LongMessages, WholeMessage
 from bridge.pipeline.message_ids import MessageIdGenerator
@@ -260,7 +257,9 @@ class MessagePipeline:
         except StateError as exc:
             # Never acknowledge what could not be recorded: "try again later" is honest.
             self._store_failed(exc)
-            response = _response(request, SubmitStatus(command_status=_RETRY_LATER, message_id=""))
+            response = answers.response(
+                request, SubmitStatus(command_status=_RETRY_LATER, message_id="")
+            )
         except Exception:
             # One failure costs one answer (ESME_RSYSERR), never the bind.
             log.exception(
@@ -269,7 +268,9 @@ class MessagePipeline:
                 context.system_id,
                 request.sequence_number,
             )
-            response = _response(request, SubmitStatus(command_status=_RETRY_LATER, message_id=""))
+            response = answers.response(
+                request, SubmitStatus(command_status=_RETRY_LATER, message_id="")
+            )
         return response
 
     async def _answer(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
@@ -280,10 +281,10 @@ class MessagePipeline:
                 try:
                     if isinstance(request, SubmitMulti):
                         return await self._submit_multi(context, request)
-                    return _response(request, await self._submit(context, request))
+                    return answers.response(request, await self._submit(context, request))
                 except Refusal as refusal:
                     self._refused(context, request, refusal)
-                    return _response(
+                    return answers.response(
                         request, SubmitStatus(command_status=refusal.command_status, message_id="")
                     )
             case QuerySm():
@@ -364,7 +365,7 @@ class MessagePipeline:
         unsuccess = tuple(destinations.refused[i] for i in sorted(destinations.refused))
         if not destinations.numbers:
             answer = multi.answer(pdu, destinations, ())
-            return _multi_response(answer.command_status, "", answer.unsuccess_sme)
+            return answers.multi_response(answer.command_status, "", answer.unsuccess_sme)
         umr = submission.user_message_reference(pdu)
         origin = multi.message_origin(route.system_id, pdu, destinations)
         parts = 1 if data.part is None else data.part.total
@@ -377,7 +378,7 @@ class MessagePipeline:
             trace=Trace(pdu="submit_multi", parts=parts, received_at=received_at),
         )
         if isinstance(whole, SubmitStatus):
-            return _multi_response(whole.command_status, whole.message_id, unsuccess)
+            return answers.multi_response(whole.command_status, whole.message_id, unsuccess)
         text = await self._text(route, pdu.data_coding, whole)
         urgent = pdu.priority_flag >= URGENT_PRIORITY
         batches = list(
@@ -426,7 +427,9 @@ class MessagePipeline:
             route, origin, whole, status, pdu, umr, overall=overall, deliveries=deliveries,
             text=text, trace=trace,
         )  # fmt: skip
-        return _multi_response(answer.command_status, answer.message_id, answer.unsuccess_sme)
+        return answers.multi_response(
+            answer.command_status, answer.message_id, answer.unsuccess_sme
+        )
 
     # --- shared steps ---------------------------------------------------------------------
 
@@ -564,39 +567,3 @@ class MessagePipeline:
 
 def _reference(context: SessionInfo, pdu: Pdu) -> str:
     return f"{context.system_id}/{context.session_id}/{pdu.sequence_number}"
-
-
-def _response(request: PipelineRequest, status: SubmitStatus) -> Pdu:
-    # An error response carries no body (SMPP 3.4 §4.4.2); smpplib reads a bare header fine.
-    message_id = status.message_id if status.command_status == _OK else None
-    # Under the request's sequence_number already: the server need not copy the answer.
-    sequence, command_status = request.sequence_number, status.command_status
-    match request:
-        case SubmitSm():
-            return SubmitSmResp(
-                sequence_number=sequence, command_status=command_status, message_id=message_id
-            )
-        case DataSm():
-            return DataSmResp(
-                sequence_number=sequence, command_status=command_status, message_id=message_id
-            )
-        case SubmitMulti():
-            return SubmitMultiResp(
-                sequence_number=sequence, command_status=command_status, message_id=message_id
-            )
-        case QuerySm():
-            return QuerySmResp(
-                sequence_number=sequence, command_status=command_status, message_id=None
-            )
-        case CancelSm():
-            return CancelSmResp(sequence_number=sequence, command_status=command_status)
-        case ReplaceSm():
-            return ReplaceSmResp(sequence_number=sequence, command_status=command_status)
-
-
-def _multi_response(
-    command_status: CommandStatus, message_id: str, unsuccess: tuple[UnsuccessSme, ...]
-) -> SubmitMultiResp:
-    return SubmitMultiResp(
-        command_status=command_status, message_id=message_id, unsuccess_sme=unsuccess
-    )
