@@ -29,7 +29,6 @@ import platform
 import re
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -40,10 +39,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-TICKS = os.sysconf("SC_CLK_TCK")
+from parties import (  # noqa: E402 (bench/ beside this script)
+    PASSWORD,
+    SANDBOX_PASSWORD,
+    SANDBOX_USER,
+    SYSTEM_ID,
+    Esme,
+    Load,
+    cpu_s,
+    free_port,
+)
+
 TEXT = b"Your one-time code is 482913. It expires in 5 minutes."
-SANDBOX_USER, SANDBOX_PASSWORD = "bench", "bench-pw"
-SYSTEM_ID, PASSWORD = "bench", "bench1"
 REDIS_PASSWORD = "bench-redis"
 HAPROXY_SOURCE = "127.0.0.3"
 
@@ -65,78 +72,6 @@ def submit_template(receipt: bool) -> bytes:
             short_message=TEXT,
         )
     )
-
-
-@dataclass
-class Load:
-    remaining: int
-    template: bytes
-    expected: int = 0
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    receipts: int = 0
-    all_receipts: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-class Esme(asyncio.Protocol):
-    """One transceiver bind keeping `window` submits in flight; answers deliver_sm."""
-
-    def __init__(self, shared: Load, window: int) -> None:
-        loop = asyncio.get_running_loop()
-        self.shared, self.window = shared, window
-        self.buffer = bytearray()
-        self.sent_at: dict[int, float] = {}
-        self.sequence = 1
-        self.bound = loop.create_future()
-        self.done = loop.create_future()
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
-        body = SYSTEM_ID.encode() + b"\0" + PASSWORD.encode() + b"\0\0\x34\0\0\0"
-        transport.write(struct.pack(">IIII", 16 + len(body), 0x09, 0, 1) + body)  # type: ignore[attr-defined]
-
-    def start(self) -> None:
-        for _ in range(self.window):
-            self._send_next()
-
-    def _send_next(self) -> None:
-        shared = self.shared
-        if shared.remaining <= 0:
-            if not self.sent_at and not self.done.done():
-                self.done.set_result(None)
-            return
-        shared.remaining -= 1
-        self.sequence += 1
-        assert self.transport is not None
-        self.sent_at[self.sequence] = time.perf_counter()
-        template = shared.template
-        self.transport.write(template[:12] + struct.pack(">I", self.sequence) + template[16:])
-
-    def data_received(self, data: bytes) -> None:
-        buffer = self.buffer
-        buffer += data
-        now = time.perf_counter()
-        while len(buffer) >= 16:
-            length, command_id, status, sequence = struct.unpack_from(">IIII", buffer)
-            if len(buffer) < length:
-                break
-            del buffer[:length]
-            assert self.transport is not None
-            if command_id == 0x80000009:
-                if not self.bound.done():
-                    self.bound.set_result(status)
-            elif command_id == 0x80000004:
-                self.shared.latencies.append(now - self.sent_at.pop(sequence))
-                self.shared.errors += status != 0
-                self._send_next()
-            elif command_id == 0x00000005:  # deliver_sm (a receipt): deliver_sm_resp
-                self.shared.receipts += 1
-                if self.shared.receipts >= self.shared.expected:
-                    self.shared.all_receipts.set()
-                self.transport.write(struct.pack(">IIII", 17, 0x80000005, 0, sequence) + b"\0")
-            elif command_id == 0x00000015:
-                self.transport.write(struct.pack(">IIII", 16, 0x80000015, 0, sequence))
 
 
 async def run_load(
@@ -189,22 +124,11 @@ def child_main(argv: list[str]) -> None:
 # --- the conductor --------------------------------------------------------------------------
 
 
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
 def read_calls(pid: int) -> int:
     for line in Path(f"/proc/{pid}/io").read_text().splitlines():
         if line.startswith("syscr:"):
             return int(line.split()[1])
     raise RuntimeError("no syscr in /proc/PID/io")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:

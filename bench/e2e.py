@@ -53,7 +53,6 @@ import re
 import shutil
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
@@ -66,11 +65,20 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-TICKS = os.sysconf("SC_CLK_TCK")
+from parties import (  # noqa: E402 (bench/ beside this script)
+    PASSWORD,
+    SANDBOX_PASSWORD,
+    SANDBOX_USER,
+    SYSTEM_ID,
+    Esme,
+    Load,
+    cpu_s,
+    free_port,
+    start_sandbox,
+)
+
 TEXT = "Your one-time code is 482913. It expires in 5 minutes."
 DESTINATION = "60123456789"
-SANDBOX_USER, SANDBOX_PASSWORD = "bench", "bench-pw"
-SYSTEM_ID, PASSWORD = "bench", "bench1"
 
 
 # --- the load client (its own process) -------------------------------------------------------
@@ -89,72 +97,6 @@ def _submit_template() -> bytes:
             short_message=TEXT.encode("ascii"),
         )
     )
-
-
-class Esme(asyncio.Protocol):
-    """One bind: keeps `window` submits in flight until `shared.remaining` runs out."""
-
-    def __init__(self, shared: Load, window: int) -> None:
-        self.shared = shared
-        self.window = window
-        self.buffer = bytearray()
-        self.sent_at: dict[int, float] = {}
-        self.sequence = 1
-        self.bound = asyncio.get_running_loop().create_future()
-        self.done = asyncio.get_running_loop().create_future()
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
-        body = SYSTEM_ID.encode() + b"\0" + PASSWORD.encode() + b"\0\0\x34\0\0\0"
-        transport.write(struct.pack(">IIII", 16 + len(body), 0x09, 0, 1) + body)
-
-    def start(self) -> None:
-        for _ in range(self.window):
-            self._send_next()
-
-    def _send_next(self) -> None:
-        shared = self.shared
-        if shared.remaining <= 0:
-            if not self.sent_at and not self.done.done():
-                self.done.set_result(None)
-            return
-        shared.remaining -= 1
-        self.sequence += 1
-        template = shared.template
-        assert self.transport is not None
-        self.sent_at[self.sequence] = time.perf_counter()
-        self.transport.write(template[:12] + struct.pack(">I", self.sequence) + template[16:])
-
-    def data_received(self, data: bytes) -> None:
-        buffer = self.buffer
-        buffer += data
-        now = time.perf_counter()
-        while len(buffer) >= 16:
-            length, command_id, status, sequence = struct.unpack_from(">IIII", buffer)
-            if len(buffer) < length:
-                break
-            del buffer[:length]
-            if command_id == 0x80000009:
-                if not self.bound.done():
-                    self.bound.set_result(status)
-            elif command_id == 0x80000004:
-                started = self.sent_at.pop(sequence)
-                self.shared.latencies.append(now - started)
-                if status:
-                    self.shared.errors += 1
-                self._send_next()
-            elif command_id == 0x00000015:  # enquire_link: answer it
-                assert self.transport is not None
-                self.transport.write(struct.pack(">IIII", 16, 0x80000015, 0, sequence))
-
-
-@dataclass
-class Load:
-    remaining: int
-    template: bytes
-    latencies: list[float]
-    errors: int = 0
 
 
 async def run_load(port: int, sessions: int, window: int, messages: int) -> dict[str, object]:
@@ -248,33 +190,6 @@ def child_main(argv: list[str]) -> None:
 
 
 # --- the conductor ---------------------------------------------------------------------------
-
-
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_sandbox(latency_ms: int) -> tuple[subprocess.Popen[bytes], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bridge", "sandbox", "--port", "0",
-         "--account", f"{SANDBOX_USER}:{SANDBOX_PASSWORD}", "--credits", "1000000000",
-         "--history", "50", "--latency-ms", str(latency_ms)],
-        stdout=subprocess.PIPE, cwd=REPO,
-    )  # fmt: skip
-    assert process.stdout is not None
-    banner = b""
-    while b"account:" not in banner:
-        banner += process.stdout.readline()
-    found = re.search(rb"endpoint: (\S+)", banner)
-    assert found is not None, banner
-    return process, found.group(1).decode()
 
 
 def start_bridge(
@@ -424,8 +339,8 @@ def conduct(args: argparse.Namespace) -> None:
     started: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            fast, fast_url = start_sandbox(0)
-            slow, slow_url = start_sandbox(300)
+            fast, fast_url = start_sandbox("--latency-ms", "0")
+            slow, slow_url = start_sandbox("--latency-ms", "300")
             started += [fast, slow]
             bridges = {
                 DEFAULTS: start_bridge(Path(tmp), fast_url, "info"),
@@ -562,7 +477,7 @@ def instructions(args: argparse.Namespace) -> None:
           "sandbox): the same figures on a busy machine and an idle one")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        sandbox, url = start_sandbox(0)
+        sandbox, url = start_sandbox("--latency-ms", "0")
         kinds: dict[str, Callable[[int], int]] = {
             DEFAULTS: lambda n: bridge_instructions(workdir, url, "info", "sqlite", n),
             MEMORY_INFO: lambda n: bridge_instructions(workdir, url, "info", "memory", n),

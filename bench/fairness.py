@@ -27,7 +27,6 @@ import asyncio
 import functools
 import json
 import platform
-import re
 import socket
 import struct
 import subprocess
@@ -41,7 +40,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-SANDBOX_USER, SANDBOX_PASSWORD = "bench", "bench-pw"
+from parties import (  # noqa: E402 (bench/ beside this script)
+    SANDBOX_PASSWORD,
+    SANDBOX_USER,
+    free_port,
+    start_sandbox,
+)
+
 HEADER = struct.Struct(">IIII")
 SUBMIT_SM_RESP = 0x80000004
 BLOCK = 2000  # PDUs per flooder write
@@ -88,28 +93,6 @@ def serve_child(config_path: str) -> None:
 
     run_event_loop(lambda: serve(config, make_handler, on_started, monitoring=monitoring))
     print(json.dumps({"worst_loop_lag_s": started[0].server.worst_loop_lag_s}), flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_sandbox(*options: str) -> tuple[subprocess.Popen[bytes], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bridge", "sandbox", "--port", "0",
-         "--account", f"{SANDBOX_USER}:{SANDBOX_PASSWORD}", "--credits", "1000000000",
-         "--history", "50", *options],
-        stdout=subprocess.PIPE, cwd=REPO,
-    )  # fmt: skip
-    assert process.stdout is not None
-    banner = b""
-    while b"account:" not in banner:
-        banner += process.stdout.readline()
-    found = re.search(rb"endpoint: (\S+)", banner)
-    assert found is not None, banner
-    return process, found.group(1).decode()
 
 
 def sandbox_send_requests(*endpoints: str) -> int:
