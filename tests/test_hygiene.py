@@ -156,3 +156,58 @@ def test_no_attribute_is_written_and_never_read_by_the_bridge_itself() -> None:
 def test_write_only_state_being_removed_elsewhere_leaves_the_list_once_gone(name: str) -> None:
     written, read = _written_and_read()
     assert name in written and name not in read, f"{name} is gone: remove it from BEING_REMOVED"
+
+
+# --- values: frozen, or read-only to the type checker ----------------------------------------
+
+# Where every public dataclass is a value of the protocol or of the iSMS client's surface:
+# PDUs, session events, the client's messages and results, config.
+FROZEN_PACKAGES = ("pdu", "smpp", "upstream", "config")
+
+
+def _dataclasses() -> list[tuple[str, ast.ClassDef, bool]]:
+    """(where, class, frozen) of every class in bridge/ decorated with @dataclass."""
+    found = []
+    for path in sorted((REPO / "bridge").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for decorator in node.decorator_list:
+                call = decorator if isinstance(decorator, ast.Call) else None
+                name = ast.unparse(call.func if call else decorator)
+                if name in ("dataclass", "dataclasses.dataclass"):
+                    frozen = call is not None and any(
+                        k.arg == "frozen" and ast.unparse(k.value) == "True" for k in call.keywords
+                    )
+                    found.append((f"{_relative(path)}:{node.lineno} {node.name}", node, frozen))
+    return found
+
+
+def _fields(node: ast.ClassDef) -> list[ast.AnnAssign]:
+    return [
+        item
+        for item in node.body
+        if isinstance(item, ast.AnnAssign)
+        and not ast.unparse(item.annotation).startswith("ClassVar")
+    ]
+
+
+def test_a_dataclass_not_frozen_is_read_only_in_every_field_or_in_none() -> None:
+    # A value built per message may skip `frozen` (its __init__ then stores each field
+    # directly instead of through object.__setattr__); its fields are then all Final, which
+    # mypy --strict holds read-only. A class with some fields Final is neither.
+    mixed = []
+    for where, node, frozen in _dataclasses():
+        finals = [ast.unparse(f.annotation).startswith("Final[") for f in _fields(node)]
+        if not frozen and any(finals) and not all(finals):
+            mixed.append(where)
+    assert not mixed, f"some fields Final, some not: {mixed}"
+
+
+def test_the_protocol_and_client_values_stay_frozen() -> None:
+    thawed = [
+        where
+        for where, node, frozen in _dataclasses()
+        if not frozen and not node.name.startswith("_") and where.split("/")[1] in FROZEN_PACKAGES
+    ]
+    assert not thawed, f"public dataclasses of {FROZEN_PACKAGES} must be frozen: {thawed}"

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from bridge.pdu import CommandStatus
 from bridge.pipeline.counters import PipelineCounters
@@ -42,14 +43,14 @@ _REFUSED_BY_BRIDGE = FinalState(
 _EXPIRED = FinalState(message_state=MessageState.EXPIRED, error_code=ERR_REASSEMBLY_TIMEOUT)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class WholeMessage:
     """A message ready to decode: its octets, and the long message it completes, if any."""
 
-    octets: bytes
-    complete: Complete | None
-    data: UserData
-    submitted_at: datetime
+    octets: Final[bytes]
+    complete: Final[Complete | None]
+    data: Final[UserData]
+    submitted_at: Final[datetime]
 
 
 class LongMessages:

@@ -39,6 +39,7 @@ import json
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from bridge.pdu import CommandStatus, SmeAddress
 from bridge.pipeline.udh import ConcatenatedPart
@@ -65,16 +66,16 @@ class ReassemblyLimits:
             raise ValueError("reassembly limits must be positive")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class MessageOrigin:
     """Who sent a message and to whom (one destination, or a submit_multi's several, each
     with its own TON/NPI): the key's addresses and its receipts' addresses."""
 
-    account: str
-    source_addr_ton: int = 0
-    source_addr_npi: int = 0
-    source_addr: str = ""
-    destinations: tuple[SmeAddress, ...] = ()
+    account: Final[str]
+    source_addr_ton: Final[int] = 0
+    source_addr_npi: Final[int] = 0
+    source_addr: Final[str] = ""
+    destinations: Final[tuple[SmeAddress, ...]] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Final
 
 MESSAGE_KIND = "message"
 RECEIPT_KIND = "receipt"
@@ -35,29 +36,29 @@ RECEIPT_REFUSED = "refused"  # the ESME answered it with a permanent error
 RECEIPT_DROPPED = "dropped"  # too many or too old while held, or out of attempts
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class MessageRecord:
     """One message (one submit, or a whole long message). Times are Unix seconds."""
 
-    account: str
-    message_ids: tuple[str, ...]
-    pdu: str  # submit_sm, data_sm, submit_multi
-    source_addr: str
-    destinations: tuple[str, ...]
-    parts: int
-    status: str  # the SMPP answer: ESME_ROK, ESME_RSYSERR, ...
-    message_state: int  # SMPP 3.4 §5.2.28 (query_sm_resp message_state)
-    error_code: int  # query_sm_resp error_code: the receipt's err: number
-    received_at: float
-    answered_at: float
-    final_at: float | None  # None while not final (a long message's earlier parts)
-    trx_id: str = ""
-    isms_code: int | None = None
-    mirror: str = ""
-    sent_at: float | None = None  # when iSMS got the request (None: never sent)
-    receipt: str = RECEIPT_NONE
-    text: str | None = None  # only with [state] record_text
-    reference: str = ""  # system_id/session/sequence_number of the (completing) submit
+    account: Final[str]
+    message_ids: Final[tuple[str, ...]]
+    pdu: Final[str]  # submit_sm, data_sm, submit_multi
+    source_addr: Final[str]
+    destinations: Final[tuple[str, ...]]
+    parts: Final[int]
+    status: Final[str]  # the SMPP answer: ESME_ROK, ESME_RSYSERR, ...
+    message_state: Final[int]  # SMPP 3.4 §5.2.28 (query_sm_resp message_state)
+    error_code: Final[int]  # query_sm_resp error_code: the receipt's err: number
+    received_at: Final[float]
+    answered_at: Final[float]
+    final_at: Final[float | None]  # None while not final (a long message's earlier parts)
+    trx_id: Final[str] = ""
+    isms_code: Final[int | None] = None
+    mirror: Final[str] = ""
+    sent_at: Final[float | None] = None  # when iSMS got the request (None: never sent)
+    receipt: Final[str] = RECEIPT_NONE
+    text: Final[str | None] = None  # only with [state] record_text
+    reference: Final[str] = ""  # system_id/session/sequence_number of the (completing) submit
 
     @property
     def keys(self) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ import asyncio
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from bridge.pdu import DeliverSm, SmeAddress
 from bridge.pipeline.message_store import MessageStore
@@ -42,27 +42,27 @@ from bridge.pipeline.settings import AccountRoute
 from bridge.upstream import Outcome, SendResult
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class FinalState:
-    message_state: MessageState
-    error_code: int = ERR_NONE
+    message_state: Final[MessageState]
+    error_code: Final[int] = ERR_NONE
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class IssuedId:
     """A message_id the ESME holds, with what its submit asked for."""
 
-    message_id: str
-    registered_delivery: int
-    user_message_reference: int | None
+    message_id: Final[str]
+    registered_delivery: Final[int]
+    user_message_reference: Final[int | None]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Delivery:
     """One destination of a message and its fate (a submit_multi has several)."""
 
-    destination: SmeAddress
-    state: FinalState
+    destination: Final[SmeAddress]
+    state: Final[FinalState]
 
 
 def final_state(result: SendResult, *, report_delivered: bool) -> FinalState:
@@ -91,22 +91,22 @@ def issued_parts(answered: Sequence[AnsweredPart]) -> list[IssuedId]:
     ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Trace:
     """What a message record tells besides the fate: how the message came and went.
 
     Times are Unix seconds; `sent_at` is None when iSMS was never asked.
     """
 
-    pdu: str
-    parts: int
-    received_at: float
-    sent_at: float | None = None
-    trx_id: str = ""
-    isms_code: int | None = None
-    mirror: str = ""
-    text: str | None = None  # only when the operator opted in ([state] record_text)
-    reference: str = ""  # system_id/session/sequence_number, as the iSMS request carries it
+    pdu: Final[str]
+    parts: Final[int]
+    received_at: Final[float]
+    sent_at: Final[float | None] = None
+    trx_id: Final[str] = ""
+    isms_code: Final[int | None] = None
+    mirror: Final[str] = ""
+    text: Final[str | None] = None  # only when the operator opted in ([state] record_text)
+    reference: Final[str] = ""  # system_id/session/sequence_number, as the iSMS request carries it
 
 
 class Settlement:

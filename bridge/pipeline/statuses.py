@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Final
 
 from bridge.pdu import CommandStatus
 from bridge.upstream import IsmsCode, IsmsMessage, Outcome, SendResult, SmsType
@@ -57,12 +58,12 @@ NOT_SENT_STATUS = RSYSERR
 UNKNOWN_OUTCOME_STATUSES = (RSYSERR, RSUBMITFAIL)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class SubmitStatus:
     """What a submit_sm_resp (or data_sm_resp) says: status, and message_id on success."""
 
-    command_status: CommandStatus
-    message_id: str
+    command_status: Final[CommandStatus]
+    message_id: Final[str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

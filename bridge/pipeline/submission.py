@@ -9,7 +9,7 @@ data_coding, the destination, then (once the message is whole) the text and its 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeGuard
+from typing import Final, TypeGuard
 
 from bridge.pdu import CommandStatus, DataSm, SmeAddress, SubmitMulti, SubmitSm, Tag
 from bridge.pipeline.encoding import UndecodableText, decode_text, isms_type
@@ -44,12 +44,12 @@ class Refusal(Exception):
         self.kind = kind
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class UserData:
     """The text octets of one PDU, and where it sits in a long message (None: whole)."""
 
-    octets: bytes
-    part: ConcatenatedPart | None
+    octets: Final[bytes]
+    part: Final[ConcatenatedPart | None]
 
 
 def user_data(pdu: MessagePdu) -> UserData:

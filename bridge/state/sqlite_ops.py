@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from bridge.state.results import (
     Enqueued,
@@ -204,17 +204,17 @@ def put_record(
     return Put(replaced=None if old is None else _record(old), dropped=tuple(dropped))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class RecordPut:
     """One put_record kept as data, so that the writer can insert a run of them together
     (put_records); called alone, it is put_record."""
 
-    kind: str
-    key: str
-    value: bytes
-    now: float
-    expires_at: float
-    max_records: int
+    kind: Final[str]
+    key: Final[str]
+    value: Final[bytes]
+    now: Final[float]
+    expires_at: Final[float]
+    max_records: Final[int]
 
     def __call__(self, connection: sqlite3.Connection) -> Put:
         return put_record(

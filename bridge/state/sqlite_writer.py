@@ -29,7 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeGuard, TypeVar
+from typing import Any, Final, TypeGuard, TypeVar
 
 from bridge.state.errors import StateUnavailable
 from bridge.state.sqlite_ops import (
@@ -45,10 +45,10 @@ T = TypeVar("T")
 Operation = Callable[[sqlite3.Connection], Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Job:
-    operation: Operation
-    future: asyncio.Future[Any]
+    operation: Final[Operation]
+    future: Final[asyncio.Future[Any]]
 
 
 # (job, ok, result or exception) for each job of a group
