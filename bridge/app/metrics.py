@@ -34,7 +34,6 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
-    Histogram,
     Info,
     PlatformCollector,
     ProcessCollector,
@@ -43,6 +42,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from bridge import __version__
+from bridge.app.histograms import HistogramSeries
 from bridge.app.tally import Tallies
 from bridge.server import ProxyOutcome, Refusal
 from bridge.smpp import BindType
@@ -200,8 +200,8 @@ class BridgeMetrics:
         def gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
             return Gauge(f"{NAMESPACE}_{name}", doc, labels, registry=registry)
 
-        def histogram(name: str, doc: str, labels: tuple[str, ...]) -> Histogram:
-            return Histogram(
+        def histogram(name: str, doc: str, labels: tuple[str, ...]) -> HistogramSeries:
+            return HistogramSeries(
                 f"{NAMESPACE}_{name}", doc, labels, buckets=LATENCY_BUCKETS, registry=registry
             )
 
@@ -266,7 +266,7 @@ class BridgeMetrics:
         )
         for refusal in Refusal:
             self.connections_refused.labels(refusal.value)
-        self.event_loop_lag = Histogram(
+        self.event_loop_lag = HistogramSeries(
             f"{NAMESPACE}_event_loop_lag_seconds",
             "How late the event loop ran a due timer (sampled a few times a second)",
             buckets=LOOP_LAG_BUCKETS,

@@ -19,8 +19,7 @@ import struct
 from collections.abc import Iterator
 from typing import Generic, TypeVar, assert_never
 
-from prometheus_client import Histogram
-
+from bridge.app.histograms import Buckets
 from bridge.app.metrics import (
     SUBMIT_COMMANDS,
     BridgeMetrics,
@@ -133,7 +132,7 @@ class SmppObserver:
         self._received = _BoundedCache()
         self._sent: _BoundedCache[tuple[int, int], CounterTally] = _BoundedCache()
         self._answers: _BoundedCache[
-            tuple[str, int, int], tuple[CounterTally | None, Histogram | None]
+            tuple[str, int, int], tuple[CounterTally | None, Buckets | None]
         ] = _BoundedCache()
 
     # --- SessionListener -------------------------------------------------------------------
@@ -230,7 +229,7 @@ class SmppObserver:
 
     def _answer_children(
         self, system_id: str, command_id: int, command_status: int
-    ) -> tuple[CounterTally | None, Histogram | None]:
+    ) -> tuple[CounterTally | None, Buckets | None]:
         command = command_name(command_id)
         if command not in SUBMIT_COMMANDS:
             return None, None
@@ -275,9 +274,7 @@ class IsmsObserver:
     def __init__(self, metrics: BridgeMetrics) -> None:
         self._metrics = metrics
         # Keys are configured mirrors and iSMS usernames, codes and outcomes: bounded.
-        self._requests: _BoundedCache[
-            tuple[str, int | None, Verdict], tuple[CounterTally, Histogram]
-        ]
+        self._requests: _BoundedCache[tuple[str, int | None, Verdict], tuple[CounterTally, Buckets]]
         self._requests = _BoundedCache()
         self._messages: _BoundedCache[tuple[str, Outcome], tuple[CounterTally, CounterTally]]
         self._messages = _BoundedCache()

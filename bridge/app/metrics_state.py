@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from bridge.app.histograms import HistogramSeries
 from bridge.app.metrics import NAMESPACE
 from bridge.pipeline import MessagePipeline
 from bridge.state import StateStore
@@ -50,13 +51,13 @@ class StateMetrics:
     """A `CommitObserver` counting into `registry`."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self._seconds = Histogram(
+        self._seconds = HistogramSeries(
             f"{NAMESPACE}_state_commit_seconds",
             "Time one group commit of the state store took (off the event loop)",
             buckets=COMMIT_BUCKETS,
             registry=registry,
         )
-        self._operations = Histogram(
+        self._operations = HistogramSeries(
             f"{NAMESPACE}_state_commit_operations",
             "Operations committed together in one group commit",
             buckets=BATCH_BUCKETS,

@@ -4,8 +4,8 @@ A prometheus_client `Counter.inc` takes a lock and checks its child on every cal
 1 µs here, six of them per submit. A tally is one attribute add. `Tallies` is registered in
 the registry before any series, so every collection (a scrape, a test reading a sample)
 first adds what the tallies hold to their children: what is read is exactly what direct
-calls would have shown. (Histograms are observed directly: their public API has no way to
-add a count to a bucket.)
+calls would have shown. (Histograms are not prometheus_client's at all, since its public API
+has no way to add a count to a bucket: histograms.py holds and exports them itself.)
 
 Tallies are fed and collected on the event loop's thread (the /metrics handler runs on the
 loop), so a flush never races an increment.
