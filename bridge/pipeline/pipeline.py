@@ -251,6 +251,11 @@ class MessagePipeline:
             case QuerySm() | CancelSm() | ReplaceSm():
                 return 0
 
+    def must_finish(self, task: asyncio.Task[None]) -> bool:
+        """True while the request's `task` has an iSMS request in flight: the server lets
+        it run to its end when the ESME leaves (sending.py)."""
+        return self._sending.must_finish(task)
+
     async def handle(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
         try:
             response = await self._answer(context, request)
@@ -399,7 +404,7 @@ class MessagePipeline:
         # One batch failing must not cost the others their answers: those iSMS accepted
         # stay accepted, or the ESME's retry of the whole request would send them twice.
         sent = await asyncio.gather(
-            *(self._sending.send(message, urgent=urgent) for message in messages),
+            *(self._sending.send_apart(message, urgent=urgent) for message in messages),
             return_exceptions=True,
         )
         results = multi.batch_results(messages, sent)

@@ -4,11 +4,19 @@
 are busy), sends once, and resends once as type 2 after a -1012 refusal of type 1 (iSMS
 refused before sending, so nothing was charged: statuses.py).
 
-The request is shielded from cancellation. The server cancels a request's task when its ESME
-disconnects; cancelling the HTTP request then would leave a message iSMS may already have
-(the request was written) with no record anywhere. Instead it runs to its end, and its outcome
-is logged with the message's reference and trx_id, so an operator can reconcile what the
-ESME will probably resend.
+A request must never be cancelled once written: iSMS may already have the message, and
+cancelling would leave it with no record anywhere. The server cancels a request's task when
+its ESME disconnects, so there are two ways of sending:
+- `send` runs the request in the caller's task (one task per submit) and, from the moment
+  the slot is taken until the result is in, `must_finish` says so for that task: the server
+  then leaves it to run to its end (its message record is kept, its answer goes to no one),
+  while a task still waiting for a slot is cancelled and sends nothing.
+- `send_apart` runs it in a task of its own that the caller's cancellation does not reach,
+  for the requests a submit_multi makes at once (its batches run in tasks of asyncio.gather,
+  which the server's task cancels with it). A request whose caller has gone ends anyway
+  and its outcome is logged with the message's reference and trx_id, so an operator can
+  reconcile what the ESME will probably resend.
+`aclose` waits for both kinds.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from bridge.pipeline.counters import PipelineCounters
 from bridge.pipeline.priority import PrioritySlots
@@ -27,7 +36,7 @@ log = logging.getLogger(__name__)
 
 
 class SlottedSender:
-    __slots__ = ("_counters", "_orphans", "_sender", "_slots")
+    __slots__ = ("_counters", "_in_flight", "_orphans", "_sender", "_slots", "_unfinished")
 
     def __init__(
         self, sender: IsmsSender, slots: PrioritySlots, counters: PipelineCounters
@@ -35,10 +44,35 @@ class SlottedSender:
         self._sender = sender
         self._slots = slots
         self._counters = counters
-        # Requests still running for ESMEs that have gone.
+        # Tasks whose request is in flight (send), and every task that has sent, until it
+        # ends: what aclose waits for.
+        self._in_flight: set[asyncio.Future[Any]] = set()
+        self._unfinished: set[asyncio.Future[Any]] = set()
+        # send_apart's requests still running for ESMEs that have gone.
         self._orphans: set[asyncio.Future[SendResult]] = set()
 
+    def must_finish(self, task: asyncio.Future[Any]) -> bool:
+        """True while `task` has an iSMS request in flight (sent with `send`)."""
+        return task in self._in_flight
+
     async def send(self, message: IsmsMessage, *, urgent: bool) -> SendResult:
+        """Send in the calling task, which `must_finish` protects while the request runs."""
+        account = message.credentials.username
+        await self._slots.acquire(account, urgent=urgent)
+        task = asyncio.current_task()
+        assert task is not None  # always called from a request's task
+        self._in_flight.add(task)
+        if task not in self._unfinished:
+            self._unfinished.add(task)
+            task.add_done_callback(self._unfinished.discard)
+        try:
+            return await self._send_in_slot(message)
+        finally:
+            self._in_flight.discard(task)
+            self._slots.release(account)
+
+    async def send_apart(self, message: IsmsMessage, *, urgent: bool) -> SendResult:
+        """Send in a task of its own, which cancelling the caller does not cancel."""
         account = message.credentials.username
         await self._slots.acquire(account, urgent=urgent)
         loop = asyncio.get_running_loop()
@@ -55,9 +89,12 @@ class SlottedSender:
             raise
 
     async def aclose(self) -> None:
-        """Wait for orphaned requests (each bounded by the client's own timeout)."""
-        if self._orphans:
-            await asyncio.gather(*self._orphans, return_exceptions=True)
+        """Wait for the tasks that sent and for orphaned requests (each bounded by the
+        client's own timeout); never cancels them."""
+        # Not the closing task itself, if it sent (as a test does): it cannot wait for itself.
+        waiting = (self._unfinished | self._orphans) - {asyncio.current_task()}
+        if waiting:
+            await asyncio.wait(waiting)
 
     async def _send_in_slot(self, message: IsmsMessage) -> SendResult:
         result = await self._sender.send(message)

@@ -160,8 +160,14 @@ class SmppConnection(asyncio.Protocol):
 
     @property
     def open(self) -> bool:
+        # Once connection_lost ran (_closed), requests left to finish answer no one.
         transport = self._transport
-        return self._session is not None and transport is not None and not transport.is_closing()
+        return (
+            self._session is not None
+            and transport is not None
+            and not transport.is_closing()
+            and not self._closed.done()
+        )
 
     @property
     def requests_in_flight(self) -> int:

@@ -16,6 +16,7 @@ Everything crossing these seams is a frozen value made of builtins and `bridge.p
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -111,6 +112,15 @@ class SubmitHandler(Protocol):
         The server sets the response's sequence_number to the request's, so a handler need
         not. An exception is logged once with the session id and answered ESME_RSYSERR (0x08)
         for that request alone; the bind stays up.
+        """
+        ...
+
+    def must_finish(self, task: asyncio.Task[None]) -> bool:
+        """True while the request's `task` is in a step that cannot be abandoned half-way
+        (an iSMS request, which may already have been received and cannot be recalled).
+
+        When a connection ends the server cancels its requests' tasks but these: they run to
+        their end, and their answers, having nobody to go to, are logged as answer_lost.
         """
         ...
 

@@ -5,7 +5,9 @@ throughput bucket (over it: ESME_RTHROTTLED at once, the handler never sees it),
 task runs `SubmitHandler.handle`; its answer goes out when it completes, in any order, under
 the request's sequence_number. A handler exception costs that one request an ESME_RSYSERR
 (as aiosmtpd's handle_exception does), logged once with the session id; the bind stays up.
-The tasks are bounded by the session's window and cancelled when the connection ends.
+The tasks are bounded by the session's window and cancelled when the connection ends, but
+those the handler must finish (an iSMS request in flight): they run to their end and their
+answers, with nobody to go to, are logged as answer_lost.
 """
 
 from __future__ import annotations
@@ -98,9 +100,12 @@ class RequestRunner:
             await asyncio.wait(set(self.tasks), timeout=max(0.0, timeout))
 
     def cancel(self) -> int:
-        """Cancel what is still running (the connection is gone); how many were cancelled."""
+        """The connection is gone: cancel what is still running, but what the handler must
+        finish (SubmitHandler.must_finish); how many requests go unanswered."""
+        must_finish = self._services.handler.must_finish
         for task in self.tasks:
-            task.cancel()
+            if not must_finish(task):
+                task.cancel()
         return len(self.tasks)
 
     def _throttled(self, request: SubmitRequest, parts: int, now: float) -> None:
@@ -154,6 +159,7 @@ class RequestRunner:
                 pdu=command_name(request.command_id),
                 seq=request.sequence_number,
                 status=status_label(response.command_status),
+                message_id=getattr(response, "message_id", None) or None,
             )
             return
         self.answer(request, response, self._services.loop.time(), started=started)

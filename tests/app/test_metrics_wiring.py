@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -48,6 +49,9 @@ def monitored_bridge(config: BridgeConfig) -> tuple[Bridge, Monitoring]:
 class Scripted:
     def parts(self, request: SubmitRequest) -> int:
         return 1
+
+    def must_finish(self, task: asyncio.Task[None]) -> bool:
+        return False
 
     async def handle(self, context: SessionContext, request: SubmitRequest) -> Pdu:
         return SubmitSmResp(message_id="x")

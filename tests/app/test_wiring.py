@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -36,6 +37,9 @@ class Handler:
 
     def parts(self, request: SubmitRequest) -> int:
         return 1
+
+    def must_finish(self, task: asyncio.Task[None]) -> bool:
+        return False
 
     async def handle(self, context: SessionContext, request: SubmitRequest) -> Pdu:
         return SubmitSmResp(message_id="x")

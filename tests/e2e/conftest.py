@@ -79,6 +79,9 @@ class ScriptedHandler:
     def parts(self, request: SubmitRequest) -> int:
         return 1 if isinstance(request, SubmitSm) else 0
 
+    def must_finish(self, task: asyncio.Task[None]) -> bool:
+        return False
+
     async def handle(self, context: SessionContext, request: SubmitRequest) -> Pdu:
         self.seen.append((context, request))
         text = getattr(request, "short_message", b"")

@@ -4,11 +4,14 @@ SIGKILL right after the ESME (smpplib) has its answer, then started again on the
 Every obligation an answer creates survives: held receipts, receipts sent but not
 confirmed, query_sm records, parts of a long message answered ESME_ROK, a message kept for
 the ESME's retry. A full store answers ESME_RSYSERR and sends nothing until it has room;
-an unusable state file makes `serve` and `check-config` exit 2 with one line.
+an unusable state file makes `serve` and `check-config` exit 2 with one line. An ESME that
+leaves while its iSMS request is in flight does not cut it short: it is sent once and
+recorded.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -28,7 +31,8 @@ from redis_server import RedisServer
 from serve_process import ServeProcess
 from smpplib_esme import read_receipts, submit, submit_many
 
-from bridge.pdu import BindReceiver, CommandStatus, DeliverSm
+from bridge.pdu import BindReceiver, BindTransmitter, CommandStatus, DeliverSm, SubmitSm
+from bridge.upstream.sandbox import SandboxFaults
 
 pytestmark = pytest.mark.e2e
 
@@ -316,6 +320,40 @@ def test_the_state_file_is_a_real_sqlite_database_the_operator_can_back_up(
     assert done.returncode == 0, done.stderr
     assert str(answer.message_id) in done.stdout and "backed up" not in done.stdout
     assert backup.stat().st_size > 0
+
+
+def test_an_esme_that_leaves_while_its_isms_request_is_in_flight_still_has_it_recorded(
+    tmp_path: Path, serve: Callable[[Path], ServeProcess]
+) -> None:
+    # iSMS may already have the message: the request runs to its end, is sent once, and its
+    # record says what became of it although nobody was left to hear the answer.
+    slow = SandboxThread(SandboxFaults(latency_s=1.0))
+    try:
+        path = tmp_path / "bridge.toml"
+        tables: list[tuple[str, Toml]] = [
+            ("[smpp]", SMPP),
+            ("[isms]", {"endpoints": [slow.url], "timeout_s": 5}),
+            ("[metrics]", {"port": 0}),
+            ("[[accounts]]", ACCOUNT),
+        ]
+        path.write_text(config_text(tables), encoding="utf-8")
+        bridge = serve(path)
+        raw = RawEsme("127.0.0.1", bridge.port)
+        raw.send(BindTransmitter(system_id="esme1", password="secret1"))
+        assert raw.read().command_status == CommandStatus.ESME_ROK
+        [seq] = raw.send(SubmitSm(source_addr="MyBrand", destination_addr=TO, short_message=b"x"))
+        raw.sock.close()  # before the sandbox answers
+        lost = bridge.wait_for(r"event=answer_lost .*seq=(\d+).*message_id=(\S+)", timeout=15)
+        assert int(lost.group(1)) == seq
+        [sent] = slow.wait_for(1)
+        done = run_bridge("messages", "--config", str(path), "--id", lost.group(2), "--json")
+        assert done.returncode == 0, done.stderr
+        [record] = json.loads(done.stdout)
+        assert record["status"] == "ESME_ROK" and record["trx_id"] == lost.group(2)
+        time.sleep(0.3)
+        assert len(slow.messages()) == 1 and sent["text"] == "x"
+    finally:
+        slow.stop()
 
 
 # --- the redis backend: several bridges share one store -------------------------------------

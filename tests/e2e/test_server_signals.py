@@ -32,6 +32,8 @@ from bridge.pdu import SubmitSmResp
 class Slow:
     def parts(self, request):
         return 1
+    def must_finish(self, task):
+        return False
     async def handle(self, context, request):
         await asyncio.sleep(float(request.short_message.split(b":")[1]))
         return SubmitSmResp(message_id="slow-ok")

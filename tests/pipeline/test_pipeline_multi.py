@@ -249,3 +249,24 @@ async def test_an_expired_long_submit_multi_reports_each_destination_with_its_ow
         (pdu.source_addr, pdu.source_addr_ton, pdu.source_addr_npi) for pdu in r.receivers.delivered
     ) == [("0123000001", 2, 8), (NUMBERS[0], 1, 1)]
     assert all("stat:EXPIRED" in receipt_text(pdu) for pdu in r.receivers.delivered)
+
+
+async def test_a_batch_in_flight_when_the_esme_leaves_still_ends_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A submit_multi's batches run in tasks of their own, which cancelling the request's task
+    # (the server does, when the connection is lost) does not reach once they are sent.
+    r = rig(accepted("991"))
+    r.isms.hold()
+    caplog.set_level(logging.WARNING, logger="bridge.pipeline")
+    task = asyncio.ensure_future(r.submit(submit_multi(sme(NUMBERS[0]))))
+    await r.isms.reached.wait()
+    assert not r.pipeline.must_finish(task)  # its batches are protected, not its task
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    r.isms.release()
+    await r.pipeline.aclose()  # waits for requests still running
+    assert len(r.isms.sent) == 1
+    [line] = [rec.getMessage() for rec in caplog.records if "answer_lost" in rec.getMessage()]
+    assert "outcome=accepted" in line and "trx_id=991" in line
+    assert r.pipeline.slots.in_flight("isms") == 0

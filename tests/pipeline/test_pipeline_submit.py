@@ -36,6 +36,7 @@ from bridge.upstream import SmsType
 from .pipeline_doubles import (
     CREDENTIALS,
     ROUTE,
+    Rig,
     accepted,
     context,
     not_sent,
@@ -348,19 +349,63 @@ async def test_a_udh_part_costs_one_token_and_a_query_costs_none() -> None:
     assert r.pipeline.parts(CancelSm(message_id="1")) == 0
 
 
-async def test_an_isms_request_in_flight_when_the_esme_leaves_still_ends_and_is_logged(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def _until_sent(r: Rig, count: int) -> None:
+    for _ in range(100):
+        if len(r.isms.sent) >= count:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"{len(r.isms.sent)} of {count} requests reached iSMS")
+
+
+async def test_a_submit_must_be_finished_while_its_isms_request_is_in_flight() -> None:
+    # The server cancels a departed ESME's requests but these: iSMS may have the message.
     r = rig(accepted("991"))
     r.isms.hold()
-    caplog.set_level(logging.WARNING, logger="bridge.pipeline")
     task = asyncio.ensure_future(r.submit(submit_sm()))
-    await r.isms.reached.wait()  # the request is with iSMS
-    task.cancel()  # the server cancels a request's task when its connection is lost
-    await asyncio.gather(task, return_exceptions=True)
+    await r.isms.reached.wait()
+    assert r.pipeline.must_finish(task)
     r.isms.release()
-    await r.pipeline.aclose()  # waits for requests still running
-    assert len(r.isms.sent) == 1
-    [line] = [rec.getMessage() for rec in caplog.records if "answer_lost" in rec.getMessage()]
-    assert "outcome=accepted" in line and "trx_id=991" in line
+    response = await task
+    assert response.message_id == "991"
+    assert not r.pipeline.must_finish(task)
+
+
+async def test_a_submit_finished_for_an_esme_that_left_keeps_its_record_for_query_sm() -> None:
+    r = rig(accepted("991"))
+    r.isms.hold()
+    task = asyncio.ensure_future(r.submit(submit_sm()))
+    await r.isms.reached.wait()
+    r.isms.release()  # the server left the task to finish; its answer goes to no one
+    await task
+    found = await r.submit(QuerySm(message_id="991"))
+    assert found.command_status == CommandStatus.ESME_ROK
+
+
+async def test_a_submit_still_waiting_for_a_slot_may_be_cancelled_and_sends_nothing() -> None:
+    r = rig(settings=PipelineSettings(upstream_concurrency=1))
+    r.isms.hold()
+    first = asyncio.ensure_future(r.submit(submit_sm(b"first")))
+    waiting = asyncio.ensure_future(r.submit(submit_sm(b"waiting")))
+    await _until_sent(r, 1)
+    assert not r.pipeline.must_finish(waiting)
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    r.isms.release()
+    await first
+    assert [m.text for m in r.isms.sent] == ["first"]
     assert r.pipeline.slots.in_flight("isms") == 0
+
+
+async def test_closing_the_pipeline_waits_for_a_submit_whose_request_is_in_flight() -> None:
+    r = rig(accepted("991"))
+    r.isms.hold()
+    task = asyncio.ensure_future(r.submit(submit_sm()))
+    await r.isms.reached.wait()
+    closing = asyncio.ensure_future(r.pipeline.aclose())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not closing.done()
+    r.isms.release()
+    await closing
+    assert task.done() and task.result().message_id == "991"
+    assert len(r.isms.sent) == 1

@@ -130,12 +130,21 @@ class FakeHandler:
         self.answer = answer
         self.part_count = parts
         self.seen: list[tuple[SessionContext, SubmitRequest]] = []
+        # sequence_numbers of the requests whose tasks must finish (SubmitHandler.must_finish)
+        self.finishing: set[int] = set()
+        self._tasks: dict[int, asyncio.Task[Any]] = {}
 
     def parts(self, request: SubmitRequest) -> int:
         return self.part_count
 
+    def must_finish(self, task: asyncio.Task[None]) -> bool:
+        return any(self._tasks.get(seq) is task for seq in self.finishing)
+
     async def handle(self, context: SessionContext, request: SubmitRequest) -> Pdu:
         self.seen.append((context, request))
+        current = asyncio.current_task()
+        assert current is not None
+        self._tasks[request.sequence_number] = current
         return await self.answer(context, request)
 
 

@@ -131,6 +131,37 @@ async def test_closing_the_connection_cancels_requests_still_in_flight() -> None
     assert h.connection.requests_in_flight == 0
 
 
+async def test_closing_the_connection_leaves_a_request_the_handler_must_finish_to_end(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # An iSMS request in flight cannot be recalled: its task runs on, its answer is lost.
+    release = asyncio.Event()
+    cancelled: list[int] = []
+
+    async def answer(context: SessionContext, request: SubmitRequest) -> Pdu:
+        try:
+            await release.wait()
+        except asyncio.CancelledError:
+            cancelled.append(request.sequence_number)
+            raise
+        return SubmitSmResp(message_id=f"m{request.sequence_number}")
+
+    h = Harness(handler=FakeHandler(answer))
+    h.bind()
+    kept, dropped = h.send(submit(), submit())
+    await until(lambda: len(h.handler.seen) == 2)
+    h.handler.finishing.add(kept)
+    written = len(h.transport.written)
+    h.connection.connection_lost(None)
+    await until(lambda: cancelled == [dropped])
+    assert h.connection.requests_in_flight == 1
+    release.set()
+    await until(lambda: not h.connection.requests_in_flight)
+    assert len(h.transport.written) == written  # nothing more was written
+    [line] = [r.getMessage() for r in caplog.records if "event=answer_lost" in r.getMessage()]
+    assert f"seq={kept}" in line and f"message_id=m{kept}" in line
+
+
 async def test_requests_in_flight_never_exceed_the_window_and_the_rest_are_throttled() -> None:
     # The window bounds the handler tasks a peer can make us hold.
     may_finish = asyncio.Event()
