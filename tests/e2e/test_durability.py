@@ -342,10 +342,10 @@ def test_an_esme_that_leaves_while_its_isms_request_is_in_flight_still_has_it_re
         raw.send(BindTransmitter(system_id="esme1", password="secret1"))
         assert raw.read().command_status == CommandStatus.ESME_ROK
         [seq] = raw.send(SubmitSm(source_addr="MyBrand", destination_addr=TO, short_message=b"x"))
-        raw.sock.close()  # before the sandbox answers
+        [sent] = slow.wait_for(1)  # the request is with iSMS, which answers a second later
+        raw.sock.close()
         lost = bridge.wait_for(r"event=answer_lost .*seq=(\d+).*message_id=(\S+)", timeout=15)
         assert int(lost.group(1)) == seq
-        [sent] = slow.wait_for(1)
         done = run_bridge("messages", "--config", str(path), "--id", lost.group(2), "--json")
         assert done.returncode == 0, done.stderr
         [record] = json.loads(done.stdout)
