@@ -3,8 +3,6 @@ after the same observations (names, labels, `le` values, cumulative counts, sum)
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,25 +12,7 @@ from bridge.app.histograms import HistogramSeries
 from bridge.app.metrics import LATENCY_BUCKETS
 from bridge.app.metrics_state import BATCH_BUCKETS
 
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def _samples(registry: CollectorRegistry) -> Samples:
-    """Every sample but the `_created` timestamps."""
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in registry.collect()
-        for sample in family.samples
-        if not sample.name.endswith("_created")
-    }
-
-
-def _same(mine: Samples, theirs: Samples) -> bool:
-    """Equal but for the rounding of the sum (added in the same order, so exact in practice)."""
-    return mine.keys() == theirs.keys() and all(
-        math.isclose(value, theirs[key], rel_tol=1e-9, abs_tol=1e-12) for key, value in mine.items()
-    )
-
+from .registry_samples import same, samples
 
 amounts = st.floats(min_value=0.0, max_value=100.0) | st.sampled_from(LATENCY_BUCKETS)
 
@@ -47,7 +27,7 @@ def test_a_labelled_series_reads_as_a_prometheus_histogram_observed_the_same(
     for command, amount in observations:
         reference.labels(command).observe(amount)
         series.labels(command).observe(amount)
-    assert _same(_samples(mine), _samples(theirs))
+    assert same(samples(mine), samples(theirs))
 
 
 @given(st.lists(st.integers(min_value=1, max_value=5000), max_size=30))
@@ -57,11 +37,11 @@ def test_a_series_without_labels_reads_as_a_prometheus_histogram_even_before_any
     theirs, mine = CollectorRegistry(), CollectorRegistry()
     reference = Histogram("ops", "doc", buckets=BATCH_BUCKETS, registry=theirs)
     series = HistogramSeries("ops", "doc", buckets=BATCH_BUCKETS, registry=mine)
-    assert _same(_samples(mine), _samples(theirs))
+    assert same(samples(mine), samples(theirs))
     for amount in observations:
         reference.observe(amount)
         series.observe(amount)
-    assert _same(_samples(mine), _samples(theirs))
+    assert same(samples(mine), samples(theirs))
 
 
 def test_the_text_exposition_is_the_one_a_prometheus_histogram_writes() -> None:

@@ -3,7 +3,6 @@ calls would have made it, whatever the amounts and however the reads interleave.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 from hypothesis import given
@@ -13,23 +12,11 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from bridge.app.metrics import BridgeMetrics
 from bridge.app.tally import Tallies
 
-
-def _samples(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample but the `_created` timestamps."""
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in registry.collect()
-        for sample in family.samples
-        if not sample.name.endswith("_created")
-    }
+from .registry_samples import same, samples
 
 
 def _same(tallied: CollectorRegistry, direct: CollectorRegistry) -> bool:
-    """Equal but for rounding: a tally adds its part-sums in another order."""
-    mine, theirs = _samples(tallied), _samples(direct)
-    return mine.keys() == theirs.keys() and all(
-        math.isclose(value, theirs[key], rel_tol=1e-9, abs_tol=1e-9) for key, value in mine.items()
-    )
+    return same(samples(tallied), samples(direct))
 
 
 def _registry_with_tallies() -> tuple[CollectorRegistry, Tallies]:
