@@ -9,7 +9,7 @@ its lock, so it works while `serve` runs; or the shared Redis), newest first:
 One row per message (a long message's parts share one): received, account, message_id(s),
 PDU, source, destination(s), parts, the SMPP answer, message state and error, iSMS trx_id,
 code and mirror, when it was sent to iSMS and answered (ms after it was received), and what
-became of its receipt (none, held, confirmed, refused, dropped). No message text unless the
+became of its receipt (none, held, sent, confirmed, refused, dropped). No message text unless the
 operator opted in (`[state] record_text`). Exit 0 (also when nothing matches), 1 for a bad
 argument or config, 2 when the state file cannot be read.
 """

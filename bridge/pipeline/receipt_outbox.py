@@ -31,7 +31,13 @@ from typing import Any
 
 from bridge.pdu import CommandStatus, DeliverSm, PduError, Tag, decode, encode, status_name
 from bridge.pipeline.counters import PipelineCounters
-from bridge.pipeline.records import RECEIPT_CONFIRMED, RECEIPT_DROPPED, RECEIPT_REFUSED
+from bridge.pipeline.records import (
+    RECEIPT_CONFIRMED,
+    RECEIPT_DROPPED,
+    RECEIPT_HELD,
+    RECEIPT_REFUSED,
+    RECEIPT_SENT,
+)
 from bridge.pipeline.seams import ReceiverRegistry, SessionInfo
 from bridge.pipeline.settings import ReceiptSettings
 from bridge.smpp import BindType
@@ -226,11 +232,15 @@ class ReceiptOutbox:
             await self._finish(entry, "?", RECEIPT_DROPPED, "not a stored deliver_sm")
             return True
         message_id = _receipted_id(pdu)
+        # Written before the deliver_sm goes out, so that whatever becomes of it (written
+        # after) is the fate that stays.
+        await self._fate(account, message_id, RECEIPT_SENT)
         try:
             response = await self._registry.deliver(account, pdu)
         except LookupError:
             self._counters.receipts_held += 1
             await self._release(entry, not_before=self._clock(), attempts=entry.attempts)
+            await self._fate(account, message_id, RECEIPT_HELD)
             return False
         except ConnectionError as exc:
             problem = str(exc) or "no deliver_sm_resp"
@@ -271,6 +281,7 @@ class ReceiptOutbox:
         )
         not_before = self._clock() + self._settings.retry_delay_s
         await self._release(entry, not_before=not_before, attempts=attempts)
+        await self._fate(account, message_id, RECEIPT_HELD)
         return True
 
     async def _release(self, entry: QueueEntry, *, not_before: float, attempts: int) -> None:

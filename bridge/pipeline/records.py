@@ -10,8 +10,8 @@ date and error from it; `isms-bridge messages` prints it. The text is kept only 
 operator opts in (`[state] record_text`); otherwise no message text is stored beyond the
 20 characters a receipt carries.
 
-A receipt's fate after it was queued (confirmed, refused, dropped) is a small record of
-kind "receipt" under the same key, so the message record is written once.
+A receipt's fate after it was queued (sent, held again, confirmed, refused, dropped) is a
+small record of kind "receipt" under the same key, so the message record is written once.
 
 Values are JSON arrays (compact, readable with the sqlite3 shell), version 2: times are
 integer milliseconds, since writing a float's shortest repr is most of the cost of encoding
@@ -30,7 +30,8 @@ RECEIPT_KIND = "receipt"
 
 # What became of a message's receipt (`receipt` field, then the receipt record).
 RECEIPT_NONE = "none"  # none asked, or none for this outcome
-RECEIPT_HELD = "held"  # queued: waiting for a receiver, or sent and not yet confirmed
+RECEIPT_HELD = "held"  # queued: waiting for a receiver, or for its next attempt
+RECEIPT_SENT = "sent"  # deliver_sm handed to a receiver, no deliver_sm_resp yet
 RECEIPT_CONFIRMED = "confirmed"  # the ESME answered the deliver_sm with ESME_ROK
 RECEIPT_REFUSED = "refused"  # the ESME answered it with a permanent error
 RECEIPT_DROPPED = "dropped"  # too many or too old while held, or out of attempts

@@ -143,10 +143,23 @@ def test_a_receipt_sent_but_not_confirmed_before_a_sigkill_is_sent_again(
     assert isinstance(delivered, DeliverSm)
     bridge.kill()
     silent.close()
+    assert receipt_shown(path, answer.message_id) == "sent"
     again = serve(path)
     receiver = esme(again.port, "receiver")
     [receipt] = read_receipts(receiver, 1)
     assert receipt.receipted_message_id.decode() == answer.message_id
+    deadline = time.monotonic() + 10
+    while receipt_shown(path, answer.message_id) != "confirmed":
+        assert time.monotonic() < deadline, "the confirmed receipt was never recorded"
+        time.sleep(0.05)
+
+
+def receipt_shown(path: Path, message_id: object) -> str:
+    """The receipt column `isms-bridge messages --json` shows for one message."""
+    done = run_bridge("messages", "--config", str(path), "--id", str(message_id), "--json")
+    assert done.returncode == 0, done.stderr
+    [record] = json.loads(done.stdout)
+    return str(record["receipt"])
 
 
 def test_query_sm_after_a_sigkill_finds_the_message_answered_before_it(

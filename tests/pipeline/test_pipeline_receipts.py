@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 
 import pytest
 
-from bridge.pdu import CommandStatus, DeliverSm, Tag, Tlv, encode
+from bridge.pdu import CommandStatus, DeliverSm, Pdu, Tag, Tlv, encode
 from bridge.pipeline import (
+    RECEIPT_KIND,
     AccountRoute,
     MessageState,
     PipelineSettings,
@@ -19,6 +21,7 @@ from bridge.state import MemoryState
 from .pipeline_doubles import (
     CREDENTIALS,
     FakeReceivers,
+    Rig,
     accepted,
     context,
     receipt_text,
@@ -238,3 +241,77 @@ async def test_a_receipt_sent_but_unconfirmed_at_a_crash_is_due_again_at_the_nex
     await r.settle()
     assert recovered.receipts == 1
     assert [p.short_message for p in r.receivers.delivered] == [b"id:1 stat:ACCEPTD"]
+
+
+# --- what `isms-bridge messages` shows of a receipt ------------------------------------
+
+
+async def receipt_fate(r: Rig, message_id: str) -> str | None:
+    found = await r.pipeline.state.get_record(RECEIPT_KIND, f"esme1/{message_id}", now=r.clock.now)
+    return None if found is None else found.value.decode()
+
+
+class AnsweringLater(FakeReceivers):
+    """A receiver that answers each deliver_sm only once `answer` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer = asyncio.Event()
+
+    async def deliver(self, system_id: str, pdu: DeliverSm) -> Pdu:
+        await self.answer.wait()
+        return await super().deliver(system_id, pdu)
+
+
+async def test_a_receipt_the_esme_has_not_answered_yet_is_recorded_as_sent() -> None:
+    receivers = AnsweringLater()
+    r = rig(accepted("11"), receivers=receivers)
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert await receipt_fate(r, "11") == "sent"
+    receivers.answer.set()
+    await r.settle()
+    assert await receipt_fate(r, "11") == "confirmed"
+
+
+async def test_a_receipt_confirmed_with_esme_rok_is_recorded_as_confirmed() -> None:
+    r = rig(accepted("12"))
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert await receipt_fate(r, "12") == "confirmed"
+
+
+async def test_a_receipt_refused_for_good_is_recorded_as_refused() -> None:
+    r = rig(accepted("13"), receivers=FakeReceivers(script=deque([CommandStatus.ESME_RX_P_APPN])))
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert await receipt_fate(r, "13") == "refused"
+
+
+async def test_a_receipt_waiting_for_its_next_attempt_is_recorded_as_held_again() -> None:
+    receipts = ReceiptSettings(attempts=3, retry_delay_s=60.0)
+    receivers = FakeReceivers(script=deque([CommandStatus.ESME_RTHROTTLED]))
+    r = rig(accepted("14"), settings=PipelineSettings(receipts=receipts), receivers=receivers)
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert await receipt_fate(r, "14") == "held"
+    await r.advance(60.0)
+    await r.settle()
+    assert await receipt_fate(r, "14") == "confirmed"
+
+
+async def test_a_receipt_no_receiver_could_take_is_recorded_as_held_again() -> None:
+    r = rig(accepted("15"), receivers=FakeReceivers(bound=set()))
+    r.pipeline.session_bound(context(bind_type=BindType.RECEIVER))  # bound, but no room
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert await receipt_fate(r, "15") == "held"
+
+
+async def test_a_receipt_out_of_attempts_is_recorded_as_dropped() -> None:
+    receipts = ReceiptSettings(attempts=2, retry_delay_s=0.0)
+    receivers = FakeReceivers(script=deque([ConnectionError("no resp")] * 2))
+    r = rig(accepted("16"), settings=PipelineSettings(receipts=receipts), receivers=receivers)
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert await receipt_fate(r, "16") == "dropped"
