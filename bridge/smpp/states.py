@@ -22,6 +22,11 @@ class SessionState(enum.Enum):
     UNBOUND = "unbound"  # unbind exchanged; close once every owed answer has gone out
     CLOSED = "closed"  # the session is over: flush what is queued, then close the socket
 
+    # Members are singletons compared by identity, so the identity hash is the right one;
+    # Enum's own is a Python call hashing the name, and tables keyed by a state are
+    # looked up several times per message.
+    __hash__ = object.__hash__
+
 
 class BindType(enum.StrEnum):
     """The three binds, by the names the config uses (`bind_types = ["transmitter", ...]`)."""

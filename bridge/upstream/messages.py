@@ -29,6 +29,11 @@ class Outcome(enum.Enum):
     UNKNOWN = "unknown"  # the request may have reached iSMS; its answer was lost
     NOT_SENT = "not_sent"  # certainly never reached iSMS (every mirror unreachable)
 
+    # Members are singletons compared by identity, so the identity hash is the right one;
+    # Enum's own is a Python call hashing the name, and tables keyed by an outcome are
+    # looked up several times per message.
+    __hash__ = object.__hash__
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IsmsCredentials:

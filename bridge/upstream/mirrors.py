@@ -40,6 +40,11 @@ class Verdict(enum.Enum):
     NOT_REACHED = "not_reached"  # certainly never reached iSMS: the next mirror may be tried
     UNKNOWN = "unknown"  # may have reached iSMS: stop here, never resend
 
+    # Members are singletons compared by identity, so the identity hash is the right one;
+    # Enum's own is a Python call hashing the name, and tables keyed by a verdict are
+    # looked up several times per message.
+    __hash__ = object.__hash__
+
 
 def judge_attempt(attempt: HttpReply | UpstreamError) -> Verdict:
     """Rule 1: what one attempt on one mirror means for the message."""
