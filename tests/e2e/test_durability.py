@@ -12,6 +12,7 @@ recorded.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -26,7 +27,7 @@ import pytest
 import smpplib.client
 from loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
 from messages_rig import SandboxThread
-from real_parts import free_port
+from real_parts import free_port, missing, program
 from redis_server import RedisServer
 from serve_process import ServeProcess
 from smpplib_esme import read_receipts, submit, submit_many
@@ -281,16 +282,16 @@ def test_a_full_store_answers_rsyserr_sends_nothing_and_recovers_once_records_ex
 # --- unusable state files -------------------------------------------------------------------
 
 
-def run_bridge(*args: str) -> subprocess.CompletedProcess[str]:
+def run_bridge(*args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bridge", *args],
+        [*prefix, sys.executable, "-m", "bridge", *args],
         capture_output=True, text=True, cwd=REPO, timeout=60,
     )  # fmt: skip
 
 
-def assert_refused(path: Path, reason: str) -> None:
+def assert_refused(path: Path, reason: str, *, prefix: tuple[str, ...] = ()) -> None:
     for command in (["serve", "--config", str(path)], ["check-config", str(path)]):
-        done = run_bridge(*command)
+        done = run_bridge(*command, prefix=prefix)
         assert done.returncode == 2, (command, done.stdout, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
@@ -309,6 +310,45 @@ def test_a_state_file_held_by_a_running_bridge_makes_another_exit_2(
     path = config()
     serve(path)
     assert_refused(path, "")
+
+
+def held_to_file_permissions() -> tuple[str, ...]:
+    """What runs the bridge bound by file permissions: nothing for a plain user; for root
+    (CI), setpriv without the capabilities that let root ignore them."""
+    if os.geteuid() != 0:
+        return ()
+    setpriv = program("setpriv", "util-linux")
+    prefix = (setpriv, "--bounding-set=-dac_override,-dac_read_search", "--")
+    if subprocess.run([*prefix, "true"], capture_output=True).returncode != 0:
+        missing("setpriv cannot drop root's file-permission capabilities here")
+    return prefix
+
+
+def test_a_state_folder_the_bridge_may_not_write_in_makes_serve_and_check_config_exit_2(
+    config: Write, tmp_path: Path
+) -> None:
+    prefix = held_to_file_permissions()
+    locked = tmp_path / "data"
+    locked.mkdir(mode=0o500)
+    try:
+        path = config(state={"path": "data/state.sqlite3"})
+        assert_refused(path, f"no permission to write in {locked}", prefix=prefix)
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_state_file_the_bridge_may_not_read_and_write_makes_serve_and_check_config_exit_2(
+    config: Write, serve: Callable[[Path], ServeProcess], tmp_path: Path
+) -> None:
+    prefix = held_to_file_permissions()
+    path = config()
+    serve(path).stop()
+    state = tmp_path / "state.sqlite3"
+    state.chmod(0o400)
+    try:
+        assert_refused(path, "no permission to read and write it", prefix=prefix)
+    finally:
+        state.chmod(0o600)
 
 
 def test_a_file_where_the_state_folder_should_be_makes_serve_and_check_config_exit_2(
