@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -140,6 +141,14 @@ def test_a_message_record_reads_back_as_written() -> None:
         **{**_fields(message("1")), "trx_id": "555", "isms_code": 2000, "text": "Hi £5"}
     )
     assert decode_record(encode_record(record)) == record
+
+
+def test_a_record_is_compact_utf8_json_that_any_json_reader_reads() -> None:
+    # What an operator sees with the sqlite3 shell or redis-cli: readable text, no escapes.
+    record = MessageRecord(**{**_fields(message("1")), "text": "Hi £5 \U0001f600", "trx_id": "555"})
+    value = encode_record(record)
+    assert "£5 \U0001f600".encode() in value and b", " not in value and b": " not in value
+    assert json.loads(value)[0] == 2 and json.loads(value)[18] == "Hi £5 \U0001f600"
 
 
 def test_a_record_keeps_its_times_to_the_millisecond() -> None:
