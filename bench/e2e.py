@@ -36,16 +36,18 @@ best can pair a quiet minute with a busy one.
 Then the issue's targets. Figures only; nothing here asserts timing.
 
 `--instructions` runs none of that: it counts the instructions per message of the bridge at
-its defaults, on memory, and of the bare client, each under valgrind's callgrind (user space,
-every thread), which gives the same figures on a busy machine as on an idle one. Where one
-process's one thread is the bottleneck, as in scenario 1, their ratios predict the
-throughput ratios. About 5 minutes.
+its defaults, on memory, at its defaults with an instant fake iSMS in place of aiohttp (its
+own work alone: InstantIsms, below), and of the bare client, each under valgrind's callgrind
+(user space, every thread), which gives the same figures on a busy machine as on an idle
+one. Where one process's one thread is the bottleneck, as in scenario 1, their ratios
+predict the throughput ratios. About 7 minutes.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -57,7 +59,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -76,6 +78,8 @@ from parties import (  # noqa: E402 (bench/ beside this script)
     free_port,
     start_sandbox,
 )
+
+from bridge.upstream.transport import HttpReply, Timeouts  # noqa: E402
 
 TEXT = "Your one-time code is 482913. It expires in 5 minutes."
 DESTINATION = "60123456789"
@@ -200,9 +204,10 @@ def start_bridge(
     *,
     prefix: tuple[str, ...] = (),
     start_s: float = 30.0,
+    own_work: bool = False,
 ) -> tuple[subprocess.Popen[bytes], int]:
     """`backend` "sqlite" is the default: [state] is left out of the config file. `prefix`
-    runs it under another program (valgrind)."""
+    runs it under another program (valgrind); `own_work` with an instant fake iSMS."""
     port = free_port()
     # A folder per bridge: each keeps its state file beside its config (one bridge per file).
     home = workdir / f"bridge-{port}"
@@ -219,8 +224,8 @@ def start_bridge(
     )
     log = (home / "bridge.log").open("wb")
     process = subprocess.Popen(
-        [*prefix, sys.executable, "-m", "bridge", "serve", "--config", str(config),
-         "--log-level", log_level],
+        [*prefix, sys.executable, *(("-m", "bridge") if not own_work else (__file__, OWN_WORK)),
+         "serve", "--config", str(config), "--log-level", log_level],
         stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
     )  # fmt: skip
     deadline = time.monotonic() + start_s
@@ -327,6 +332,8 @@ def scenario(label: str, rounds: int, kinds: dict[str, Callable[[], Round]]) -> 
 
 DEFAULTS = "bridge: defaults"
 MEMORY_INFO = "bridge: info, memory"
+OWN_WORK_KIND = "bridge: own work"  # defaults, on InstantIsms instead of aiohttp
+OWN_WORK = "--own-work"  # the child mode that runs it
 MEMORY_WARNING = "bridge: warning, memory"
 
 
@@ -437,15 +444,22 @@ def callgrind(out: Path) -> tuple[str, ...]:
 
 
 def bridge_instructions(
-    workdir: Path, endpoint: str, log_level: str, backend: str, count: int
+    workdir: Path,
+    endpoint: str,
+    log_level: str,
+    backend: str,
+    count: int,
+    *,
+    own_work: bool = False,
 ) -> int:
     """Instructions the bridge process executes (every thread) from its start through
     `count` submits (4 sessions x window 50) to its exit."""
-    out = workdir / f"callgrind-{log_level}-{backend}-{count}.out"
-    home = workdir / f"{log_level}-{backend}-{count}"
+    name = f"{log_level}-{backend}-{count}{'-own' if own_work else ''}"
+    out = workdir / f"callgrind-{name}.out"
+    home = workdir / name
     home.mkdir()
     process, port = start_bridge(
-        home, endpoint, log_level, backend, prefix=callgrind(out), start_s=600
+        home, endpoint, log_level, backend, prefix=callgrind(out), start_s=600, own_work=own_work
     )
     try:
         child("--load", str(port), "4", "50", str(count))
@@ -481,6 +495,9 @@ def instructions(args: argparse.Namespace) -> None:
         kinds: dict[str, Callable[[int], int]] = {
             DEFAULTS: lambda n: bridge_instructions(workdir, url, "info", "sqlite", n),
             MEMORY_INFO: lambda n: bridge_instructions(workdir, url, "info", "memory", n),
+            OWN_WORK_KIND: lambda n: bridge_instructions(
+                workdir, url, "info", "sqlite", n, own_work=True
+            ),
             "bare aiohttp": lambda n: bare_instructions(workdir, url, n),
         }
         try:
@@ -504,11 +521,46 @@ def instructions(args: argparse.Namespace) -> None:
     print(f"bare / defaults {bare / per[DEFAULTS]:.2f}x, memory / defaults "
           f"{per[MEMORY_INFO] / per[DEFAULTS]:.2f}x: the throughput ratios these predict where "
           "one process's one thread is the bottleneck (as in scenario 1)")  # fmt: skip
+    http = per[DEFAULTS] - per[OWN_WORK_KIND]
+    print(f"of the defaults, aiohttp's requests {http:,.0f} and the bridge's own work "
+          f"{per[OWN_WORK_KIND]:,.0f}; 0.8x the bare client needs the own work at most "
+          f"{bare / 0.8 - http:,.0f}")  # fmt: skip
+
+
+def own_work_main(argv: list[str]) -> None:
+    """`OWN_WORK serve ...`: the bridge itself, its iSMS client on InstantIsms."""
+    import bridge.upstream.client
+    from bridge.cli import main as bridge_main
+
+    bridge.upstream.client.make_transport = lambda settings: InstantIsms()
+    raise SystemExit(bridge_main(argv))
+
+
+class InstantIsms:
+    """An HttpTransport answering every send at once with a new trx_id: no HTTP, no sandbox,
+    so what the bridge spends per message is its own work alone."""
+
+    def __init__(self) -> None:
+        self._trx_ids = itertools.count(1)
+
+    async def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], timeouts: Timeouts
+    ) -> HttpReply:
+        return HttpReply(status=200, body=b"2000 = SUCCESS:%d" % next(self._trx_ids))
+
+    async def get(self, url: str, headers: Mapping[str, str], timeouts: Timeouts) -> HttpReply:
+        return HttpReply(status=200, body=b"1000.00")  # a balance
+
+    async def aclose(self) -> None:
+        pass
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] in ("--load", "--bare"):
         child_main(sys.argv[1:])
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == OWN_WORK:
+        own_work_main(sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
