@@ -73,15 +73,9 @@ def record_key(account: str, message_id: str) -> str:
     return f"{account}/{message_id}"
 
 
-def _ms(seconds: float) -> int:
-    return round(seconds * 1000)
-
-
-def _optional_ms(seconds: float | None) -> int | None:
-    return None if seconds is None else round(seconds * 1000)
-
-
 def encode_record(record: MessageRecord) -> bytes:
+    final, sent = record.final_at, record.sent_at
+    # Times in integer milliseconds (version 2), computed inline: a record is written per submit.
     return orjson.dumps(
         (
             2,
@@ -94,13 +88,13 @@ def encode_record(record: MessageRecord) -> bytes:
             record.status,
             record.message_state,
             record.error_code,
-            _ms(record.received_at),
-            _ms(record.answered_at),
-            _optional_ms(record.final_at),
+            round(record.received_at * 1000),
+            round(record.answered_at * 1000),
+            None if final is None else round(final * 1000),
             record.trx_id,
             record.isms_code,
             record.mirror,
-            _optional_ms(record.sent_at),
+            None if sent is None else round(sent * 1000),
             record.receipt,
             record.text,
             record.reference,

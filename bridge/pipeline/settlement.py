@@ -161,20 +161,19 @@ class Settlement:
         answered before any destination was tried, hear of every destination.
         """
         done = self._wall_clock()
-        accepted = [d for d in deliveries if d.state.message_state.is_success]
-        receipts = [
-            *self._receipts(
+        receipts: list[DeliverSm] = []
+        ids: tuple[str, ...] = ()
+        if earlier:
+            receipts += self._receipts(
                 route, origin, issued_parts(earlier), deliveries, text, submitted_at, done
-            ),
-            *(
-                self._receipts(route, origin, (answered,), accepted, text, submitted_at, done)
-                if answered is not None
-                else ()
-            ),
-        ]
-        ids = tuple(part.message_id for part in earlier) + (
-            (answered.message_id,) if answered is not None else ()
-        )
+            )
+            ids = tuple(part.message_id for part in earlier)
+        if answered is not None:
+            accepted = [d for d in deliveries if d.state.message_state.is_success]
+            receipts += self._receipts(
+                route, origin, (answered,), accepted, text, submitted_at, done
+            )
+            ids += (answered.message_id,)
         writes = [self._outbox.send(route.system_id, receipt) for receipt in receipts]
         if ids or trace.reference:
             # One without ids (iSMS refused it, or was not reached) is kept for operators.

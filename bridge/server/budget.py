@@ -74,7 +74,7 @@ class TurnSlice:
         Every event counts as one PDU (timers and the peer's close are rare and cheap), and
         the octets it took out of the session's buffer count against `octets`.
         """
-        if self.spent:
+        if self._pdus <= 0 or self._octets <= 0:  # `spent`, without a call per event
             return SPENT
         before = session.buffered_bytes
         event = session.next_event()
