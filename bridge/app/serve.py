@@ -132,21 +132,11 @@ async def serve(
     )
     if monitoring is not None:
         monitoring.attach(bridge)
-    try:
-        await bridge.start()
-    except (OSError, ValueError, StateError) as exc:
-        log.error("event=start_failed config=%s error=%s", config.path, exc)
-        return EXIT_START
-    if monitoring is not None:
-        try:
-            await monitoring.start()
-        except OSError as exc:
-            log.error("event=start_failed config=%s listener=metrics error=%s", config.path, exc)
-            await bridge.shutdown(0.0)
-            return EXIT_START
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     forced = False
+    listening = False
+    reload_pending = False
 
     def on_stop(signum: int) -> None:
         nonlocal forced
@@ -160,6 +150,11 @@ async def serve(
             bridge.abort()
 
     def on_reload() -> None:
+        nonlocal reload_pending
+        if not listening:
+            # The file was read for this start; a SIGHUP during it is acted on once open.
+            reload_pending = True
+            return
         try:
             result = bridge.reload()
         except ConfigError as exc:
@@ -182,19 +177,40 @@ async def serve(
                 ",".join(result.needs_restart),
             )
 
+    # Before the listeners open: once an ESME can bind, SIGTERM must stop gracefully and
+    # SIGHUP reload, never take their default action (end the process on the spot).
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, on_stop, signum)
     loop.add_signal_handler(signal.SIGHUP, on_reload)
-    log.info("event=started config=%s accounts=%d", config.path, len(config.accounts))
-    if on_started is not None:
-        on_started(bridge)
     try:
-        await stop.wait()
-        # /readyz answers 503 ("listening fail stopping") during the graceful stop.
-        await bridge.shutdown()
+        try:
+            await bridge.start()
+        except (OSError, ValueError, StateError) as exc:
+            log.error("event=start_failed config=%s error=%s", config.path, exc)
+            return EXIT_START
+        if monitoring is not None:
+            try:
+                await monitoring.start()
+            except OSError as exc:
+                log.error(
+                    "event=start_failed config=%s listener=metrics error=%s", config.path, exc
+                )
+                await bridge.shutdown(0.0)
+                return EXIT_START
+        try:
+            listening = True
+            log.info("event=started config=%s accounts=%d", config.path, len(config.accounts))
+            if reload_pending:
+                on_reload()
+            if on_started is not None:
+                on_started(bridge)
+            await stop.wait()  # at once if a SIGTERM came while it started
+            # /readyz answers 503 ("listening fail stopping") during the graceful stop.
+            await bridge.shutdown()
+        finally:
+            if monitoring is not None:
+                await monitoring.stop()
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)
-        if monitoring is not None:
-            await monitoring.stop()
     return EXIT_FORCED if forced else EXIT_OK

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ import smpplib.client
 import smpplib.consts
 import smpplib.exceptions
 import smpplib.smpp
-from serve_process import ServeProcess
+from serve_process import LoggedProcess, ServeProcess
 
 from bridge.pdu import CommandStatus
 
@@ -41,6 +41,50 @@ class Slow:
 configure_logging("info")
 sys.exit(run_event_loop(lambda: serve(load_config(sys.argv[1]), lambda c, r: Slow())))
 """
+
+
+# `serve` with a handler whose start takes argv[2] seconds: a bridge that has not opened its
+# listeners yet.
+SLOW_START = """
+import asyncio, sys
+from bridge.app.logs import configure_logging
+from bridge.app.serve import run_event_loop, serve
+from bridge.config import load_config
+from bridge.pdu import SubmitSmResp
+
+class SlowStart:
+    def parts(self, request):
+        return 1
+    def must_finish(self, task):
+        return False
+    async def handle(self, context, request):
+        return SubmitSmResp(message_id="ok")
+    async def start(self):
+        print("handler_starting", flush=True)
+        await asyncio.sleep(float(sys.argv[2]))
+    async def aclose(self):
+        pass
+
+configure_logging("info")
+sys.exit(run_event_loop(lambda: serve(load_config(sys.argv[1]), lambda c, r: SlowStart())))
+"""
+
+
+@pytest.fixture
+def starting(tmp_path: Path) -> Iterator[Callable[[Path], LoggedProcess]]:
+    """A bridge started with SLOW_START, returned while its handler is still starting."""
+    started: list[LoggedProcess] = []
+
+    def start(config: Path) -> LoggedProcess:
+        command = [sys.executable, "-c", SLOW_START, str(config), "1.5"]
+        process = LoggedProcess(command, tmp_path / f"starting{len(started)}.log", name="serve")
+        started.append(process)
+        process.wait_for("handler_starting")
+        return process
+
+    yield start
+    for process in started:
+        process.kill()
 
 
 @pytest.fixture
@@ -152,6 +196,29 @@ def test_sighup_unbinds_removed_accounts_keeps_the_others_and_admits_new_ones(
     kept.send_message(source_addr="A", destination_addr="60123456789", short_message=b"hi")
     kept.read_once()
     assert errors == [CommandStatus.ESME_RSYSERR]  # iSMS (port 9) unreachable: not faked
+
+
+def test_a_sigterm_while_the_bridge_starts_stops_it_gracefully_with_status_0(
+    write_config, starting
+) -> None:
+    bridge = starting(write_config())
+    bridge.signal(signal.SIGTERM)  # before its listeners are open
+    assert bridge.wait() == 0
+    log = bridge.log()
+    assert "action=graceful_stop" in log and "event=shutdown_started" in log
+
+
+def test_a_sighup_while_the_bridge_starts_rereads_the_config_once_it_listens(
+    write_config, starting
+) -> None:
+    config = write_config()
+    bridge = starting(config)
+    config.write_text("[smpp]\nport = 'not a number'\n", encoding="utf-8")
+    bridge.signal(signal.SIGHUP)  # before its listeners are open
+    bridge.wait_for(r"event=reload_failed .*smpp\.port")
+    assert bridge.running
+    log = bridge.log()
+    assert log.index("event=listening") < log.index("event=reload_failed")
 
 
 def test_a_config_that_no_longer_loads_is_reported_and_the_accounts_stay(
