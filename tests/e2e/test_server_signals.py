@@ -21,7 +21,8 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 
-# `serve` with a handler that takes `sleep:S` seconds: in-flight work for the stop tests.
+# `serve` with a handler that takes `sleep:S` seconds per submit (in-flight work for the stop
+# tests) and, given argv[2], that many seconds to start (a bridge not yet listening).
 SLOW_SERVE = """
 import asyncio, sys
 from bridge.app.logs import configure_logging
@@ -37,46 +38,24 @@ class Slow:
     async def handle(self, context, request):
         await asyncio.sleep(float(request.short_message.split(b":")[1]))
         return SubmitSmResp(message_id="slow-ok")
+    async def start(self):
+        print("handler_starting", flush=True)
+        await asyncio.sleep(float(sys.argv[2]) if len(sys.argv) > 2 else 0.0)
+    async def aclose(self):
+        pass
 
 configure_logging("info")
 sys.exit(run_event_loop(lambda: serve(load_config(sys.argv[1]), lambda c, r: Slow())))
 """
 
 
-# `serve` with a handler whose start takes argv[2] seconds: a bridge that has not opened its
-# listeners yet.
-SLOW_START = """
-import asyncio, sys
-from bridge.app.logs import configure_logging
-from bridge.app.serve import run_event_loop, serve
-from bridge.config import load_config
-from bridge.pdu import SubmitSmResp
-
-class SlowStart:
-    def parts(self, request):
-        return 1
-    def must_finish(self, task):
-        return False
-    async def handle(self, context, request):
-        return SubmitSmResp(message_id="ok")
-    async def start(self):
-        print("handler_starting", flush=True)
-        await asyncio.sleep(float(sys.argv[2]))
-    async def aclose(self):
-        pass
-
-configure_logging("info")
-sys.exit(run_event_loop(lambda: serve(load_config(sys.argv[1]), lambda c, r: SlowStart())))
-"""
-
-
 @pytest.fixture
 def starting(tmp_path: Path) -> Iterator[Callable[[Path], LoggedProcess]]:
-    """A bridge started with SLOW_START, returned while its handler is still starting."""
+    """A bridge started with SLOW_SERVE, returned while its handler is still starting."""
     started: list[LoggedProcess] = []
 
     def start(config: Path) -> LoggedProcess:
-        command = [sys.executable, "-c", SLOW_START, str(config), "1.5"]
+        command = [sys.executable, "-c", SLOW_SERVE, str(config), "1.5"]
         process = LoggedProcess(command, tmp_path / f"starting{len(started)}.log", name="serve")
         started.append(process)
         process.wait_for("handler_starting")
