@@ -401,10 +401,15 @@ class MessagePipeline:
             for index, batch in enumerate(batches)
         ]
         sent_at = self._clock()
+        owner = asyncio.current_task()
+        assert owner is not None  # always called from a request's task
         # One batch failing must not cost the others their answers: those iSMS accepted
         # stay accepted, or the ESME's retry of the whole request would send them twice.
         sent = await asyncio.gather(
-            *(self._sending.send_apart(message, urgent=urgent) for message in messages),
+            *(
+                self._sending.send_apart(message, urgent=urgent, owner=owner)
+                for message in messages
+            ),
             return_exceptions=True,
         )
         results = multi.batch_results(messages, sent)

@@ -13,9 +13,12 @@ its ESME disconnects, so there are two ways of sending:
   while a task still waiting for a slot is cancelled and sends nothing.
 - `send_apart` runs it in a task of its own that the caller's cancellation does not reach,
   for the requests a submit_multi makes at once (its batches run in tasks of asyncio.gather,
-  which the server's task cancels with it). A request whose caller has gone ends anyway
-  and its outcome is logged with the message's reference and trx_id, so an operator can
-  reconcile what the ESME will probably resend.
+  which the server's task cancels with it). From the moment one batch has its slot,
+  `must_finish` says so for the submit_multi's own task (`owner`): the server then leaves it
+  to run to its end, all its batches, and its record is kept, as for `send` (one message to
+  several destinations is completed, not cut between batches). A request whose caller was
+  cancelled anyway ends all the same, and its outcome is logged with the message's
+  reference and trx_id, so an operator can reconcile what the ESME will probably resend.
 `aclose` waits for both kinds.
 """
 
@@ -36,7 +39,15 @@ log = logging.getLogger(__name__)
 
 
 class SlottedSender:
-    __slots__ = ("_counters", "_in_flight", "_orphans", "_sender", "_slots", "_unfinished")
+    __slots__ = (
+        "_counters",
+        "_in_flight",
+        "_orphans",
+        "_owners",
+        "_sender",
+        "_slots",
+        "_unfinished",
+    )
 
     def __init__(
         self, sender: IsmsSender, slots: PrioritySlots, counters: PipelineCounters
@@ -48,12 +59,15 @@ class SlottedSender:
         # ends: what aclose waits for.
         self._in_flight: set[asyncio.Future[Any]] = set()
         self._unfinished: set[asyncio.Future[Any]] = set()
+        # Tasks with send_apart requests in flight on their behalf, and how many.
+        self._owners: dict[asyncio.Future[Any], int] = {}
         # send_apart's requests still running for ESMEs that have gone.
         self._orphans: set[asyncio.Future[SendResult]] = set()
 
     def must_finish(self, task: asyncio.Future[Any]) -> bool:
-        """True while `task` has an iSMS request in flight (sent with `send`)."""
-        return task in self._in_flight
+        """True while `task` has an iSMS request in flight (sent with `send`, or with
+        `send_apart` on its behalf)."""
+        return task in self._in_flight or task in self._owners
 
     async def send(self, message: IsmsMessage, *, urgent: bool) -> SendResult:
         """Send in the calling task, which `must_finish` protects while the request runs."""
@@ -62,21 +76,25 @@ class SlottedSender:
         task = asyncio.current_task()
         assert task is not None  # always called from a request's task
         self._in_flight.add(task)
-        if task not in self._unfinished:
-            self._unfinished.add(task)
-            task.add_done_callback(self._unfinished.discard)
+        self._track(task)
         try:
             return await self._send_in_slot(message)
         finally:
             self._in_flight.discard(task)
             self._slots.release(account)
 
-    async def send_apart(self, message: IsmsMessage, *, urgent: bool) -> SendResult:
-        """Send in a task of its own, which cancelling the caller does not cancel."""
+    async def send_apart(
+        self, message: IsmsMessage, *, urgent: bool, owner: asyncio.Future[Any]
+    ) -> SendResult:
+        """Send in a task of its own, which cancelling the caller does not cancel; `owner`
+        (the request's task) must be finished while it runs."""
         account = message.credentials.username
         await self._slots.acquire(account, urgent=urgent)
+        self._owners[owner] = self._owners.get(owner, 0) + 1
+        self._track(owner)
         loop = asyncio.get_running_loop()
         sending = loop.create_task(self._send_in_slot(message))
+        sending.add_done_callback(functools.partial(self._disowned, owner))
         # What asyncio.shield does, with one callback instead of three per message: the
         # outcome future is what this (cancellable) task waits on; the request task is not.
         outcome: asyncio.Future[SendResult] = loop.create_future()
@@ -95,6 +113,19 @@ class SlottedSender:
         waiting = (self._unfinished | self._orphans) - {asyncio.current_task()}
         if waiting:
             await asyncio.wait(waiting)
+
+    def _track(self, task: asyncio.Future[Any]) -> None:
+        """Keep `task` in what aclose waits for, until it ends."""
+        if task not in self._unfinished:
+            self._unfinished.add(task)
+            task.add_done_callback(self._unfinished.discard)
+
+    def _disowned(self, owner: asyncio.Future[Any], sending: asyncio.Future[SendResult]) -> None:
+        left = self._owners[owner] - 1
+        if left:
+            self._owners[owner] = left
+        else:
+            del self._owners[owner]
 
     async def _send_in_slot(self, message: IsmsMessage) -> SendResult:
         result = await self._sender.send(message)

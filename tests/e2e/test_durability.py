@@ -32,7 +32,16 @@ from redis_server import RedisServer
 from serve_process import ServeProcess
 from smpplib_esme import read_receipts, submit, submit_many
 
-from bridge.pdu import BindReceiver, BindTransmitter, CommandStatus, DeliverSm, SubmitSm
+from bridge.pdu import (
+    BindReceiver,
+    BindTransmitter,
+    CommandStatus,
+    DeliverSm,
+    Pdu,
+    SmeAddress,
+    SubmitMulti,
+    SubmitSm,
+)
 from bridge.upstream.sandbox import SandboxFaults
 
 pytestmark = pytest.mark.e2e
@@ -375,38 +384,78 @@ def test_the_state_file_is_a_real_sqlite_database_the_operator_can_back_up(
     assert backup.stat().st_size > 0
 
 
+@pytest.fixture
+def slow_sandbox() -> Iterator[SandboxThread]:
+    """A sandbox that answers each request a second after it has it."""
+    slow = SandboxThread(SandboxFaults(latency_s=1.0))
+    yield slow
+    slow.stop()
+
+
+def slow_config(tmp_path: Path, slow: SandboxThread, isms: Toml | None = None) -> Path:
+    path = tmp_path / "bridge.toml"
+    tables: list[tuple[str, Toml]] = [
+        ("[smpp]", SMPP),
+        ("[isms]", {"endpoints": [slow.url], "timeout_s": 5, **(isms or {})}),
+        ("[metrics]", {"port": 0}),
+        ("[[accounts]]", ACCOUNT),
+    ]
+    path.write_text(config_text(tables), encoding="utf-8")
+    return path
+
+
+def leave_while_at_isms(bridge: ServeProcess, slow: SandboxThread, request: Pdu) -> str:
+    """Send `request` from a raw ESME that closes its socket once the sandbox has it (which
+    answers a second later); the message_id the bridge logs as answered to no one."""
+    raw = RawEsme("127.0.0.1", bridge.port)
+    raw.send(BindTransmitter(system_id="esme1", password="secret1"))
+    assert raw.read().command_status == CommandStatus.ESME_ROK
+    [seq] = raw.send(request)
+    slow.wait_for(1)
+    raw.sock.close()
+    lost = bridge.wait_for(r"event=answer_lost .*seq=(\d+).*message_id=(\S+)", timeout=15)
+    assert int(lost.group(1)) == seq
+    return lost.group(2)
+
+
+def recorded(path: Path, message_id: str) -> dict[str, Any]:
+    done = run_bridge("messages", "--config", str(path), "--id", message_id, "--json")
+    assert done.returncode == 0, done.stderr
+    [record] = json.loads(done.stdout)
+    return dict(record)
+
+
 def test_an_esme_that_leaves_while_its_isms_request_is_in_flight_still_has_it_recorded(
-    tmp_path: Path, serve: Callable[[Path], ServeProcess]
+    tmp_path: Path, serve: Callable[[Path], ServeProcess], slow_sandbox: SandboxThread
 ) -> None:
     # iSMS may already have the message: the request runs to its end, is sent once, and its
     # record says what became of it although nobody was left to hear the answer.
-    slow = SandboxThread(SandboxFaults(latency_s=1.0))
-    try:
-        path = tmp_path / "bridge.toml"
-        tables: list[tuple[str, Toml]] = [
-            ("[smpp]", SMPP),
-            ("[isms]", {"endpoints": [slow.url], "timeout_s": 5}),
-            ("[metrics]", {"port": 0}),
-            ("[[accounts]]", ACCOUNT),
-        ]
-        path.write_text(config_text(tables), encoding="utf-8")
-        bridge = serve(path)
-        raw = RawEsme("127.0.0.1", bridge.port)
-        raw.send(BindTransmitter(system_id="esme1", password="secret1"))
-        assert raw.read().command_status == CommandStatus.ESME_ROK
-        [seq] = raw.send(SubmitSm(source_addr="MyBrand", destination_addr=TO, short_message=b"x"))
-        [sent] = slow.wait_for(1)  # the request is with iSMS, which answers a second later
-        raw.sock.close()
-        lost = bridge.wait_for(r"event=answer_lost .*seq=(\d+).*message_id=(\S+)", timeout=15)
-        assert int(lost.group(1)) == seq
-        done = run_bridge("messages", "--config", str(path), "--id", lost.group(2), "--json")
-        assert done.returncode == 0, done.stderr
-        [record] = json.loads(done.stdout)
-        assert record["status"] == "ESME_ROK" and record["trx_id"] == lost.group(2)
-        time.sleep(0.3)
-        assert len(slow.messages()) == 1 and sent["text"] == "x"
-    finally:
-        slow.stop()
+    path = slow_config(tmp_path, slow_sandbox)
+    bridge = serve(path)
+    submit_sm = SubmitSm(source_addr="MyBrand", destination_addr=TO, short_message=b"x")
+    message_id = leave_while_at_isms(bridge, slow_sandbox, submit_sm)
+    record = recorded(path, message_id)
+    assert record["status"] == "ESME_ROK" and record["trx_id"] == message_id
+    time.sleep(0.3)
+    assert [m["text"] for m in slow_sandbox.messages()] == ["x"]
+
+
+def test_an_esme_that_leaves_while_a_submit_multi_is_at_isms_has_all_of_it_sent_and_recorded(
+    tmp_path: Path, serve: Callable[[Path], ServeProcess], slow_sandbox: SandboxThread
+) -> None:
+    # One destination per request, one request at a time: the second batch still waits for
+    # its slot when the ESME leaves, and is sent all the same (the message is completed).
+    isms = {"max_destinations_per_request": 1, "max_in_flight_per_account": 1}
+    path = slow_config(tmp_path, slow_sandbox, isms)
+    bridge = serve(path)
+    destinations = tuple(SmeAddress(dest_addr_ton=1, dest_addr_npi=1, destination_addr=number)
+                         for number in (TO, "60123456780"))  # fmt: skip
+    multi = SubmitMulti(source_addr="MyBrand", dest_addresses=destinations, short_message=b"y")
+    message_id = leave_while_at_isms(bridge, slow_sandbox, multi)
+    record = recorded(path, message_id)
+    assert record["status"] == "ESME_ROK" and record["pdu"] == "submit_multi"
+    sent = [tuple(m["destinations"]) for m in slow_sandbox.messages()]
+    assert sorted(sent) == sorted([("60123456780",), (TO,)])
 
 
 # --- the redis backend: several bridges share one store -------------------------------------
