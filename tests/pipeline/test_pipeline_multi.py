@@ -20,7 +20,7 @@ from bridge.pdu import (
 )
 from bridge.pipeline import PipelineSettings, StatusMapping
 
-from .pipeline_doubles import accepted, receipt_text, rejected, rig, submit_sm, udh_part
+from .pipeline_doubles import accepted, receipt_text, rejected, rig, udh_part
 
 ROK = CommandStatus.ESME_ROK
 
@@ -252,19 +252,6 @@ async def test_an_expired_long_submit_multi_reports_each_destination_with_its_ow
     assert all("stat:EXPIRED" in receipt_text(pdu) for pdu in r.receivers.delivered)
 
 
-async def test_a_submit_multi_must_be_finished_once_a_batch_is_in_flight() -> None:
-    # The server cancels a departed ESME's requests but these: iSMS may have the message.
-    r = rig(accepted("991"))
-    r.isms.hold()
-    task = asyncio.ensure_future(r.submit(submit_multi(sme(NUMBERS[0]))))
-    await r.isms.reached.wait()
-    assert r.pipeline.must_finish(task)
-    r.isms.release()
-    response = await task
-    assert response.message_id == "991"
-    assert not r.pipeline.must_finish(task)
-
-
 async def test_a_submit_multi_finished_for_an_esme_that_left_keeps_its_record() -> None:
     settings = PipelineSettings(max_destinations_per_request=1, upstream_concurrency=1)
     r = rig(accepted("991"), accepted("992"), settings=settings)
@@ -277,21 +264,6 @@ async def test_a_submit_multi_finished_for_an_esme_that_left_keeps_its_record() 
     assert len(r.isms.sent) == 2  # the whole message, not cut between its batches
     found = await r.submit(QuerySm(message_id="991"))
     assert found.command_status == CommandStatus.ESME_ROK
-
-
-async def test_a_submit_multi_whose_batches_all_wait_for_a_slot_may_be_cancelled() -> None:
-    r = rig(settings=PipelineSettings(upstream_concurrency=1))
-    r.isms.hold()
-    first = asyncio.ensure_future(r.submit(submit_sm(b"first")))
-    await r.isms.reached.wait()
-    waiting = asyncio.ensure_future(r.submit(submit_multi(sme(NUMBERS[0]))))
-    await asyncio.sleep(0)
-    assert not r.pipeline.must_finish(waiting)
-    waiting.cancel()
-    await asyncio.gather(waiting, return_exceptions=True)
-    r.isms.release()
-    await first
-    assert [m.text for m in r.isms.sent] == ["first"]
 
 
 async def test_a_batch_in_flight_whose_request_is_cancelled_anyway_still_ends_and_is_logged(

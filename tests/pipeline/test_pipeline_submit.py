@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import pytest
 
@@ -16,10 +17,13 @@ from bridge.pdu import (
     CommandStatus,
     DataSm,
     DataSmResp,
+    Pdu,
     QuerySm,
     QuerySmResp,
     ReplaceSm,
     ReplaceSmResp,
+    SmeAddress,
+    SubmitMulti,
     SubmitSmResp,
     Tag,
     Tlv,
@@ -357,11 +361,32 @@ async def _until_sent(r: Rig, count: int) -> None:
     raise AssertionError(f"{len(r.isms.sent)} of {count} requests reached iSMS")
 
 
-async def test_a_submit_must_be_finished_while_its_isms_request_is_in_flight() -> None:
+def one_destination_multi(text: bytes = b"Hello") -> SubmitMulti:
+    address = SmeAddress(dest_addr_ton=1, dest_addr_npi=1, destination_addr="60123456789")
+    return SubmitMulti(
+        sequence_number=11, source_addr="MyBrand", dest_addresses=(address,), short_message=text
+    )
+
+
+# Both ways a submit sends: submit_sm in the request's own task, submit_multi in a task per
+# batch on the request's behalf. The server's view of them must be the same.
+SENDING_SUBMITS: dict[str, Callable[[bytes], Pdu]] = {
+    "submit_sm": submit_sm,
+    "submit_multi": one_destination_multi,
+}
+each_sending_submit = pytest.mark.parametrize(
+    "make", SENDING_SUBMITS.values(), ids=SENDING_SUBMITS.keys()
+)
+
+
+@each_sending_submit
+async def test_a_submit_must_be_finished_while_its_isms_request_is_in_flight(
+    make: Callable[[bytes], Pdu],
+) -> None:
     # The server cancels a departed ESME's requests but these: iSMS may have the message.
     r = rig(accepted("991"))
     r.isms.hold()
-    task = asyncio.ensure_future(r.submit(submit_sm()))
+    task = asyncio.ensure_future(r.submit(make(b"Hello")))
     await r.isms.reached.wait()
     assert r.pipeline.must_finish(task)
     r.isms.release()
@@ -381,11 +406,14 @@ async def test_a_submit_finished_for_an_esme_that_left_keeps_its_record_for_quer
     assert found.command_status == CommandStatus.ESME_ROK
 
 
-async def test_a_submit_still_waiting_for_a_slot_may_be_cancelled_and_sends_nothing() -> None:
+@each_sending_submit
+async def test_a_submit_still_waiting_for_a_slot_may_be_cancelled_and_sends_nothing(
+    make: Callable[[bytes], Pdu],
+) -> None:
     r = rig(settings=PipelineSettings(upstream_concurrency=1))
     r.isms.hold()
     first = asyncio.ensure_future(r.submit(submit_sm(b"first")))
-    waiting = asyncio.ensure_future(r.submit(submit_sm(b"waiting")))
+    waiting = asyncio.ensure_future(r.submit(make(b"waiting")))
     await _until_sent(r, 1)
     assert not r.pipeline.must_finish(waiting)
     waiting.cancel()
