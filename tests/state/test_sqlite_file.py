@@ -237,6 +237,29 @@ async def test_writes_made_in_one_loop_turn_share_one_commit(tmp_path: Path) -> 
     await store.aclose()
 
 
+@pytest.mark.parametrize("size", [3, 5, 100, 129])
+async def test_a_group_of_any_size_keeps_exactly_its_records_and_their_count(
+    tmp_path: Path, size: int
+) -> None:
+    # Groups are written with statements sized in powers of two, padded: the padding
+    # must leave neither a row nor a count behind.
+    store = await SqliteState.open(tmp_path / "s.sqlite3")
+    await asyncio.gather(
+        *(
+            store.put_record("msg", f"k{i}", b"v%d" % i, now=T0, expires_at=T0 + 9, max_records=999)
+            for i in range(size)
+        )
+    )
+    records = await store.scan_records("msg", now=T0)
+    assert sorted(r.key for r in records) == sorted(f"k{i}" for i in range(size))
+    assert {r.value for r in records} == {b"v%d" % i for i in range(size)}
+    assert await store.record_count("msg") == size
+    await store.aclose()
+    with sqlite3.connect(tmp_path / "s.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM records").fetchone() == (size,)
+        assert db.execute("SELECT kind, n FROM record_sizes").fetchall() == [("msg", size)]
+
+
 async def test_a_group_commit_wakes_the_loop_once_for_its_results_and_its_report(
     tmp_path: Path,
 ) -> None:
@@ -269,12 +292,12 @@ async def test_one_failing_write_fails_alone_and_its_group_still_commits(tmp_pat
     store = await SqliteState.open(tmp_path / "s.sqlite3")
     good = store.put_record("msg", "good", b"v", now=T0, expires_at=T0 + 9, max_records=9)
     # A value SQLite cannot bind fails inside the shared transaction.
-    bad = store.put_record("msg", "bad", object(), now=T0, expires_at=T0 + 9, max_records=9)  # type: ignore[arg-type]
+    bad = store.put_record("msg", object(), b"v", now=T0, expires_at=T0 + 9, max_records=9)  # type: ignore[arg-type]
     results = await asyncio.gather(good, bad, return_exceptions=True)
     assert not isinstance(results[0], BaseException)
     assert isinstance(results[1], StateUnavailable)
     assert await store.get_record("msg", "good", now=T0) is not None
-    assert await store.get_record("msg", "bad", now=T0) is None
+    assert len(await store.scan_records("msg", now=T0)) == 1
     await store.aclose()
 
 
