@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bridge.upstream import (
     Api,
@@ -107,3 +110,22 @@ def test_balance_request_posts_un_and_pwd() -> None:
 def test_request_repr_shows_no_secret() -> None:
     request = send_request(Api.HTTP, HttpMethod.GET, ENDPOINT, message())
     assert "p%26ss" not in repr(request) and "p&ss" not in repr(request)
+
+
+@given(
+    username=st.text(min_size=1, max_size=12),
+    password=st.text(max_size=12),
+    sender_id=st.text(min_size=1, max_size=11),
+)
+def test_credentials_and_sender_id_encode_as_urlencode_does_every_time(
+    username: str, password: str, sender_id: str
+) -> None:
+    # They are quoted once and looked up after: the second request must read the same.
+    sent = message(
+        credentials=IsmsCredentials(username=username, password=password), sender_id=sender_id
+    )
+    expected = urlencode({"un": username, "pwd": password})
+    for _ in range(2):
+        body = send_request(Api.HTTP, HttpMethod.POST, ENDPOINT, sent).body.decode("ascii")
+        assert body.startswith(expected + "&dstno=")
+        assert body.endswith("&sendid=" + urlencode({"": sender_id})[1:])
