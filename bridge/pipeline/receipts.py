@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
-from typing import assert_never
+from typing import Final, assert_never
 
 from bridge.pdu import DeliverSm, Tag, Tlv
 from bridge.pipeline.encoding import DefaultAlphabet
@@ -71,11 +71,19 @@ class MessageState(IntEnum):
 
     @property
     def is_final(self) -> bool:
-        return self is not MessageState.ENROUTE
+        return self is not _ENROUTE
 
     @property
     def is_success(self) -> bool:
-        return self in (MessageState.DELIVERED, MessageState.ACCEPTED)
+        return self in _SUCCESSES
+
+
+# Members bound to module names where they are used per message: on Python 3.11 every
+# `MessageState.X` lookup goes through EnumType's __getattr__ hook (~0.1 µs).
+_ENROUTE: Final = MessageState.ENROUTE
+_DELIVERED: Final = MessageState.DELIVERED
+_ACCEPTED: Final = MessageState.ACCEPTED
+_SUCCESSES = frozenset({_DELIVERED, _ACCEPTED})
 
 
 _STAT_WORDS: dict[MessageState, str] = {
@@ -118,7 +126,7 @@ class DeliveryReceipt:
 
 def success_state(*, report_delivered: bool) -> MessageState:
     """State after iSMS 2000: ACCEPTED, or DELIVERED when the account opted in (assumed)."""
-    return MessageState.DELIVERED if report_delivered else MessageState.ACCEPTED
+    return _DELIVERED if report_delivered else _ACCEPTED
 
 
 def receipt_error_code(isms_code: int) -> int:
@@ -128,11 +136,16 @@ def receipt_error_code(isms_code: int) -> int:
     return ERR_UNKNOWN
 
 
+# SMPP 3.4 §5.2.17: bits 1-0 of registered_delivery ask for an SMSC delivery receipt; 0
+# asks for none, whatever the message's fate.
+RECEIPT_BITS = 0x03
+
+
 def receipt_wanted(registered_delivery: int, state: MessageState) -> bool:
     """Whether registered_delivery (SMPP 3.4 §5.2.17, bits 1-0) asks for this receipt."""
     if not state.is_final:
         return False
-    match registered_delivery & 0x03:
+    match registered_delivery & RECEIPT_BITS:
         case 1:
             return True
         case 2:

@@ -18,10 +18,10 @@ Final states (receipts.py explains why success is ACCEPTD):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, assert_never
 
 from bridge.pdu import DeliverSm, SmeAddress
 from bridge.pipeline.message_store import MessageStore
@@ -30,6 +30,7 @@ from bridge.pipeline.receipt_outbox import ReceiptOutbox
 from bridge.pipeline.receipts import (
     ERR_NONE,
     ERR_UNKNOWN,
+    RECEIPT_BITS,
     DeliveryReceipt,
     MessageState,
     receipt_deliver_sm,
@@ -39,6 +40,7 @@ from bridge.pipeline.receipts import (
 )
 from bridge.pipeline.records import RECEIPT_HELD, RECEIPT_NONE, MessageRecord
 from bridge.pipeline.settings import AccountRoute
+from bridge.pipeline.upkeep import WallClock
 from bridge.upstream import Outcome, SendResult
 
 
@@ -65,19 +67,30 @@ class Delivery:
     state: Final[FinalState]
 
 
+# Bound once: on Python 3.11 every `Outcome.X` lookup (a `case Outcome.X:` too) goes
+# through EnumType's __getattr__ hook, and final_state runs per message.
+_ACCEPTED: Final = Outcome.ACCEPTED
+# A message iSMS accepted ends in one of these two (values nobody changes: shared).
+_SUCCESS_STATES = {
+    report_delivered: FinalState(message_state=success_state(report_delivered=report_delivered))
+    for report_delivered in (False, True)
+}
+
+
 def final_state(result: SendResult, *, report_delivered: bool) -> FinalState:
-    match result.outcome:
-        case Outcome.ACCEPTED:
-            return FinalState(message_state=success_state(report_delivered=report_delivered))
-        case Outcome.REJECTED:
-            assert result.code is not None
-            return FinalState(
-                message_state=MessageState.REJECTED, error_code=receipt_error_code(result.code)
-            )
-        case Outcome.UNKNOWN:
-            return FinalState(message_state=MessageState.UNKNOWN, error_code=ERR_UNKNOWN)
-        case Outcome.NOT_SENT:
-            return FinalState(message_state=MessageState.UNDELIVERABLE, error_code=ERR_UNKNOWN)
+    outcome = result.outcome
+    if outcome is _ACCEPTED:
+        return _SUCCESS_STATES[report_delivered]
+    if outcome is Outcome.REJECTED:
+        assert result.code is not None
+        return FinalState(
+            message_state=MessageState.REJECTED, error_code=receipt_error_code(result.code)
+        )
+    if outcome is Outcome.UNKNOWN:
+        return FinalState(message_state=MessageState.UNKNOWN, error_code=ERR_UNKNOWN)
+    if outcome is Outcome.NOT_SENT:
+        return FinalState(message_state=MessageState.UNDELIVERABLE, error_code=ERR_UNKNOWN)
+    assert_never(outcome)
 
 
 def issued_parts(answered: Sequence[AnsweredPart]) -> list[IssuedId]:
@@ -120,20 +133,18 @@ class Settlement:
     (or raises StateUnavailable), so the answer that gave the ids out can follow.
     """
 
-    __slots__ = ("_outbox", "_store", "_wall_clock")
+    __slots__ = ("_outbox", "_store", "_wall")
 
-    def __init__(
-        self, store: MessageStore, outbox: ReceiptOutbox, wall_clock: Callable[[], datetime]
-    ) -> None:
+    def __init__(self, store: MessageStore, outbox: ReceiptOutbox, wall: WallClock) -> None:
         self._store = store
         self._outbox = outbox
-        self._wall_clock = wall_clock
+        self._wall = wall
 
     async def part_answered(
         self, origin: MessageOrigin, message_id: str, trace: Trace, *, now: float
     ) -> None:
         """A part answered before its message is whole: query_sm says ENROUTE."""
-        at = self._wall_clock().timestamp()
+        at = self._wall.now()
         await self._store.record(
             _record(origin, (message_id,), trace, "ESME_ROK", _ENROUTE, at, None, RECEIPT_NONE),
             now=now,
@@ -150,7 +161,7 @@ class Settlement:
         overall: FinalState,
         deliveries: Sequence[Delivery],
         text: str,
-        submitted_at: datetime,
+        submitted_at: float,
         trace: Trace,
         now: float,
     ) -> None:
@@ -160,7 +171,7 @@ class Settlement:
         since a submit_multi_resp already lists the failed ones; the earlier parts' ids,
         answered before any destination was tried, hear of every destination.
         """
-        done = self._wall_clock()
+        done = self._wall.now()
         receipts: list[DeliverSm] = []
         ids: tuple[str, ...] = ()
         if earlier:
@@ -169,17 +180,17 @@ class Settlement:
             )
             ids = tuple(part.message_id for part in earlier)
         if answered is not None:
-            accepted = [d for d in deliveries if d.state.message_state.is_success]
-            receipts += self._receipts(
-                route, origin, (answered,), accepted, text, submitted_at, done
-            )
+            if answered.registered_delivery & RECEIPT_BITS:  # any receipt asked for at all
+                accepted = [d for d in deliveries if d.state.message_state.is_success]
+                receipts += self._receipts(
+                    route, origin, (answered,), accepted, text, submitted_at, done
+                )
             ids += (answered.message_id,)
         writes = [self._outbox.send(route.system_id, receipt) for receipt in receipts]
         if ids or trace.reference:
             # One without ids (iSMS refused it, or was not reached) is kept for operators.
             fate = RECEIPT_HELD if receipts else RECEIPT_NONE
-            at = done.timestamp()
-            record = _record(origin, ids, trace, status, overall, at, at, fate)
+            record = _record(origin, ids, trace, status, overall, done, done, fate)
             writes.append(self._store.record(record, now=now))
         # Started together, so they share one group commit.
         await _all(writes)
@@ -191,7 +202,7 @@ class Settlement:
         origin: MessageOrigin,
         answered: Sequence[AnsweredPart],
         state: FinalState,
-        submitted_at: datetime,
+        submitted_at: float,
         now: float,
     ) -> None:
         """A long message that never reaches iSMS (refused when whole, expired incomplete,
@@ -199,16 +210,15 @@ class Settlement:
         every destination it was for."""
         if not answered:
             return
-        done = self._wall_clock()
+        done = self._wall.now()
         deliveries = [Delivery(destination=d, state=state) for d in origin.destinations]
         receipts = self._receipts(
             route, origin, issued_parts(answered), deliveries, "", submitted_at, done
         )
-        trace = Trace(pdu="", parts=len(answered), received_at=submitted_at.timestamp())
-        at = done.timestamp()
+        trace = Trace(pdu="", parts=len(answered), received_at=submitted_at)
         fate = RECEIPT_HELD if receipts else RECEIPT_NONE
         ids = tuple(part.message_id for part in answered)
-        record = _record(origin, ids, trace, "ESME_ROK", state, at, at, fate)
+        record = _record(origin, ids, trace, "ESME_ROK", state, done, done, fate)
         await _all(
             [
                 self._store.record(record, now=now),
@@ -223,16 +233,19 @@ class Settlement:
         ids: Sequence[IssuedId],
         deliveries: Sequence[Delivery],
         text: str,
-        submitted_at: datetime,
-        done: datetime,
+        submitted_at: float,
+        done: float,
     ) -> list[DeliverSm]:
         """The receipts the submits of `ids` asked for, one per id and destination."""
         receipts: list[DeliverSm] = []
+        dates: tuple[datetime, datetime] | None = None  # made for the first receipt only
         for issued in ids:
             for delivery in deliveries:
                 state = delivery.state
                 if not receipt_wanted(issued.registered_delivery, state.message_state):
                     continue
+                if dates is None:
+                    dates = (self._wall.local(submitted_at), self._wall.local(done))
                 destination = delivery.destination
                 receipt = DeliveryReceipt(
                     message_id=issued.message_id,
@@ -242,8 +255,8 @@ class Settlement:
                     dest_addr_ton=destination.dest_addr_ton,
                     dest_addr_npi=destination.dest_addr_npi,
                     destination_addr=destination.destination_addr,
-                    submit_date=submitted_at,
-                    done_date=done,
+                    submit_date=dates[0],
+                    done_date=dates[1],
                     message_state=state.message_state,
                     error_code=state.error_code,
                     text=text,

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final
+from typing import Final, assert_never
 
 from bridge.pdu import CommandStatus
 from bridge.upstream import IsmsCode, IsmsMessage, Outcome, SendResult, SmsType
@@ -57,6 +57,13 @@ NOT_SENT_STATUS = RSYSERR
 # The two answers that make sense when iSMS may or may not have sent the message.
 UNKNOWN_OUTCOME_STATUSES = (RSYSERR, RSUBMITFAIL)
 
+# Members bound to module names where they are used per message: on Python 3.11 every
+# `Outcome.X` lookup (a `case Outcome.X:` too) goes through EnumType's __getattr__ hook.
+_ACCEPTED: Final = Outcome.ACCEPTED
+_REJECTED: Final = Outcome.REJECTED
+_UNKNOWN: Final = Outcome.UNKNOWN
+_ASCII: Final = SmsType.ASCII
+
 
 @dataclass(slots=True, kw_only=True)
 class SubmitStatus:
@@ -85,17 +92,18 @@ class StatusMapping:
         object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
 
     def status_for(self, result: SendResult) -> CommandStatus:
-        match result.outcome:
-            case Outcome.ACCEPTED:
-                return ROK
-            case Outcome.REJECTED:
-                assert result.code is not None
-                status = self.overrides.get(result.code) or DEFAULT_STATUSES.get(result.code)
-                return status if status is not None else UNLISTED_CODE_STATUS
-            case Outcome.UNKNOWN:
-                return self.unknown_outcome_status
-            case Outcome.NOT_SENT:
-                return NOT_SENT_STATUS
+        outcome = result.outcome
+        if outcome is _ACCEPTED:
+            return ROK
+        if outcome is _REJECTED:
+            assert result.code is not None
+            status = self.overrides.get(result.code) or DEFAULT_STATUSES.get(result.code)
+            return status if status is not None else UNLISTED_CODE_STATUS
+        if outcome is _UNKNOWN:
+            return self.unknown_outcome_status
+        if outcome is Outcome.NOT_SENT:
+            return NOT_SENT_STATUS
+        assert_never(outcome)
 
     def submit_status(self, result: SendResult, new_message_id: Callable[[], str]) -> SubmitStatus:
         """The reply for `result`; `new_message_id` names a blank success ("2000 = SUCCESS")."""
@@ -111,9 +119,9 @@ def unicode_retry(message: IsmsMessage, result: SendResult) -> IsmsMessage | Non
     Only a type 1 message is retried, so the retry (type 2) can never ask for another.
     """
     if (
-        result.outcome is Outcome.REJECTED
+        result.outcome is _REJECTED
         and result.code == IsmsCode.INVALID_MESSAGE_TYPE
-        and message.sms_type is SmsType.ASCII
+        and message.sms_type is _ASCII
     ):
         return message.with_type(SmsType.UNICODE)
     return None

@@ -120,8 +120,12 @@ def origin(system_id: str, pdu: SubmitSm | DataSm) -> MessageOrigin:
     )
 
 
+# Bound once: on Python 3.11 every `Tag.X` lookup goes through EnumType's __getattr__ hook.
+_USER_MESSAGE_REFERENCE: Final = Tag.USER_MESSAGE_REFERENCE
+
+
 def user_message_reference(pdu: MessagePdu) -> int | None:
-    value = pdu.tlv(Tag.USER_MESSAGE_REFERENCE)
+    value = pdu.tlv(_USER_MESSAGE_REFERENCE)
     return value if isinstance(value, int) else None
 
 

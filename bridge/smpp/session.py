@@ -25,7 +25,7 @@ RemoteProtocolError in one place (`table.judge_undecodable`) and answered in one
 from __future__ import annotations
 
 import dataclasses
-from typing import assert_never
+from typing import Final, assert_never
 
 from bridge.pdu import (
     BindResp,
@@ -87,6 +87,10 @@ from bridge.smpp.table import (
 )
 from bridge.smpp.timers import Deadlines
 from bridge.smpp.window import IncomingWindow, OutgoingWindow
+
+# Bound once: on Python 3.11 every `Action.X` lookup (a `case Action.X:` too) goes through
+# EnumType's __getattr__ hook (~0.1 µs), and most requests are Action.REQUEST.
+_REQUEST: Final = Action.REQUEST
 
 
 class Session:
@@ -342,14 +346,15 @@ class Session:
                 sequence_number=pdu.sequence_number,
             )
         sequence_number = pdu.sequence_number
-        match rule.action:
+        action = rule.action
+        if action is _REQUEST:  # the usual one, before the match's member lookups
+            self._incoming.admit(pdu.command_id, sequence_number)
+            return RequestReceived(pdu=_as_request(pdu))
+        match action:
             case Action.BIND:
                 self._incoming.admit(pdu.command_id, sequence_number)
                 self._move_to(rule)
                 return BindRequested(pdu=_as_bind(pdu), bind_type=BIND_TYPES[pdu.command_id])
-            case Action.REQUEST:
-                self._incoming.admit(pdu.command_id, sequence_number)
-                return RequestReceived(pdu=_as_request(pdu))
             case Action.ENQUIRE_LINK:
                 self._write(EnquireLinkResp(sequence_number=sequence_number))
                 return EnquireLinkReceived(sequence_number=sequence_number)
@@ -365,7 +370,7 @@ class Session:
                     sequence_number=sequence_number,
                 )
             case _:
-                assert_never(rule.action)
+                assert_never(action)
 
     def _on_response(self, pdu: Pdu) -> Event:
         # SMPP 3.4 §4.3: a response is never answered, matched or not.

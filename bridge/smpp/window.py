@@ -17,6 +17,8 @@ loop.time()), so send order is deadline order: the oldest request is the next to
 
 from __future__ import annotations
 
+from typing import Final
+
 from bridge.pdu import RESPONSE_BIT, CommandId, Pdu, command_name
 from bridge.smpp.errors import (
     DuplicateSequenceNumber,
@@ -30,12 +32,15 @@ MAX_SEQUENCE_NUMBER = 0x7FFFFFFF
 
 # Link control, never held back by the window (see OutgoingWindow).
 _LINK_CONTROL = frozenset({CommandId.ENQUIRE_LINK, CommandId.UNBIND})
+# Bound once: on Python 3.11 every `CommandId.X` lookup goes through EnumType's
+# __getattr__ hook (~0.1 µs), and answers() runs for every response.
+_GENERIC_NACK: Final = CommandId.GENERIC_NACK
 
 
 def answers(response_command_id: int, request_command_id: int) -> bool:
     """True when a response with this id may answer that request: its own *_resp, or a
     generic_nack, which answers any request (SMPP 3.4 §4.3)."""
-    return response_command_id in (request_command_id | RESPONSE_BIT, CommandId.GENERIC_NACK)
+    return response_command_id in (request_command_id | RESPONSE_BIT, _GENERIC_NACK)
 
 
 class IncomingWindow:

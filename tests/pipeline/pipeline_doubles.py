@@ -150,6 +150,19 @@ class Clock:
 
 
 @dataclass
+class RigWallClock:
+    """The rig's wall clock: WALL_START when its clock reads 1000, moving with it."""
+
+    clock: Clock
+
+    def now(self) -> float:
+        return WALL_START.timestamp() + self.clock.now - 1000.0
+
+    def local(self, at: float) -> datetime:
+        return datetime.fromtimestamp(at, WALL_START.tzinfo)
+
+
+@dataclass
 class Rig:
     """A pipeline wired to fakes, with its clocks."""
 
@@ -188,7 +201,6 @@ def rig(
     clock = clock or Clock()
     isms = FakeIsms(*answers)
     receivers = receivers or FakeReceivers()
-    box: list[Rig] = []
     pipeline = MessagePipeline(
         sender=isms,
         registry=receivers,
@@ -196,12 +208,11 @@ def rig(
         settings=settings,
         state=state,
         clock=clock,
-        wall_clock=lambda: box[0].wall(),
+        wall_clock=RigWallClock(clock),
     )
     for system_id in sorted(receivers.bound):
         pipeline.session_bound(context(system_id=system_id))
-    box.append(Rig(pipeline=pipeline, isms=isms, receivers=receivers, clock=clock))
-    return box[0]
+    return Rig(pipeline=pipeline, isms=isms, receivers=receivers, clock=clock)
 
 
 def submit_sm(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bridge.pipeline import (
     choose_sender_id,
@@ -29,6 +33,14 @@ from bridge.pipeline import (
 )
 def test_sender_id_rule(candidate: str, valid: bool) -> None:
     assert is_valid_sender_id(candidate) is valid
+
+
+@given(st.text(max_size=14) | st.from_regex(r"[A-Za-z0-9]{1,12}", fullmatch=True))
+def test_sender_id_rule_is_a_to_z_and_0_to_9_only_at_most_11(candidate: str) -> None:
+    rule = re.fullmatch(r"[A-Za-z0-9]{1,11}", candidate) is not None and (
+        candidate.isdigit() or len(candidate) >= 3
+    )
+    assert is_valid_sender_id(candidate) is rule
 
 
 def test_fitting_source_addr_becomes_the_sendid() -> None:
