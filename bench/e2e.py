@@ -21,9 +21,12 @@ be on one host):
   message differs), shown as the ceiling of any aiohttp-based sender.
 Scenarios, interleaved bridge/bare rounds, best round reported (other work on a shared
 machine only ever slows a round down). The throughput targets are judged on the median of
-the rounds' ratios (each round's bridge beside the bare client that ran right after it):
-on this shared machine the same build moves by up to 2x between minutes, and best against
-best can pair a quiet minute with a busy one.
+the rounds' ratios, each round's bridge beside the run next to it: the bare client runs
+right after the bridge at its defaults, and the memory backend at info right before it.
+Every other round runs its kinds in the reverse order, so a machine getting busier or
+quieter through a round favours neither side of a pair over the rounds. On this shared
+machine the same build moves by up to 2x between minutes, and best against best can pair a
+quiet minute with a busy one.
 1. 4 sessions x window 50 against the instant sandbox, each bridge: messages/s, bridge CPU
    per message
    (from /proc), p50/p99 submit_sm -> submit_sm_resp beside the bare HTTP round trip; the
@@ -290,14 +293,21 @@ def bare_round(
                  sandbox_used / result["wall_s"])  # fmt: skip
 
 
+DEFAULTS = "bridge: defaults"
+MEMORY_INFO = "bridge: info, memory"
+OWN_WORK_KIND = "bridge: own work"  # defaults, on InstantIsms instead of aiohttp
+OWN_WORK = "--own-work"  # the child mode that runs it
+MEMORY_WARNING = "bridge: warning, memory"
+
+
 @dataclass
 class Scenario:
-    best: list[Round]  # per kind, in the order given
+    best: dict[str, Round]  # per kind
     runs: dict[str, list[Round]]
 
     def paired(self, name: str, baseline: str) -> float:
-        """The median over rounds of name's rate / baseline's rate in the same round: the two
-        ran back to back, so a machine that slows down for a while slows both."""
+        """The median over rounds of name's rate / baseline's rate in the same round: run
+        back to back, a machine that slows down for a while slows both."""
         ratios = [
             mine.rate / theirs.rate
             for mine, theirs in zip(self.runs[name], self.runs[baseline], strict=True)
@@ -305,36 +315,33 @@ class Scenario:
         return statistics.median(ratios)
 
 
-def scenario(label: str, rounds: int, kinds: dict[str, Callable[[], Round]]) -> Scenario:
-    """Interleaved rounds of each kind (the bridge first); the best round of each."""
+def scenario(
+    label: str, rounds: int, kinds: dict[str, Callable[[], Round]], lead: str = DEFAULTS
+) -> Scenario:
+    """Interleaved rounds of each kind, in the order given and every other round reversed;
+    the best round of each. `lead` is the bridge set beside the bare client."""
     runs: dict[str, list[Round]] = {name: [] for name in kinds}
-    for _ in range(rounds):
-        for name, run in kinds.items():
+    for number in range(rounds):
+        order = list(kinds.items())
+        for name, run in order if number % 2 == 0 else reversed(order):
             runs[name].append(run())
-    best = [max(runs[name], key=lambda r: r.rate) for name in kinds]
+    best = {name: max(runs[name], key=lambda r: r.rate) for name in kinds}
     print(f"\n{label}")
     print(f"  {'':<22}{'msg/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'CPU µs/msg':>12}"
           f"{'sandbox µs/msg, busy':>22}")  # fmt: skip
-    for name, found in zip(kinds, best, strict=True):
+    for name, found in best.items():
         whose = "bridge" if found.load_us is not None else "client"
         print(f"  {name:<22}{found.rate:>8.0f}{found.p50_ms:>8.2f}{found.p99_ms:>8.2f}"
               f"{found.cpu_us:>8.0f} {whose:<6}{found.sandbox_us:>12.0f}, "
               f"{found.sandbox_busy:>4.0%}")  # fmt: skip
-    results = dict(zip(kinds, best, strict=True))
-    bridge, bare = best[0], results["bare aiohttp"]
+    bridge, bare = best[lead], best["bare aiohttp"]
     found = Scenario(best, runs)
-    first = next(iter(kinds))
-    print(f"  {first} / bare: {bridge.rate / bare.rate:.2f}x throughput (best rounds), "
-          f"{found.paired(first, 'bare aiohttp'):.2f}x (median of the rounds' ratios), "
+    print(f"  {lead} / bare: {bridge.rate / bare.rate:.2f}x throughput (best rounds), "
+          f"{found.paired(lead, 'bare aiohttp'):.2f}x (median of the rounds' ratios), "
           f"+{bridge.p50_ms - bare.p50_ms:.2f} ms p50")  # fmt: skip
+    each = zip(runs[lead], runs["bare aiohttp"], strict=True)
+    print("  each round's ratio: " + " ".join(f"{a.rate / b.rate:.2f}" for a, b in each))
     return found
-
-
-DEFAULTS = "bridge: defaults"
-MEMORY_INFO = "bridge: info, memory"
-OWN_WORK_KIND = "bridge: own work"  # defaults, on InstantIsms instead of aiohttp
-OWN_WORK = "--own-work"  # the child mode that runs it
-MEMORY_WARNING = "bridge: warning, memory"
 
 
 def conduct(args: argparse.Namespace) -> None:
@@ -367,11 +374,12 @@ def conduct(args: argparse.Namespace) -> None:
             load = scenario(
                 "1. 4 sessions x window 50, instant sandbox",
                 args.rounds,
+                # The pairs judged by the targets run next to each other.
                 {
-                    DEFAULTS: loaded(DEFAULTS, 4, 50, n),
                     MEMORY_INFO: loaded(MEMORY_INFO, 4, 50, n),
-                    MEMORY_WARNING: loaded(MEMORY_WARNING, 4, 50, n),
+                    DEFAULTS: loaded(DEFAULTS, 4, 50, n),
                     "bare aiohttp": lambda: bare_round(fast_url, fast.pid, 200, n),
+                    MEMORY_WARNING: loaded(MEMORY_WARNING, 4, 50, n),
                     "bare aiohttp, 1 body": lambda: bare_round(
                         fast_url, fast.pid, 200, n, one_body=True
                     ),
@@ -402,12 +410,13 @@ def conduct(args: argparse.Namespace) -> None:
             for process in started:
                 process.terminate()
                 process.wait(10)
-    default, memory, _, bare, ceiling = load.best
+    default, memory, bare = load.best[DEFAULTS], load.best[MEMORY_INFO], load.best["bare aiohttp"]
+    ceiling = load.best["bare aiohttp, 1 body"]
     ratio = default.rate / bare.rate
     paired = load.paired(DEFAULTS, "bare aiohttp")
     durable = default.rate / memory.rate
     durable_paired = load.paired(DEFAULTS, MEMORY_INFO)
-    added = quiet.best[0].p50_ms - quiet.best[1].p50_ms
+    added = quiet.best[DEFAULTS].p50_ms - quiet.best["bare aiohttp"].p50_ms
     print()
     print(f"CPU per message, every process (they share {os.cpu_count()} CPUs): through the "
           f"bridge at its defaults {default.total_us:.0f} µs (load client "
@@ -426,8 +435,9 @@ def conduct(args: argparse.Namespace) -> None:
     print(f"added p50 latency at the defaults {added:.2f} ms unloaded (target <= 2 ms): "
           f"{'MET' if added <= 2.0 else 'NOT MET'}; under load "
           f"{default.p50_ms - bare.p50_ms:+.2f} ms")  # fmt: skip
-    print(f"one bind at 300 ms, window 100: {remote.best[0].rate:.0f} msg/s (target >= 300): "
-          f"{'MET' if remote.best[0].rate >= 300 else 'NOT MET'}")  # fmt: skip
+    bind = remote.best[DEFAULTS].rate
+    print(f"one bind at 300 ms, window 100: {bind:.0f} msg/s (target >= 300): "
+          f"{'MET' if bind >= 300 else 'NOT MET'}")  # fmt: skip
 
 
 # --- instructions per message (callgrind) ----------------------------------------------------
