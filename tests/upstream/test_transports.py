@@ -150,3 +150,65 @@ async def test_get_sends_no_body(transport: HttpTransport, sandbox: IsmsSandbox)
     query = SEND.decode()
     reply = await transport.get(f"{sandbox.url()}?{query}", {}, TIMEOUTS)
     assert reply.status == 200 and sandbox.messages[-1].method == "GET"
+
+
+SLOW = SEND.replace(b"60123456789", b"60000009010")  # the sandbox answers it after 1 s
+PATIENT = Timeouts(connect_s=5, total_s=5)
+
+
+async def test_a_deadline_passing_while_waiting_for_a_pooled_connection_is_not_sent(
+    transport: HttpTransport, sandbox: IsmsSandbox
+) -> None:
+    # The pool holds 4 connections, all busy with slow requests: the fifth never gets one.
+    busy = [
+        asyncio.ensure_future(transport.post(sandbox.url(), SLOW, FORM, PATIENT)) for _ in range(4)
+    ]
+    await asyncio.sleep(0.1)
+    with pytest.raises(NotSent):
+        await transport.post(sandbox.url(), SEND, FORM, TIMEOUTS)
+    await asyncio.gather(*busy)
+    assert sandbox.send_requests == 4
+
+
+async def test_a_short_deadline_passes_while_a_longer_one_started_earlier_runs(
+    transport: HttpTransport, sandbox: IsmsSandbox
+) -> None:
+    patient = asyncio.ensure_future(transport.post(sandbox.url(), SLOW, FORM, PATIENT))
+    await asyncio.sleep(0.05)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(OutcomeUnknown, match="read timeout"):
+        await transport.post(sandbox.url(), SLOW, FORM, TIMEOUTS)
+    assert loop.time() - started < 0.9  # its own 0.3 s, not the other's 5 s or the 1 s reply
+    assert (await patient).status == 200
+
+
+async def test_a_deadline_later_than_one_that_ended_early_still_passes(
+    transport: HttpTransport, sandbox: IsmsSandbox
+) -> None:
+    # The first request ends at once, before its deadline; the second's deadline comes after
+    # the first's would have.
+    first = asyncio.ensure_future(transport.post(sandbox.url(), SEND, FORM, TIMEOUTS))
+    await asyncio.sleep(0.1)
+    with pytest.raises(OutcomeUnknown, match="read timeout"):
+        await transport.post(sandbox.url(), SLOW, FORM, TIMEOUTS)
+    assert (await first).status == 200
+
+
+async def test_a_cancellation_from_outside_is_not_turned_into_an_outcome(
+    transport: HttpTransport, sandbox: IsmsSandbox
+) -> None:
+    request = asyncio.ensure_future(transport.post(sandbox.url(), SLOW, FORM, TIMEOUTS))
+    await asyncio.sleep(0.1)
+    request.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await request
+
+
+async def test_a_request_after_a_passed_deadline_is_answered(
+    transport: HttpTransport, sandbox: IsmsSandbox
+) -> None:
+    with pytest.raises(OutcomeUnknown):
+        await transport.post(sandbox.url(), SLOW, FORM, TIMEOUTS)
+    reply = await transport.post(sandbox.url(), SEND, FORM, TIMEOUTS)
+    assert reply.status == 200 and reply.body.startswith(b"2000 = SUCCESS:")
