@@ -156,6 +156,16 @@ SLOW = SEND.replace(b"60123456789", b"60000009010")  # the sandbox answers it af
 PATIENT = Timeouts(connect_s=5, total_s=5)
 
 
+async def open_connections(transport: HttpTransport, sandbox: IsmsSandbox, count: int) -> None:
+    """`count` connections opened and back in the pool, so that a request's 0.3 s go to
+    waiting for its reply: on a new connection a pause of the test's process (a full
+    garbage collection in a long suite) can pass the deadline before the connection is
+    had, and that request is then rightly NotSent."""
+    await asyncio.gather(
+        *(transport.post(sandbox.url(), SEND, FORM, PATIENT) for _ in range(count))
+    )
+
+
 async def test_a_deadline_passing_while_waiting_for_a_pooled_connection_is_not_sent(
     transport: HttpTransport, sandbox: IsmsSandbox
 ) -> None:
@@ -173,6 +183,7 @@ async def test_a_deadline_passing_while_waiting_for_a_pooled_connection_is_not_s
 async def test_a_short_deadline_passes_while_a_longer_one_started_earlier_runs(
     transport: HttpTransport, sandbox: IsmsSandbox
 ) -> None:
+    await open_connections(transport, sandbox, 2)
     patient = asyncio.ensure_future(transport.post(sandbox.url(), SLOW, FORM, PATIENT))
     await asyncio.sleep(0.05)
     loop = asyncio.get_running_loop()
@@ -188,6 +199,7 @@ async def test_a_deadline_later_than_one_that_ended_early_still_passes(
 ) -> None:
     # The first request ends at once, before its deadline; the second's deadline comes after
     # the first's would have.
+    await open_connections(transport, sandbox, 2)
     first = asyncio.ensure_future(transport.post(sandbox.url(), SEND, FORM, TIMEOUTS))
     await asyncio.sleep(0.1)
     with pytest.raises(OutcomeUnknown, match="read timeout"):
@@ -208,6 +220,7 @@ async def test_a_cancellation_from_outside_is_not_turned_into_an_outcome(
 async def test_a_request_after_a_passed_deadline_is_answered(
     transport: HttpTransport, sandbox: IsmsSandbox
 ) -> None:
+    await open_connections(transport, sandbox, 1)
     with pytest.raises(OutcomeUnknown):
         await transport.post(sandbox.url(), SLOW, FORM, TIMEOUTS)
     reply = await transport.post(sandbox.url(), SEND, FORM, TIMEOUTS)
