@@ -1,6 +1,7 @@
 """Benchmark: one flooding ESME, or a total iSMS outage, must not degrade everyone.
 
 Run: .venv/bin/python bench/fairness.py [--seconds 10] [--outage-seconds 40]
+                                        [--fault-seconds 20] [--only flood|outage|faults ...]
 
 Every party is its own process: the iSMS sandbox (`isms-bridge sandbox`), the bridge (this
 file with `--serve`: exactly `isms-bridge serve` at its defaults, log level INFO, uvloop,
@@ -17,6 +18,12 @@ submitting one message at a time, 20 a second, each waited for.
    in flight at a time; HTTP requests per submit once the breakers are open (target <= 0.1),
    beside the same with `mirror_cooldown_s = 0`: a cool-down that ends at once, so each
    mirror is probed by one message at a time and the others skip it.
+3. Faults beside normal traffic: two mirrors answering at once; the second client
+   paces 25 normal submits a second and, beside them, one a second to a sandbox fault
+   number, HTTP 500 and an HTML page (HTTP 200) in turn. The share of normal submits
+   answered ESME_ROK (target >= 99 %), the faulty ones' statuses, HTTP requests per submit
+   and the breaker openings the bridge logged; at the defaults, then with
+   `breaker_failures = 1` (one failure opens a breaker, as the bridge once did).
 Figures only; nothing here asserts timing.
 """
 
@@ -35,6 +42,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,7 +60,15 @@ SUBMIT_SM_RESP = 0x80000004
 BLOCK = 2000  # PDUs per flooder write
 
 
-def pdu_templates(system_id: str, password: str) -> tuple[bytes, bytes]:
+NORMAL_NUMBER = "60123456789"
+# Sandbox fault numbers (bridge/upstream/sandbox/faults.py): HTTP 500 with an HTML error page,
+# and an HTML page with HTTP 200. Either is an unknown outcome for the message it carries.
+FAULT_NUMBERS = ("60000000500", "60000002003")
+
+
+def pdu_templates(
+    system_id: str, password: str, destination: str = NORMAL_NUMBER
+) -> tuple[bytes, bytes]:
     from bridge.pdu import BindTransmitter, SubmitSm, encode
 
     bind = encode(BindTransmitter(system_id=system_id, password=password, sequence_number=1))
@@ -62,7 +78,7 @@ def pdu_templates(system_id: str, password: str) -> tuple[bytes, bytes]:
             source_addr="MyBrand",
             dest_addr_ton=1,
             dest_addr_npi=1,
-            destination_addr="60123456789",
+            destination_addr=destination,
             short_message=b"Your one-time code is 482913.",
         )
     )
@@ -105,7 +121,13 @@ def sandbox_send_requests(*endpoints: str) -> int:
 
 
 class BridgeProcess:
-    def __init__(self, workdir: Path, endpoints: list[str], cooldown_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        endpoints: list[str],
+        cooldown_s: float = 30.0,
+        breaker_failures: int | None = None,  # None: the default
+    ) -> None:
         self.port = free_port()
         config = workdir / f"bridge-{self.port}.toml"
         accounts = "".join(
@@ -115,7 +137,9 @@ class BridgeProcess:
         )
         config.write_text(
             f'[smpp]\nhost = "127.0.0.1"\nport = {self.port}\n\n'
-            f"[isms]\nendpoints = {json.dumps(endpoints)}\nmirror_cooldown_s = {cooldown_s}\n\n"
+            f"[isms]\nendpoints = {json.dumps(endpoints)}\nmirror_cooldown_s = {cooldown_s}\n"
+            + ("" if breaker_failures is None else f"breaker_failures = {breaker_failures}\n")
+            + "\n"
             f"[metrics]\nport = 0\n\n{accounts}",
             encoding="utf-8",
         )
@@ -218,12 +242,12 @@ class Client(asyncio.Protocol):
             if waiter is not None and not waiter.done():
                 waiter.set_result(status)
 
-    async def submit(self) -> int:
+    async def submit(self, template: bytes | None = None) -> int:
         self.sequence += 1
         waiter = asyncio.get_running_loop().create_future()
         self.waiting[self.sequence] = waiter
         assert self.transport is not None
-        template = self.template
+        template = template or self.template
         self.transport.write(template[:12] + struct.pack(">I", self.sequence) + template[16:])
         return await waiter
 
@@ -274,6 +298,34 @@ async def outage_load(port: int, seconds: float, in_flight: int = 10) -> tuple[i
     assert client.transport is not None
     client.transport.close()
     return answered, rsyserr
+
+
+async def faults_beside_traffic(
+    port: int, seconds: float, rate: float = 25.0
+) -> tuple[list[int], list[int]]:
+    """`rate` normal submits a second and one faulty one, paced, none waited for before the
+    next is due; (statuses of the normal ones, statuses of the faulty ones)."""
+    client = await connect_client(port)
+    faulty = [pdu_templates("second", "second1", number)[1] for number in FAULT_NUMBERS]
+    every = round(rate) + 1  # one submit in `every` is faulty: one a second
+    period = 1 / every
+    pending: list[tuple[bool, asyncio.Task[int]]] = []
+    started = time.monotonic()
+    sent = 0
+    while time.monotonic() < started + seconds:
+        is_fault = sent % every == every // 2
+        template = faulty[sent // every % 2] if is_fault else None
+        pending.append((is_fault, asyncio.create_task(client.submit(template))))
+        sent += 1
+        await asyncio.sleep(max(0.0, started + sent * period - time.monotonic()))
+    normal_statuses: list[int] = []
+    fault_statuses: list[int] = []
+    for is_fault, task in pending:
+        status = await asyncio.wait_for(task, 30)
+        (fault_statuses if is_fault else normal_statuses).append(status)
+    assert client.transport is not None
+    client.transport.close()
+    return normal_statuses, fault_statuses
 
 
 # --- the scenarios ----------------------------------------------------------------------------
@@ -340,10 +392,43 @@ def outage_scenario(workdir: Path, seconds: float, cooldown_s: float) -> None:
     )
 
 
+def faults_scenario(workdir: Path, seconds: float, breaker_failures: int | None) -> None:
+    sandboxes = [start_sandbox() for _ in range(2)]
+    endpoints = [endpoint for _process, endpoint in sandboxes]
+    bridge = BridgeProcess(workdir, endpoints, breaker_failures=breaker_failures)
+    try:
+        normal, faulty = asyncio.run(faults_beside_traffic(bridge.port, seconds))
+        requests = sandbox_send_requests(*endpoints)
+    finally:
+        bridge.stop()
+        for process, _endpoint in sandboxes:
+            process.terminate()
+            process.wait(10)
+    log = bridge.log_path.read_text(encoding="utf-8", errors="replace")
+    openings = log.count("isms breaker opened")
+    ok = normal.count(0)
+    fault_counts = ", ".join(
+        f"{count} x 0x{status:02x}" for status, count in sorted(Counter(faulty).items())
+    )
+    rule = "default" if breaker_failures is None else f"breaker_failures = {breaker_failures}"
+    print(
+        f"  {rule}: {len(normal):,} normal submits, {ok:,} ESME_ROK"
+        f" ({100 * ok / max(len(normal), 1):.1f} %), {len(normal) - ok:,} not;"
+        f" {len(faulty)} faulty: {fault_counts};"
+        f" {requests:,} HTTP requests = {requests / max(len(normal) + len(faulty), 1):.2f}"
+        f" per submit; breaker openings logged: {openings}",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="per flood scenario")
     parser.add_argument("--outage-seconds", type=float, default=40.0)
+    parser.add_argument("--fault-seconds", type=float, default=20.0, help="per fault run")
+    parser.add_argument(
+        "--only", nargs="+", choices=("flood", "outage", "faults"), help="run these parts only"
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--flood", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -359,21 +444,32 @@ def main() -> None:
         f"  bridge at its defaults (INFO logs, window 100, read budget 8 PDUs / 16 KiB)",
         flush=True,
     )
+    parts = set(args.only or ("flood", "outage", "faults"))
     with tempfile.TemporaryDirectory(prefix="bench-fairness-") as tmp:
         workdir = Path(tmp)
-        print("1. the second client's submit latency (20/s, one at a time):", flush=True)
-        for latency_ms in (0, 300):
-            print(f" sandbox answering in {latency_ms} ms:", flush=True)
-            sandbox, endpoint = start_sandbox("--latency-ms", str(latency_ms))
-            try:
-                for mode in (None, "never_reads", "ignores_window"):
-                    flood_scenario(workdir, endpoint, mode, args.seconds)
-            finally:
-                sandbox.terminate()
-                sandbox.wait(10)
-        print("2. total outage (two mirrors answering 503, a closed port as the third):")
-        outage_scenario(workdir, args.outage_seconds, cooldown_s=30.0)
-        outage_scenario(workdir, min(args.outage_seconds, 10.0), cooldown_s=0.0)
+        if "flood" in parts:
+            print("1. the second client's submit latency (20/s, one at a time):", flush=True)
+            for latency_ms in (0, 300):
+                print(f" sandbox answering in {latency_ms} ms:", flush=True)
+                sandbox, endpoint = start_sandbox("--latency-ms", str(latency_ms))
+                try:
+                    for mode in (None, "never_reads", "ignores_window"):
+                        flood_scenario(workdir, endpoint, mode, args.seconds)
+                finally:
+                    sandbox.terminate()
+                    sandbox.wait(10)
+        if "outage" in parts:
+            print("2. total outage (two mirrors answering 503, a closed port as the third):")
+            outage_scenario(workdir, args.outage_seconds, cooldown_s=30.0)
+            outage_scenario(workdir, min(args.outage_seconds, 10.0), cooldown_s=0.0)
+        if "faults" in parts:
+            print(
+                "3. faults beside normal traffic (two mirrors; 25 normal submits/s and one/s"
+                " answered HTTP 500 or an HTML page, in turn):",
+                flush=True,
+            )
+            faults_scenario(workdir, args.fault_seconds, breaker_failures=None)
+            faults_scenario(workdir, args.fault_seconds, breaker_failures=1)
 
 
 if __name__ == "__main__":

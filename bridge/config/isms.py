@@ -19,6 +19,7 @@ from bridge.pipeline import (
     StatusMapping,
 )
 from bridge.upstream import (
+    DEFAULT_BREAKER_FAILURES,
     DEFAULT_MAX_DESTINATIONS,
     Api,
     HttpClientKind,
@@ -74,6 +75,9 @@ def parse_isms_section(reader: TableReader) -> IsmsConfig:
             "max_destinations_per_request", DEFAULT_MAX_DESTINATIONS, minimum=1, maximum=100
         ),
         mirror_cooldown_s=reader.number("mirror_cooldown_s", 30.0, minimum=0.0, maximum=3600.0),
+        breaker_failures=reader.integer(
+            "breaker_failures", DEFAULT_BREAKER_FAILURES, minimum=1, maximum=1000
+        ),
     )
     names = tuple(status.name for status in UNKNOWN_OUTCOME_STATUSES)
     statuses = StatusMapping(

@@ -29,6 +29,7 @@ from bridge.upstream.messages import (
     split_destinations,
 )
 from bridge.upstream.mirrors import (
+    DEFAULT_BREAKER_FAILURES,
     FAILOVER_STATUSES,
     BreakerState,
     Mirror,
@@ -71,6 +72,7 @@ from bridge.upstream.transport import (
 __all__ = [
     "ACCOUNT_FIXES",
     "DEFAULT_ACCOUNTS",
+    "DEFAULT_BREAKER_FAILURES",
     "DEFAULT_CREDITS",
     "DEFAULT_MAX_DESTINATIONS",
     "FAILOVER_STATUSES",

@@ -22,7 +22,7 @@ from bridge.upstream.api import HttpMethod, HttpRequest, balance_request, send_r
 from bridge.upstream.codes import code_name
 from bridge.upstream.errors import NotSent, OutcomeUnknown, UpstreamError
 from bridge.upstream.messages import IsmsCredentials, IsmsMessage, Outcome, SendResult
-from bridge.upstream.mirrors import Mirror, MirrorSet, Verdict, judge_attempt
+from bridge.upstream.mirrors import BreakerState, Mirror, MirrorSet, Verdict, judge_attempt
 from bridge.upstream.observer import NoUpstreamObserver, UpstreamObserver
 from bridge.upstream.replies import (
     BalanceReply,
@@ -52,6 +52,7 @@ _NOT_SENT: Final = Outcome.NOT_SENT
 _ANSWERED: Final = Verdict.ANSWERED
 _NOT_REACHED: Final = Verdict.NOT_REACHED
 _UNKNOWN: Final = Verdict.UNKNOWN
+_CLOSED: Final = BreakerState.CLOSED
 
 
 class IsmsSender(Protocol):
@@ -90,7 +91,10 @@ class IsmsClient:
         self._transport = transport
         self._clock = clock
         self._mirrors = MirrorSet(
-            settings.endpoints, cooldown_s=settings.mirror_cooldown_s, clock=clock
+            settings.endpoints,
+            cooldown_s=settings.mirror_cooldown_s,
+            breaker_failures=settings.breaker_failures,
+            clock=clock,
         )
         self._api = settings.api
         self._method = settings.method
@@ -171,11 +175,11 @@ class IsmsClient:
                     reply = parse_balance_reply(attempt.body)
                 except UnparseableReply as exc:
                     failure = OutcomeUnknown(str(exc), mirror=mirror.name)
-                    self._mirrors.record(mirror, healthy=False)
+                    self._vote_against(mirror, str(exc))
                     continue
-                self._mirrors.record(mirror, healthy=True)
+                self._vote_for(mirror)
                 return reply
-            self._mirrors.record(mirror, healthy=False)
+            self._vote_against(mirror, _describe(attempt))
             failure = (
                 attempt
                 if isinstance(attempt, UpstreamError)
@@ -209,8 +213,8 @@ class IsmsClient:
             verdict = judge_attempt(attempt)
             if verdict is _NOT_REACHED:
                 self._observe(mirror, None, verdict, sent_at)
-                self._mirrors.record(mirror, healthy=False)
                 reason = _describe(attempt)
+                self._vote_against(mirror, reason)
                 log.warning(
                     "isms mirror not reached: mirror=%s ref=%s reason=%s; trying the next one",
                     mirror.name,
@@ -219,17 +223,20 @@ class IsmsClient:
                 )
                 continue
             if verdict is _UNKNOWN or not isinstance(attempt, HttpReply):
+                # The message ends here (Rule 1); the mirror gets one vote against (Rule 2).
                 self._observe(mirror, None, Verdict.UNKNOWN, sent_at)
-                self._mirrors.record(mirror, healthy=False)
-                return self._result(Outcome.UNKNOWN, mirror, started, attempts, _describe(attempt))
+                reason = _describe(attempt)
+                self._vote_against(mirror, reason)
+                return self._result(Outcome.UNKNOWN, mirror, started, attempts, reason)
             try:
                 reply = parse_send_reply(attempt.body)
             except UnparseableReply as exc:
                 self._observe(mirror, None, Verdict.UNKNOWN, sent_at)
-                self._mirrors.record(mirror, healthy=False)
+                self._vote_against(mirror, str(exc))
                 return self._result(Outcome.UNKNOWN, mirror, started, attempts, str(exc))
             self._observe(mirror, reply.code, _ANSWERED, sent_at)
-            self._mirrors.record(mirror, healthy=True)
+            if self._mirrors.record(mirror, healthy=True) is not None:
+                self._breaker_closed(mirror)
             return SendResult(
                 outcome=_ACCEPTED if reply.success else _REJECTED,
                 code=reply.code,
@@ -265,6 +272,41 @@ class IsmsClient:
             # Cancelled mid-request: no verdict on the mirror; free its probe slot.
             self._mirrors.release(mirror)
             raise
+
+    def _vote_for(self, mirror: Mirror) -> None:
+        if self._mirrors.record(mirror, healthy=True) is not None:
+            self._breaker_closed(mirror)
+
+    def _vote_against(self, mirror: Mirror, reason: str) -> None:
+        """One failed attempt on `mirror` (Rule 2); reported when it opens the breaker."""
+        left = self._mirrors.record(mirror, healthy=False)
+        if left is None:
+            return
+        cooldown_s = self._mirrors.cooldown_s
+        if left is _CLOSED:
+            log.warning(
+                "isms breaker opened: mirror=%s failures=%d in a row, the last: %s; skipped "
+                "for %.1fs, then one message probes it",
+                mirror.name,
+                mirror.failures,
+                reason,
+                cooldown_s,
+            )
+        else:
+            # A failed probe: once per cool-down in an outage, already announced as opened.
+            log.debug(
+                "isms breaker probe failed: mirror=%s reason=%s; open again for %.1fs",
+                mirror.name,
+                reason,
+                cooldown_s,
+            )
+
+    def _breaker_closed(self, mirror: Mirror) -> None:
+        log.info(
+            "isms breaker closed: mirror=%s answered again after %.1fs open",
+            mirror.name,
+            self._clock() - mirror.opened_at,
+        )
 
     def _observe(self, mirror: Mirror, code: int | None, verdict: Verdict, sent_at: float) -> None:
         if not self._observing:

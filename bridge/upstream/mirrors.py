@@ -7,17 +7,26 @@ proxy or load balancer in front of iSMS. Everything else after the request may h
 written (read timeout, reset while reading, HTTP 500, a body that is not an iSMS reply) is an
 unknown outcome and is never resent, because iSMS charges per request.
 
-Rule 2 (`MirrorSet`): a mirror that failed is skipped for a cool-down, then one message probes
-it (half-open); the probe's result closes or re-opens it. So one dead host does not add its
-timeout to every message.
+Rule 2 (`MirrorSet.record`, the breaker): each attempt on a mirror is one vote on it. An iSMS
+reply (2000 or a negative code) is a vote for; anything else is a vote against, whether the
+message moved on (not reached: refused, 502/503/504) or ended there (unknown: HTTP 500, an
+HTML page, a read timeout). Rule 1 alone decides the message's fate; the vote only judges
+the mirror. A closed breaker opens when `breaker_failures` votes against arrive in a row:
+counted in the order answers arrive, across every message in flight, a vote for resetting
+the count to 0. An open mirror is skipped for `cooldown_s` from its last vote against; then
+one message probes it (half-open), and that one vote decides: for closes it, against opens
+it again for a new cool-down. A vote for closes an open breaker at any time (a late answer,
+or a Rule 3 fallback); a vote against while open restarts the cool-down. So one dead host
+does not add its timeout to every message, and a host that answers one message in N with a
+fault stays in use.
 Rule 3: while at least one mirror's breaker is closed, a cooling mirror is still tried,
 soonest first, once every healthy one was certainly not reached: a message is not refused
 while a mirror that might answer is left untried.
-Rule 4: when no breaker is closed (every mirror failed and is cooling or being probed), the
-breakers cut: a message goes only to a mirror whose cool-down is over (one probe each per
-cool-down), and with none due it is not sent at all. The caller answers at once with the
-temporary status, and a struggling iSMS sees probes instead of every message times every
-mirror.
+Rule 4: when no breaker is closed (every mirror's breaker opened and is cooling or being
+probed), the breakers cut: a message goes only to a mirror whose cool-down is over (one
+probe each per cool-down), and with none due it is not sent at all. The caller answers at
+once with the temporary status, and a struggling iSMS sees probes instead of every message
+times every mirror.
 """
 
 from __future__ import annotations
@@ -34,6 +43,8 @@ from bridge.upstream.transport import HttpReply
 # Gateway statuses: a proxy in front of iSMS answered because iSMS itself could not be
 # reached (502 bad gateway, 503 unavailable, 504 gateway timeout before forwarding).
 FAILOVER_STATUSES = frozenset({502, 503, 504})
+# Votes against in a row that open a closed breaker (Rule 2; `[isms] breaker_failures`).
+DEFAULT_BREAKER_FAILURES = 5
 
 
 class Verdict(enum.Enum):
@@ -75,21 +86,24 @@ class BreakerState(enum.Enum):
 
 
 _CLOSED: Final = BreakerState.CLOSED  # bound once, as _ANSWERED above
+_OPEN: Final = BreakerState.OPEN
 
 
 class Mirror:
     """One endpoint and its breaker. Mutable, owned by one `MirrorSet`."""
 
-    __slots__ = ("name", "reopen_at", "state", "url")
+    __slots__ = ("failures", "name", "opened_at", "reopen_at", "state", "url")
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.name = log_safe_url(url)
         self.state = BreakerState.CLOSED
+        self.failures = 0  # votes against since the last vote for (Rule 2)
+        self.opened_at = 0.0  # when the breaker last left CLOSED
         self.reopen_at = 0.0
 
     def __repr__(self) -> str:
-        return f"Mirror({self.name!r}, {self.state.value})"
+        return f"Mirror({self.name!r}, {self.state.value}, failures={self.failures})"
 
 
 class MirrorSet:
@@ -98,12 +112,16 @@ class MirrorSet:
         urls: Sequence[str],
         *,
         cooldown_s: float,
+        breaker_failures: int = DEFAULT_BREAKER_FAILURES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not urls:
             raise ValueError("at least one iSMS endpoint is needed")
+        if breaker_failures < 1:
+            raise ValueError("a breaker needs at least one failure to open")
         self.mirrors = tuple(Mirror(url) for url in urls)
-        self._cooldown_s = cooldown_s
+        self.cooldown_s = cooldown_s
+        self.breaker_failures = breaker_failures
         self._clock = clock
 
     def route(self) -> Iterator[Mirror]:
@@ -134,7 +152,7 @@ class MirrorSet:
 
     def next_probe_in(self) -> float:
         """Seconds until the first cooling mirror may be probed (0 when one may be now)."""
-        cooling = [m.reopen_at for m in self.mirrors if m.state is BreakerState.OPEN]
+        cooling = [m.reopen_at for m in self.mirrors if m.state is _OPEN]
         if not cooling:
             return 0.0
         return max(0.0, min(cooling) - self._clock())
@@ -155,23 +173,43 @@ class MirrorSet:
         # give up, try the cooling ones too, soonest first (Rule 3).
         yield from sorted(skipped, key=lambda m: m.reopen_at)
 
-    def record(self, mirror: Mirror, *, healthy: bool) -> None:
+    def record(self, mirror: Mirror, *, healthy: bool) -> BreakerState | None:
+        """One attempt's vote on `mirror` (Rule 2): `healthy` when iSMS answered.
+
+        Returns the state the breaker left when this vote moved it (None when it stayed), so
+        the caller can report an opening or a closing once.
+        """
         if healthy:
+            mirror.failures = 0
+            left = mirror.state
+            if left is _CLOSED:
+                return None
             mirror.state = _CLOSED  # also ends a probe
-        else:
-            mirror.state = BreakerState.OPEN
-            mirror.reopen_at = self._clock() + self._cooldown_s
+            return left
+        mirror.failures += 1
+        left = mirror.state
+        if left is _CLOSED and mirror.failures < self.breaker_failures:
+            return None  # not yet sustained: one fault on one message is no outage
+        now = self._clock()
+        mirror.reopen_at = now + self.cooldown_s
+        if left is _OPEN:
+            return None  # already open: the cool-down counts from this latest failure
+        # Closed at the threshold, or half-open, where the probe's one vote is enough.
+        mirror.state = _OPEN
+        if left is _CLOSED:
+            mirror.opened_at = now
+        return left
 
     def release(self, mirror: Mirror) -> None:
         """An attempt ended without a verdict (cancelled): let the next message probe."""
         if mirror.state is BreakerState.HALF_OPEN:
-            mirror.state = BreakerState.OPEN
+            mirror.state = _OPEN
             mirror.reopen_at = self._clock()
 
     def _admit(self, mirror: Mirror) -> bool:
         if mirror.state is BreakerState.CLOSED:
             return True
-        if mirror.state is BreakerState.OPEN and self._clock() >= mirror.reopen_at:
+        if mirror.state is _OPEN and self._clock() >= mirror.reopen_at:
             mirror.state = BreakerState.HALF_OPEN
             return True
         return False

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bridge.upstream.api import Api, HttpMethod
 from bridge.upstream.messages import DEFAULT_MAX_DESTINATIONS
+from bridge.upstream.mirrors import DEFAULT_BREAKER_FAILURES
 
 # The three send hosts of the iSMS API page, in its order ("We STRONGLY recommend our client
 # set all the mirror link below into system to ensure high availability").
@@ -32,7 +33,8 @@ class IsmsSettings:
     and TLS): past it nothing was sent and the next mirror is tried. `keepalive_s` stays
     below the 5 s idle timeout common in front of PHP hosts, so the client drops an idle
     connection before the server does: a request written onto a connection the server is
-    closing would have an unknown outcome.
+    closing would have an unknown outcome. A mirror's breaker opens after `breaker_failures`
+    failed attempts in a row and skips it for `mirror_cooldown_s` (mirrors.py, Rule 2).
     """
 
     api: Api = Api.HTTP
@@ -45,3 +47,4 @@ class IsmsSettings:
     keepalive_s: float = 4.0
     max_destinations_per_request: int = DEFAULT_MAX_DESTINATIONS
     mirror_cooldown_s: float = 30.0
+    breaker_failures: int = DEFAULT_BREAKER_FAILURES

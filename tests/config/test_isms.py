@@ -38,6 +38,7 @@ def test_empty_section_gives_the_documented_defaults() -> None:
     assert client.http_client is HttpClientKind.AIOHTTP
     assert (client.timeout_s, client.connect_timeout_s, client.pool_size) == (10.0, 5.0, 100)
     assert (client.max_destinations_per_request, client.mirror_cooldown_s) == (30, 30.0)
+    assert client.breaker_failures == 5
     assert config.statuses.unknown_outcome_status is CommandStatus.ESME_RSYSERR
     assert config.numbers.default_country_code == "60"
     assert (config.max_text_length, config.balance_poll_interval_s) == (700, 300.0)
@@ -61,6 +62,7 @@ def test_every_key_is_read() -> None:
         max_destinations_per_request = 10
         unknown_outcome_status = "ESME_RSUBMITFAIL"
         mirror_cooldown_s = 5
+        breaker_failures = 3
         balance_poll_interval_s = 60
         default_country_code = "65"
         max_text_length = 612
@@ -76,6 +78,7 @@ def test_every_key_is_read() -> None:
     )
     assert (client.connect_timeout_s, client.pool_size, client.keepalive_s) == (1.5, 20, 2.0)
     assert (client.max_destinations_per_request, client.mirror_cooldown_s) == (10, 5.0)
+    assert client.breaker_failures == 3
     assert config.statuses.unknown_outcome_status is CommandStatus.ESME_RSUBMITFAIL
     assert dict(config.statuses.overrides) == {-1004: CommandStatus.ESME_RMSGQFUL}
     assert (config.numbers.default_country_code, config.max_text_length) == ("65", 612)
@@ -128,6 +131,9 @@ def test_balance_polling_is_off_by_default_against_a_loopback_sandbox() -> None:
         ("pool_size = 0", "isms.pool_size", "at least 1"),
         ("max_destinations_per_request = 500", "isms.max_destinations_per_request", "at most"),
         ('unknown_outcome_status = "ESME_ROK"', "isms.unknown_outcome_status", "one of"),
+        ("breaker_failures = 0", "isms.breaker_failures", "at least 1"),
+        ("breaker_failures = 1001", "isms.breaker_failures", "at most 1000"),
+        ("breaker_failures = 2.5", "isms.breaker_failures", "an integer"),
         ("balance_poll_interval_s = 5", "isms.balance_poll_interval_s", "0 (off)"),
         ("default_country_code = 60", "isms.default_country_code", "a string"),
         ('default_country_code = "060"', "isms.default_country_code", "1 to 3 digits"),

@@ -90,7 +90,7 @@ def test_after_the_cool_down_one_probe_per_mirror_goes_out_and_the_rest_are_cut(
     server = bridge_in_front_of(tmp_path, run_server, down_mirrors)
     client = smpplib_transmitter(server)
     try:
-        submit_many(client, [MESSAGE])  # opens every breaker
+        submit_many(client, [MESSAGE] * 5)  # five failures in a row open every breaker
         before = requests(down_mirrors)
         time.sleep(COOLDOWN_S + 0.3)
         answers = submit_many(client, [MESSAGE] * 50)

@@ -14,9 +14,11 @@ import pytest
 from bridge.pdu import CommandStatus
 from bridge.pipeline import StatusMapping, unicode_retry
 from bridge.upstream import (
+    DEFAULT_BREAKER_FAILURES,
     Api,
     BalancePoller,
     BalanceReading,
+    BreakerState,
     HttpClientKind,
     HttpMethod,
     IsmsClient,
@@ -26,6 +28,7 @@ from bridge.upstream import (
     IsmsSettings,
     Outcome,
     SandboxFaults,
+    SendResult,
     SmsType,
 )
 
@@ -205,16 +208,46 @@ async def test_no_resend_after_the_connection_drops_mid_request(
     assert (sandbox.send_requests, second.send_requests) == (1, 0)
 
 
-async def test_breaker_skips_a_dead_mirror_for_the_next_messages(
+async def test_breaker_skips_a_dead_mirror_once_it_refused_breaker_failures_in_a_row(
     make_client: ClientFactory, sandbox: IsmsSandbox, closed_port: int
 ) -> None:
     dead = f"http://127.0.0.1:{closed_port}/isms_send_all_id.php"
     client = make_client(endpoints=(dead, sandbox.url()))
-    first = await client.send(message())
+    opening = [await client.send(message()) for _ in range(DEFAULT_BREAKER_FAILURES)]
     later = [await client.send(message()) for _ in range(3)]
-    assert first.attempts == 2
+    assert [r.attempts for r in opening] == [2] * DEFAULT_BREAKER_FAILURES
     assert [r.attempts for r in later] == [1, 1, 1]
-    assert sandbox.send_requests == 4
+    assert sandbox.send_requests == DEFAULT_BREAKER_FAILURES + 3
+
+
+@pytest.mark.parametrize("in_flight", [1, 20])
+async def test_normal_messages_beside_one_http_500_in_25_and_html_pages_are_all_accepted(
+    make_client: ClientFactory, sandbox: IsmsSandbox, in_flight: int
+) -> None:
+    # A breaker that one failure opened let one HTTP 500 on one mirror and an HTML page on
+    # the other cut every message for the cool-down. A fault must cost only the message it
+    # hit. Every 25th destination is a sandbox fault number, HTTP 500 and an HTML page
+    # (HTTP 200) in turn; two mirrors; one message at a time (nothing in flight to close a
+    # breaker by chance), then 20.
+    faults = ("60000000500", "60000002003")
+    destinations = [faults[i // 25 % 2] if i % 25 == 12 else "60123456789" for i in range(500)]
+    async with IsmsSandbox() as second:
+        client = make_client(endpoints=(sandbox.url(), second.url()))
+        lanes = asyncio.Semaphore(in_flight)
+
+        async def send(destination: str) -> tuple[str, SendResult]:
+            async with lanes:
+                return destination, await client.send(message(destination))
+
+        results = await asyncio.gather(*(send(d) for d in destinations))
+        requests = sandbox.send_requests + second.send_requests
+    normal = [r for d, r in results if d not in faults]
+    faulty = [r for d, r in results if d in faults]
+    assert (len(normal), len(faulty)) == (480, 20)
+    assert {r.outcome for r in normal} == {Outcome.ACCEPTED}
+    assert {r.outcome for r in faulty} == {Outcome.UNKNOWN}
+    assert {r.attempts for _, r in results} == {1} and requests == 500  # each sent once
+    assert [m.state for m in client.mirrors] == [BreakerState.CLOSED] * 2
 
 
 # -- request shapes ---------------------------------------------------------------------------

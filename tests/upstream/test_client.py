@@ -1,4 +1,5 @@
-"""IsmsClient on a FakeTransport: sent once, failover only when iSMS was certainly not reached.
+"""IsmsClient on a FakeTransport: sent once, failover only when iSMS was certainly not reached,
+and a mirror's breaker opened only by failures in a row (`breaker_failures`, default 5).
 
 Every test counts the transport's calls, because "sent at most once" is the contract.
 """
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bridge.upstream import (
+    DEFAULT_BREAKER_FAILURES,
     BreakerState,
     ClientState,
     FakeTransport,
@@ -33,6 +35,7 @@ from bridge.upstream import (
 
 MIRRORS = tuple(f"https://mirror{i}.example/isms_send_all_id.php" for i in (1, 2, 3))
 CREDENTIALS = IsmsCredentials(username="acme", password="s3cret-pw")
+FAILURES = DEFAULT_BREAKER_FAILURES  # failed attempts in a row that open a breaker
 
 
 class Clock:
@@ -64,7 +67,7 @@ def by_mirror(*answers: HttpReply | UpstreamError) -> Callable[[SeenRequest], Ht
 def client_on(
     transport: FakeTransport, *, clock: Clock | None = None, **settings: object
 ) -> IsmsClient:
-    config = IsmsSettings(endpoints=MIRRORS, **settings)  # type: ignore[arg-type]
+    config = IsmsSettings(**{"endpoints": MIRRORS, **settings})  # type: ignore[arg-type]
     return IsmsClient(config, transport=transport, clock=clock or Clock())
 
 
@@ -130,12 +133,13 @@ async def test_with_every_breaker_open_a_message_is_not_sent_without_a_request()
     transport = FakeTransport(by_mirror(*(NotSent("refused") for _ in MIRRORS)))
     clock = Clock()
     client = client_on(transport, clock=clock, mirror_cooldown_s=30.0)
-    await client.send(message())  # opens all three breakers
+    for _ in range(FAILURES):
+        await client.send(message())  # each tries all three: the last opens every breaker
     clock.now += 10
     result = await client.send(message())
     assert (result.outcome, result.attempts) == (Outcome.NOT_SENT, 0)
     assert "circuit breaker is open, the next probe in 20.0s" in result.reason
-    assert len(transport.requests) == 3
+    assert len(transport.requests) == 3 * FAILURES
 
 
 async def test_in_a_total_outage_only_one_probe_per_mirror_and_cool_down_is_sent() -> None:
@@ -145,8 +149,9 @@ async def test_in_a_total_outage_only_one_probe_per_mirror_and_cool_down_is_sent
     for _ in range(100):
         await client.send(message())
         clock.now += 1  # 100 messages over 100 s: three cool-downs end
-    # The first message tries all three; then three probes each 30 s (at 30, 60, 90 s).
-    assert len(transport.requests) == 3 + 3 * 3
+    # The first five messages try all three (the fifth opens the breakers, at 4 s); then
+    # three probes each 30 s (at 34, 64, 94 s).
+    assert len(transport.requests) == 3 * FAILURES + 3 * 3
 
 
 async def test_negative_code_is_a_rejection_with_that_code() -> None:
@@ -155,13 +160,25 @@ async def test_negative_code_is_a_rejection_with_that_code() -> None:
     assert (result.outcome, result.code, result.trx_id) == (Outcome.REJECTED, -1009, None)
 
 
-async def test_dead_mirror_is_skipped_by_the_next_message() -> None:
+async def test_dead_mirror_is_skipped_once_its_breaker_opened() -> None:
     transport = FakeTransport(by_mirror(NotSent("refused"), ok(), ok()))
     client = client_on(transport)
-    await client.send(message())
-    second = await client.send(message())
-    assert (second.mirror, second.attempts) == (MIRRORS[1], 1)
-    assert len(transport.requests) == 3
+    for _ in range(FAILURES):
+        assert (await client.send(message())).attempts == 2
+    after = await client.send(message())
+    assert (after.mirror, after.attempts) == (MIRRORS[1], 1)
+    assert len(transport.requests) == 2 * FAILURES + 1
+
+
+async def test_a_refused_connection_is_one_vote_against_the_mirror() -> None:
+    transport = FakeTransport(by_mirror(NotSent("refused"), ok(), ok()))
+    client = client_on(transport)
+    for _ in range(FAILURES - 1):
+        await client.send(message())
+    assert client.mirrors[0].state is BreakerState.CLOSED
+    last_vote = await client.send(message())  # still tries mirror 1 first: the fifth refusal
+    assert (last_vote.mirror, last_vote.attempts) == (MIRRORS[1], 2)
+    assert client.mirrors[0].state is BreakerState.OPEN
 
 
 async def test_after_the_cool_down_a_message_probes_the_first_mirror_again() -> None:
@@ -176,11 +193,92 @@ async def test_after_the_cool_down_a_message_probes_the_first_mirror_again() -> 
     assert (probe.mirror, probe.attempts) == (MIRRORS[0], 1)
 
 
-async def test_mirror_that_timed_out_is_also_skipped_by_the_next_message() -> None:
+async def test_mirror_that_timed_out_five_times_in_a_row_is_skipped_by_the_next_message() -> None:
     transport = FakeTransport(by_mirror(OutcomeUnknown("read timeout"), ok(), ok()))
     client = client_on(transport)
-    await client.send(message())
+    results = [await client.send(message()) for _ in range(FAILURES)]
+    assert {(r.outcome, r.mirror) for r in results} == {(Outcome.UNKNOWN, MIRRORS[0])}
     assert (await client.send(message())).mirror == MIRRORS[1]
+    assert len(transport.requests) == FAILURES + 1  # each unknown outcome sent once, only
+
+
+async def test_one_http_500_leaves_the_breaker_closed_and_the_next_goes_to_that_mirror() -> None:
+    answers = iter([HttpReply(status=500, body=b"<html>oops</html>"), ok()])
+    transport = FakeTransport(lambda request: next(answers))
+    client = client_on(transport)
+    first = await client.send(message())
+    second = await client.send(message())
+    assert (first.outcome, first.mirror) == (Outcome.UNKNOWN, MIRRORS[0])
+    assert (second.outcome, second.mirror, second.attempts) == (Outcome.ACCEPTED, MIRRORS[0], 1)
+    assert client.mirrors[0].state is BreakerState.CLOSED
+
+
+async def test_a_success_between_unknown_outcomes_keeps_the_breaker_closed() -> None:
+    failure = HttpReply(status=500, body=b"")
+    answers = iter([failure] * (FAILURES - 1) + [ok()] + [failure] * (FAILURES - 1) + [ok()])
+    transport = FakeTransport(lambda request: next(answers))
+    client = client_on(transport)
+    results = [await client.send(message()) for _ in range(2 * FAILURES)]
+    assert {r.mirror for r in results} == {MIRRORS[0]}
+    assert client.mirrors[0].state is BreakerState.CLOSED
+
+
+async def test_a_500_on_one_mirror_and_an_html_page_on_the_other_do_not_cut() -> None:
+    # When one failure opened a breaker, these two replies opened both, and every ESME
+    # then got ESME_RSYSERR for the whole cool-down with nothing sent.
+    faults: dict[bytes, tuple[HttpReply | UpstreamError, ...]] = {
+        b"60000000500": (HttpReply(status=500, body=b"<html>500</html>"), ok()),
+        b"60000002003": (NotSent("refused"), ok(b"<html>Down for maintenance</html>")),
+    }
+
+    def handle(request: SeenRequest) -> HttpReply:
+        answers = next((a for number, a in faults.items() if number in request.body), (ok(),) * 2)
+        return by_mirror(*answers)(request)
+
+    transport = FakeTransport(handle)
+    client = client_on(transport, endpoints=MIRRORS[:2])
+    on_first = await client.send(message(("60000000500",)))
+    on_second = await client.send(message(("60000002003",)))
+    after = await client.send(message())
+    assert (on_first.outcome, on_first.mirror) == (Outcome.UNKNOWN, MIRRORS[0])
+    assert (on_second.outcome, on_second.mirror) == (Outcome.UNKNOWN, MIRRORS[1])
+    assert (after.outcome, after.mirror, after.attempts) == (Outcome.ACCEPTED, MIRRORS[0], 1)
+    assert [m.state for m in client.mirrors] == [BreakerState.CLOSED] * 2
+
+
+async def test_a_failed_probe_opens_the_breaker_again_on_its_one_vote() -> None:
+    answers: list[HttpReply | UpstreamError] = [NotSent("refused"), ok(), ok()]
+    transport = FakeTransport(lambda r: by_mirror(*answers)(r))
+    clock = Clock()
+    client = client_on(transport, clock=clock, mirror_cooldown_s=30.0)
+    for _ in range(FAILURES):
+        await client.send(message())
+    clock.now += 30
+    answers[0] = HttpReply(status=500, body=b"")
+    probe = await client.send(message())
+    after = await client.send(message())
+    assert (probe.outcome, probe.mirror) == (Outcome.UNKNOWN, MIRRORS[0])
+    assert (after.mirror, after.attempts) == (MIRRORS[1], 1)
+    assert client.mirrors[0].state is BreakerState.OPEN
+
+
+async def test_in_a_total_outage_under_load_the_breakers_open_and_only_probes_go_out() -> None:
+    async def down(request: SeenRequest) -> HttpReply:
+        await asyncio.sleep(0)  # every message in flight at once, answered in turn
+        return HttpReply(status=503, body=b"")
+
+    transport = FakeTransport(down)
+    clock = Clock()
+    client = client_on(transport, clock=clock, mirror_cooldown_s=30.0)
+    opening = await asyncio.gather(*(client.send(message()) for _ in range(50)))
+    assert {r.outcome for r in opening} == {Outcome.NOT_SENT}
+    assert [m.state for m in client.mirrors] == [BreakerState.OPEN] * 3
+    before = len(transport.requests)
+    cut = await asyncio.gather(*(client.send(message()) for _ in range(1000)))
+    clock.now += 30
+    probed = await asyncio.gather(*(client.send(message()) for _ in range(1000)))
+    assert {r.outcome for r in cut + probed} == {Outcome.NOT_SENT}
+    assert len(transport.requests) - before == len(MIRRORS)  # one probe each, 2,000 messages
 
 
 async def test_cancelled_send_frees_the_probe_for_the_next_message() -> None:
@@ -285,7 +383,8 @@ async def test_in_an_outage_one_cut_message_is_logged_in_full_and_the_rest_summe
     transport = FakeTransport(by_mirror(*(NotSent("refused") for _ in MIRRORS)))
     clock = Clock()
     client = client_on(transport, clock=clock, mirror_cooldown_s=60.0)
-    await client.send(message())  # tries every mirror: its own line
+    for _ in range(FAILURES):
+        await client.send(message())  # each tries every mirror: its own line
     with caplog.at_level(logging.WARNING, logger="bridge.upstream.client"):
         for _ in range(30):
             await client.send(message())
@@ -296,4 +395,39 @@ async def test_in_an_outage_one_cut_message_is_logged_in_full_and_the_rest_summe
     assert summaries == [
         "isms breakers cut: 19 more messages not sent in 10.0s, no request made (every "
         "mirror's circuit breaker open); ESMEs got ESME_RSYSERR"
+    ]
+
+
+async def test_a_breaker_opening_is_logged_once_with_the_failures_in_a_row(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    transport = FakeTransport(by_mirror(HttpReply(status=500, body=b""), ok(), ok()))
+    client = client_on(transport, mirror_cooldown_s=30.0)
+    with caplog.at_level(logging.INFO, logger="bridge.upstream.client"):
+        for _ in range(FAILURES + 3):
+            await client.send(message())
+    opened = [r for r in caplog.records if "breaker opened" in r.getMessage()]
+    assert [r.levelno for r in opened] == [logging.WARNING]
+    assert opened[0].getMessage() == (
+        f"isms breaker opened: mirror={MIRRORS[0]} failures=5 in a row, the last: HTTP 500; "
+        "skipped for 30.0s, then one message probes it"
+    )
+
+
+async def test_a_breaker_closing_after_a_good_probe_is_logged_with_how_long_it_was_open(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    answers: list[HttpReply | UpstreamError] = [NotSent("refused"), ok(), ok()]
+    transport = FakeTransport(lambda r: by_mirror(*answers)(r))
+    clock = Clock()
+    client = client_on(transport, clock=clock, mirror_cooldown_s=30.0)
+    for _ in range(FAILURES):
+        await client.send(message())
+    clock.now += 30
+    answers[0] = ok()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="bridge.upstream.client"):
+        await client.send(message())
+    assert [r.getMessage() for r in caplog.records] == [
+        f"isms breaker closed: mirror={MIRRORS[0]} answered again after 30.0s open"
     ]

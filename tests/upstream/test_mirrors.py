@@ -1,12 +1,14 @@
-"""Rule 1: fail over only when the request certainly did not reach iSMS. Rule 2: the breaker.
-Rule 3: cooling mirrors are a fallback while some breaker is closed. Rule 4: with every
-breaker open, only the probes go out."""
+"""Rule 1: fail over only when the request certainly did not reach iSMS. Rule 2: the breaker
+opens after `breaker_failures` failed attempts in a row, and a half-open probe's one vote
+decides. Rule 3: cooling mirrors are a fallback while some breaker is closed. Rule 4: with
+every breaker open, only the probes go out."""
 
 from __future__ import annotations
 
 import pytest
 
 from bridge.upstream import (
+    DEFAULT_BREAKER_FAILURES,
     BreakerState,
     HttpReply,
     Mirror,
@@ -33,12 +35,22 @@ def reply(status: int) -> HttpReply:
     return HttpReply(status=status, body=b"")
 
 
+def fail(mirrors: MirrorSet, mirror: Mirror, times: int = 1) -> None:
+    for _ in range(times):
+        mirrors.record(mirror, healthy=False)
+
+
+def open_breaker(mirrors: MirrorSet, mirror: Mirror) -> None:
+    """As many failed attempts in a row as open a closed breaker."""
+    fail(mirrors, mirror, mirrors.breaker_failures)
+
+
 def cooled_down_first_mirror() -> tuple[Clock, MirrorSet, Mirror]:
     """Mirrors A, B where A failed and its 30 s cool-down has just ended."""
     clock = Clock()
     mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
     first = mirrors.mirrors[0]
-    mirrors.record(first, healthy=False)
+    open_breaker(mirrors, first)
     clock.now += 30
     return clock, mirrors, first
 
@@ -74,7 +86,7 @@ def test_route_follows_the_configured_order_when_all_are_healthy() -> None:
 def test_failed_mirror_is_skipped_during_its_cool_down() -> None:
     clock = Clock()
     mirrors = MirrorSet([A, B, C], cooldown_s=30, clock=clock)
-    mirrors.record(mirrors.mirrors[0], healthy=False)
+    open_breaker(mirrors, mirrors.mirrors[0])
     clock.now += 29
     route = mirrors.route()
     assert next(route).url == B
@@ -82,8 +94,73 @@ def test_failed_mirror_is_skipped_during_its_cool_down() -> None:
 
 def test_cooling_mirror_is_still_tried_last_when_every_healthy_one_failed() -> None:
     mirrors = MirrorSet([A, B], cooldown_s=30, clock=Clock())
-    mirrors.record(mirrors.mirrors[0], healthy=False)
+    open_breaker(mirrors, mirrors.mirrors[0])
     assert [m.url for m in mirrors.route()] == [B, A]
+
+
+# -- Rule 2: when a breaker opens ------------------------------------------------------------
+
+
+def test_one_failure_leaves_the_breaker_closed_and_the_mirror_first_in_line() -> None:
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=Clock())
+    first = mirrors.mirrors[0]
+    assert mirrors.record(first, healthy=False) is None
+    assert (first.state, first.failures) == (BreakerState.CLOSED, 1)
+    assert next(mirrors.route()) is first
+
+
+def test_the_breaker_opens_by_default_on_the_fifth_failure_in_a_row() -> None:
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=Clock())
+    first = mirrors.mirrors[0]
+    fail(mirrors, first, 4)
+    assert first.state is BreakerState.CLOSED
+    assert DEFAULT_BREAKER_FAILURES == 5
+    assert mirrors.record(first, healthy=False) is BreakerState.CLOSED  # it left CLOSED
+    assert first.state is BreakerState.OPEN
+    assert next(mirrors.route()).url == B
+
+
+def test_the_breaker_opens_at_the_configured_number_of_failures() -> None:
+    mirrors = MirrorSet([A, B], cooldown_s=30, breaker_failures=2, clock=Clock())
+    first = mirrors.mirrors[0]
+    fail(mirrors, first)
+    assert first.state is BreakerState.CLOSED
+    fail(mirrors, first)
+    assert first.state is BreakerState.OPEN
+
+
+def test_breaker_failures_of_one_opens_on_the_first_failure() -> None:
+    mirrors = MirrorSet([A, B], cooldown_s=30, breaker_failures=1, clock=Clock())
+    fail(mirrors, mirrors.mirrors[0])
+    assert mirrors.mirrors[0].state is BreakerState.OPEN
+
+
+def test_a_success_between_failures_starts_the_count_again() -> None:
+    # Answers of concurrent messages, in the order they arrive: 4 failures, a success, 4.
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=Clock())
+    first = mirrors.mirrors[0]
+    fail(mirrors, first, 4)
+    assert mirrors.record(first, healthy=True) is None  # it was closed and stays so
+    fail(mirrors, first, 4)
+    assert (first.state, first.failures) == (BreakerState.CLOSED, 4)
+    fail(mirrors, first)
+    assert first.state is BreakerState.OPEN
+
+
+def test_failures_while_open_push_the_end_of_the_cool_down_back() -> None:
+    clock = Clock()
+    mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
+    first = mirrors.mirrors[0]
+    open_breaker(mirrors, first)
+    clock.now += 10  # a message still in flight when it opened fails late
+    assert mirrors.record(first, healthy=False) is None
+    assert first.reopen_at == clock.now + 30
+
+
+def test_a_success_while_open_closes_the_breaker() -> None:
+    _, mirrors, first = cooled_down_first_mirror()  # open, not yet claimed by a probe
+    assert mirrors.record(first, healthy=True) is BreakerState.OPEN
+    assert (first.state, first.failures) == (BreakerState.CLOSED, 0)
 
 
 def test_after_the_cool_down_one_message_probes_the_mirror() -> None:
@@ -106,6 +183,13 @@ def test_successful_probe_closes_the_breaker() -> None:
     assert next(mirrors.route()) is first
 
 
+def test_failed_probe_reopens_the_breaker_on_its_one_vote() -> None:
+    _, mirrors, first = cooled_down_first_mirror()
+    next(mirrors.route())
+    assert mirrors.record(first, healthy=False) is BreakerState.HALF_OPEN
+    assert first.state is BreakerState.OPEN
+
+
 def test_failed_probe_starts_a_new_cool_down() -> None:
     clock, mirrors, first = cooled_down_first_mirror()
     next(mirrors.route())
@@ -118,7 +202,7 @@ def test_an_open_mirror_is_claimed_as_probe_only_when_a_message_reaches_it() -> 
     clock = Clock()
     mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
     second = mirrors.mirrors[1]
-    mirrors.record(second, healthy=False)
+    open_breaker(mirrors, second)
     clock.now += 30
     next(mirrors.route())  # A answers; the message never gets to B
     assert second.state is BreakerState.OPEN
@@ -132,10 +216,10 @@ def test_released_probe_lets_the_next_message_probe_again() -> None:
 
 
 def all_failed(clock: Clock) -> MirrorSet:
-    """Mirrors A, B, C, each failed once at `clock.now` (30 s cool-downs)."""
+    """Mirrors A, B, C, each with its breaker opened at `clock.now` (30 s cool-downs)."""
     mirrors = MirrorSet([A, B, C], cooldown_s=30, clock=clock)
     for mirror in mirrors.mirrors:
-        mirrors.record(mirror, healthy=False)
+        open_breaker(mirrors, mirror)
     return mirrors
 
 
@@ -165,9 +249,9 @@ def test_with_every_breaker_open_each_cooled_mirror_gets_one_probe_per_cool_down
 def test_with_every_breaker_open_only_the_mirror_whose_cool_down_ended_is_probed() -> None:
     clock = Clock()
     mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
-    mirrors.record(mirrors.mirrors[1], healthy=False)
+    open_breaker(mirrors, mirrors.mirrors[1])
     clock.now += 10
-    mirrors.record(mirrors.mirrors[0], healthy=False)
+    open_breaker(mirrors, mirrors.mirrors[0])
     clock.now += 20  # B's cool-down is over, A's is not
     assert [m.url for m in mirrors.route()] == [B]
 
@@ -175,7 +259,7 @@ def test_with_every_breaker_open_only_the_mirror_whose_cool_down_ended_is_probed
 def test_a_failed_probe_with_every_breaker_open_sends_nothing_until_the_next_cool_down() -> None:
     clock = Clock()
     mirrors = MirrorSet([A], cooldown_s=30, clock=clock)
-    mirrors.record(mirrors.mirrors[0], healthy=False)
+    open_breaker(mirrors, mirrors.mirrors[0])
     clock.now += 30
     [probe] = mirrors.route()
     mirrors.record(probe, healthy=False)
@@ -188,11 +272,16 @@ def test_a_failed_probe_with_every_breaker_open_sends_nothing_until_the_next_coo
 def test_a_message_that_saw_a_closed_breaker_still_falls_back_to_the_cooling_ones() -> None:
     clock = Clock()
     mirrors = MirrorSet([A, B], cooldown_s=30, clock=clock)
-    mirrors.record(mirrors.mirrors[1], healthy=False)
+    open_breaker(mirrors, mirrors.mirrors[1])
     route = mirrors.route()
     first = next(route)
-    mirrors.record(first, healthy=False)  # this message's own attempt on A was not reached
+    fail(mirrors, first, mirrors.breaker_failures)  # A's breaker opens on this very message
     assert [m.url for m in route] == [B]
+
+
+def test_mirror_set_needs_at_least_one_failure_to_open_a_breaker() -> None:
+    with pytest.raises(ValueError, match="at least one failure"):
+        MirrorSet([A], cooldown_s=30, breaker_failures=0)
 
 
 def test_mirror_set_needs_an_endpoint() -> None:
