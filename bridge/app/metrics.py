@@ -406,7 +406,7 @@ def smpp_connections(count: Callable[[], int]) -> Callable[[], Iterator[Metric]]
     def collect() -> Iterator[Metric]:
         yield GaugeMetricFamily(
             f"{NAMESPACE}_smpp_connections",
-            "Open SMPP connections (TCP and TLS), bound or not",
+            "Open SMPP connections (TCP, TLS, awaiting a PROXY header), bound or not",
             value=float(count()),
         )
 

@@ -20,11 +20,13 @@ SMPP_TLS_PORT = 3550
 METRICS_PORT = 9102
 # A timer above a day is almost always milliseconds written where seconds were meant.
 MAX_TIMER_S = 86_400.0
-# Connections from one address: an ESME holds a few binds (TX + RX, or several TRX), a host
-# behind NAT a few dozen; an idle-socket flood from one address stops here.
+# Connections from one address that have not bound yet (bound sessions do not count: their
+# number is the accounts' max_binds): an ESME opening its binds at once, or a few dozen hosts
+# behind one NAT connecting together, stay under it; an idle-socket flood from one address
+# stops here.
 MAX_CONNECTIONS_PER_ADDRESS = 64
 # Connections not yet bound, from every address together: the slots idle or guessing sockets
-# can hold before new ones are refused; bound ESMEs keep the rest.
+# can hold before the oldest of them is closed to make room; bound ESMEs keep the rest.
 MAX_UNBOUND_CONNECTIONS = 256
 MAX_CONNECTIONS_LIMIT = 1_000_000
 
@@ -72,6 +74,7 @@ class SmppConfig:
     max_unknown_commands: int = 10
     # None: derived at start from the process's open-file limit (bridge.app.wiring).
     max_connections: int | None = None
+    # Counts the connections of one address not yet bound (bridge.server.limits).
     max_connections_per_address: int = MAX_CONNECTIONS_PER_ADDRESS
     max_unbound_connections: int = MAX_UNBOUND_CONNECTIONS
     log_bodies: bool = False

@@ -91,7 +91,6 @@ def peer_address(transport: asyncio.BaseTransport) -> Peer:
 class SmppConnection(asyncio.Protocol):
     __slots__ = (
         "_awaited",
-        "_bound",
         "_close_at",
         "_closed",
         "_context",
@@ -128,7 +127,6 @@ class SmppConnection(asyncio.Protocol):
         self._pending_refusal: tuple[BindRequested, BindVerdict, float] | None = None
         self._close_at: float | None = None
         self._stopping = False
-        self._bound = False
         self._repeats = RepeatedLog(
             services.loop, services.settings.log_summary_interval_s, self._write_summary
         )
@@ -152,6 +150,12 @@ class SmppConnection(asyncio.Protocol):
             and not self._transport.is_closing()
             and session.state in _RECEIVING_STATES
         )
+
+    @property
+    def delivery_window(self) -> int:
+        """How many deliver_sm this session may have unanswered at once (its window)."""
+        session = self._session
+        return 0 if session is None else session.window
 
     @property
     def peer(self) -> Peer:
@@ -198,7 +202,7 @@ class SmppConnection(asyncio.Protocol):
         is already at its cap: the connection is then closed at once."""
         if self._context is not None:
             raise RuntimeError("a bound connection's source address cannot change")
-        if self._session is None or not self._services.readdress(self._peer, peer):
+        if self._session is None or not self._services.readdress(self, peer):
             self.abort()
             return False
         self._peer = peer
@@ -312,7 +316,7 @@ class SmppConnection(asyncio.Protocol):
                 error=str(exc) if exc is not None else None,
                 unanswered=owed or None,
             )
-        services.forget(self, self._peer, bound=self._bound)
+        services.forget(self)
         if not self._closed.done():
             self._closed.set_result(None)
 
@@ -460,7 +464,6 @@ class SmppConnection(asyncio.Protocol):
         self._log.bind_accepted(event)
         self._requests = RequestRunner(self._services, session, self._context, self._log, self)
         self._services.registry.add(self)
-        self._bound = True
         self._services.bound(self)
 
     def _refuse(self, event: BindRequested, verdict: BindVerdict, now: float) -> None:

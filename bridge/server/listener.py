@@ -3,10 +3,12 @@
 `SmppServer` opens one TCP listener on every configured host (IPv4 and IPv6 alike; asyncio
 sets IPV6_V6ONLY, so "0.0.0.0" and "::" can share a port) and, when configured, a TLS
 listener on its own port (TLS 1.2 or newer). Each accepted connection gets an
-`SmppConnection`; what they share lives in one `ConnectionServices`. With the PROXY
-protocol on, each connection first passes a `ProxyGate` (proxied.py), which reads the load
-balancer's header and then hands the socket on; the TLS listener then listens as plain TCP
-and starts TLS after the header.
+`SmppConnection`; what they share lives in one `ConnectionServices`, the caps on
+connections included (limits.py: in total, not yet bound, and not yet bound per address).
+With the PROXY protocol on, each connection first passes a `ProxyGate` (proxied.py), which
+reads the load balancer's header and then hands the socket on; the TLS listener then listens
+as plain TCP and starts TLS after the header. A connection at the gate is counted against
+the caps from the moment it is accepted, as any other.
 
 Graceful stop (after aiohttp's `RequestHandler.shutdown`): stop accepting; every
 connection finishes the requests it already received (in-flight submits complete their
@@ -94,7 +96,8 @@ class SmppServer:
 
     @property
     def connection_count(self) -> int:
-        return 0 if self._services is None else len(self._services.connections)
+        """Open connections, bound or not, those still sending a PROXY header included."""
+        return 0 if self._services is None else self._services.limits.total
 
     @property
     def worst_loop_lag_s(self) -> float | None:
@@ -194,12 +197,12 @@ class SmppServer:
             ProxyGateSettings(
                 trusted=proxy.trusted,
                 header_timeout_s=settings.session.session_init_s,
-                max_pending=settings.max_connections,
                 tls_context=tls,
                 tls_handshake_timeout_s=min(settings.session.session_init_s, _MAX_TLS_HANDSHAKE_S),
             ),
             lambda session_id, tls: SmppConnection(services, session_id, tls=tls),
             services.observer,
+            services,
         )
         self._gates.append(gate)
         return lambda: gate.protocol(services.new_session_id())

@@ -8,6 +8,16 @@ from the header (`Peer`): allowed_ips, the bind-failure slowdown, logs and metri
 ESME, not the balancer. A missing, malformed or untrusted header closes the connection,
 logged once and counted (`ConnectionObserver.proxy_header_read`).
 
+Caps (limits.py): a connection from a trusted peer is counted as it is accepted, like any
+other (`GateAdmission`, the server's `ConnectionServices`): in total, as unbound, and as
+unbound under the address that connected, the balancer's, since nothing else is known of it
+yet. So sockets that never send their header are held to the per-address and unbound caps,
+and the oldest of them is closed to make room like any connection that has not bound. Once
+the header names the client, the connection counts under the client's address (refused if
+that address is at its cap), before a TLS handshake, so a client behind the balancer that
+stalls charges its own address, not the balancer's. The SMPP connection the socket is handed
+to takes over the same seat (`pass_on`).
+
 TLS: the header comes in the clear, before the ClientHello, so a TLS listener with the
 PROXY protocol listens as plain TCP and upgrades with `loop.start_tls` once the header is
 read. This is why the header is read with `asyncio.BufferedProtocol` in exact reads
@@ -64,6 +74,28 @@ _REJECTIONS = {
 }
 
 
+class GateAdmission(Protocol):
+    """Counts the connections at the gate against the server's caps (`ConnectionServices`)."""
+
+    def admit_waiting(self, waiting: ProxyHeaderProtocol, peer: Peer) -> bool:
+        """Count a connection from `peer` in as it is accepted; False: refused by a cap
+        (counted and logged), to be closed."""
+        ...
+
+    def readdress(self, holder: ProxyHeaderProtocol, new: Peer) -> bool:
+        """The header named the client: count the connection under `new`; False: refused
+        (counted and logged), to be closed."""
+        ...
+
+    def pass_on(self, waiting: ProxyHeaderProtocol, successor: ProxiedConnection) -> None:
+        """`successor` takes over the connection's place in the counts."""
+        ...
+
+    def forget(self, holder: ProxyHeaderProtocol) -> None:
+        """The connection is gone before it was handed on: its place is free."""
+        ...
+
+
 class ProxyObserver(Protocol):
     def proxy_header_read(self, outcome: ProxyOutcome) -> None:
         """A proxied connection's header was judged (once per connection)."""
@@ -74,7 +106,6 @@ class ProxyObserver(Protocol):
 class ProxyGateSettings:
     trusted: tuple[IpNetwork, ...]
     header_timeout_s: float
-    max_pending: int
     tls_context: ssl.SSLContext | None = None
     tls_handshake_timeout_s: float = 60.0
 
@@ -90,6 +121,8 @@ class ProxiedConnection(Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None: ...
 
+    def abort(self) -> None: ...
+
     def readdress(self, peer: Peer) -> bool:
         """The ESME's address from the header; False if refused (the connection is closed)."""
         ...
@@ -102,7 +135,7 @@ ConnectionFactory = Callable[[str, bool], ProxiedConnection]
 class ProxyGate:
     """What the proxied connections of one listener share, and the ones still at the gate."""
 
-    __slots__ = ("_connect", "_loop", "observer", "pending", "settings")
+    __slots__ = ("_connect", "_loop", "admission", "observer", "pending", "settings")
 
     def __init__(
         self,
@@ -110,11 +143,13 @@ class ProxyGate:
         settings: ProxyGateSettings,
         connect: ConnectionFactory,
         observer: ProxyObserver,
+        admission: GateAdmission,
     ) -> None:
         self._loop = loop
         self._connect = connect
         self.settings = settings
         self.observer = observer
+        self.admission = admission
         self.pending: set[ProxyHeaderProtocol] = set()
 
     @property
@@ -134,11 +169,17 @@ class ProxyGate:
         return any(address in network for network in self.settings.trusted)
 
     def hand_over(
-        self, session_id: str, transport: asyncio.Transport, client: Peer | None, *, tls: bool
+        self,
+        waiting: ProxyHeaderProtocol,
+        transport: asyncio.Transport,
+        client: Peer | None,
+        *,
+        tls: bool,
     ) -> ProxiedConnection | None:
-        """Give `transport` to a new SMPP connection, readdressed to `client` when the header
-        named one; None when the connection refused it (a cap: already closed)."""
-        connection = self._connect(session_id, tls)
+        """Give `transport` to a new SMPP connection, in `waiting`'s place in the counts and
+        readdressed to `client` when the header named one; None when it is closed already."""
+        connection = self._connect(waiting.session_id, tls)
+        self.admission.pass_on(waiting, connection)
         transport.set_protocol(cast(asyncio.BaseProtocol, connection))
         connection.connection_made(transport)
         if transport.is_closing() or (client is not None and not connection.readdress(client)):
@@ -189,9 +230,8 @@ class ProxyHeaderProtocol(asyncio.BufferedProtocol):
         if not gate.trusts(self._peer.host):
             self._refuse(ProxyOutcome.UNTRUSTED, "peer not in proxy_trusted")
             return
-        if len(gate.pending) >= gate.settings.max_pending:
-            self._log.event(logging.WARNING, "connection_refused", reason="too many pending")
-            transport.abort()
+        if not gate.admission.admit_waiting(self, self._peer):
+            transport.abort()  # counted and logged by the admission
             return
         gate.pending.add(self)
         self._timer = gate.loop.call_later(gate.settings.header_timeout_s, self._timed_out)
@@ -211,9 +251,14 @@ class ProxyHeaderProtocol(asyncio.BufferedProtocol):
             self._advance()
         return False
 
+    @property
+    def session_id(self) -> str:
+        return self._session_id
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_timer()
         self._gate.pending.discard(self)
+        self._gate.admission.forget(self)
 
     def abort(self) -> None:
         if self._handshake is not None:
@@ -249,11 +294,16 @@ class ProxyHeaderProtocol(asyncio.BufferedProtocol):
             result=outcome.value,
             client=str(client) if client is not None else None,
         )
+        if client is not None and not gate.admission.readdress(self, client):
+            self._stop_timer()
+            gate.pending.discard(self)
+            transport.abort()  # the client's address is at its cap (counted and logged)
+            return
         context = gate.settings.tls_context
         if context is None:
             self._stop_timer()
             gate.pending.discard(self)
-            connection = gate.hand_over(self._session_id, transport, client, tls=False)
+            connection = gate.hand_over(self, transport, client, tls=False)
             if connection is not None and self._reader.trailing:
                 connection.data_received(self._reader.trailing)
             return
@@ -264,6 +314,16 @@ class ProxyHeaderProtocol(asyncio.BufferedProtocol):
         self._handshake = gate.loop.create_task(self._start_tls(transport, context, client))
 
     async def _start_tls(
+        self, transport: asyncio.Transport, context: ssl.SSLContext, client: Peer | None
+    ) -> None:
+        try:
+            await self._hand_over_tls(transport, context, client)
+        finally:
+            # start_tls gave the socket to the TLS layer: connection_lost no longer comes
+            # here. Handed on, nothing is held any more; otherwise its place is free now.
+            self._gate.admission.forget(self)
+
+    async def _hand_over_tls(
         self, transport: asyncio.Transport, context: ssl.SSLContext, client: Peer | None
     ) -> None:
         gate = self._gate
@@ -283,7 +343,7 @@ class ProxyHeaderProtocol(asyncio.BufferedProtocol):
             gate.pending.discard(self)
         if tls_transport is None or tls_transport.is_closing() or waiting.lost:
             return
-        connection = gate.hand_over(self._session_id, tls_transport, client, tls=True)
+        connection = gate.hand_over(self, tls_transport, client, tls=True)
         if connection is not None:
             waiting.replay(connection)
 

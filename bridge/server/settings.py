@@ -47,12 +47,16 @@ class ServerSettings:
     close in the same instant makes some clients report a network error instead).
     `shutdown_timeout_s`: the bound on a graceful stop (finishing in-flight submits, then
     waiting for unbind_resp); whatever is still open then is aborted.
-    `max_connections`: connections over this are closed as soon as they are accepted, so no
-    peer can exhaust the process's file descriptors.
-    `max_connections_per_address`: open connections from one source address, bound or not,
-    so one host cannot take every slot.
+    `max_connections`: connections in total, bound or not (those still sending a PROXY
+    header included), so no peer can exhaust the process's file descriptors.
+    `max_connections_per_address`: connections from one source address that have not bound
+    yet (a bound session leaves the count), so idle sockets from one host stop there while
+    its binds are limited by the accounts' max_binds and `max_connections`. The address is
+    the client's a PROXY header names, and the connecting peer's until the header is read.
     `max_unbound_connections`: connections that have not bound yet, from every address
     together, so idle unauthenticated sockets cannot crowd out bound ESMEs.
+    Over the total or the unbound cap the oldest unbound connection is closed to make room;
+    over the per-address cap the new one is refused (bridge.server.limits).
     `read_budget`: how much of one connection's input is handled per event-loop turn.
     `log_summary_interval_s`: a log event that repeats (window-full refusals, throughput
     refusals, refused connections) is written once, then summed into one line per interval.

@@ -24,6 +24,7 @@ from bridge.pdu import (
     GenericNack,
     Pdu,
     PduSplitter,
+    SubmitSm,
     decode,
     encode,
 )
@@ -281,17 +282,75 @@ def test_over_tls_a_header_without_a_handshake_after_it_is_closed(tls_server) ->
         esme.close()
 
 
+def bind_and_submit(esme: RawEsme) -> None:
+    """Ordinary traffic: a bind and a submit, both answered ESME_ROK."""
+    esme.send(BIND)
+    assert esme.read().command_status == 0
+    esme.send(SubmitSm(source_addr="MyBrand", destination_addr="60123456789", short_message=b"hi"))
+    assert esme.read().command_status == 0
+
+
+def behind_the_balancer(server, raw_esme, client: str, port: int) -> RawEsme:
+    """A connection from the balancer's 127.0.0.1 whose header names `client`, once the
+    bridge has read it (an enquire_link answered, unbound). One at a time: with a cap of 1,
+    a second connection from 127.0.0.1 before the first header is read is over it."""
+    esme = raw_esme(server)
+    esme.send_bytes(v2_tcp4(client, port))
+    esme.send(EnquireLink())
+    assert esme.read().command_status == 0
+    return esme
+
+
 def test_the_per_address_cap_counts_the_address_in_the_header(
     write_config, run_server, raw_esme
 ) -> None:
     server = run_server(write_config(smpp={**TRUSTED, "max_connections_per_address": 1}))
-    first, other = raw_esme(server), raw_esme(server)  # both from the proxy's 127.0.0.1
-    first.send_bytes(v2_tcp4("192.0.2.20", 40020))
-    other.send_bytes(v2_tcp4("192.0.2.21", 40021))
-    for esme in (first, other):
-        esme.send(BIND)
-        assert esme.read().command_status == 0
+    behind_the_balancer(server, raw_esme, "192.0.2.20", 40020)  # no bind: 192.0.2.20 is full
+    bind_and_submit(behind_the_balancer(server, raw_esme, "192.0.2.21", 40021))
     again = raw_esme(server)
     again.send_bytes(v2_tcp4("192.0.2.20", 40022))  # that ESME's second connection
     assert again.closed_by_peer(timeout=5)
-    assert sorted(p.host for p in bound_peers(server)) == ["192.0.2.20", "192.0.2.21"]
+    assert [p.host for p in bound_peers(server)] == ["192.0.2.21"]
+
+
+def test_binds_behind_the_header_leave_the_count_of_their_address(
+    write_config, run_server, raw_esme
+) -> None:
+    server = run_server(write_config(smpp={**TRUSTED, "max_connections_per_address": 1}))
+    for port in range(40030, 40035):
+        bind_and_submit(behind_the_balancer(server, raw_esme, "192.0.2.22", port))
+    assert [p.host for p in bound_peers(server)] == ["192.0.2.22"] * 5
+
+
+def test_over_tls_a_client_stalling_its_handshake_is_counted_under_its_own_address(
+    write_config, run_server, certificate: tuple[Path, Path]
+) -> None:
+    cert, key = certificate
+    server = run_server(
+        write_config(
+            smpp={**TRUSTED, "max_connections_per_address": 1},
+            tls={"port": 0, "cert_file": cert, "key_file": key},
+        )
+    )
+    opened: list[RawEsme] = []
+
+    def connect(client: str, port: int) -> RawEsme:
+        """A connection from the balancer's 127.0.0.1 that sends its header, one at a time
+        (a second one from 127.0.0.1 before the first header is read would be over the cap)."""
+        esme = RawEsme("127.0.0.1", server.tls_port)
+        opened.append(esme)
+        esme.send_bytes(v2_tcp4(client, port))
+        time.sleep(0.2)
+        return esme
+
+    try:
+        stalled = connect("192.0.2.30", 40040)  # and then no ClientHello
+        assert connect("192.0.2.30", 40041).closed_by_peer(timeout=5)
+        # The balancer's own address holds nothing for the stalled client: others go on.
+        served = connect("192.0.2.31", 40042)
+        served.sock = tls_client(cert).wrap_socket(served.sock)
+        bind_and_submit(served)
+        assert not stalled.closed_by_peer(timeout=0.2)
+    finally:
+        for esme in opened:
+            esme.close()

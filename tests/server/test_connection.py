@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from bridge.pdu import (
+    BindTransceiver,
     BindTransceiverResp,
     BindTransmitter,
     CommandStatus,
@@ -31,6 +32,7 @@ from bridge.server import (
     Refusal,
     SessionContext,
 )
+from bridge.server.connection import SmppConnection
 from bridge.server.handlers import SubmitRequest
 from bridge.smpp import BindType, Session
 
@@ -438,13 +440,49 @@ class RefusalRecorder(NoConnectionObserver):
         self.refused.append((reason, peer))
 
 
-async def test_connections_past_the_per_address_cap_are_refused_and_counted() -> None:
+def bind_over(connection: SmppConnection) -> None:
+    """Send a bind_transceiver on a connection other than the harness's own."""
+    bind = BindTransceiver(system_id="esme1", password="secret1", sequence_number=1)
+    connection.data_received(encode(bind))
+
+
+async def test_unbound_connections_past_the_per_address_cap_are_refused_and_counted() -> None:
     observer = RefusalRecorder()
     h = Harness(server_settings=settings(max_connections_per_address=2), observer=observer)
     _second, second = h.connect()
     _third, third = h.connect()
     assert (second.aborted, third.aborted) == (False, True)
     assert observer.refused == [(Refusal.PER_ADDRESS, Peer(host="10.0.0.5", port=40112))]
+
+
+async def test_a_bound_connection_leaves_the_count_of_its_address() -> None:
+    h = Harness(server_settings=settings(max_connections_per_address=1))
+    h.bind()
+    assert h.services.limits.unbound_from("10.0.0.5") == 0
+    _second, transport = h.connect()
+    assert not transport.aborted
+
+
+async def test_binds_from_one_address_go_past_its_cap() -> None:
+    h = Harness(server_settings=settings(max_connections_per_address=2))
+    h.bind()
+    for _ in range(20):
+        connection, transport = h.connect()
+        bind_over(connection)
+        assert not transport.aborted
+    assert h.registry.count("esme1") == 21
+    assert h.services.limits.total == 21
+
+
+async def test_binds_from_one_address_still_stop_at_max_connections() -> None:
+    h = Harness(server_settings=settings(max_connections=3, max_connections_per_address=1))
+    h.bind()
+    for _ in range(2):
+        connection, _transport = h.connect()
+        bind_over(connection)
+    _fourth, transport = h.connect()
+    assert transport.aborted
+    assert (h.services.limits.total, h.registry.count("esme1")) == (3, 3)
 
 
 async def test_a_full_address_does_not_hold_back_another_address() -> None:

@@ -1,4 +1,4 @@
-"""ConnectionLimits: caps in total, per source address, and on connections not yet bound."""
+"""ConnectionLimits: caps in total, on connections not yet bound, and on those per address."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def limits(total: int = 100, per_address: int = 3, unbound: int = 5) -> Connecti
     )
 
 
-def test_connections_from_one_address_past_its_cap_are_refused() -> None:
+def test_unbound_connections_from_one_address_past_its_cap_are_refused() -> None:
     caps = limits(per_address=3)
     assert [caps.admit("10.0.0.1") for _ in range(4)] == [None, None, None, Refusal.PER_ADDRESS]
 
@@ -35,13 +35,36 @@ def test_unbound_connections_past_their_cap_are_refused_from_any_address() -> No
     assert caps.admit("10.0.0.3") is Refusal.UNBOUND
 
 
-def test_a_bound_connection_frees_its_unbound_slot_but_keeps_its_address_slot() -> None:
-    caps = limits(per_address=2, unbound=1)
+def test_a_bound_connection_frees_its_unbound_slot_and_its_address_slot() -> None:
+    caps = limits(per_address=1, unbound=1)
     caps.admit("10.0.0.1")
-    caps.bound()
-    assert caps.unbound == 0
+    caps.bound("10.0.0.1")
+    assert (caps.total, caps.unbound, caps.unbound_from("10.0.0.1")) == (1, 0, 0)
     assert caps.admit("10.0.0.1") is None
-    assert caps.admit("10.0.0.1") is Refusal.PER_ADDRESS
+
+
+def test_binds_from_one_address_are_not_held_to_its_cap() -> None:
+    caps = limits(total=1000, per_address=3, unbound=5)
+    for _ in range(200):
+        assert caps.admit("10.0.0.1") is None
+        caps.bound("10.0.0.1")
+    assert (caps.total, caps.unbound_from("10.0.0.1")) == (200, 0)
+
+
+def test_bound_connections_still_count_against_max_connections() -> None:
+    caps = limits(total=2, per_address=3)
+    for _ in range(2):
+        caps.admit("10.0.0.1")
+        caps.bound("10.0.0.1")
+    assert caps.admit("10.0.0.2") is Refusal.MAX_CONNECTIONS
+
+
+def test_unbound_connections_from_an_address_full_of_binds_are_still_held_to_its_cap() -> None:
+    caps = limits(per_address=2, unbound=100)
+    for _ in range(10):
+        caps.admit("10.0.0.1")
+        caps.bound("10.0.0.1")
+    assert [caps.admit("10.0.0.1") for _ in range(3)] == [None, None, Refusal.PER_ADDRESS]
 
 
 def test_the_per_address_cap_is_checked_first() -> None:
@@ -55,17 +78,26 @@ def test_a_released_connection_gives_every_slot_back_and_its_address_is_forgotte
     caps = limits()
     caps.admit("10.0.0.1")
     caps.admit("10.0.0.1")
-    caps.bound()
+    caps.bound("10.0.0.1")
     caps.release("10.0.0.1", bound=True)
     caps.release("10.0.0.1", bound=False)
-    assert (caps.total, caps.unbound, caps.from_address("10.0.0.1")) == (0, 0, 0)
+    assert (caps.total, caps.unbound, caps.unbound_from("10.0.0.1")) == (0, 0, 0)
+
+
+def test_a_released_bound_connection_leaves_the_unbound_count_of_its_address_alone() -> None:
+    caps = limits()
+    caps.admit("10.0.0.1")
+    caps.bound("10.0.0.1")
+    caps.admit("10.0.0.1")
+    caps.release("10.0.0.1", bound=True)
+    assert (caps.total, caps.unbound, caps.unbound_from("10.0.0.1")) == (1, 1, 1)
 
 
 def test_moving_a_connection_counts_it_under_its_real_address() -> None:
     caps = limits(per_address=3)
-    caps.admit("192.0.2.10")  # the proxy
+    caps.admit("192.0.2.10")  # the proxy, until its header names the client
     assert caps.move("192.0.2.10", "10.0.0.7") is None
-    assert (caps.from_address("192.0.2.10"), caps.from_address("10.0.0.7")) == (0, 1)
+    assert (caps.unbound_from("192.0.2.10"), caps.unbound_from("10.0.0.7")) == (0, 1)
 
 
 def test_moving_to_an_address_at_its_cap_is_refused_and_changes_nothing() -> None:
@@ -73,4 +105,4 @@ def test_moving_to_an_address_at_its_cap_is_refused_and_changes_nothing() -> Non
     caps.admit("10.0.0.7")
     caps.admit("192.0.2.10")
     assert caps.move("192.0.2.10", "10.0.0.7") is Refusal.PER_ADDRESS
-    assert (caps.from_address("192.0.2.10"), caps.from_address("10.0.0.7")) == (1, 1)
+    assert (caps.unbound_from("192.0.2.10"), caps.unbound_from("10.0.0.7")) == (1, 1)
