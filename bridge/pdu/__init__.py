@@ -95,6 +95,7 @@ from bridge.pdu.status import (
     ESME_RX_R_APPN,
     ESME_RX_T_APPN,
     CommandStatus,
+    status_description,
     status_name,
 )
 from bridge.pdu.tlv import TLV_SPECS, NetworkErrorCode, Tag, Tlv, TlvKind, TlvValue
@@ -202,5 +203,6 @@ __all__ = [
     "encode",
     "encode_reference",
     "is_response",
+    "status_description",
     "status_name",
 ]

@@ -2,7 +2,8 @@
 
 `command_status` on a decoded PDU stays a plain `int`: peers send values that 3.4 does not
 define (0x22, 0x1D and vendor codes in 0x0400-0x04FF are seen live), and those must survive
-a round trip. `CommandStatus` names the defined ones; `status_name()` gives a label for any.
+a round trip. `CommandStatus` names the defined ones; `status_name()` gives a label for any,
+and `status_description()` says what it means in words (Table 5-2's description column).
 """
 
 from enum import IntEnum
@@ -121,3 +122,67 @@ def status_name(command_status: int) -> str:
     if 0x400 <= command_status <= 0x4FF:
         return "VENDOR_SPECIFIC"
     return "UNDEFINED"
+
+
+# SMPP 3.4 §5.1.3, Table 5-2: what each status means, in words (for people reading a client's
+# output or a log, beside the name).
+_DESCRIPTIONS: dict[int, str] = {
+    ESME_ROK: "no error",
+    ESME_RINVMSGLEN: "message length is invalid",
+    ESME_RINVCMDLEN: "command length is invalid",
+    ESME_RINVCMDID: "invalid command ID",
+    ESME_RINVBNDSTS: "incorrect bind status for given command",
+    ESME_RALYBND: "ESME already in bound state",
+    ESME_RINVPRTFLG: "invalid priority flag",
+    ESME_RINVREGDLVFLG: "invalid registered delivery flag",
+    ESME_RSYSERR: "system error",
+    ESME_RINVSRCADR: "invalid source address",
+    ESME_RINVDSTADR: "invalid destination address",
+    ESME_RINVMSGID: "message ID is invalid",
+    ESME_RBINDFAIL: "bind failed",
+    ESME_RINVPASWD: "invalid password",
+    ESME_RINVSYSID: "invalid system ID",
+    ESME_RCANCELFAIL: "cancel_sm failed",
+    ESME_RREPLACEFAIL: "replace_sm failed",
+    ESME_RMSGQFUL: "message queue full",
+    ESME_RINVSERTYP: "invalid service type",
+    ESME_RINVNUMDESTS: "invalid number of destinations",
+    ESME_RINVDLNAME: "invalid distribution list name",
+    ESME_RINVDESTFLAG: "destination flag is invalid",
+    ESME_RINVSUBREP: "invalid submit with replace request",
+    ESME_RINVESMCLASS: "invalid esm_class field data",
+    ESME_RCNTSUBDL: "cannot submit to distribution list",
+    ESME_RSUBMITFAIL: "submit_sm or submit_multi failed",
+    ESME_RINVSRCTON: "invalid source address TON",
+    ESME_RINVSRCNPI: "invalid source address NPI",
+    ESME_RINVDSTTON: "invalid destination address TON",
+    ESME_RINVDSTNPI: "invalid destination address NPI",
+    ESME_RINVSYSTYP: "invalid system_type field",
+    ESME_RINVREPFLAG: "invalid replace_if_present flag",
+    ESME_RINVNUMMSGS: "invalid number of messages",
+    ESME_RTHROTTLED: "throttling error: the ESME exceeded its allowed message rate",
+    ESME_RINVSCHED: "invalid scheduled delivery time",
+    ESME_RINVEXPIRY: "invalid message validity period",
+    ESME_RINVDFTMSGID: "predefined message invalid or not found",
+    ESME_RX_T_APPN: "ESME receiver temporary application error",
+    ESME_RX_P_APPN: "ESME receiver permanent application error",
+    ESME_RX_R_APPN: "ESME receiver reject message error",
+    ESME_RQUERYFAIL: "query_sm request failed",
+    ESME_RINVOPTPARSTREAM: "error in the optional part of the PDU body",
+    ESME_ROPTPARNOTALLWD: "optional parameter not allowed",
+    ESME_RINVPARLEN: "invalid parameter length",
+    ESME_RMISSINGOPTPARAM: "expected optional parameter missing",
+    ESME_RINVOPTPARAMVAL: "invalid optional parameter value",
+    ESME_RDELIVERYFAILURE: "delivery failure",
+    ESME_RUNKNOWNERR: "unknown error",
+}
+
+
+def status_description(command_status: int) -> str:
+    """What any status means, in words: the 3.4 description, or what its range is for."""
+    description = _DESCRIPTIONS.get(command_status)
+    if description is not None:
+        return description
+    if 0x400 <= command_status <= 0x4FF:
+        return "SMSC vendor-specific error"
+    return "not defined by SMPP 3.4"

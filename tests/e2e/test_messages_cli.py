@@ -71,11 +71,66 @@ def test_send_to_a_national_number_reaches_isms_with_the_country_code(
     assert record["destinations"] == ["60123456789"]
 
 
-def test_send_prints_a_refusal_by_status_name_and_exits_1(
+def test_send_prints_a_refusal_by_status_name_and_in_words_and_exits_1(
     rig: MessagesRig, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert send(rig, "--to", "12", "hi") == 1
-    assert capsys.readouterr().out == "refused: ESME_RINVDSTADR (0x0000000B)\n"
+    out = capsys.readouterr().out
+    assert out == "refused: ESME_RINVDSTADR (0x0000000B): invalid destination address\n"
+
+
+def test_send_to_two_destinations_sends_to_both_and_prints_each_ones_message_id(
+    rig: MessagesRig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert send(rig, "--to", "60123456789", "--to", "60198765432", "Hello both") == 0
+    records = rig.sandbox.wait_for(2)
+    assert sorted(d for r in records for d in r["destinations"]) == ["60123456789", "60198765432"]
+    trx_of = {r["destinations"][0]: r["trx_id"] for r in records}
+    assert capsys.readouterr().out.splitlines() == [
+        f"60123456789: accepted, message_id {trx_of['60123456789']}",
+        f"60198765432: accepted, message_id {trx_of['60198765432']}",
+    ]
+
+
+def test_send_with_one_refused_destination_still_sends_the_other_and_exits_1(
+    rig: MessagesRig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert send(rig, "--to", "12", "--to", "60123456789", "hi") == 1
+    [record] = rig.sandbox.wait_for(1)
+    assert record["destinations"] == ["60123456789"]
+    assert capsys.readouterr().out.splitlines() == [
+        "12: refused: ESME_RINVDSTADR (0x0000000B): invalid destination address",
+        f"60123456789: accepted, message_id {record['trx_id']}",
+    ]
+
+
+def test_send_to_two_destinations_waits_for_each_ones_receipts(
+    rig: MessagesRig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "A long message. " * 15  # two parts, so two receipts per destination
+    to = ["--to", "60123456789", "--to", "60198765432"]
+    assert send(rig, *to, "--wait-receipt", text) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for number in ("60123456789", "60198765432"):
+        answers = [line for line in lines if line.startswith(f"{number} part ")]
+        assert [line.split(":")[0] for line in answers] == [
+            f"{number} part 1/2",
+            f"{number} part 2/2",
+        ]
+        ids = [line.rsplit(" ", 1)[1] for line in answers]
+        receipts = [line for line in lines if line.startswith(f"{number} receipt: ")]
+        assert sorted(re.findall(r"receipt: id:(\S+)", "\n".join(receipts))) == sorted(ids)
+        assert all("stat:ACCEPTD" in receipt for receipt in receipts)
+
+
+def test_send_still_waits_for_the_accepted_destinations_receipt_when_another_is_refused(
+    rig: MessagesRig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert send(rig, "--to", "60123456789", "--to", "12", "--wait-receipt", "hi") == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "12: refused: ESME_RINVDSTADR (0x0000000B): invalid destination address"
+    assert re.fullmatch(r"60123456789 receipt: id:\d+ .* stat:ACCEPTD err:000 text:hi", lines[2])
+    assert len(lines) == 3
 
 
 def test_send_with_a_wrong_password_says_the_bind_was_refused(
