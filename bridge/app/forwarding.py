@@ -96,6 +96,9 @@ class IsmsForwarding:
     def must_finish(self, task: asyncio.Task[None]) -> bool:
         return self.pipeline.must_finish(task)
 
+    def answer_written(self, context: SessionInfo, response: Pdu) -> None:
+        self.pipeline.answer_written(context, response)
+
     # The pipeline's coroutine itself, not one awaiting it: a coroutine frame less per request.
     def handle(self, context: SessionInfo, request: PipelineRequest) -> Coroutine[None, None, Pdu]:
         return self.pipeline.handle(context, request)

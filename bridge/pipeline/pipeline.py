@@ -64,6 +64,7 @@ from bridge.pipeline.priority import PrioritySlots
 from bridge.pipeline.reassembly import MessageOrigin
 from bridge.pipeline.receipt_outbox import ReceiptOutbox
 from bridge.pipeline.records import MESSAGE_KIND
+from bridge.pipeline.refusal_log import RefusalLog
 from bridge.pipeline.seams import PipelineRequest, ReceiverRegistry, SessionInfo
 from bridge.pipeline.sending import SlottedSender
 from bridge.pipeline.settings import URGENT_PRIORITY, AccountRoute, PipelineSettings
@@ -139,6 +140,7 @@ class MessagePipeline:
             clock=clock,
             wall=wall,
         )
+        self._refusals = RefusalLog(clock)
         self._housekeeping: asyncio.Task[None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -166,6 +168,7 @@ class MessagePipeline:
             await asyncio.gather(self._housekeeping, return_exceptions=True)
         await self._sending.aclose()
         await self.outbox.aclose()
+        self._refusals.write_summaries(final=True)
         if self.state.backend == "memory":
             held = await self.outbox.held()
             if held:
@@ -181,6 +184,7 @@ class MessagePipeline:
         """Expire long messages, kept retries and records past their deadline, and held
         receipts past their age; deliver receipts that became due; probe a failed store
         (expiry runs first: deleting is what makes room in a full one)."""
+        self._refusals.write_summaries()
         now = self._clock()
         try:
             expired = await self.state.expire_records(now=now)
@@ -254,6 +258,15 @@ class MessagePipeline:
         """True while the request's `task` has an iSMS request in flight: the server lets
         it run to its end when the ESME leaves (sending.py)."""
         return self._sending.must_finish(task)
+
+    def answer_written(self, context: SessionInfo, response: Pdu) -> None:
+        """The response is on its way to the ESME: the receipts for its message_id may
+        follow it (receipt_outbox.py, rule 7)."""
+        outbox = self.outbox
+        if outbox.awaits_answers:
+            message_id = getattr(response, "message_id", "")
+            if message_id:
+                outbox.answer_written(message_id)
 
     async def handle(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
         try:
@@ -359,13 +372,7 @@ class MessagePipeline:
         if data.part is not None:
             submission.check_coding(pdu.data_coding, route)
         destinations = multi.resolve(pdu, self.settings.numbers)
-        for reason in destinations.reasons:
-            log.info(
-                "event=destination_refused session=%s seq=%d reason=%s",
-                context.session_id,
-                pdu.sequence_number,
-                reason,
-            )
+        self._refusals.destinations_refused(context, pdu.sequence_number, destinations)
         unsuccess = tuple(destinations.refused[i] for i in sorted(destinations.refused))
         if not destinations.numbers:
             answer = multi.answer(pdu, destinations, ())

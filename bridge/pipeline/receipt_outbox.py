@@ -19,6 +19,19 @@ Rules (SMPP 3.4 Appendix B):
    other error status means the ESME refuses that receipt for good: dropped, logged.
 5. An entry leaves the queue only by ESME_ROK, a refusal, a bound, or its attempts: at least
    once, so a crash between the deliver_sm and its acknowledgement sends it again.
+6. Receipts flow as a sliding window: an account's drain keeps as many deliver_sm in flight
+   as the windows of its receiver and transceiver sessions here allow (`[smpp] window` each),
+   and a slot that frees takes the next due receipt at once. An unanswered receipt costs
+   only its own slot until its response timer fires, and its retry, due `retry_delay_s`
+   later, holds no newer receipt back.
+7. The wire order: a deliver_sm carrying message_id X is written only after the response
+   carrying X was written to the session that submitted it (ESMEs match a receipt against
+   the ids their responses gave them, and drop one they do not know yet). The receipt is
+   queued before that response is written (rule 1), so its delivery waits for
+   `answer_written(X)`, which the server calls once the response was handed to its
+   transport. An answer that is never written (its task ended another way) holds its
+   receipts back at most `ANSWER_WAIT_S`. This holds for receipts this process delivers;
+   in a cluster another instance finds a receipt only at its next sweep.
 Nothing here blocks a submit beyond the enqueue: deliveries run as tasks of their own.
 """
 
@@ -55,13 +68,19 @@ _TEMPORARY_REFUSALS = frozenset(
     }
 )
 _RECEIVING = frozenset({BindType.RECEIVER, BindType.TRANSCEIVER})
-# Receipts are taken this many at a time (the receiver's window bounds how many can be in
-# flight anyway; a busy receiver just leaves the rest due again).
-_BATCH = 32
+# At most this many receipts are taken from the store in one request (a receiver's window
+# may be far larger; the drain takes again as soon as they are on their way).
+_TAKE_AT_MOST = 64
 # How long an instance holds the receipts it is delivering: longer than any response timer
 # (a deliver_sm_resp later than this may see the receipt sent twice, which at-least-once
 # allows), short enough that a dead instance's receipts are soon due again elsewhere.
 LEASE_S = 120.0
+# How long a receipt waits for its response to be written (rule 7) before it goes anyway: an
+# answer is written within a turn of the event loop after its receipt is queued, so only an
+# answer that was never written (a bug, a task that ended another way) waits this long.
+ANSWER_WAIT_S = 5.0
+# Receipts waiting for their answer, at most: far more than sessions x windows in flight.
+_MAX_UNWRITTEN = 100_000
 
 # Told the fate of a receipt once it left the queue: (account, message_id, fate).
 ReceiptFate = Callable[[str, str, str], Awaitable[None]]
@@ -70,6 +89,7 @@ ReceiptFate = Callable[[str, str, str], Awaitable[None]]
 class ReceiptOutbox:
     __slots__ = (
         "_clock",
+        "_closed",
         "_counters",
         "_draining",
         "_fate",
@@ -79,7 +99,7 @@ class ReceiptOutbox:
         "_settings",
         "_state",
         "_tasks",
-        "_woken",
+        "_unwritten",
     )
 
     def __init__(
@@ -101,8 +121,9 @@ class ReceiptOutbox:
         self._clock = clock
         self._fate = fate
         self._tasks: set[asyncio.Task[object]] = set()
-        self._draining: dict[str, asyncio.Task[object]] = {}
-        self._woken: set[str] = set()
+        self._draining: dict[str, _Drain] = {}
+        self._unwritten: dict[str, asyncio.Future[None]] = {}
+        self._closed = False
         # Receiver and transceiver binds of each account held by this instance.
         self._receivers: dict[str, int] = {}
 
@@ -174,6 +195,7 @@ class ReceiptOutbox:
         return await self.held()
 
     async def aclose(self) -> None:
+        self._closed = True
         tasks = [*self._tasks]
         for task in tasks:
             task.cancel()
@@ -182,19 +204,20 @@ class ReceiptOutbox:
     # --- the work -------------------------------------------------------------------------
 
     def _wake(self, account: str) -> None:
-        if not self._receivers.get(account):
+        if self._closed or not self._receivers.get(account):
             return
+        drain = self._draining.get(account)
+        if drain is None or drain.ended:
+            drain = _Drain()
+            self._draining[account] = drain
+            task = self._spawn(self._drain(account, drain))
+            task.add_done_callback(lambda _: self._drained(account, drain))
         # A drain already running may have asked the store before this entry was there:
-        # it asks once more before it ends.
-        self._woken.add(account)
-        running = self._draining.get(account)
-        if running is None or running.done():
-            task = self._spawn(self._drain(account))
-            self._draining[account] = task
-            task.add_done_callback(lambda done: self._drained(account, done))
+        # it asks once more before it waits or ends.
+        drain.woken.set()
 
-    def _drained(self, account: str, task: asyncio.Task[object]) -> None:
-        if self._draining.get(account) is task:
+    def _drained(self, account: str, drain: _Drain) -> None:
+        if self._draining.get(account) is drain:
             del self._draining[account]
 
     def _spawn(self, work: Coroutine[Any, Any, object]) -> asyncio.Task[object]:
@@ -203,23 +226,93 @@ class ReceiptOutbox:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _drain(self, account: str) -> None:
+    async def _drain(self, account: str, drain: _Drain) -> None:
+        """Rule 6: as many deliveries in flight as the account's receivers here have room
+        for in their windows; the next due receipt starts as soon as one of them ends."""
+        sending: set[asyncio.Task[object]] = set()
+        stalled = False  # a receiver could not take one now: start no more, then end
         try:
             while self._receivers.get(account):
-                self._woken.discard(account)
-                entries = await self._state.take(
-                    account, owner=self._owner, now=self._clock(), lease_s=LEASE_S, limit=_BATCH
-                )
-                if not entries:
-                    if account in self._woken:
+                drain.woken.clear()
+                room = self._registry.delivery_window(account) - len(sending)
+                if room > 0 and not stalled:
+                    entries = await self._state.take(
+                        account,
+                        owner=self._owner,
+                        now=self._clock(),
+                        lease_s=LEASE_S,
+                        limit=min(room, _TAKE_AT_MOST),
+                    )
+                    for entry in entries:
+                        task = self._spawn(self._deliver(entry))
+                        sending.add(task)
+                        task.add_done_callback(drain.delivered)
+                    if entries:
                         continue
-                    return
-                outcomes = await asyncio.gather(*(self._deliver(entry) for entry in entries))
-                if not all(outcomes):
-                    return  # nobody here can take them now: they are due again
+                if not sending and (stalled or not drain.woken.is_set()):
+                    break  # nothing due and nothing in flight: an enqueue or a bind wakes it
+                await drain.woken.wait()
+                for task in [task for task in sending if task.done()]:
+                    sending.discard(task)
+                    if not self._delivery_went_on(account, task):
+                        stalled = True
         except StateError as exc:
             # The next sweep tries again; the entries stay queued (leases lapse by themselves).
             log.warning("event=receipt_queue_unavailable system_id=%s error=%s", account, exc)
+        finally:
+            # Synchronously with the decision to end, so that a wake from now on starts a
+            # new drain instead of setting this one's event unheard.
+            drain.ended = True
+
+    def _delivery_went_on(self, account: str, task: asyncio.Task[object]) -> bool:
+        """False when a delivery says this account's receipts cannot go out here now: no
+        receiver could take it, or the store failed (it is logged here)."""
+        if task.cancelled():
+            return False
+        exc = task.exception()
+        if isinstance(exc, StateError):
+            log.warning("event=receipt_queue_unavailable system_id=%s error=%s", account, exc)
+            return False
+        if exc is not None:
+            log.error("event=receipt_failed system_id=%s", account, exc_info=exc)
+            return False
+        return bool(task.result())
+
+    # --- the wire order rule (rule 7) -----------------------------------------------------
+
+    def answer_pending(self, message_id: str) -> None:
+        """A receipt for `message_id` is about to be queued while the response carrying that
+        id is not written yet: its deliver_sm waits for `answer_written`."""
+        gates = self._unwritten
+        if len(gates) >= _MAX_UNWRITTEN:
+            # Far more than can be in flight (sessions x windows): an answer that was never
+            # written (its task ended another way) no longer holds its receipt back.
+            self.answer_written(next(iter(gates)))
+        gates[message_id] = asyncio.get_running_loop().create_future()
+
+    def answer_written(self, message_id: str) -> None:
+        """The response carrying `message_id` was handed to its session's transport (or
+        could not be, its connection being gone): its receipts may go out."""
+        gate = self._unwritten.pop(message_id, None)
+        if gate is not None and not gate.done():
+            gate.set_result(None)
+
+    @property
+    def awaits_answers(self) -> bool:
+        return bool(self._unwritten)
+
+    async def _after_answer(self, message_id: str) -> None:
+        gate = self._unwritten.get(message_id)
+        if gate is None:
+            return
+        await asyncio.wait((gate,), timeout=ANSWER_WAIT_S)
+        if not gate.done():
+            log.warning(
+                "event=receipt_answer_not_written message_id=%s waited_s=%.0f",
+                message_id,
+                ANSWER_WAIT_S,
+            )
+            self.answer_written(message_id)
 
     async def _deliver(self, entry: QueueEntry) -> bool:
         """Deliver one receipt once; False when no receiver could take it now."""
@@ -232,6 +325,8 @@ class ReceiptOutbox:
             await self._finish(entry, "?", RECEIPT_DROPPED, "not a stored deliver_sm")
             return True
         message_id = _receipted_id(pdu)
+        if self._unwritten:
+            await self._after_answer(message_id)
         # Written before the deliver_sm goes out, so that whatever becomes of it (written
         # after) is the fate that stays.
         await self._fate(account, message_id, RECEIPT_SENT)
@@ -279,9 +374,11 @@ class ReceiptOutbox:
             attempts,
             problem,
         )
-        not_before = self._clock() + self._settings.retry_delay_s
-        await self._release(entry, not_before=not_before, attempts=attempts)
+        delay = self._settings.retry_delay_s
+        await self._release(entry, not_before=self._clock() + delay, attempts=attempts)
         await self._fate(account, message_id, RECEIPT_HELD)
+        # Due again after the delay: woken then, not at the next sweep.
+        asyncio.get_running_loop().call_later(delay, self._wake, account)
         return True
 
     async def _release(self, entry: QueueEntry, *, not_before: float, attempts: int) -> None:
@@ -315,3 +412,16 @@ class ReceiptOutbox:
 def _receipted_id(pdu: DeliverSm) -> str:
     value = pdu.tlv(Tag.RECEIPTED_MESSAGE_ID)
     return value if isinstance(value, str) else "?"
+
+
+class _Drain:
+    """One account's delivery loop, as its wakers see it."""
+
+    __slots__ = ("ended", "woken")
+
+    def __init__(self) -> None:
+        self.woken = asyncio.Event()  # set by an enqueue, a bind, a delivery that ended
+        self.ended = False
+
+    def delivered(self, _task: asyncio.Task[object]) -> None:
+        self.woken.set()

@@ -31,6 +31,11 @@ class SessionInfo(Protocol):
 
 
 class ReceiverRegistry(Protocol):
+    def delivery_window(self, system_id: str) -> int:
+        """How many deliver_sm may be in flight to the account's receiver and transceiver
+        sessions at once (their windows added up; 0 when none can take one)."""
+        ...
+
     async def deliver(self, system_id: str, pdu: DeliverSm) -> Pdu:
         """Send `pdu` to the account's oldest receiver or transceiver and return its response.
 

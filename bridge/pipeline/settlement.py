@@ -182,9 +182,11 @@ class Settlement:
         if answered is not None:
             if answered.registered_delivery & RECEIPT_BITS:  # any receipt asked for at all
                 accepted = [d for d in deliveries if d.state.message_state.is_success]
-                receipts += self._receipts(
-                    route, origin, (answered,), accepted, text, submitted_at, done
-                )
+                own = self._receipts(route, origin, (answered,), accepted, text, submitted_at, done)
+                if own:
+                    # Its response is written only after this returns: the receipts wait.
+                    self._outbox.answer_pending(answered.message_id)
+                    receipts += own
             ids += (answered.message_id,)
         writes = [self._outbox.send(route.system_id, receipt) for receipt in receipts]
         if ids or trace.reference:
@@ -193,7 +195,12 @@ class Settlement:
             record = _record(origin, ids, trace, status, overall, done, done, fate)
             writes.append(self._store.record(record, now=now))
         # Started together, so they share one group commit.
-        await _all(writes)
+        try:
+            await _all(writes)
+        except BaseException:
+            if answered is not None:
+                self._outbox.answer_written(answered.message_id)  # no ESME_ROK will carry it
+            raise
 
     async def abandoned(
         self,

@@ -124,6 +124,13 @@ class SubmitHandler(Protocol):
         """
         ...
 
+    def answer_written(self, context: SessionContext, response: Pdu) -> None:
+        """`response`, the answer `handle` returned, was handed to the session's transport
+        (or, its connection being gone, never will be). A deliver_sm that carries the
+        response's message_id may be written from now on (SMPP 3.4 Appendix B: an ESME
+        matches a receipt against the ids its responses gave it)."""
+        ...
+
 
 class SessionListener(Protocol):
     """Hears each bind that succeeds and each bound session that ends."""

@@ -46,6 +46,11 @@ class RegisteredSession(Protocol):
         """Bound as receiver or transceiver, and not unbinding or closing."""
         ...
 
+    @property
+    def delivery_window(self) -> int:
+        """How many deliver_sm may await their response at once on this session."""
+        ...
+
     async def send_request(self, pdu: Pdu) -> Pdu:
         """Send a request the bridge originates and wait for its response.
 
@@ -97,6 +102,15 @@ class SessionRegistry:
 
     def system_ids(self) -> frozenset[str]:
         return frozenset(self._by_system_id)
+
+    def delivery_window(self, system_id: str) -> int:
+        """How many deliver_sm may be in flight to the account at once: the windows of its
+        sessions that take deliveries, added up."""
+        return sum(
+            session.delivery_window
+            for session in self._by_system_id.get(system_id, {}).values()
+            if session.takes_deliveries
+        )
 
     async def deliver(self, system_id: str, pdu: DeliverSm | DataSm) -> Pdu:
         """Send a deliver_sm (or data_sm) to the account's oldest receiver; return its response.

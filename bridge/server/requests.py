@@ -161,9 +161,15 @@ class RequestRunner:
                 status=status_label(response.command_status),
                 message_id=getattr(response, "message_id", None) or None,
             )
+            self._services.handler.answer_written(self._context, response)
             return
         self.answer(request, response, self._services.loop.time(), started=started)
         self._sink.answers_queued()
+        # Callbacks run in the order they were scheduled (asyncio's and uvloop's ready queue
+        # is FIFO), and answers_queued has scheduled the write of this answer already: so
+        # the handler hears of it only once the response is in the transport.
+        services = self._services
+        services.loop.call_soon(services.handler.answer_written, self._context, response)
 
     def answer(
         self, request: SubmitRequest, response: Pdu, now: float, started: float | None = None

@@ -154,6 +154,11 @@ class Session:
         return self._bound_system_id
 
     @property
+    def window(self) -> int:
+        """How many requests that carry traffic may await their answer at once, each way."""
+        return self._config.window
+
+    @property
     def answers_owed(self) -> int:
         """Requests of the peer (binds included) that still await the application's answer."""
         return len(self._incoming)

@@ -53,6 +53,9 @@ class Scripted:
     def must_finish(self, task: asyncio.Task[None]) -> bool:
         return False
 
+    def answer_written(self, context: SessionContext, response: Pdu) -> None:
+        pass
+
     async def handle(self, context: SessionContext, request: SubmitRequest) -> Pdu:
         return SubmitSmResp(message_id="x")
 

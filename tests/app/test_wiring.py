@@ -41,6 +41,9 @@ class Handler:
     def must_finish(self, task: asyncio.Task[None]) -> bool:
         return False
 
+    def answer_written(self, context: SessionContext, response: Pdu) -> None:
+        pass
+
     async def handle(self, context: SessionContext, request: SubmitRequest) -> Pdu:
         return SubmitSmResp(message_id="x")
 
@@ -69,6 +72,7 @@ class BoundSession:
             bind_type=BindType.TRANSCEIVER,
         )
         self.takes_deliveries = True
+        self.delivery_window = 10
         self.unbound = False
 
     async def send_request(self, pdu: Pdu) -> Pdu:

@@ -82,6 +82,9 @@ class ScriptedHandler:
     def must_finish(self, task: asyncio.Task[None]) -> bool:
         return False
 
+    def answer_written(self, context: SessionContext, response: Pdu) -> None:
+        pass
+
     async def handle(self, context: SessionContext, request: SubmitRequest) -> Pdu:
         self.seen.append((context, request))
         text = getattr(request, "short_message", b"")

@@ -35,6 +35,8 @@ class Slow:
         return 1
     def must_finish(self, task):
         return False
+    def answer_written(self, context, response):
+        pass
     async def handle(self, context, request):
         await asyncio.sleep(float(request.short_message.split(b":")[1]))
         return SubmitSmResp(message_id="slow-ok")

@@ -129,6 +129,9 @@ class FakeReceivers:
     attempts: list[DeliverSm] = field(default_factory=list)
     delivered: list[DeliverSm] = field(default_factory=list)
 
+    def delivery_window(self, system_id: str) -> int:
+        return 10 if system_id in self.bound else 0
+
     async def deliver(self, system_id: str, pdu: DeliverSm) -> Pdu:
         if system_id not in self.bound:
             raise LookupError(f"no receiver of {system_id}")
@@ -175,7 +178,11 @@ class Rig:
         return WALL_START + timedelta(seconds=self.clock.now - 1000.0)
 
     async def submit(self, pdu: Pdu, ctx: SessionContext | None = None) -> Any:
-        return await self.pipeline.handle(ctx or context(), pdu)  # type: ignore[arg-type]
+        """Answer `pdu` as the server does: the response, then word that it was written."""
+        ctx = ctx or context()
+        response = await self.pipeline.handle(ctx, pdu)  # type: ignore[arg-type]
+        self.pipeline.answer_written(ctx, response)
+        return response
 
     async def settle(self) -> None:
         """Let background receipt deliveries finish."""

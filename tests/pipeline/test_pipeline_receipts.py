@@ -301,8 +301,8 @@ async def test_a_receipt_waiting_for_its_next_attempt_is_recorded_as_held_again(
 
 
 async def test_a_receipt_no_receiver_could_take_is_recorded_as_held_again() -> None:
-    r = rig(accepted("15"), receivers=FakeReceivers(bound=set()))
-    r.pipeline.session_bound(context(bind_type=BindType.RECEIVER))  # bound, but no room
+    # A receiver with room in its window that cannot take it after all (it began unbinding).
+    r = rig(accepted("15"), receivers=FakeReceivers(script=deque([LookupError("unbinding")])))
     await r.submit(submit_sm(registered_delivery=1))
     await r.settle()
     assert await receipt_fate(r, "15") == "held"
@@ -315,3 +315,118 @@ async def test_a_receipt_out_of_attempts_is_recorded_as_dropped() -> None:
     await r.submit(submit_sm(registered_delivery=1))
     await r.settle()
     assert await receipt_fate(r, "16") == "dropped"
+
+
+# --- the sliding window (receipt_outbox.py rule 6) ----------------------------------------
+
+
+class HeldReceivers(FakeReceivers):
+    """Receivers with a window of `window`: a deliver_sm whose message_id is in `silent`
+    is never answered; the others are answered when `answer` is set (at once by default)."""
+
+    def __init__(self, window: int, silent: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.window = window
+        self.silent = silent
+        self.answer = asyncio.Event()
+        self.answer.set()
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def delivery_window(self, system_id: str) -> int:
+        return self.window
+
+    async def deliver(self, system_id: str, pdu: DeliverSm) -> Pdu:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if pdu.tlv(Tag.RECEIPTED_MESSAGE_ID) in self.silent:
+                await asyncio.Event().wait()
+            await self.answer.wait()
+            return await super().deliver(system_id, pdu)
+        finally:
+            self.in_flight -= 1
+
+
+def receipted(receivers: FakeReceivers) -> list[object]:
+    return [pdu.tlv(Tag.RECEIPTED_MESSAGE_ID) for pdu in receivers.delivered]
+
+
+async def test_an_unanswered_receipt_holds_back_no_later_receipt() -> None:
+    receivers = HeldReceivers(window=10, silent=frozenset({"1"}))
+    r = rig(*(accepted(str(n)) for n in range(1, 22)), receivers=receivers)
+    for _ in range(21):
+        await r.submit(submit_sm(registered_delivery=1))
+    for _ in range(200):
+        await asyncio.sleep(0)
+    assert sorted(receipted(receivers), key=int) == [str(n) for n in range(2, 22)]
+    await r.pipeline.outbox.aclose()
+
+
+async def test_receipts_in_flight_fill_the_window_and_never_exceed_it() -> None:
+    receivers = HeldReceivers(window=4)
+    receivers.answer.clear()
+    r = rig(*(accepted(str(n)) for n in range(1, 11)), receivers=receivers)
+    for _ in range(10):
+        await r.submit(submit_sm(registered_delivery=1))
+    for _ in range(100):
+        await asyncio.sleep(0)
+    assert receivers.in_flight == 4
+    receivers.answer.set()
+    await r.settle()
+    assert receivers.most_in_flight == 4
+    assert len(receivers.delivered) == 10
+
+
+async def test_a_slot_that_frees_takes_the_next_due_receipt_at_once() -> None:
+    receivers = HeldReceivers(window=1, silent=frozenset({"1"}))
+    r = rig(accepted("1"), accepted("2"), receivers=receivers)
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.submit(submit_sm(registered_delivery=1))
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert receipted(receivers) == []  # the one slot is held by the unanswered receipt
+    receivers.silent = frozenset()
+    receivers.window = 2  # a second receiver binds: one more slot
+    r.pipeline.session_bound(context(bind_type=BindType.RECEIVER))
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert receipted(receivers) == ["2"]
+    await r.pipeline.outbox.aclose()
+
+
+# --- the wire order (receipt_outbox.py rule 7) ----------------------------------------------
+
+
+async def test_a_receipt_waits_until_the_response_with_its_id_is_written() -> None:
+    r = rig(accepted("31"))
+    response = await r.pipeline.handle(context(), submit_sm(registered_delivery=1))
+    await r.settle()
+    assert r.receivers.attempts == []
+    r.pipeline.answer_written(context(), response)
+    await r.settle()
+    assert receipted(r.receivers) == ["31"]
+
+
+async def test_a_receipt_whose_response_is_never_written_goes_after_the_answer_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bridge.pipeline.receipt_outbox.ANSWER_WAIT_S", 0.05)
+    r = rig(accepted("32"))
+    await r.pipeline.handle(context(), submit_sm(registered_delivery=1))
+    await asyncio.sleep(0.1)
+    await r.settle()
+    assert receipted(r.receivers) == ["32"]
+
+
+async def test_receipts_of_earlier_parts_do_not_wait_for_the_last_parts_response() -> None:
+    receivers = FakeReceivers()
+    r = rig(accepted("41"), receivers=receivers)
+    header = bytes([5, 0, 3, 9, 2])
+    await r.submit(submit_sm(header + b"\x01" + b"a" * 100, esm_class=0x40, registered_delivery=1))
+    await r.pipeline.handle(
+        context(), submit_sm(header + b"\x02" + b"b" * 10, esm_class=0x40, registered_delivery=1)
+    )
+    await r.settle()
+    earlier = [i for i in receipted(receivers) if i != "41"]
+    assert len(earlier) == 1  # the first part's receipt went; the last part's waits

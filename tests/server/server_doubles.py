@@ -140,6 +140,9 @@ class FakeHandler:
     def must_finish(self, task: asyncio.Task[None]) -> bool:
         return any(self._tasks.get(seq) is task for seq in self.finishing)
 
+    def answer_written(self, context: SessionContext, response: Pdu) -> None:
+        pass
+
     async def handle(self, context: SessionContext, request: SubmitRequest) -> Pdu:
         self.seen.append((context, request))
         current = asyncio.current_task()

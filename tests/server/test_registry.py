@@ -33,6 +33,7 @@ class FakeSession:
             bind_type=bind_type,
         )
         self.takes_deliveries = bind_type is not BindType.TRANSMITTER
+        self.delivery_window = 10
         self.busy = busy
         self.fails = fails
         self.sent: list[Pdu] = []
