@@ -87,7 +87,12 @@ class RawEsme:
         """The next PDU from the bridge (AssertionError on close or timeout)."""
         self.sock.settimeout(timeout)
         while (frame := self._splitter.next_frame()) is None:
-            chunk = self.sock.recv(65536)
+            try:
+                chunk = self.sock.recv(65536)
+            except ConnectionResetError:
+                # The bridge closed while a PDU of ours was on its way in: its kernel answers
+                # what arrives after the close with a reset instead of the end of stream.
+                chunk = b""
             if not chunk:
                 raise AssertionError("the bridge closed the connection")
             self._splitter.feed(chunk)
