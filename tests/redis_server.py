@@ -5,7 +5,8 @@
         server.stop()                           # Redis goes away under traffic...
         server.start()                          # ...and comes back (empty: --save "")
 
-`password=` starts it with requirepass. Reused by tests/state and tests/cluster: a session
+`password=` starts it with requirepass; `options=` adds command-line options (e.g.
+`("--maxmemory-policy", "allkeys-lru")`). Reused by tests/state and tests/cluster: a session
 fixture is three lines (`with RedisServer.started() as server: yield server`).
 """
 
@@ -15,23 +16,26 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from real_parts import free_port, program
 
 
 class RedisServer:
-    def __init__(self, *, password: str | None = None) -> None:
+    def __init__(self, *, password: str | None = None, options: Sequence[str] = ()) -> None:
         self.binary = program("redis-server", "redis-server")
         self.port = free_port()
         self.password = password
+        self.options = tuple(options)
         self.process: subprocess.Popen[bytes] | None = None
 
     @classmethod
     @contextmanager
-    def started(cls, *, password: str | None = None) -> Iterator[RedisServer]:
-        server = cls(password=password)
+    def started(
+        cls, *, password: str | None = None, options: Sequence[str] = ()
+    ) -> Iterator[RedisServer]:
+        server = cls(password=password, options=options)
         server.start()
         try:
             yield server
@@ -56,6 +60,7 @@ class RedisServer:
         ]  # fmt: skip
         if self.password is not None:
             command += ["--requirepass", self.password]
+        command += self.options
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while not self._answers():

@@ -389,7 +389,7 @@ class ReceiptOutbox:
     async def _finish(
         self, entry: QueueEntry, message_id: str, fate: str, reason: str = ""
     ) -> None:
-        await self._state.ack(entry.queue, entry.entry_id)
+        await self._state.ack(entry.queue, entry.entry_id, owner=self._owner)
         if fate == RECEIPT_DROPPED:
             self._counters.receipts_dropped += 1
             log.warning(

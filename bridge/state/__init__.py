@@ -9,6 +9,8 @@ from bridge.state.results import (
     Enqueued,
     ExpiredGroup,
     GroupComplete,
+    KeepGroup,
+    KeptGroup,
     PartAdded,
     PartConflict,
     PartCounts,
@@ -21,13 +23,18 @@ from bridge.state.results import (
     QueueEntry,
     Record,
     TokensTaken,
+    decode_kept_group,
+    encode_kept_group,
 )
+from bridge.state.sqlite_backup import BackupAbandoned, BackupDone, backup_file
 from bridge.state.sqlite_file import Fsync
 from bridge.state.sqlite_store import SqliteReadOnly, SqliteState
 from bridge.state.store import (
     ClusterStore,
     CommitObserver,
+    LossObserver,
     NoCommitObserver,
+    NoLossObserver,
     PartStore,
     QueueStore,
     RecordStore,
@@ -36,14 +43,20 @@ from bridge.state.store import (
 
 __all__ = [
     "DEFAULT_PREFIX",
+    "BackupAbandoned",
+    "BackupDone",
     "ClusterStore",
     "CommitObserver",
     "Enqueued",
     "ExpiredGroup",
     "Fsync",
     "GroupComplete",
+    "KeepGroup",
+    "KeptGroup",
+    "LossObserver",
     "MemoryState",
     "NoCommitObserver",
+    "NoLossObserver",
     "PartAdded",
     "PartConflict",
     "PartCounts",
@@ -66,5 +79,8 @@ __all__ = [
     "StateStore",
     "StateUnavailable",
     "TokensTaken",
+    "backup_file",
+    "decode_kept_group",
+    "encode_kept_group",
     "log_safe_url",
 ]

@@ -17,6 +17,7 @@ from bridge.state.results import (
     Enqueued,
     ExpiredGroup,
     GroupComplete,
+    KeepGroup,
     PartAdded,
     PartConflict,
     PartCounts,
@@ -28,6 +29,7 @@ from bridge.state.results import (
     QueueCounts,
     QueueEntry,
     Record,
+    encode_kept_group,
 )
 
 
@@ -127,11 +129,14 @@ class MemoryState(InProcessCluster):
             taken.append(_entry(queue, entry_id, entry))
         return tuple(taken)
 
-    async def ack(self, queue: str, entry_id: int) -> bool:
+    async def ack(self, queue: str, entry_id: int, *, owner: str) -> bool:
         entries = self._queues.get(queue, {})
-        found = entries.pop(entry_id, None) is not None
+        entry = entries.get(entry_id)
+        if entry is None or entry.owner != owner:
+            return False
+        del entries[entry_id]
         self._forget_queue_if_empty(queue)
-        return found
+        return True
 
     async def release(
         self, queue: str, entry_id: int, *, owner: str, not_before: float, attempts: int
@@ -296,8 +301,33 @@ class MemoryState(InProcessCluster):
         now: float,
         expires_at: float,
         limits: PartLimits,
+        keep: KeepGroup | None = None,
     ) -> PartAdded:
         check_part(index, total)
+        done = self._add_part(group, index, value, total, scope, meta, now, expires_at, limits)
+        if keep is not None and isinstance(done, GroupComplete):
+            await self.put_record(
+                keep.kind,
+                keep.key,
+                encode_kept_group(done.meta, done.first_at, index, done.parts),
+                now=now,
+                expires_at=keep.expires_at,
+                max_records=keep.max_records,
+            )
+        return done
+
+    def _add_part(
+        self,
+        group: str,
+        index: int,
+        value: bytes,
+        total: int,
+        scope: str,
+        meta: bytes,
+        now: float,
+        expires_at: float,
+        limits: PartLimits,
+    ) -> PartAdded:
         held = self._groups.get(group)
         if held is not None:
             stored = held.parts.get(index)

@@ -10,21 +10,27 @@ Scripts run by EVALSHA; a server that does not know one (it restarted, or SCRIPT
 answers NOSCRIPT without running anything, and those calls are sent again after SCRIPT LOAD.
 Nothing else is ever retried: a pipeline that fails after it was written may have run, and a
 second run of an enqueue would enqueue twice. Failures become StateUnavailable.
+
+A `BatchCheck` rides at the head of every pipeline (the epoch marker, redis_loss.py): one
+more command in the same round trip, answered before any caller of that pipeline is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from bridge.state.errors import StateUnavailable
 from bridge.state.store import CommitObserver
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +50,25 @@ class _Call:
     future: asyncio.Future[Any]
 
 
+class BatchCheck(Protocol):
+    """A command sent at the head of every pipeline, and told its reply (or its error)."""
+
+    def command(self) -> tuple[Script, tuple[Any, ...]]: ...
+
+    def answered(self, reply: Any) -> None: ...
+
+
 def unavailable(exc: BaseException) -> StateUnavailable:
     return StateUnavailable(f"redis: {exc or type(exc).__name__}")
 
 
 class RedisPipe:
-    def __init__(self, client: Redis, *, observer: CommitObserver) -> None:
+    def __init__(
+        self, client: Redis, *, observer: CommitObserver, check: BatchCheck | None = None
+    ) -> None:
         self._client = client
         self._observer = observer
+        self._check = check
         self._turn: list[_Call] = []
         self._scheduled = False
         self._sending: asyncio.Task[None] | None = None
@@ -88,8 +105,13 @@ class RedisPipe:
     async def _send(self, batch: list[_Call]) -> None:
         try:
             started = time.perf_counter()
+            calls = batch
+            if self._check is not None:
+                script, args = self._check.command()
+                future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+                calls = [_Call(script, args, future), *batch]
             try:
-                replies = await self._execute(batch)
+                replies = await self._execute(calls)
             except (RedisError, OSError) as exc:
                 failure = unavailable(exc)
                 self._observer.commit_failed(reason=failure.reason)
@@ -98,6 +120,12 @@ class RedisPipe:
                         call.future.set_exception(failure)
                 return
             self._observer.committed(seconds=time.perf_counter() - started, operations=len(batch))
+            if self._check is not None:
+                try:
+                    self._check.answered(replies[0])
+                except Exception:  # a bug in the check must not strand the callers
+                    log.exception("event=state_check_failed backend=redis")
+                replies = replies[1:]
             for call, reply in zip(batch, replies, strict=True):
                 if call.future.done():
                     continue  # its caller was cancelled

@@ -1,4 +1,5 @@
-"""The Lua scripts of the Redis backend: one script per operation, so each is atomic.
+"""The Lua scripts of the Redis backend: one script per operation, so each is atomic (the
+queues' and the epoch marker's are in redis_queue_scripts.py).
 
 Redis runs a script to the end before it serves any other command, so "exactly one caller
 gets it" (take, take_record, the completing part, expiry) holds across every instance of
@@ -15,13 +16,19 @@ Python's repr of a float and are stored as those strings, so they come back exac
 a script computes is written with %.17g (Lua's default %.14g would round it). Queue entry ids
 are zero-padded members so that a sorted set's tie order (by member) is id order.
 
+Data found gone (a key Redis evicted): a script that meets a record whose value is gone, or
+a group whose hash or parts are gone, removes what is left of it and counts it in its reply
+(a sweep's or a read's last element) instead of failing; redis_loss.py reports the count.
+
 Keys (P = prefix):
-  P:seq                 entry id counter
+  P:epoch               the data's epoch marker (random), written once; gone = data lost
+  P:seq                 entry id counter (started from the clock in µs when missing)
   P:queues              set of queues holding entries
   P:q:Q:due             zset id -> not-before time, or the end of its lease
   P:q:Q:age             zset id -> made_at
   P:q:Q:leased          zset id -> the end of its lease (leased entries only)
-  P:q:Q:body / :made / :tries / :owner   hashes id -> body, made_at, attempts, lease owner
+  P:q:Q:e:ID            hash body, made, tries, owner: one key per entry, so one evicted
+                        key costs one entry, not the queue
   P:kinds               set of record kinds
   P:r:K:v               hash key -> value
   P:r:K:age / :exp      zsets key -> stored_at, expires_at
@@ -36,191 +43,73 @@ Keys (P = prefix):
 
 from __future__ import annotations
 
-_QUEUE = """
-local function fmt(x) return string.format('%.17g', x) end
-local function member(id) return string.format('%016d', tonumber(id)) end
-local function entry(base, queue, m)
-  return {queue, m, redis.call('HGET', base..':body', m), redis.call('HGET', base..':made', m),
-          redis.call('HGET', base..':tries', m)}
-end
-local function remove(p, base, queue, m)
-  redis.call('ZREM', base..':due', m)
-  redis.call('ZREM', base..':age', m)
-  redis.call('HDEL', base..':body', m)
-  redis.call('HDEL', base..':made', m)
-  redis.call('HDEL', base..':tries', m)
-  redis.call('HDEL', base..':owner', m)
-  redis.call('ZREM', base..':leased', m)
-  if redis.call('ZCARD', base..':age') == 0 then redis.call('SREM', p..':queues', queue) end
-end
-"""
-
-ENQUEUE = (
-    _QUEUE
-    + """
-local p, queue, body, now, max = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-local base = p..':q:'..queue
-local id = redis.call('INCR', p..':seq')
-local m = member(id)
-redis.call('ZADD', base..':due', now, m)
-redis.call('ZADD', base..':age', now, m)
-redis.call('HSET', base..':body', m, body)
-redis.call('HSET', base..':made', m, now)
-redis.call('HSET', base..':tries', m, 0)
-redis.call('SADD', p..':queues', queue)
-local dropped = {}
-local excess = redis.call('ZCARD', base..':age') - max
-if excess > 0 then
-  for _, old in ipairs(redis.call('ZRANGE', base..':age', 0, excess - 1)) do
-    dropped[#dropped + 1] = entry(base, queue, old)
-    remove(p, base, queue, old)
-  end
-end
-return {id, dropped}
-"""
-)
-
-TAKE = (
-    _QUEUE
-    + """
-local p, queue, owner, now, ends, limit = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local base = p..':q:'..queue
-local taken = {}
-for _, m in ipairs(redis.call('ZRANGEBYSCORE', base..':due', '-inf', now, 'LIMIT', 0, limit)) do
-  redis.call('ZADD', base..':due', ends, m)
-  redis.call('ZADD', base..':leased', ends, m)
-  redis.call('HSET', base..':owner', m, owner)
-  taken[#taken + 1] = entry(base, queue, m)
-end
-return taken
-"""
-)
-
-ACK = (
-    _QUEUE
-    + """
-local p, queue = ARGV[1], ARGV[2]
-local base, m = p..':q:'..queue, member(ARGV[3])
-if not redis.call('ZSCORE', base..':age', m) then return 0 end
-remove(p, base, queue, m)
-return 1
-"""
-)
-
-RELEASE = (
-    _QUEUE
-    + """
-local p, queue, owner, not_before, attempts = ARGV[1], ARGV[2], ARGV[4], ARGV[5], ARGV[6]
-local base, m = p..':q:'..queue, member(ARGV[3])
-if redis.call('HGET', base..':owner', m) ~= owner then return 0 end
-redis.call('HDEL', base..':owner', m)
-redis.call('ZREM', base..':leased', m)
-redis.call('ZADD', base..':due', not_before, m)
-redis.call('HSET', base..':tries', m, attempts)
-return 1
-"""
-)
-
-# ARGV: prefix, queue, owner ('' = any), then the members to release (a chunk the caller
-# found with HSCAN); a member leased by someone else by now is left alone.
-RELEASE_LEASES = """
-local p, queue, owner = ARGV[1], ARGV[2], ARGV[3]
-local base = p..':q:'..queue
-local released = 0
-for i = 4, #ARGV do
-  local m = ARGV[i]
-  local held = redis.call('HGET', base..':owner', m)
-  if held and (owner == '' or held == owner) then
-    redis.call('HDEL', base..':owner', m)
-    redis.call('ZREM', base..':leased', m)
-    redis.call('ZADD', base..':due', redis.call('HGET', base..':made', m), m)
-    released = released + 1
-  end
-end
-return released
-"""
-
-DROP_ENTRIES = (
-    _QUEUE
-    + """
-local p, made_before, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local dropped = {}
-for _, queue in ipairs(redis.call('SMEMBERS', p..':queues')) do
-  local base = p..':q:'..queue
-  local room = limit - #dropped
-  if room <= 0 then break end
-  local old = redis.call('ZRANGEBYSCORE', base..':age', '-inf', made_before, 'LIMIT', 0, room)
-  for _, m in ipairs(old) do
-    dropped[#dropped + 1] = entry(base, queue, m)
-    remove(p, base, queue, m)
-  end
-end
-return dropped
-"""
-)
-
-QUEUE_COUNTS = """
-local p, now, only = ARGV[1], ARGV[2], ARGV[3]
-local queues = redis.call('SMEMBERS', p..':queues')
-if only ~= '' then queues = {only} end
-local total, leased = 0, 0
-for _, queue in ipairs(queues) do
-  local base = p..':q:'..queue
-  total = total + redis.call('ZCARD', base..':age')
-  leased = leased + redis.call('ZCOUNT', base..':leased', '('..now, '+inf')
-end
-return {total - leased, leased}
-"""
-
 _RECORD = """
+-- {kind, key, value, stored_at, expires_at}, or nil when the value (or an index) is gone.
 local function record(p, kind, key)
   local base = p..':r:'..kind
-  return {kind, key, redis.call('HGET', base..':v', key), redis.call('ZSCORE', base..':age', key),
-          redis.call('ZSCORE', base..':exp', key)}
+  local value = redis.call('HGET', base..':v', key)
+  local stored = redis.call('ZSCORE', base..':age', key)
+  local expires = redis.call('ZSCORE', base..':exp', key)
+  if not (value and stored and expires) then return nil end
+  return {kind, key, value, stored, expires}
 end
 local function remove(p, kind, key)
   local base = p..':r:'..kind
   redis.call('HDEL', base..':v', key)
   redis.call('ZREM', base..':age', key)
   redis.call('ZREM', base..':exp', key)
-  if redis.call('HLEN', base..':v') == 0 then redis.call('SREM', p..':kinds', kind) end
+  if redis.call('ZCARD', base..':age') == 0 and redis.call('ZCARD', base..':exp') == 0 then
+    redis.call('SREM', p..':kinds', kind)
+  end
 end
 local function live(p, kind, key, now)
   local expires = redis.call('ZSCORE', p..':r:'..kind..':exp', key)
   return expires and tonumber(expires) > tonumber(now)
+end
+-- {replaced or {}, dropped, lost}: what PUT_RECORD returns (ADD_PART's keep puts one too).
+local function put_record(p, kind, key, value, now, expires, max)
+  local base = p..':r:'..kind
+  local replaced, lost = {}, 0
+  if redis.call('HEXISTS', base..':v', key) == 1 or redis.call('ZSCORE', base..':age', key) then
+    local old = record(p, kind, key)
+    if old then replaced = old else lost = lost + 1 end
+  end
+  redis.call('HSET', base..':v', key, value)
+  redis.call('ZADD', base..':age', now, key)
+  redis.call('ZADD', base..':exp', expires, key)
+  redis.call('SADD', p..':kinds', kind)
+  local dropped = {}
+  local excess = redis.call('ZCARD', base..':age') - max
+  if excess > 0 then
+    for _, old in ipairs(redis.call('ZRANGE', base..':age', 0, excess - 1)) do
+      local found = record(p, kind, old)
+      if found then dropped[#dropped + 1] = found else lost = lost + 1 end
+      remove(p, kind, old)
+    end
+  end
+  return {replaced, dropped, lost}
 end
 """
 
 PUT_RECORD = (
     _RECORD
     + """
-local p, kind, key, value, now, expires, max = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5],
-  ARGV[6], tonumber(ARGV[7])
-local base = p..':r:'..kind
-local replaced = {}
-if redis.call('HEXISTS', base..':v', key) == 1 then replaced = record(p, kind, key) end
-redis.call('HSET', base..':v', key, value)
-redis.call('ZADD', base..':age', now, key)
-redis.call('ZADD', base..':exp', expires, key)
-redis.call('SADD', p..':kinds', kind)
-local dropped = {}
-local excess = redis.call('ZCARD', base..':age') - max
-if excess > 0 then
-  for _, old in ipairs(redis.call('ZRANGE', base..':age', 0, excess - 1)) do
-    dropped[#dropped + 1] = record(p, kind, old)
-    remove(p, kind, old)
-  end
-end
-return {replaced, dropped}
+return put_record(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]))
 """
 )
 
+# {record or {}, lost}
 GET_RECORD = (
     _RECORD
     + """
 local p, kind, key, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-if not live(p, kind, key, now) then return {} end
-return record(p, kind, key)
+if not live(p, kind, key, now) then return {{}, 0} end
+local found = record(p, kind, key)
+if not found then
+  remove(p, kind, key)
+  return {{}, 1}
+end
+return {found, 0}
 """
 )
 
@@ -228,20 +117,31 @@ TAKE_RECORD = (
     _RECORD
     + """
 local p, kind, key, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-if not live(p, kind, key, now) then return {} end
+if not live(p, kind, key, now) then return {{}, 0} end
 local found = record(p, kind, key)
 remove(p, kind, key)
-return found
+if not found then return {{}, 1} end
+return {found, 0}
 """
 )
 
+# 1 deleted; 0 not there; -1 lost (what was left of it removed).
 DELETE_RECORD = (
     _RECORD
     + """
 local p, kind, key = ARGV[1], ARGV[2], ARGV[3]
-if redis.call('HEXISTS', p..':r:'..kind..':v', key) == 0 then return 0 end
-remove(p, kind, key)
-return 1
+local base = p..':r:'..kind
+if redis.call('HEXISTS', base..':v', key) == 1 then
+  local whole = record(p, kind, key)
+  remove(p, kind, key)
+  if whole then return 1 end
+  return -1
+end
+if redis.call('ZSCORE', base..':age', key) or redis.call('ZSCORE', base..':exp', key) then
+  remove(p, kind, key)
+  return -1
+end
+return 0
 """
 )
 
@@ -249,12 +149,20 @@ SCAN_RECORDS = (
     _RECORD
     + """
 local p, kind, now, since, limit = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-local found = {}
+local found, lost = {}, 0
 for _, key in ipairs(redis.call('ZREVRANGEBYSCORE', p..':r:'..kind..':age', '+inf', since)) do
   if limit >= 0 and #found >= limit then break end
-  if live(p, kind, key, now) then found[#found + 1] = record(p, kind, key) end
+  if live(p, kind, key, now) then
+    local held = record(p, kind, key)
+    if held then
+      found[#found + 1] = held
+    else
+      remove(p, kind, key)
+      lost = lost + 1
+    end
+  end
 end
-return found
+return {found, lost}
 """
 )
 
@@ -262,17 +170,18 @@ EXPIRE_RECORDS = (
     _RECORD
     + """
 local p, now, limit = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local expired = {}
+local expired, lost = {}, 0
 for _, kind in ipairs(redis.call('SMEMBERS', p..':kinds')) do
-  local room = limit - #expired
+  local room = limit - #expired - lost
   if room <= 0 then break end
   local exp = p..':r:'..kind..':exp'
   for _, key in ipairs(redis.call('ZRANGEBYSCORE', exp, '-inf', now, 'LIMIT', 0, room)) do
-    expired[#expired + 1] = record(p, kind, key)
+    local found = record(p, kind, key)
+    if found then expired[#expired + 1] = found else lost = lost + 1 end
     remove(p, kind, key)
   end
 end
-return expired
+return {expired, lost}
 """
 )
 
@@ -287,48 +196,96 @@ local function forget(p, group)
   end
   redis.call('DECRBY', p..':octets', held[2])
 end
+-- A group is made with its first part, so its hash and its parts exist together; one
+-- without the other (or neither, while P:groups still names it) lost a key.
+local function broken(p, group)
+  local g = p..':g:'..group
+  local hash, parts = redis.call('EXISTS', g) == 1, redis.call('EXISTS', g..':parts') == 1
+  if hash ~= parts then return true end
+  return not hash and redis.call('ZSCORE', p..':groups', group) ~= false
+end
+-- Removes what is left of broken groups, then counts the groups per scope and the octets
+-- again from the groups that remain (a lost group's own numbers went with it).
+local function discard(p, groups)
+  for _, group in ipairs(groups) do
+    redis.call('DEL', p..':g:'..group, p..':g:'..group..':parts')
+    redis.call('ZREM', p..':groups', group)
+  end
+  redis.call('DEL', p..':scope_groups', p..':octets')
+  for _, group in ipairs(redis.call('ZRANGE', p..':groups', 0, -1)) do
+    local held = redis.call('HMGET', p..':g:'..group, 'scope', 'octets')
+    if held[1] then
+      redis.call('HINCRBY', p..':scope_groups', held[1], 1)
+      redis.call('INCRBY', p..':octets', held[2] or 0)
+    end
+  end
+end
 """
 
+# {reply, lost}: reply is what the part did (kept, duplicate, conflict, complete, refused).
 ADD_PART = (
-    _GROUP
+    _RECORD
+    + _GROUP
     + """
 local p, group, index, value, total = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local scope, meta, now, expires = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local max_groups, max_bytes = tonumber(ARGV[10]), tonumber(ARGV[11])
+-- keep: a group this part completes is also put as that record ('' for none), its value
+-- results.encode_kept_group's netstrings (first_at as the client wrote it: repr).
+local keep_kind, keep_key, keep_expires, keep_max = ARGV[12], ARGV[13], ARGV[14], ARGV[15]
 local g = p..':g:'..group
-local exists = redis.call('EXISTS', g) == 1
-if exists then
-  local stored = redis.call('HGET', g..':parts', index)
-  if stored then return {'duplicate', stored} end
-  local held = redis.call('HMGET', g, 'meta', 'total', 'first_at')
-  if held[1] ~= meta or tonumber(held[2]) ~= total then
-    return {'conflict', held[1], held[2]}
+local lost, record_lost = 0, 0
+local function netstring(s) return #s..':'..s..',' end
+local function kept(meta_, first_at, parts)
+  if keep_kind == '' then return end
+  local value = netstring(meta_)..netstring(first_at)..netstring(index)
+  for _, part in ipairs(parts) do value = value..netstring(part) end
+  local put = put_record(p, keep_kind, keep_key, value, now, keep_expires, tonumber(keep_max))
+  record_lost = put[3]
+end
+if broken(p, group) then
+  discard(p, {group})
+  lost = 1
+end
+local function add()
+  local exists = redis.call('EXISTS', g) == 1
+  if exists then
+    local stored = redis.call('HGET', g..':parts', index)
+    if stored then return {'duplicate', stored} end
+    local held = redis.call('HMGET', g, 'meta', 'total', 'first_at')
+    if held[1] ~= meta or tonumber(held[2]) ~= total then
+      return {'conflict', held[1], held[2]}
+    end
+    if redis.call('HLEN', g..':parts') + 1 == total then
+      redis.call('HSET', g..':parts', index, value)
+      local parts = {}
+      for i = 1, total do parts[i] = redis.call('HGET', g..':parts', i) end
+      forget(p, group)
+      kept(held[1], held[3], parts)
+      return {'complete', held[1], held[3], parts}
+    end
+  elseif total == 1 then
+    kept(meta, now, {value})
+    return {'complete', meta, now, {value}}
+  elseif (tonumber(redis.call('HGET', p..':scope_groups', scope)) or 0) >= max_groups then
+    return {'refused', 'groups'}
   end
-  if redis.call('HLEN', g..':parts') + 1 == total then
-    redis.call('HSET', g..':parts', index, value)
-    local parts = {}
-    for i = 1, total do parts[i] = redis.call('HGET', g..':parts', i) end
-    forget(p, group)
-    return {'complete', held[1], held[3], parts}
+  if (tonumber(redis.call('GET', p..':octets')) or 0) + #value > max_bytes then
+    return {'refused', 'bytes'}
   end
-elseif total == 1 then
-  return {'complete', meta, now, {value}}
-elseif (tonumber(redis.call('HGET', p..':scope_groups', scope)) or 0) >= max_groups then
-  return {'refused', 'groups'}
+  if not exists then
+    redis.call('HSET', g, 'scope', scope, 'meta', meta, 'total', total, 'first_at', now,
+               'expires_at', expires, 'octets', 0)
+    redis.call('ZADD', p..':groups', expires, group)
+    redis.call('HINCRBY', p..':scope_groups', scope, 1)
+  end
+  redis.call('HSET', g..':parts', index, value)
+  redis.call('HINCRBY', g, 'octets', #value)
+  redis.call('INCRBY', p..':octets', #value)
+  return {'kept', redis.call('HLEN', g..':parts')}
 end
-if (tonumber(redis.call('GET', p..':octets')) or 0) + #value > max_bytes then
-  return {'refused', 'bytes'}
-end
-if not exists then
-  redis.call('HSET', g, 'scope', scope, 'meta', meta, 'total', total, 'first_at', now,
-             'expires_at', expires, 'octets', 0)
-  redis.call('ZADD', p..':groups', expires, group)
-  redis.call('HINCRBY', p..':scope_groups', scope, 1)
-end
-redis.call('HSET', g..':parts', index, value)
-redis.call('HINCRBY', g, 'octets', #value)
-redis.call('INCRBY', p..':octets', #value)
-return {'kept', redis.call('HLEN', g..':parts')}
+local reply = add()
+return {reply, lost, record_lost}
 """
 )
 
@@ -336,16 +293,21 @@ EXPIRE_GROUPS = (
     _GROUP
     + """
 local p, now, limit = ARGV[1], ARGV[2], ARGV[3]
-local expired = {}
+local expired, lost = {}, {}
 local due = redis.call('ZRANGEBYSCORE', p..':groups', '-inf', now, 'LIMIT', 0, limit)
 for _, group in ipairs(due) do
-  local g = p..':g:'..group
-  local held = redis.call('HMGET', g, 'scope', 'meta', 'total', 'first_at', 'expires_at')
-  expired[#expired + 1] = {group, held[1], held[2], held[3], held[4], held[5],
-                           redis.call('HGETALL', g..':parts')}
-  forget(p, group)
+  if broken(p, group) then
+    lost[#lost + 1] = group
+  else
+    local g = p..':g:'..group
+    local held = redis.call('HMGET', g, 'scope', 'meta', 'total', 'first_at', 'expires_at')
+    expired[#expired + 1] = {group, held[1], held[2], held[3], held[4], held[5],
+                             redis.call('HGETALL', g..':parts')}
+    forget(p, group)
+  end
 end
-return expired
+if #lost > 0 then discard(p, lost) end
+return {expired, #lost}
 """
 )
 

@@ -1,9 +1,16 @@
 """The Redis backend: the state every instance of one Redis shares (redis-py's asyncio client).
 
-Every operation is one Lua script (redis_scripts.py: atomic, so "exactly one caller gets it"
-holds across instances) and costs one round trip, shared by every operation of the same
-event-loop turn (redis_pipe.py). Round trips per operation: one each, including those that
-return several entries or records; `queues` and `has_ready` are one plain command each.
+Every operation is one Lua script (redis_scripts.py, redis_queue_scripts.py: atomic, so
+"exactly one caller gets it" holds across instances) and costs one round trip, shared by
+every operation of the same event-loop turn (redis_pipe.py). Round trips per operation: one
+each, including those that return several entries or records; `queues` and `has_ready` are
+one plain command each. Every pipeline also carries the epoch marker's check.
+
+Data loss (redis_loss.py): `open` refuses a Redis that may evict keys unless the operator
+accepts it; what a script finds gone is skipped, removed and reported to the `LossObserver`
+(never raised); a Redis that lost everything (restarted empty) is found by the epoch
+marker at the next operation, whichever it is. Entries are one key each, so an evicted key
+costs one entry, and their ids never repeat (an old acknowledgement cannot remove a new one).
 
 Failures: sockets time out after `socket_timeout` seconds (1 s by default) and connections
 are not retried, so an unreachable Redis is StateUnavailable within about that time; the
@@ -21,19 +28,22 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, RedisError
-from redis.retry import Retry
 
+from bridge.state import redis_queue_scripts as queue_lua
 from bridge.state import redis_scripts as lua
 from bridge.state.arguments import check_enqueue, check_lease, check_part, check_put, check_take
 from bridge.state.errors import StateFileError, StateUnavailable
 from bridge.state.in_process import check_bucket
+from bridge.state.redis_loss import EpochWatch, check_eviction, report_lost
 from bridge.state.redis_pipe import RedisPipe, Script, unavailable
 from bridge.state.results import (
     Enqueued,
     ExpiredGroup,
     GroupComplete,
+    KeepGroup,
     PartAdded,
     PartConflict,
     PartCounts,
@@ -47,15 +57,15 @@ from bridge.state.results import (
     Record,
     TokensTaken,
 )
-from bridge.state.store import CommitObserver, NoCommitObserver
+from bridge.state.store import CommitObserver, LossObserver, NoCommitObserver, NoLossObserver
 
-_ENQUEUE = Script(lua.ENQUEUE)
-_TAKE = Script(lua.TAKE)
-_ACK = Script(lua.ACK)
-_RELEASE = Script(lua.RELEASE)
-_RELEASE_LEASES = Script(lua.RELEASE_LEASES)
-_DROP_ENTRIES = Script(lua.DROP_ENTRIES)
-_QUEUE_COUNTS = Script(lua.QUEUE_COUNTS)
+_ENQUEUE = Script(queue_lua.ENQUEUE)
+_TAKE = Script(queue_lua.TAKE)
+_ACK = Script(queue_lua.ACK)
+_RELEASE = Script(queue_lua.RELEASE)
+_RELEASE_LEASES = Script(queue_lua.RELEASE_LEASES)
+_DROP_ENTRIES = Script(queue_lua.DROP_ENTRIES)
+_QUEUE_COUNTS = Script(queue_lua.QUEUE_COUNTS)
 _PUT_RECORD = Script(lua.PUT_RECORD)
 _GET_RECORD = Script(lua.GET_RECORD)
 _TAKE_RECORD = Script(lua.TAKE_RECORD)
@@ -115,11 +125,21 @@ def _record(row: Sequence[Any]) -> Record:
 class RedisState:
     """A `StateStore` in Redis, shared by every instance that uses the same key prefix."""
 
-    def __init__(self, client: Redis, *, url: str, prefix: str, observer: CommitObserver) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        url: str,
+        prefix: str,
+        observer: CommitObserver,
+        losses: LossObserver | None = None,
+    ) -> None:
         self._client = client
-        self._pipe = RedisPipe(client, observer=observer)
         self._prefix = prefix
         self.url = log_safe_url(url)
+        self._losses = losses or NoLossObserver()
+        self._epoch = EpochWatch(prefix=prefix, url=self.url, losses=self._losses)
+        self._pipe = RedisPipe(client, observer=observer, check=self._epoch)
 
     @classmethod
     async def open(
@@ -129,11 +149,15 @@ class RedisState:
         password: str | None = None,
         key_prefix: str = DEFAULT_PREFIX,
         observer: CommitObserver | None = None,
+        losses: LossObserver | None = None,
+        allow_eviction: bool = False,
         socket_timeout: float = 1.0,
         check: bool = True,
     ) -> RedisState:
         """Connect to redis:// or rediss:// (TLS) `url`. With `check`, one PING proves the
-        server answers and the password is right; StateFileError(url, reason) if not."""
+        server answers and the password is right, its maxmemory-policy is read (anything
+        but noeviction is refused unless `allow_eviction`) and the epoch marker is read or
+        written; StateFileError(url, reason) if not."""
         safe = log_safe_url(url)
         if urlsplit(url).scheme not in ("redis", "rediss"):
             raise StateFileError(safe, "a Redis URL starts with redis:// or rediss://")
@@ -151,21 +175,43 @@ class RedisState:
         )
         # Keys are PREFIX:...; a prefix written with its separator ("isms-bridge:") means the same.
         prefix = key_prefix.removesuffix(":")
-        store = cls(client, url=url, prefix=prefix, observer=observer or NoCommitObserver())
+        store = cls(
+            client,
+            url=url,
+            prefix=prefix,
+            observer=observer or NoCommitObserver(),
+            losses=losses,
+        )
         if check:
             try:
                 await client.ping()
+                await check_eviction(client, url=safe, allow_eviction=allow_eviction)
+                await store.check_epoch()
             except AuthenticationError as exc:
-                await client.aclose()
+                await store.aclose()
                 raise StateFileError(safe, f"authentication failed: {exc}") from exc
-            except (RedisError, OSError) as exc:
-                await client.aclose()
+            except (RedisError, OSError, StateUnavailable) as exc:
+                await store.aclose()
                 raise StateFileError(safe, f"cannot reach Redis: {exc}") from exc
+            except StateFileError:
+                await store.aclose()
+                raise
         return store
 
     @property
     def backend(self) -> str:
         return "redis"
+
+    @property
+    def epoch(self) -> str | None:
+        """The epoch marker this process works in (None before the first operation)."""
+        return self._epoch.epoch
+
+    async def check_epoch(self) -> str | None:
+        """Read the epoch marker now (writing it when missing; a change is reported as a
+        loss, redis_loss.py) and return it. Every pipeline does this on the way anyway."""
+        await self._call(None, "PING")  # the marker's check rides at the head of its pipeline
+        return self._epoch.epoch
 
     @property
     def round_trips(self) -> int:
@@ -197,56 +243,72 @@ class RedisState:
     async def _run(self, script: Script, *args: Any) -> Any:
         return await self._call(script, self._prefix, *args)
 
+    def _lost(self, kind: str, count: Any) -> None:
+        report_lost(self._losses, kind=kind, count=int(count), key_prefix=self._prefix)
+
     # --- queues ---------------------------------------------------------------------------
 
     async def enqueue(self, queue: str, body: bytes, *, now: float, max_entries: int) -> Enqueued:
         check_enqueue(max_entries)
-        entry_id, dropped = await self._run(_ENQUEUE, queue, body, now, max_entries)
+        entry_id, dropped, lost = await self._run(_ENQUEUE, queue, body, now, max_entries)
+        self._lost("entry", lost)
         return Enqueued(entry_id=int(entry_id), dropped=tuple(_entry(row) for row in dropped))
 
     async def take(
         self, queue: str, *, owner: str, now: float, lease_s: float, limit: int = 1
     ) -> tuple[QueueEntry, ...]:
         check_take(lease_s, limit)
-        rows = await self._run(_TAKE, queue, owner, now, now + lease_s, limit)
+        rows, lost = await self._run(_TAKE, queue, owner, now, now + lease_s, limit)
+        self._lost("entry", lost)
         return tuple(_entry(row) for row in rows)
 
-    async def ack(self, queue: str, entry_id: int) -> bool:
-        return bool(await self._run(_ACK, queue, entry_id))
+    async def ack(self, queue: str, entry_id: int, *, owner: str) -> bool:
+        return self._done("entry", await self._run(_ACK, queue, entry_id, owner))
 
     async def release(
         self, queue: str, entry_id: int, *, owner: str, not_before: float, attempts: int
     ) -> bool:
-        return bool(await self._run(_RELEASE, queue, entry_id, owner, not_before, attempts))
+        done = await self._run(_RELEASE, queue, entry_id, owner, not_before, attempts)
+        return self._done("entry", done)
+
+    def _done(self, kind: str, reply: Any) -> bool:
+        """1 done, 0 not there (or not the caller's), -1 found gone (reported)."""
+        if int(reply) < 0:
+            self._lost(kind, 1)
+        return int(reply) > 0
 
     async def release_leases(self, *, owner: str | None = None) -> int:
-        """Per queue, HSCAN the lease owners a chunk at a time and release the matching
-        ones with a script that checks each owner again (a lease taken since is kept)."""
+        """Per queue, ZSCAN the leased entries a chunk at a time and release them with a
+        script that checks each owner (a lease taken since by another owner is kept)."""
         released = 0
         for queue in await self.queues():
-            key, cursor = f"{self._prefix}:q:{queue}:owner", 0
+            key, cursor = f"{self._prefix}:q:{queue}:leased", 0
             while True:
-                cursor, held = await self._call(None, "HSCAN", key, cursor, "COUNT", SWEEP_CHUNK)
-                # redis-py answers HSCAN with (cursor, {field: value})
-                members = [m for m, o in held.items() if owner is None or _text(o) == owner]
+                cursor, held = await self._call(None, "ZSCAN", key, cursor, "COUNT", SWEEP_CHUNK)
+                # redis-py answers ZSCAN with (cursor, [(member, score), ...])
+                members = [member for member, _score in held]
                 if members:
-                    released += int(await self._run(_RELEASE_LEASES, queue, owner or "", *members))
+                    done, lost = await self._run(_RELEASE_LEASES, queue, owner or "", *members)
+                    released += int(done)
+                    self._lost("entry", lost)
                 if int(cursor) == 0:
                     break
         return released
 
     async def drop_entries(self, *, made_before: float) -> tuple[QueueEntry, ...]:
-        rows = await self._sweep(_DROP_ENTRIES, made_before)
+        rows = await self._sweep("entry", _DROP_ENTRIES, made_before)
         entries = (_entry(row) for row in rows)
         return tuple(sorted(entries, key=lambda e: (e.made_at, e.entry_id)))
 
-    async def _sweep(self, script: Script, *args: Any) -> list[Any]:
-        """Run a sweep script SWEEP_CHUNK items at a time until it returns fewer."""
+    async def _sweep(self, kind: str, script: Script, *args: Any) -> list[Any]:
+        """Run a sweep script SWEEP_CHUNK items at a time until it handles fewer (those it
+        found gone count: they were removed too)."""
         rows: list[Any] = []
         while True:
-            chunk = await self._run(script, *args, SWEEP_CHUNK)
+            chunk, lost = await self._run(script, *args, SWEEP_CHUNK)
             rows.extend(chunk)
-            if len(chunk) < SWEEP_CHUNK:
+            self._lost(kind, lost)
+            if len(chunk) + int(lost) < SWEEP_CHUNK:
                 return rows
 
     async def queue_counts(self, *, now: float, queue: str | None = None) -> QueueCounts:
@@ -274,39 +336,43 @@ class RedisState:
         max_records: int,
     ) -> Put:
         check_put(max_records)
-        replaced, dropped = await self._run(
+        replaced, dropped, lost = await self._run(
             _PUT_RECORD, kind, key, value, now, expires_at, max_records
         )
+        self._lost("record", lost)
         return Put(
             replaced=_record(replaced) if replaced else None,
             dropped=tuple(_record(row) for row in dropped),
         )
 
     async def get_record(self, kind: str, key: str, *, now: float) -> Record | None:
-        row = await self._run(_GET_RECORD, kind, key, now)
+        row, lost = await self._run(_GET_RECORD, kind, key, now)
+        self._lost("record", lost)
         return _record(row) if row else None
 
     async def take_record(self, kind: str, key: str, *, now: float) -> Record | None:
-        row = await self._run(_TAKE_RECORD, kind, key, now)
+        row, lost = await self._run(_TAKE_RECORD, kind, key, now)
+        self._lost("record", lost)
         return _record(row) if row else None
 
     async def delete_record(self, kind: str, key: str) -> bool:
-        return bool(await self._run(_DELETE_RECORD, kind, key))
+        return self._done("record", await self._run(_DELETE_RECORD, kind, key))
 
     async def scan_records(
         self, kind: str, *, now: float, since: float | None = None, limit: int | None = None
     ) -> tuple[Record, ...]:
-        rows = await self._run(
+        rows, lost = await self._run(
             _SCAN_RECORDS,
             kind,
             now,
             "-inf" if since is None else since,
             -1 if limit is None else limit,
         )
+        self._lost("record", lost)
         return tuple(_record(row) for row in rows)
 
     async def expire_records(self, *, now: float) -> tuple[Record, ...]:
-        rows = await self._sweep(_EXPIRE_RECORDS, now)
+        rows = await self._sweep("record", _EXPIRE_RECORDS, now)
         records = (_record(row) for row in rows)
         return tuple(sorted(records, key=lambda r: (r.expires_at, r.kind, r.key)))
 
@@ -327,9 +393,13 @@ class RedisState:
         now: float,
         expires_at: float,
         limits: PartLimits,
+        keep: KeepGroup | None = None,
     ) -> PartAdded:
         check_part(index, total)
-        reply = await self._run(
+        if keep is not None:
+            check_put(keep.max_records)
+        kept = ("", "", 0, 0) if keep is None else keep_arguments(keep)
+        reply, lost, record_lost = await self._run(
             _ADD_PART,
             group,
             index,
@@ -341,7 +411,10 @@ class RedisState:
             expires_at,
             limits.max_groups_per_scope,
             limits.max_bytes,
+            *kept,
         )
+        self._lost("group", lost)
+        self._lost("record", record_lost)
         match _text(reply[0]):
             case "kept":
                 return PartKept(received=int(reply[1]))
@@ -360,7 +433,7 @@ class RedisState:
                 return PartRefused(reason="groups" if _text(reply[1]) == "groups" else "bytes")
 
     async def expire_groups(self, *, now: float) -> tuple[ExpiredGroup, ...]:
-        rows = await self._sweep(_EXPIRE_GROUPS, now)
+        rows = await self._sweep("group", _EXPIRE_GROUPS, now)
         expired: list[ExpiredGroup] = []
         for group, scope, meta, total, first_at, expires_at, flat in rows:
             parts = sorted((int(flat[i]), bytes(flat[i + 1])) for i in range(0, len(flat), 2))
@@ -410,3 +483,8 @@ class RedisState:
 
     async def lease_count(self, group: str, *, now: float) -> int:
         return int(await self._run(_LEASE_COUNT, group, now))
+
+
+def keep_arguments(keep: KeepGroup) -> tuple[str, str, float, int]:
+    """ADD_PART's keep arguments (its ARGV[12..15])."""
+    return keep.kind, keep.key, keep.expires_at, keep.max_records

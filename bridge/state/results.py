@@ -11,6 +11,7 @@ by (stored_at, key), expiries by their deadline and then their name.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -116,6 +117,58 @@ class GroupComplete:
 
 
 PartAdded = PartKept | PartDuplicate | PartConflict | PartRefused | GroupComplete
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeepGroup:
+    """Where `add_part` keeps a group in the same atomic step that completes it: a record of
+    `kind` under `key` (bounded by `max_records` like any put), whose value is
+    `encode_kept_group`'s, until the caller deletes it or it expires."""
+
+    kind: str
+    key: str
+    expires_at: float
+    max_records: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeptGroup:
+    """A group as `KeepGroup` kept it: `completing` is the index of the part that made it
+    whole, `parts` in index order."""
+
+    meta: bytes
+    first_at: float
+    completing: int
+    parts: tuple[bytes, ...]
+
+
+def encode_kept_group(
+    meta: bytes, first_at: float, completing: int, parts: Sequence[bytes]
+) -> bytes:
+    """Netstrings (`len:octets,`): meta, first_at as repr() writes it, the completing index,
+    then each part. Every backend writes exactly these octets (the Redis script too, which
+    holds first_at as the client sent it: repr of the float)."""
+    fields = [meta, repr(first_at).encode(), str(completing).encode(), *parts]
+    return b"".join(b"%d:%s," % (len(field), field) for field in fields)
+
+
+def decode_kept_group(value: bytes) -> KeptGroup:
+    fields: list[bytes] = []
+    at = 0
+    while at < len(value):
+        colon = value.index(b":", at)
+        length = int(value[at:colon])
+        end = colon + 1 + length
+        if value[end : end + 1] != b",":
+            raise ValueError("not a kept group: a field does not end where its length says")
+        fields.append(value[colon + 1 : end])
+        at = end + 1
+    if len(fields) < 3:
+        raise ValueError("not a kept group: fewer than three fields")
+    meta, first_at, completing, *parts = fields
+    return KeptGroup(
+        meta=meta, first_at=float(first_at), completing=int(completing), parts=tuple(parts)
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

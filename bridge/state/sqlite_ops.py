@@ -23,6 +23,7 @@ from bridge.state.results import (
     Enqueued,
     ExpiredGroup,
     GroupComplete,
+    KeepGroup,
     PartAdded,
     PartConflict,
     PartCounts,
@@ -34,6 +35,7 @@ from bridge.state.results import (
     QueueCounts,
     QueueEntry,
     Record,
+    encode_kept_group,
 )
 
 Row = Sequence[object]
@@ -102,9 +104,10 @@ def take(
     return taken
 
 
-def ack(connection: sqlite3.Connection, queue: str, entry_id: int) -> bool:
+def ack(connection: sqlite3.Connection, queue: str, entry_id: int, owner: str) -> bool:
     cursor = connection.execute(
-        "DELETE FROM queue_entries WHERE id = ? AND queue = ?", (entry_id, queue)
+        "DELETE FROM queue_entries WHERE id = ? AND queue = ? AND owner = ?",
+        (entry_id, queue, owner),
     )
     return cursor.rowcount > 0
 
@@ -429,6 +432,27 @@ def add_part(
     index: int,
     value: bytes,
     *,
+    total: int,
+    scope: str,
+    meta: bytes,
+    now: float,
+    expires_at: float,
+    limits: PartLimits,
+    keep: KeepGroup | None = None,
+) -> PartAdded:
+    added = _add_part(connection, group, index, value, total, scope, meta, now, expires_at, limits)
+    if keep is not None and isinstance(added, GroupComplete):
+        # In the same transaction as the parts' removal: kept, or still parts, never neither.
+        kept = encode_kept_group(added.meta, added.first_at, index, added.parts)
+        put_record(connection, keep.kind, keep.key, kept, now, keep.expires_at, keep.max_records)
+    return added
+
+
+def _add_part(
+    connection: sqlite3.Connection,
+    group: str,
+    index: int,
+    value: bytes,
     total: int,
     scope: str,
     meta: bytes,

@@ -22,6 +22,7 @@ from bridge.state.in_process import InProcessCluster
 from bridge.state.results import (
     Enqueued,
     ExpiredGroup,
+    KeepGroup,
     PartAdded,
     PartCounts,
     PartLimits,
@@ -38,6 +39,7 @@ from bridge.state.sqlite_file import (
     open_writer,
     take_lock,
 )
+from bridge.state.sqlite_watch import FileWatch, wal_bytes
 from bridge.state.sqlite_writer import GroupCommitWriter, ReaderThread
 from bridge.state.store import CommitObserver, NoCommitObserver
 
@@ -107,11 +109,14 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
         fsync: Fsync = "normal",
         observer: CommitObserver | None = None,
         max_pages: int | None = None,
+        max_wal_bytes: int | None = None,
     ) -> SqliteState:
         """Lock, check, migrate. StateFileError (path, reason) when the file is unusable.
 
         `max_pages` caps the file (PRAGMA max_page_count; pages are 4 KiB): past it every
-        write is StateUnavailable, which is how a full disk is tested without one."""
+        write is StateUnavailable, which is how a full disk is tested without one.
+        `max_wal_bytes` caps its write-ahead log the same way, and every write is
+        StateUnavailable once the file is gone from its path (sqlite_watch.py)."""
         file = Path(path)
         lock = await asyncio.to_thread(take_lock, file)
         try:
@@ -122,7 +127,10 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
             drop_lock(lock)
             raise
         writer = GroupCommitWriter(
-            connection, observer=observer or NoCommitObserver(), name="state-writer"
+            connection,
+            observer=observer or NoCommitObserver(),
+            name="state-writer",
+            guard=FileWatch(file, max_wal_bytes=max_wal_bytes),
         )
         reader = ReaderThread(partial(open_reader, file, read_only_file=False), name="state-read")
         return cls(file, lock=lock, writer=writer, reader=reader)
@@ -139,6 +147,10 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
 
     def file_size(self) -> int | None:
         return file_size(self.path)
+
+    def wal_size(self) -> int:
+        """Bytes in the write-ahead log now: large while a reader holds an old snapshot."""
+        return wal_bytes(self.path)
 
     async def aclose(self) -> None:
         await self._writer.aclose()
@@ -163,8 +175,10 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
             partial(ops.take, queue=queue, owner=owner, now=now, lease_s=lease_s, limit=limit)
         )
 
-    async def ack(self, queue: str, entry_id: int) -> bool:
-        return await self._writer.write(partial(ops.ack, queue=queue, entry_id=entry_id))
+    async def ack(self, queue: str, entry_id: int, *, owner: str) -> bool:
+        return await self._writer.write(
+            partial(ops.ack, queue=queue, entry_id=entry_id, owner=owner)
+        )
 
     async def release(
         self, queue: str, entry_id: int, *, owner: str, not_before: float, attempts: int
@@ -245,8 +259,11 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
         now: float,
         expires_at: float,
         limits: PartLimits,
+        keep: KeepGroup | None = None,
     ) -> PartAdded:
         check_part(index, total)
+        if keep is not None:
+            check_put(keep.max_records)
         return await self._writer.write(
             partial(
                 ops.add_part,
@@ -259,6 +276,7 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
                 now=now,
                 expires_at=expires_at,
                 limits=limits,
+                keep=keep,
             )
         )
 

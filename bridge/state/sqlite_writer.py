@@ -14,6 +14,8 @@ Theory of operation:
 3. If anything in a group fails, the group is rolled back and its operations are run again
    one transaction each, so one failing write (the disk full, a bug) fails only itself, and
    what it would have half-written is never kept. sqlite3 errors become StateUnavailable.
+   Before a group the thread asks its guard (sqlite_watch.py): a reason (the file gone,
+   the WAL past its bound) fails the whole group as StateUnavailable, nothing written.
 4. An operation whose caller was cancelled may still commit (its result is dropped): the
    caller then does not know, which is why takes are leases and puts are idempotent by key.
 """
@@ -29,7 +31,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Final, TypeGuard, TypeVar
+from typing import Any, Final, Protocol, TypeGuard, TypeVar
 
 from bridge.state.errors import StateUnavailable
 from bridge.state.sqlite_ops import (
@@ -55,6 +57,12 @@ class _Job:
 _Outcome = tuple[_Job, bool, Any]
 
 
+class CommitGuard(Protocol):
+    """Asked by the writer thread before each group: why nothing may be committed now."""
+
+    def refusal(self, connection: sqlite3.Connection) -> str | None: ...
+
+
 def unavailable(exc: sqlite3.Error) -> StateUnavailable:
     return StateUnavailable(f"sqlite: {exc}")
 
@@ -63,10 +71,16 @@ class GroupCommitWriter:
     """The one connection that writes, on its own thread."""
 
     def __init__(
-        self, connection: sqlite3.Connection, *, observer: CommitObserver, name: str
+        self,
+        connection: sqlite3.Connection,
+        *,
+        observer: CommitObserver,
+        name: str,
+        guard: CommitGuard | None = None,
     ) -> None:
         self._connection = connection
         self._observer = observer
+        self._guard = guard
         self._inbox: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()
         self._turn: list[_Job] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -116,11 +130,24 @@ class GroupCommitWriter:
                     break
                 group.extend(more)
             reports: list[Callable[[], None]] = []
-            outcomes = self._commit(group, reports)
+            refusal = self._refusal()
+            if refusal is None:
+                outcomes = self._commit(group, reports)
+            else:
+                reports.append(partial(self._observer.commit_failed, reason=refusal))
+                outcomes = [(job, False, StateUnavailable(refusal)) for job in group]
             loop = self._loop
             if loop is not None and not loop.is_closed():
                 # One wake-up of the loop per group: the results, then the observer's reports.
                 loop.call_soon_threadsafe(_settle, outcomes, reports)
+
+    def _refusal(self) -> str | None:
+        if self._guard is None:
+            return None
+        try:
+            return self._guard.refusal(self._connection)
+        except Exception as exc:  # a guard that fails must not stop the thread
+            return f"the state file could not be checked: {exc!r}"
 
     def _commit(self, group: list[_Job], reports: list[Callable[[], None]]) -> list[_Outcome]:
         started = time.perf_counter()

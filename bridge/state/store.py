@@ -16,6 +16,11 @@ Rules shared by every backend (tests/state holds them equal):
    hands each entry, record or group to exactly one caller, across processes sharing Redis.
 5. Bounds are enforced by the store, in the same operation that grows it: a bounded store
    stays bounded however the process dies.
+6. Entry ids are unique for the life of the data, and never given out again even when the
+   data is lost (Redis restarted empty): an acknowledgement meant for an old entry can never
+   remove a new one. Only `release` and `ack` by the lease's owner change a leased entry.
+7. Data a backend finds gone (an evicted key) is a counted, logged loss (`LossObserver`),
+   never an exception: the operation skips it, removes what is left of it, and goes on.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Protocol
 from bridge.state.results import (
     Enqueued,
     ExpiredGroup,
+    KeepGroup,
     PartAdded,
     PartCounts,
     PartLimits,
@@ -51,8 +57,10 @@ class QueueStore(Protocol):
         in (due, entry_id) order, where due is the not-before time or the ended lease."""
         ...
 
-    async def ack(self, queue: str, entry_id: int) -> bool:
-        """Remove the entry (done with it); False when it was not there any more."""
+    async def ack(self, queue: str, entry_id: int, *, owner: str) -> bool:
+        """Remove the entry (done with it). False (and nothing changed) when it is not there
+        any more or `owner` does not hold its lease any more (its lease ended and another
+        owner took it): a late acknowledgement never removes what someone else delivers."""
         ...
 
     async def release(
@@ -136,6 +144,7 @@ class PartStore(Protocol):
         now: float,
         expires_at: float,
         limits: PartLimits,
+        keep: KeepGroup | None = None,
     ) -> PartAdded:
         """Add part `index` (1..total). Checked in this order: an index already stored is
         `PartDuplicate`; another meta or total is `PartConflict`; the part that makes the
@@ -143,7 +152,8 @@ class PartStore(Protocol):
         space); a new group past `limits.max_groups_per_scope` or octets past
         `limits.max_bytes` is `PartRefused`; else `PartKept`. A group's `meta`, `scope`,
         `first_at` (= now) and `expires_at` are fixed by its first part: the deadline
-        never slides."""
+        never slides. With `keep`, a group this part completes is also stored as that
+        record (`encode_kept_group`), in the same atomic step that removes it."""
         ...
 
     async def expire_groups(self, *, now: float) -> tuple[ExpiredGroup, ...]:
@@ -199,6 +209,31 @@ class NoCommitObserver:
 
     def commit_failed(self, *, reason: str) -> None:
         """Nobody is counting."""
+
+
+class LossObserver(Protocol):
+    """Told when a backend finds data it had committed gone (Redis: a key evicted, a server
+    restarted empty). Counted and logged by the backend; never raised to the caller."""
+
+    def entries_lost(self, *, kind: str, count: int) -> None:
+        """`count` items of `kind` ("entry", "record", "group") were found gone and their
+        remains removed; the operation went on without them."""
+        ...
+
+    def state_lost(self, *, reason: str) -> None:
+        """Everything stored before may be gone (the store's epoch marker vanished or
+        changed): once per detection."""
+        ...
+
+
+class NoLossObserver:
+    __slots__ = ()
+
+    def entries_lost(self, *, kind: str, count: int) -> None:
+        """Nobody is counting (the backend still logs it)."""
+
+    def state_lost(self, *, reason: str) -> None:
+        """Nobody is counting (the backend still logs it)."""
 
 
 class StateStore(QueueStore, RecordStore, PartStore, ClusterStore, Protocol):

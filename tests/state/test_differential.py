@@ -5,11 +5,18 @@ runs one sequence of queue, record and part operations (and restarts) on the mem
 (the model) and on each other backend at once, and every result must be equal. Time is
 passed in and moves in half seconds, so leases end, records expire and groups time out
 within a run; a restart closes and reopens the other backends, which must keep everything.
+
+Queue entry ids are compared by what they name, not by their number: each backend promises
+ids that are unique, increasing and never reused (Redis starts its counter from the clock,
+so an id from before a data loss is never given out again), not ids starting at 1. So the
+queue machine maps every backend's ids to the model's as enqueue hands them out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -22,7 +29,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from bridge.state import MemoryState, PartLimits, StateStore
+from bridge.state import Enqueued, MemoryState, PartLimits, QueueEntry, StateStore
 
 from .backends import RIGS, BackendRig, RigContext
 
@@ -88,27 +95,54 @@ class BackendsAgree(RuleBasedStateMachine):
         self.others = [(rig, self.run(rig.reopen(store))) for rig, store in self.others]
 
 
+# An id no backend gives out: what a model id no entry had yet stands for.
+NO_ENTRY = 0
+Ids = Callable[[int], int]
+
+
 class QueuesAgree(BackendsAgree):
+    def __init__(self) -> None:
+        super().__init__()
+        # Per other backend: the model's entry id -> that backend's id for the same entry.
+        self.ids: list[dict[int, int]] = [{} for _ in self.others]
+
+    def same_entries(self, operation: Callable[[StateStore, Ids], Awaitable[Any]]) -> Any:
+        """`same`, with entry ids translated: into each backend's ids for the arguments,
+        back into the model's for the results."""
+        expected = self.run(operation(self.model, lambda entry_id: entry_id))
+        for (rig, store), ids in zip(self.others, self.ids, strict=True):
+            got = self.run(operation(store, functools.partial(_backend_id, ids)))
+            if isinstance(got, Enqueued) and isinstance(expected, Enqueued):
+                assert got.entry_id not in ids.values(), f"{rig.name} gave an id out twice"
+                ids[expected.entry_id] = got.entry_id
+            as_model = _in_model_ids(got, {mine: model for model, mine in ids.items()})
+            assert as_model == expected, f"{rig.name} gave {got!r}, the model {expected!r}"
+        return expected
+
     @rule(queue=QUEUES, body=BODIES, max_entries=st.integers(2, 6))
     def enqueue(self, queue: str, body: bytes, max_entries: int) -> None:
-        self.same(lambda s: s.enqueue(queue, body, now=self.now, max_entries=max_entries))
+        self.same_entries(
+            lambda s, _ids: s.enqueue(queue, body, now=self.now, max_entries=max_entries)
+        )
 
     @rule(queue=QUEUES, owner=OWNERS, lease_s=st.sampled_from([1.0, 5.0]), limit=st.integers(1, 3))
     def take(self, queue: str, owner: str, lease_s: float, limit: int) -> None:
-        self.same(lambda s: s.take(queue, owner=owner, now=self.now, lease_s=lease_s, limit=limit))
+        self.same_entries(
+            lambda s, _ids: s.take(queue, owner=owner, now=self.now, lease_s=lease_s, limit=limit)
+        )
 
-    @rule(queue=QUEUES, entry_id=st.integers(1, 8))
-    def ack(self, queue: str, entry_id: int) -> None:
-        self.same(lambda s: s.ack(queue, entry_id))
+    @rule(queue=QUEUES, entry_id=st.integers(1, 8), owner=OWNERS)
+    def ack(self, queue: str, entry_id: int, owner: str) -> None:
+        self.same_entries(lambda s, ids: s.ack(queue, ids(entry_id), owner=owner))
 
     @rule(
         queue=QUEUES, entry_id=st.integers(1, 8), owner=OWNERS, later=STEPS,
         attempts=st.integers(0, 3),
     )  # fmt: skip
     def release(self, queue: str, entry_id: int, owner: str, later: float, attempts: int) -> None:
-        self.same(
-            lambda s: s.release(
-                queue, entry_id, owner=owner, not_before=self.now + later, attempts=attempts
+        self.same_entries(
+            lambda s, ids: s.release(
+                queue, ids(entry_id), owner=owner, not_before=self.now + later, attempts=attempts
             )
         )
 
@@ -118,7 +152,7 @@ class QueuesAgree(BackendsAgree):
 
     @rule(age=HALVES)
     def drop_entries(self, age: float) -> None:
-        self.same(lambda s: s.drop_entries(made_before=self.now - age))
+        self.same_entries(lambda s, _ids: s.drop_entries(made_before=self.now - age))
 
     @rule(queue=st.none() | QUEUES)
     def queue_counts(self, queue: str | None) -> None:
@@ -128,6 +162,26 @@ class QueuesAgree(BackendsAgree):
     @rule(queue=QUEUES)
     def has_ready(self, queue: str) -> None:
         self.same(lambda s: s.has_ready(queue, now=self.now))
+
+
+def _backend_id(ids: dict[int, int], model_id: int) -> int:
+    return ids.get(model_id, NO_ENTRY)
+
+
+def _in_model_ids(result: Any, model_id: dict[int, int]) -> Any:
+    """`result` with every entry id a backend gave replaced by the model's id."""
+
+    def entry(found: QueueEntry) -> QueueEntry:
+        return dataclasses.replace(found, entry_id=model_id.get(found.entry_id, -found.entry_id))
+
+    if isinstance(result, Enqueued):
+        return Enqueued(
+            entry_id=model_id.get(result.entry_id, -result.entry_id),
+            dropped=tuple(entry(found) for found in result.dropped),
+        )
+    if isinstance(result, tuple) and all(isinstance(item, QueueEntry) for item in result):
+        return tuple(entry(found) for found in result)
+    return result
 
 
 class RecordsAgree(BackendsAgree):

@@ -7,6 +7,8 @@ import asyncio
 from bridge.state import (
     ExpiredGroup,
     GroupComplete,
+    KeepGroup,
+    KeptGroup,
     PartAdded,
     PartConflict,
     PartCounts,
@@ -15,6 +17,8 @@ from bridge.state import (
     PartLimits,
     PartRefused,
     StateStore,
+    decode_kept_group,
+    encode_kept_group,
 )
 
 from .backends import BackendRig
@@ -136,3 +140,32 @@ async def test_parts_survive_a_restart(rig: BackendRig) -> None:
     store = await rig.reopen(store)
     assert isinstance(await add(store, 2, b"B", total=2), GroupComplete)
     await store.aclose()
+
+
+KEEP = KeepGroup(kind="completing/acct", key="g", expires_at=T0 + 3600, max_records=10)
+
+
+async def test_a_group_kept_as_it_completes_is_a_record_of_its_parts_and_completing_index(
+    store: StateStore,
+) -> None:
+    first_at = T0 + 0.123456789
+    await add(store, 1, b"\x00A,:", at=first_at, total=2)
+    await store.add_part(
+        "g", 2, b"B\xff", total=2, scope="acct", meta=b"m", now=T0 + 1, expires_at=T0 + 120,
+        limits=ROOMY, keep=KEEP,
+    )  # fmt: skip
+    record = await store.get_record(KEEP.kind, KEEP.key, now=T0 + 2)
+    assert record is not None
+    assert record.value == encode_kept_group(b"m", first_at, 2, (b"\x00A,:", b"B\xff"))
+    assert decode_kept_group(record.value) == KeptGroup(
+        meta=b"m", first_at=first_at, completing=2, parts=(b"\x00A,:", b"B\xff")
+    )
+    assert await store.part_counts() == PartCounts(groups=0, octets=0)
+
+
+async def test_a_part_that_does_not_complete_its_group_keeps_no_record(store: StateStore) -> None:
+    await store.add_part(
+        "g", 1, b"A", total=2, scope="acct", meta=b"m", now=T0, expires_at=T0 + 120,
+        limits=ROOMY, keep=KEEP,
+    )  # fmt: skip
+    assert await store.get_record(KEEP.kind, KEEP.key, now=T0) is None

@@ -25,8 +25,8 @@ async def test_entries_are_taken_oldest_first_and_each_only_once_while_leased(
 async def test_an_acknowledged_entry_is_gone(store: StateStore) -> None:
     entry_id = (await store.enqueue("acct", b"r", now=T0, max_entries=10)).entry_id
     await store.take("acct", owner="a", now=T0, lease_s=30)
-    assert await store.ack("acct", entry_id)
-    assert not await store.ack("acct", entry_id)
+    assert await store.ack("acct", entry_id, owner="a")
+    assert not await store.ack("acct", entry_id, owner="a")
     assert await store.take("acct", owner="a", now=T0 + 100, lease_s=30) == ()
     assert await store.queues() == ()
 
@@ -62,6 +62,25 @@ async def test_a_release_by_an_owner_that_lost_the_lease_changes_nothing(
     await store.take("acct", owner="other", now=T0 + 10, lease_s=10)
     assert not await store.release("acct", taken.entry_id, owner="slow", not_before=T0, attempts=9)
     assert await store.queue_counts(now=T0 + 11) == QueueCounts(ready=0, leased=1)
+
+
+async def test_an_ack_by_an_owner_that_lost_the_lease_changes_nothing(store: StateStore) -> None:
+    await store.enqueue("acct", b"r", now=T0, max_entries=10)
+    (taken,) = await store.take("acct", owner="slow", now=T0, lease_s=10)
+    assert not await store.ack("acct", taken.entry_id, owner="never-took-it")
+    (again,) = await store.take("acct", owner="other", now=T0 + 10, lease_s=10)
+    assert not await store.ack("acct", taken.entry_id, owner="slow")  # late: other holds it
+    assert await store.queue_counts(now=T0 + 11) == QueueCounts(ready=0, leased=1)
+    assert await store.ack("acct", again.entry_id, owner="other")
+    assert await store.queues() == ()
+
+
+async def test_an_entry_id_is_never_given_out_twice(store: StateStore) -> None:
+    first = await store.enqueue("acct", b"1", now=T0, max_entries=10)
+    await store.take("acct", owner="a", now=T0, lease_s=10)
+    assert await store.ack("acct", first.entry_id, owner="a")
+    second = await store.enqueue("acct", b"2", now=T0, max_entries=10)
+    assert second.entry_id > first.entry_id
 
 
 async def test_a_queue_past_its_bound_drops_its_oldest_entries_and_says_which(
