@@ -10,13 +10,15 @@ A PDU that is not part of a long message (or is "part 1 of 1") passes straight t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from bridge.pdu import CommandStatus
 from bridge.pipeline.counters import PipelineCounters
+from bridge.pipeline.intents import COMPLETING_KIND_PREFIX, KEEP_S, MAX_OPEN
 from bridge.pipeline.reassembly import (
     AnsweredPart,
     Complete,
@@ -25,15 +27,23 @@ from bridge.pipeline.reassembly import (
     MessageOrigin,
     Pending,
     Reassembly,
+    group_name,
 )
 from bridge.pipeline.receipts import ERR_REASSEMBLY_TIMEOUT, ERR_REFUSED_BY_BRIDGE, MessageState
-from bridge.pipeline.retries import AwaitingRetries, AwaitingRetry, decode_retry, is_retry_record
+from bridge.pipeline.retries import (
+    AwaitingRetries,
+    AwaitingRetry,
+    decode_completing,
+    decode_retry,
+    is_retry_record,
+    retry_key,
+)
 from bridge.pipeline.settings import AccountRoute, PipelineSettings
 from bridge.pipeline.settlement import FinalState, Settlement, Trace
 from bridge.pipeline.statuses import SubmitStatus
 from bridge.pipeline.submission import Refusal, UserData
 from bridge.pipeline.upkeep import WallClock
-from bridge.state import Record, StateStore
+from bridge.state import KeepGroup, Record, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +77,7 @@ class LongMessages:
         wall: WallClock,
     ) -> None:
         self._timeout = settings.reassembly.timeout
+        self._state = state
         self.reassembly = Reassembly(
             state, limits=settings.reassembly, new_message_id=new_message_id
         )
@@ -104,7 +115,13 @@ class LongMessages:
                 octets=data.octets, complete=None, data=data, submitted_at=self._wall.now()
             )
         key = LongMessageKey.of(origin, reference=part.reference, total=part.total)
-        retried, superseded = await self._retries.claim(key, part, now=now)
+        completing = KeepGroup(
+            kind=COMPLETING_KIND_PREFIX + origin.account,
+            key=group_name(key),
+            expires_at=now + KEEP_S,
+            max_records=MAX_OPEN,
+        )
+        retried, superseded = await self._retries.claim(key, part, now=now, keep=completing)
         if superseded is not None:
             await self._give_up(superseded, now)
         if retried is not None:
@@ -119,6 +136,7 @@ class LongMessages:
             registered_delivery=registered_delivery,
             user_message_reference=user_message_reference,
             now=now,
+            keep=completing,
         )
         match added:
             case Pending():
@@ -142,31 +160,81 @@ class LongMessages:
         if whole.complete is not None:
             complete = whole.complete
             await self._abandoned(
-                route, complete.origin, complete.answered, _REFUSED_BY_BRIDGE, whole.submitted_at
+                route,
+                complete.origin,
+                complete.answered,
+                _REFUSED_BY_BRIDGE,
+                whole.submitted_at,
+                also=[self.completing_done(complete)],
             )
 
-    async def keep_for_retry(self, whole: WholeMessage, failure: FinalState) -> bool:
-        """After ESME_RSYSERR on a completing part: keep the message for the ESME's retry.
+    def completing_done(self, complete: Complete) -> Coroutine[Any, Any, bool]:
+        """The deletion of `complete`'s completing record (intents.py, rule 3)."""
+        key = retry_key(complete)
+        return self._state.delete_record(COMPLETING_KIND_PREFIX + key.account, group_name(key))
+
+    async def keep_for_retry(
+        self,
+        whole: WholeMessage,
+        failure: FinalState,
+        *,
+        also: Sequence[Coroutine[Any, Any, object]] = (),
+    ) -> bool:
+        """After ESME_RSYSERR on a completing part: keep the message for the ESME's retry
+        (committed with `also`, the writes that settle its intent).
 
         False when `whole` completes no long message (nothing to keep)."""
         complete, part = whole.complete, whole.data.part
         if complete is None or part is None:
             return False
+        await self._keep(complete, part.seqnum, part.payload, failure, also=also)
+        return True
+
+    async def keep_recovered(self, entry: AwaitingRetry, failure: FinalState) -> None:
+        """A completing long message left by a crash: kept for the ESME's retry."""
+        await self._keep(entry.complete, entry.seqnum, entry.payload, failure, also=())
+
+    async def left_completing(self, account: str) -> list[AwaitingRetry]:
+        """The long messages of `account` a crash left between completion and settlement."""
+        records = await self._state.scan_records(
+            COMPLETING_KIND_PREFIX + account, now=self._clock()
+        )
+        return [self._completing_entry(record) for record in records]
+
+    async def take_completing(self, account: str, group: str) -> AwaitingRetry | None:
+        found = await self._state.take_record(
+            COMPLETING_KIND_PREFIX + account, group, now=self._clock()
+        )
+        return None if found is None else self._completing_entry(found)
+
+    def _completing_entry(self, record: Record) -> AwaitingRetry:
+        entry = decode_completing(record.key, record.value)
+        return dataclasses.replace(entry, deadline=entry.complete.first_part_at + self._timeout)
+
+    async def _keep(
+        self,
+        complete: Complete,
+        seqnum: int,
+        payload: bytes,
+        failure: FinalState,
+        *,
+        also: Sequence[Coroutine[Any, Any, object]],
+    ) -> None:
         now = self._clock()
         displaced = await self._retries.keep(
             AwaitingRetry(
                 complete=complete,
-                seqnum=part.seqnum,
-                payload=part.payload,
+                seqnum=seqnum,
+                payload=payload,
                 deadline=complete.first_part_at + self._timeout,
                 message_state=failure.message_state,
                 error_code=failure.error_code,
             ),
             now=now,
+            also=[self.completing_done(complete), *also],
         )
         for entry in displaced:
             await self._give_up(entry, now)
-        return True
 
     async def sweep(self, now: float, expired_records: Sequence[Record]) -> None:
         """Expire long messages past their deadline; give up the retries whose records
@@ -221,6 +289,8 @@ class LongMessages:
         answered: tuple[AnsweredPart, ...],
         state: FinalState,
         submitted_at: float,
+        *,
+        also: Sequence[Coroutine[Any, Any, object]] = (),
     ) -> None:
         await self._settlement.abandoned(
             route,
@@ -229,6 +299,7 @@ class LongMessages:
             state=state,
             submitted_at=submitted_at,
             now=self._clock(),
+            also=also,
         )
 
     def _wall_at(self, moment: float, now: float) -> float:

@@ -57,6 +57,7 @@ from bridge.pdu import (
 )
 from bridge.pipeline import answers, multi, submission
 from bridge.pipeline.counters import PipelineCounters
+from bridge.pipeline.intents import Intent, Intents
 from bridge.pipeline.long_messages import LongMessages, WholeMessage
 from bridge.pipeline.message_ids import MessageIdGenerator
 from bridge.pipeline.message_store import MessageStore, absolute_time
@@ -75,9 +76,11 @@ from bridge.pipeline.settlement import (
     Settlement,
     Trace,
     final_state,
+    message_trace,
 )
 from bridge.pipeline.statuses import SubmitStatus
 from bridge.pipeline.submission import Refusal
+from bridge.pipeline.unsettled import Unsettled
 from bridge.pipeline.upkeep import LocalTime, Recovered, StoreSizes, WallClock
 from bridge.state import MemoryState, StateError, StateStore, StateUnavailable
 from bridge.upstream import IsmsSender, SendResult, split_destinations
@@ -110,7 +113,7 @@ class MessagePipeline:
         self.state = state = state if state is not None else MemoryState()
         self.store_writable = True
         self.sizes = StoreSizes()
-        self.recovered = Recovered(receipts=0, long_messages=0, retries=0, records=0)
+        self.recovered = Recovered(receipts=0, long_messages=0, retries=0, records=0, intents=0)
         self._clock = clock
         self._wall = wall = wall_clock or LocalTime()
         self._routes = {route.system_id: route for route in routes}
@@ -141,6 +144,16 @@ class MessagePipeline:
             wall=wall,
         )
         self._refusals = RefusalLog(clock)
+        self._intents = Intents(state)
+        self._unsettled = Unsettled(
+            intents=self._intents,
+            long=self.long,
+            settlement=self._settlement,
+            routes=lambda: self._routes,
+            statuses=settings.statuses,
+            new_message_id=self._new_id,
+            clock=clock,
+        )
         self._housekeeping: asyncio.Task[None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -212,6 +225,7 @@ class MessagePipeline:
         messages, messages awaiting a retry); those past their deadline are settled at the
         first sweep. Logged once as `event=state_recovered`."""
         receipts = await self.outbox.recover(shared=self.state.backend == "redis")
+        intents = await self._unsettled.settle()
         parts = await self.state.part_counts()
         retries = 0
         for system_id in self._routes:
@@ -219,15 +233,18 @@ class MessagePipeline:
         messages = await self.state.record_count(MESSAGE_KIND)
         await self._measure()
         recovered = Recovered(
-            receipts=receipts, long_messages=parts.groups, retries=retries, records=messages
-        )
+            receipts=receipts, long_messages=parts.groups, retries=retries, records=messages,
+            intents=intents,
+        )  # fmt: skip
         log.info(
-            "event=state_recovered backend=%s receipts=%d long_messages=%d retries=%d records=%d",
+            "event=state_recovered backend=%s receipts=%d long_messages=%d retries=%d records=%d"
+            " intents=%d",
             self.state.backend,
             recovered.receipts,
             recovered.long_messages,
             recovered.retries,
             recovered.records,
+            recovered.intents,
         )
         return recovered
 
@@ -351,15 +368,18 @@ class MessagePipeline:
             reference=_reference(context, pdu),
         )
         urgent = isinstance(pdu, SubmitSm) and pdu.priority_flag >= URGENT_PRIORITY
+        intent = self._intents.prepare(origin, name, whole.complete, received_at, message.reference)
         sent_at = self._clock()
-        result = await self._sending.send(message, urgent=urgent)
+        result = await self._sending.send(
+            message, urgent=urgent, before=lambda: self._intents.open(intent, now=self._clock())
+        )
         status = self.settings.statuses.submit_status(result, self._new_id)
         state = final_state(result, report_delivered=route.report_delivered)
         deliveries = [Delivery(destination=origin.destinations[0], state=state)]
         trace = self._trace(name, whole, received_at, sent_at, result, text, message.reference)
         await self._conclude(
             route, origin, whole, status, pdu, umr, overall=state, deliveries=deliveries,
-            text=text, trace=trace,
+            text=text, trace=trace, intent=intent,
         )  # fmt: skip
         return status
 
@@ -406,6 +426,9 @@ class MessagePipeline:
             )
             for index, batch in enumerate(batches)
         ]
+        multi_pdu = "submit_multi"  # its intent goes before its batches wait for their slots
+        intent = self._intents.prepare(origin, multi_pdu, whole.complete, received_at, reference)
+        await self._intents.open(intent, now=self._clock())
         sent_at = self._clock()
         owner = asyncio.current_task()
         assert owner is not None  # always called from a request's task
@@ -441,7 +464,7 @@ class MessagePipeline:
         )
         await self._conclude(
             route, origin, whole, status, pdu, umr, overall=overall, deliveries=deliveries,
-            text=text, trace=trace,
+            text=text, trace=trace, intent=intent,
         )  # fmt: skip
         return answers.multi_response(
             answer.command_status, answer.message_id, answer.unsuccess_sme
@@ -460,27 +483,11 @@ class MessagePipeline:
         return route
 
     def _trace(
-        self,
-        pdu: str,
-        whole: WholeMessage,
-        received_at: float,
-        sent_at: float,
-        result: SendResult,
-        text: str,
-        reference: str,
-    ) -> Trace:
-        complete = whole.complete
-        return Trace(
-            pdu=pdu,
-            parts=1 if complete is None else complete.total,
-            received_at=received_at if complete is None else complete.first_part_at,
-            sent_at=sent_at if result.attempts else None,
-            trx_id=result.trx_id or "",
-            isms_code=result.code,
-            mirror=result.mirror,
-            text=text if self.settings.record_text else None,
-            reference=reference,
-        )
+        self, pdu: str, whole: WholeMessage, received_at: float, sent_at: float,
+        result: SendResult, text: str, reference: str,
+    ) -> Trace:  # fmt: skip
+        kept = text if self.settings.record_text else None
+        return message_trace(pdu, whole.complete, received_at, sent_at, result, kept, reference)
 
     async def _conclude(
         self,
@@ -495,10 +502,14 @@ class MessagePipeline:
         deliveries: list[Delivery],
         text: str,
         trace: Trace,
+        intent: Intent,
     ) -> None:
-        """Hand the message's fate to the settlement, or keep it for the ESME's retry."""
+        """Settle the message, or keep it for the ESME's retry, with its intent (rule 2)."""
+        closed = self._intents.closed(intent)
         # A completing part told "try again" keeps its message for the ESME's retry.
-        if status.command_status == _RETRY_LATER and await self.long.keep_for_retry(whole, overall):
+        if status.command_status == _RETRY_LATER and await self.long.keep_for_retry(
+            whole, overall, also=closed
+        ):
             return
         answered = (
             IssuedId(
@@ -521,6 +532,7 @@ class MessagePipeline:
             submitted_at=whole.submitted_at,
             trace=trace,
             now=self._clock(),
+            also=closed,
         )
 
     async def _text(self, route: AccountRoute, data_coding: int, whole: WholeMessage) -> str:

@@ -45,6 +45,8 @@ from bridge.pdu import CommandStatus, SmeAddress
 from bridge.pipeline.udh import ConcatenatedPart
 from bridge.state import (
     GroupComplete,
+    KeepGroup,
+    KeptGroup,
     PartAdded,
     PartConflict,
     PartDuplicate,
@@ -268,10 +270,12 @@ class Reassembly:
         registered_delivery: int = 0,
         user_message_reference: int | None = None,
         now: float,
+        keep: KeepGroup | None = None,
     ) -> AddResult:
         """Take one part of a message of two or more parts (a "part 1 of 1" is no long
         message: the caller passes it straight through). Raises StateUnavailable when the
-        part cannot be committed (nothing was kept)."""
+        part cannot be committed (nothing was kept). With `keep`, a message this part
+        completes is kept as that record in the same step (`kept_complete` reads it)."""
         key = LongMessageKey.of(origin, reference=part.reference, total=part.total)
         group = group_name(key)
         meta = _meta(origin, data_coding)
@@ -279,7 +283,7 @@ class Reassembly:
         # is stored with an id; the completing one's id is simply never given out.
         message_id = self._new_message_id()
         value = _part_value(message_id, registered_delivery, user_message_reference, part.payload)
-        added = await self._add(group, part, value, meta, origin.account, now)
+        added = await self._add(group, part, value, meta, origin.account, now, keep)
         if isinstance(added, PartConflict):
             stored_coding, _ = _from_meta(added.meta)
             if stored_coding != data_coding:
@@ -292,7 +296,7 @@ class Reassembly:
                 )
             # Same data_coding, other TON/NPI (not part of the key, rule 1): the first
             # part's addresses stand.
-            added = await self._add(group, part, value, added.meta, origin.account, now)
+            added = await self._add(group, part, value, added.meta, origin.account, now, keep)
         match added:
             case PartKept():
                 return Pending(message_id=message_id)
@@ -346,6 +350,7 @@ class Reassembly:
         meta: bytes,
         scope: str,
         now: float,
+        keep: KeepGroup | None,
     ) -> PartAdded:
         return await self._state.add_part(
             group,
@@ -357,6 +362,7 @@ class Reassembly:
             now=now,
             expires_at=now + self._limits.timeout,
             limits=self._part_limits,
+            keep=keep,
         )
 
     def _full(self, refused: PartRefused) -> str:
@@ -385,3 +391,19 @@ def _complete(key: LongMessageKey, done: GroupComplete, *, completing: int) -> C
         answered=tuple(answered),
         first_part_at=done.first_at,
     )
+
+
+def kept_complete(group: str, kept: KeptGroup) -> tuple[Complete, int, bytes]:
+    """A message the store kept as a part completed it (`add`'s `keep`): the `Complete`
+    that part got, and that part's seqnum and payload."""
+    account, source, destinations, reference, total = json.loads(group)
+    key = LongMessageKey(
+        account=account,
+        source_addr=source,
+        destinations=tuple(destinations),
+        reference=reference,
+        total=total,
+    )
+    done = GroupComplete(group=group, meta=kept.meta, parts=kept.parts, first_at=kept.first_at)
+    _, payload = _part_of(kept.completing, kept.parts[kept.completing - 1])
+    return _complete(key, done, completing=kept.completing), kept.completing, payload

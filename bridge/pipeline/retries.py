@@ -22,8 +22,11 @@ survives a restart, and the retry after it is still sent whole.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bridge.pdu import SmeAddress
 from bridge.pipeline.reassembly import (
@@ -32,10 +35,11 @@ from bridge.pipeline.reassembly import (
     LongMessageKey,
     MessageOrigin,
     group_name,
+    kept_complete,
 )
-from bridge.pipeline.receipts import MessageState
+from bridge.pipeline.receipts import ERR_UNKNOWN, MessageState
 from bridge.pipeline.udh import ConcatenatedPart
-from bridge.state import Record, RecordStore
+from bridge.state import KeepGroup, Put, Record, RecordStore, decode_kept_group
 
 RETRY_KIND_PREFIX = "retry/"
 
@@ -71,34 +75,62 @@ class AwaitingRetries:
     async def count(self, account: str) -> int:
         return await self._state.record_count(RETRY_KIND_PREFIX + account)
 
-    async def keep(self, entry: AwaitingRetry, *, now: float) -> list[AwaitingRetry]:
-        """Keep `entry` for its retry; returns what must be settled now instead (an older
-        one it replaced, or the account's oldest past its bound). Raises StateUnavailable."""
+    async def keep(
+        self,
+        entry: AwaitingRetry,
+        *,
+        now: float,
+        also: Sequence[Coroutine[Any, Any, object]] = (),
+    ) -> list[AwaitingRetry]:
+        """Keep `entry` for its retry, committed together with `also`; returns what must be
+        settled now instead (an older one it replaced, or the account's oldest past its
+        bound). Raises StateUnavailable."""
         key = retry_key(entry.complete)
-        put = await self._state.put_record(
+        put_record = self._state.put_record(
             RETRY_KIND_PREFIX + key.account,
             group_name(key),
             encode_retry(entry),
             now=now,
-            expires_at=entry.deadline,
+            expires_at=max(entry.deadline, now + 1.0),
             max_records=self.max_per_account,
         )
+        # Started together, so that they share one commit.
+        put, *others = await asyncio.gather(put_record, *also, return_exceptions=True)
+        for result in (put, *others):
+            if isinstance(result, BaseException):
+                raise result
+        assert isinstance(put, Put)
         displaced = [put.replaced] if put.replaced is not None else []
         return [decode_retry(record.value) for record in (*displaced, *put.dropped)]
 
     async def claim(
-        self, key: LongMessageKey, part: ConcatenatedPart, *, now: float
+        self, key: LongMessageKey, part: ConcatenatedPart, *, now: float, keep: KeepGroup
     ) -> tuple[AwaitingRetry | None, AwaitingRetry | None]:
-        """(the kept message this part retries, a kept message this part supersedes)."""
-        found = await self._state.take_record(
-            RETRY_KIND_PREFIX + key.account, group_name(key), now=now
-        )
+        """(the kept message this part retries, a kept message this part supersedes).
+
+        A retried message is copied to `keep` (its completing record) before it leaves the
+        retries, so that a crash in between leaves it in one of them or both, never in
+        neither; of several callers exactly one claims it."""
+        kind, group = RETRY_KIND_PREFIX + key.account, group_name(key)
+        found = await self._state.get_record(kind, group, now=now)
         if found is None:
             return None, None
         entry = decode_retry(found.value)
-        if part.seqnum == entry.seqnum and part.payload == entry.payload:
-            return entry, None
-        return None, entry
+        retried = part.seqnum == entry.seqnum and part.payload == entry.payload
+        if retried:
+            await self._state.put_record(
+                keep.kind,
+                keep.key,
+                found.value,
+                now=now,
+                expires_at=keep.expires_at,
+                max_records=keep.max_records,
+            )
+        if await self._state.take_record(kind, group, now=now) is None:
+            # Another caller claimed it first; the completing copy is the same record as
+            # that caller's (same key and value), which its settlement deletes.
+            return None, None
+        return (entry, None) if retried else (None, entry)
 
 
 def encode_retry(entry: AwaitingRetry) -> bytes:
@@ -166,4 +198,21 @@ def decode_retry(value: bytes) -> AwaitingRetry:
         deadline=fields["deadline"],
         message_state=MessageState(fields["message_state"]),
         error_code=fields["error_code"],
+    )
+
+
+def decode_completing(group: str, value: bytes) -> AwaitingRetry:
+    """A completing record (intents.py, rule 3): the group the store kept as it completed, or
+    a retry's record claimed for its resend. Its deadline and fate are the caller's to set:
+    here they are those of a message that was not sent."""
+    if value.startswith(b"{"):
+        return decode_retry(value)
+    complete, seqnum, payload = kept_complete(group, decode_kept_group(value))
+    return AwaitingRetry(
+        complete=complete,
+        seqnum=seqnum,
+        payload=payload,
+        deadline=complete.first_part_at,
+        message_state=MessageState.UNDELIVERABLE,
+        error_code=ERR_UNKNOWN,
     )

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bridge.pipeline.counters import PipelineCounters
@@ -69,10 +69,24 @@ class SlottedSender:
         `send_apart` on its behalf)."""
         return task in self._in_flight or task in self._owners
 
-    async def send(self, message: IsmsMessage, *, urgent: bool) -> SendResult:
-        """Send in the calling task, which `must_finish` protects while the request runs."""
+    async def send(
+        self,
+        message: IsmsMessage,
+        *,
+        urgent: bool,
+        before: Callable[[], Awaitable[object]] | None = None,
+    ) -> SendResult:
+        """Send in the calling task, which `must_finish` protects while the request runs;
+        `before` (the message's intent) is committed once the slot is had, before the
+        request leaves, so that a message still waiting for its slot is known not sent."""
         account = message.credentials.username
         await self._slots.acquire(account, urgent=urgent)
+        if before is not None:
+            try:
+                await before()
+            except BaseException:
+                self._slots.release(account)
+                raise
         task = asyncio.current_task()
         assert task is not None  # always called from a request's task
         self._in_flight.add(task)

@@ -25,7 +25,7 @@ from typing import Any, Final, assert_never
 
 from bridge.pdu import DeliverSm, SmeAddress
 from bridge.pipeline.message_store import MessageStore
-from bridge.pipeline.reassembly import AnsweredPart, MessageOrigin
+from bridge.pipeline.reassembly import AnsweredPart, Complete, MessageOrigin
 from bridge.pipeline.receipt_outbox import ReceiptOutbox
 from bridge.pipeline.receipts import (
     ERR_NONE,
@@ -122,6 +122,29 @@ class Trace:
     reference: Final[str] = ""  # system_id/session/sequence_number, as the iSMS request carries it
 
 
+def message_trace(
+    pdu: str,
+    complete: Complete | None,
+    received_at: float,
+    sent_at: float,
+    result: SendResult,
+    text: str | None,
+    reference: str,
+) -> Trace:
+    """The trace of a message iSMS was asked for (`complete`: the long message it completes)."""
+    return Trace(
+        pdu=pdu,
+        parts=1 if complete is None else complete.total,
+        received_at=received_at if complete is None else complete.first_part_at,
+        sent_at=sent_at if result.attempts else None,
+        trx_id=result.trx_id or "",
+        isms_code=result.code,
+        mirror=result.mirror,
+        text=text,
+        reference=reference,
+    )
+
+
 class Settlement:
     """The one owner of what happens to the message_ids an answer gave out.
 
@@ -164,8 +187,10 @@ class Settlement:
         submitted_at: float,
         trace: Trace,
         now: float,
+        also: Sequence[Coroutine[Any, Any, object]] = (),
     ) -> None:
-        """iSMS answered the message: settle the ids of its earlier parts and the answered one.
+        """iSMS answered the message: settle the ids of its earlier parts and the answered one,
+        committed together with `also` (the deletion of its intent).
 
         `answered` (an ESME_ROK answer only) hears of its accepted destinations alone,
         since a submit_multi_resp already lists the failed ones; the earlier parts' ids,
@@ -188,7 +213,10 @@ class Settlement:
                     self._outbox.answer_pending(answered.message_id)
                     receipts += own
             ids += (answered.message_id,)
-        writes = [self._outbox.send(route.system_id, receipt) for receipt in receipts]
+        writes: list[Coroutine[Any, Any, object]] = [
+            self._outbox.send(route.system_id, receipt) for receipt in receipts
+        ]
+        writes += also
         if ids or trace.reference:
             # One without ids (iSMS refused it, or was not reached) is kept for operators.
             fate = RECEIPT_HELD if receipts else RECEIPT_NONE
@@ -211,11 +239,13 @@ class Settlement:
         state: FinalState,
         submitted_at: float,
         now: float,
+        also: Sequence[Coroutine[Any, Any, object]] = (),
     ) -> None:
         """A long message that never reaches iSMS (refused when whole, expired incomplete,
         or its completing part never retried): its answered parts end in `state`, for
         every destination it was for."""
         if not answered:
+            await _all(list(also))
             return
         done = self._wall.now()
         deliveries = [Delivery(destination=d, state=state) for d in origin.destinations]
@@ -230,6 +260,7 @@ class Settlement:
             [
                 self._store.record(record, now=now),
                 *(self._outbox.send(route.system_id, receipt) for receipt in receipts),
+                *also,
             ]
         )
 
@@ -276,7 +307,7 @@ class Settlement:
 _ENROUTE = FinalState(message_state=MessageState.ENROUTE)
 
 
-async def _all(writes: list[Coroutine[Any, Any, None]]) -> None:
+async def _all(writes: list[Coroutine[Any, Any, object]]) -> None:
     """Run the writes together (one group commit); the first failure is raised once all
     have finished, so none is left running unobserved."""
     if len(writes) == 1:

@@ -57,6 +57,7 @@ class Recovered:
     long_messages: int
     retries: int
     records: int
+    intents: int  # messages a crash left at iSMS, settled as unknown outcomes (intents.py)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -34,13 +34,18 @@ from smpplib_esme import read_receipts, submit, submit_many
 
 from bridge.pdu import (
     BindReceiver,
+    BindTransceiver,
     BindTransmitter,
     CommandStatus,
     DeliverSm,
+    DeliverSmResp,
     Pdu,
+    QuerySm,
+    QuerySmResp,
     SmeAddress,
     SubmitMulti,
     SubmitSm,
+    SubmitSmResp,
 )
 from bridge.upstream.sandbox import SandboxFaults
 
@@ -236,6 +241,118 @@ def test_a_message_kept_for_a_retry_before_a_sigkill_is_sent_whole_on_the_retry_
     assert submit(client, **second).status == 0
     [sent] = sandbox.wait_for(1)
     assert sent["text"] == "Hello again"
+
+
+# --- a SIGKILL while a long message's completing part is at iSMS ----------------------------
+
+SLOW_TO = "60000009030"  # the sandbox answers in 3 s: the kill lands while iSMS has it
+LONG_HEADER = bytes([5, 0, 3, 91, 2])
+
+
+def long_part(seqnum: int, text: bytes, to: str = SLOW_TO) -> SubmitSm:
+    return SubmitSm(
+        destination_addr=to,
+        esm_class=0x40,
+        registered_delivery=1,
+        short_message=LONG_HEADER + bytes([seqnum]) + text,
+    )
+
+
+def raw_transceiver(port: int) -> RawEsme:
+    client = RawEsme("127.0.0.1", port)
+    client.send(BindTransceiver(system_id="esme1", password="secret1"))
+    assert client.read().command_status == 0
+    return client
+
+
+def receipts_for(client: RawEsme, count: int) -> dict[str, str]:
+    """message_id -> receipt text, answering each deliver_sm (other PDUs skipped)."""
+    found: dict[str, str] = {}
+    deadline = time.monotonic() + 10
+    while len(found) < count:
+        pdu = client.read(timeout=max(0.1, deadline - time.monotonic()))
+        if isinstance(pdu, DeliverSm):
+            client.send(DeliverSmResp(sequence_number=pdu.sequence_number))
+            text = pdu.short_message.decode()
+            found[text.split()[0].removeprefix("id:")] = text
+    return found
+
+
+def killed_while_part_2_is_at_isms(
+    path: Path, serve: Callable[[Path], ServeProcess]
+) -> tuple[ServeProcess, str]:
+    """Part 1 answered; part 2 completes the message and is at iSMS (3 s) when the bridge
+    is killed. Returns the bridge started again on the same file, and part 1's id."""
+    bridge = serve(path)
+    client = raw_transceiver(bridge.port)
+    client.send(long_part(1, b"Hello "))
+    first = client.read()
+    assert first.command_status == 0
+    client.send(long_part(2, b"world"))
+    time.sleep(1.0)
+    bridge.kill()
+    again = serve(path)
+    again.wait_for(r"event=state_recovered .* intents=1")
+    again.wait_for(r"event=intent_unsettled system_id=esme1 .*pdu=submit_sm")
+    return again, str(first.message_id)
+
+
+def test_a_long_message_at_isms_during_a_sigkill_is_sent_by_the_resend_and_never_expires(
+    config: Write, serve: Callable[[Path], ServeProcess], sandbox: SandboxThread
+) -> None:
+    # unknown_outcome_status ESME_RSYSERR (the default): after the kill the message is an
+    # unknown outcome, kept for the resend of its last part as at runtime; the resend is
+    # sent (the ESME's doing), and every id gets its receipt, none EXPIRED.
+    path = config()
+    bridge, first_id = killed_while_part_2_is_at_isms(path, serve)
+    client = raw_transceiver(bridge.port)
+    client.send(long_part(2, b"world"))
+    answer = client.read(timeout=10)
+    assert isinstance(answer, SubmitSmResp) and answer.command_status == 0
+    receipts = receipts_for(client, 2)
+    assert set(receipts) == {first_id, answer.message_id}
+    assert all("stat:ACCEPTD" in text for text in receipts.values())
+    assert [m["text"] for m in sandbox.messages()] == ["Hello world"] * 2
+
+
+def test_a_long_message_at_isms_during_a_sigkill_is_settled_unknown_when_not_retried(
+    config: Write, serve: Callable[[Path], ServeProcess]
+) -> None:
+    path = config(isms={"unknown_outcome_status": "ESME_RSUBMITFAIL"})
+    bridge, first_id = killed_while_part_2_is_at_isms(path, serve)
+    client = raw_transceiver(bridge.port)
+    [receipt] = receipts_for(client, 1).values()
+    assert "stat:UNKNOWN err:255" in receipt and receipt.startswith(f"id:{first_id} ")
+    client.send(QuerySm(message_id=first_id, source_addr="MyBrand"))
+    answer = client.read()
+    assert isinstance(answer, QuerySmResp) and answer.message_state == 7  # never ENROUTE
+    assert recorded(path, first_id)["status"] == "UNSETTLED"
+
+
+def test_a_long_message_waiting_for_its_slot_during_a_sigkill_is_sent_once_by_the_resend(
+    config: Write, serve: Callable[[Path], ServeProcess], sandbox: SandboxThread
+) -> None:
+    path = config(isms={"max_in_flight_per_account": 1})
+    bridge = serve(path)
+    client = raw_transceiver(bridge.port)
+    client.send(SubmitSm(destination_addr=SLOW_TO, short_message=b"holds the slot"))
+    time.sleep(0.3)
+    client.send(long_part(1, b"Hello ", to=TO))
+    client.send(long_part(2, b"world", to=TO))  # completes it; waits for the slot
+    first = client.read()
+    assert first.command_status == 0
+    time.sleep(0.5)
+    bridge.kill()
+    again = serve(path)
+    again.wait_for(r"event=state_recovered .* intents=1")  # the one that held the slot
+    client = raw_transceiver(again.port)
+    client.send(long_part(2, b"world", to=TO))
+    answer = client.read(timeout=10)
+    assert isinstance(answer, SubmitSmResp) and answer.command_status == 0
+    receipts = receipts_for(client, 2)
+    assert set(receipts) == {str(first.message_id), answer.message_id}
+    assert all("stat:ACCEPTD" in text for text in receipts.values())
+    assert [m["text"] for m in sandbox.messages()].count("Hello world") == 1
 
 
 # --- a full store ---------------------------------------------------------------------------

@@ -24,14 +24,16 @@ PART1, PART2 = b"Hello ", b"world"
 
 
 class GatedState(MemoryState):
-    """Commits only once `gate` is set: a slow disk."""
+    """Commits records of `kind` only once `gate` is set: a slow disk."""
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str = MESSAGE_KIND) -> None:
         super().__init__()
+        self.kind = kind
         self.gate = asyncio.Event()
 
     async def put_record(self, *args: object, **kwargs: object) -> Put:
-        await self.gate.wait()
+        if args[0] == self.kind:
+            await self.gate.wait()
         return await super().put_record(*args, **kwargs)  # type: ignore[arg-type]
 
 

@@ -14,7 +14,9 @@ from bridge.pipeline.retries import (
     is_retry_record,
     retry_key,
 )
-from bridge.state import MemoryState
+from bridge.state import KeepGroup, MemoryState
+
+COMPLETING = KeepGroup(kind="completing/esme1", key="k", expires_at=1e9, max_records=10)
 
 
 def kept(reference: int, *, account: str = "esme1", deadline: float = 100.0) -> AwaitingRetry:
@@ -62,15 +64,28 @@ async def test_the_same_part_again_claims_the_kept_message() -> None:
     retries = AwaitingRetries(MemoryState(), max_per_account=5)
     entry = kept(1)
     await retries.keep(entry, now=0)
-    assert await retries.claim(retry_key(entry.complete), part(2, b"world"), now=1) == (entry, None)
+    key = retry_key(entry.complete)
+    assert await retries.claim(key, part(2, b"world"), now=1, keep=COMPLETING) == (entry, None)
     assert await retries.count("esme1") == 0
+
+
+async def test_a_claimed_message_is_in_its_completing_record_before_it_leaves_the_retries() -> None:
+    state = MemoryState()
+    retries = AwaitingRetries(state, max_per_account=5)
+    entry = kept(1)
+    await retries.keep(entry, now=0)
+    await retries.claim(retry_key(entry.complete), part(2, b"world"), now=1, keep=COMPLETING)
+    copy = await state.get_record(COMPLETING.kind, COMPLETING.key, now=2)
+    assert copy is not None and decode_retry(copy.value) == entry
 
 
 async def test_another_part_under_the_same_key_supersedes_the_kept_message() -> None:
     retries = AwaitingRetries(MemoryState(), max_per_account=5)
     entry = kept(1)
     await retries.keep(entry, now=0)
-    claimed = await retries.claim(retry_key(entry.complete), part(1, b"hello "), now=1)
+    claimed = await retries.claim(
+        retry_key(entry.complete), part(1, b"hello "), now=1, keep=COMPLETING
+    )
     assert claimed == (None, entry)
     assert await retries.count("esme1") == 0
 

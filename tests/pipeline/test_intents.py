@@ -1,0 +1,171 @@
+"""Intents and crash recovery (intents.py, unsettled.py): a pipeline stopped at each step of a
+message's way, and the next pipeline on the same store picking up where it stopped.
+
+A "crash" here is a pipeline whose request task is cancelled where it stands, nothing after
+it run; the store (memory, shared by both pipelines) keeps what was committed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bridge.pdu import CommandStatus, QuerySm
+from bridge.pipeline import MESSAGE_KIND, PipelineSettings, decode_record
+from bridge.pipeline.intents import COMPLETING_KIND_PREFIX, INTENT_KIND
+from bridge.pipeline.statuses import StatusMapping
+from bridge.state import MemoryState, Put
+
+from .pipeline_doubles import FakeReceivers, Rig, accepted, receipt_text, rig, submit_sm, udh_part
+
+PART1, PART2 = b"Hello ", b"world"
+
+
+class HeldIntents(MemoryState):
+    """Commits intents only once `gate` is set: the bridge stops before the request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def put_record(self, *args: object, **kwargs: object) -> Put:
+        if args[0] == INTENT_KIND:
+            await self.gate.wait()
+        return await super().put_record(*args, **kwargs)  # type: ignore[arg-type]
+
+
+async def crash(task: asyncio.Future[object]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def records(state: MemoryState, kind: str, now: float = 1000.0) -> int:
+    return len(await state.scan_records(kind, now=now))
+
+
+async def part2_at_isms_when_the_bridge_dies(state: MemoryState) -> Rig:
+    """Part 1 answered; part 2 completes the message, whose request is at iSMS when the
+    first pipeline dies. Returns the pipeline after it, recovered."""
+    first = rig(state=state)
+    first.isms.hold()
+    await first.submit(udh_part(7, 2, 1, PART1, registered_delivery=1))
+    request = asyncio.ensure_future(first.submit(udh_part(7, 2, 2, PART2, registered_delivery=1)))
+    await first.isms.reached.wait()
+    await crash(request)
+    return first
+
+
+async def test_an_intent_is_committed_before_the_request_and_deleted_with_its_settlement() -> None:
+    state = MemoryState()
+    r = rig(accepted("900"), state=state)
+    r.isms.hold()
+    answer = asyncio.ensure_future(r.submit(submit_sm(registered_delivery=1)))
+    await r.isms.reached.wait()
+    assert await records(state, INTENT_KIND) == 1
+    r.isms.release()
+    await answer
+    assert await records(state, INTENT_KIND) == 0
+
+
+async def test_nothing_is_sent_while_the_intent_is_not_committed() -> None:
+    state = HeldIntents()
+    r = rig(state=state)
+    answer = asyncio.ensure_future(r.submit(submit_sm()))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert r.isms.sent == []
+    state.gate.set()
+    assert (await answer).command_status == CommandStatus.ESME_ROK
+
+
+async def test_a_completed_long_message_is_kept_until_its_settlement_commits() -> None:
+    state = MemoryState()
+    r = rig(state=state)
+    r.isms.hold()
+    await r.submit(udh_part(7, 2, 1, PART1))
+    answer = asyncio.ensure_future(r.submit(udh_part(7, 2, 2, PART2)))
+    await r.isms.reached.wait()
+    assert await records(state, COMPLETING_KIND_PREFIX + "esme1") == 1
+    r.isms.release()
+    await answer
+    assert await records(state, COMPLETING_KIND_PREFIX + "esme1") == 0
+
+
+async def test_a_plain_message_left_at_isms_is_recorded_as_unsettled_and_counted() -> None:
+    state = MemoryState()
+    first = rig(state=state)
+    first.isms.hold()
+    request = asyncio.ensure_future(first.submit(submit_sm(b"left at iSMS")))
+    await first.isms.reached.wait()
+    await crash(request)
+    after = rig(state=state)
+    recovered = await after.pipeline.recover()
+    assert recovered.intents == 1
+    [record] = [decode_record(r.value) for r in await state.scan_records(MESSAGE_KIND, now=1000)]
+    assert record.status == "UNSETTLED" and record.message_ids == ()
+    assert record.reference.startswith("esme1/")
+    assert await records(state, INTENT_KIND) == 0
+
+
+async def test_a_long_message_left_at_isms_is_retried_by_the_resend_of_its_last_part() -> None:
+    # unknown_outcome_status ESME_RSYSERR (the default): as after any unknown outcome of a
+    # completing part, the message waits for the ESME's resend of that part, which sends it.
+    state = MemoryState()
+    await part2_at_isms_when_the_bridge_dies(state)
+    after = rig(accepted("901"), state=state)
+    await after.pipeline.recover()
+    resent = await after.submit(udh_part(7, 2, 2, PART2, registered_delivery=1))
+    await after.settle()
+    assert resent.message_id == "901"
+    assert [m.text for m in after.isms.sent] == ["Hello world"]
+    texts = [receipt_text(pdu) for pdu in after.receivers.delivered]
+    assert len(texts) == 2 and all("stat:ACCEPTD" in text for text in texts)
+
+
+async def test_a_long_message_left_at_isms_is_settled_unknown_when_that_is_not_retried() -> None:
+    state = MemoryState()
+    await part2_at_isms_when_the_bridge_dies(state)
+    settings = PipelineSettings(
+        statuses=StatusMapping(unknown_outcome_status=CommandStatus.ESME_RSUBMITFAIL)
+    )
+    after = rig(state=state, settings=settings)
+    await after.pipeline.recover()
+    await after.settle()
+    [receipt] = [receipt_text(pdu) for pdu in after.receivers.delivered]
+    assert "stat:UNKNOWN err:255" in receipt and "EXPIRED" not in receipt
+    first_id = receipt.split()[0].removeprefix("id:")
+    answer = await after.submit(QuerySm(message_id=first_id, source_addr="MyBrand"))
+    assert answer.message_state == 7  # UNKNOWN, never ENROUTE for ever
+
+
+async def test_a_long_message_completed_but_never_sent_is_sent_by_the_resend() -> None:
+    state = HeldIntents()
+    first = rig(state=state)
+    await first.submit(udh_part(7, 2, 1, PART1, registered_delivery=1))
+    request = asyncio.ensure_future(first.submit(udh_part(7, 2, 2, PART2, registered_delivery=1)))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    await crash(request)  # the part completed the message; its intent never committed
+    state.gate.set()
+    after = rig(accepted("902"), state=state, receivers=FakeReceivers())
+    recovered = await after.pipeline.recover()
+    assert recovered.intents == 0
+    assert first.isms.sent == []
+    resent = await after.submit(udh_part(7, 2, 2, PART2, registered_delivery=1))
+    await after.settle()
+    assert resent.message_id == "902"
+    assert [m.text for m in after.isms.sent] == ["Hello world"]
+    assert len(after.receivers.delivered) == 2
+
+
+async def test_a_message_still_waiting_for_its_slot_at_a_crash_is_known_not_sent() -> None:
+    state = MemoryState()
+    first = rig(state=state, settings=PipelineSettings(upstream_concurrency=1))
+    first.isms.hold()
+    at_isms = asyncio.ensure_future(first.submit(submit_sm(b"at iSMS")))
+    await first.isms.reached.wait()
+    waiting = asyncio.ensure_future(first.submit(submit_sm(b"waiting for the slot")))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    await crash(waiting)
+    await crash(at_isms)
+    recovered = await rig(state=state).pipeline.recover()
+    assert recovered.intents == 1  # the one at iSMS; the other never had an intent
