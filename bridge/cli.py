@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bridge.app.sandbox",
     "bridge.app.balance",
     "bridge.app.messages",
+    "bridge.app.backup",
 )
 
 

@@ -144,7 +144,10 @@ async def _open(state: StateConfig) -> _Records:
     if state.backend == "redis" and state.redis is not None:
         redis = state.redis
         return await RedisState.open(
-            redis.url, password=redis.password, key_prefix=redis.key_prefix
+            redis.url,
+            password=redis.password,
+            key_prefix=redis.key_prefix,
+            allow_eviction=redis.allow_eviction,
         )
     return await SqliteReadOnly.open(state.path)
 

@@ -7,7 +7,9 @@
   `name ok|fail detail`. Checks: the SMPP listeners are open, a config is loaded, and at
   least one iSMS mirror is not open (a mirror whose cool-down is over counts as available:
   the next message probes it, so an idle bridge never stays unready for good); and the
-  state store commits (while it cannot, submits are answered ESME_RSYSERR).
+  state store commits (while it cannot, submits are answered ESME_RSYSERR); and, with a
+  shared Redis, it has not lost everything it held in the last five minutes
+  (`state_intact`: a restart without persistence).
 
 Access logs are off: a scrape every few seconds would drown the session log.
 """
@@ -62,6 +64,7 @@ def bridge_readiness(
     mirrors: Callable[[], Iterable[Mirror]],
     clock: Callable[[], float] = time.monotonic,
     store_writable: Callable[[], bool | None] = lambda: None,
+    store_intact: Callable[[], bool | None] = lambda: None,
 ) -> ReadinessProbe:
     """The checks of /readyz: listening, config_loaded, isms_mirror_available.
 
@@ -75,7 +78,7 @@ def bridge_readiness(
         known = tuple(mirrors())
         available = [m for m in known if mirror_available(m, now)]
         writable = store_writable()
-        state = (
+        state: tuple[ReadinessCheck, ...] = (
             ()
             if writable is None
             else (
@@ -86,6 +89,18 @@ def bridge_readiness(
                 ),
             )
         )
+        intact = store_intact()
+        if intact is not None:
+            state += (
+                ReadinessCheck(
+                    name="state_intact",
+                    passed=intact,
+                    detail="no data lost"
+                    if intact
+                    else "the shared state lost everything it held minutes ago "
+                    "(event=state_lost in the log)",
+                ),
+            )
         return (
             ReadinessCheck(
                 name="listening",

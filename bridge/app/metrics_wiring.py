@@ -79,7 +79,7 @@ class Monitoring:
         )
         self.smpp = SmppObserver(self.metrics)
         self.isms = IsmsObserver(self.metrics)
-        # The state store's CommitObserver: pass it to open_state (app/state.py).
+        # The state store's CommitObserver and LossObserver: pass it to open_state (app/state.py).
         self.state = StateMetrics(self.metrics.registry)
         self._bridge: Bridge | None = None
         self._client: IsmsClient | None = None
@@ -127,6 +127,7 @@ class Monitoring:
                 config_path=lambda: bridge.config.path,
                 mirrors=self._mirrors,
                 store_writable=self._store_writable,
+                store_intact=self._store_intact,
             ),
         )
         await server.start()
@@ -158,6 +159,10 @@ class Monitoring:
 
     def _store_writable(self) -> bool | None:
         return None if self._pipeline is None else self._pipeline.store_writable
+
+    def _store_intact(self) -> bool | None:
+        """Only a shared store can lose its data under a running bridge (Redis restarted)."""
+        return self.state.intact() if self.config.state.backend == "redis" else None
 
     def _mirrors(self) -> tuple[Mirror, ...]:
         return () if self._client is None else self._client.mirrors

@@ -59,7 +59,7 @@ async def serve_with_state(config: BridgeConfig) -> int:
     """Open the [state] store (exit 2 with one line when it cannot be), then serve on it."""
     monitoring = Monitoring(config)
     try:
-        store = await open_state(config.state, observer=monitoring.state)
+        store = await open_state(config.state, observer=monitoring.state, losses=monitoring.state)
     except StateFileError as exc:
         print(f"isms-bridge serve: state file {exc.path}: {exc.reason}", file=sys.stderr)
         return EXIT_CONFIG

@@ -1,13 +1,15 @@
 """The one place that chooses and opens the state backend ([state] in the config).
 
-    store = await open_state(config.state, observer=monitoring.state)   # StateFileError
+    store = await open_state(config.state, observer=monitoring.state,   # StateFileError
+                             losses=monitoring.state)
     ...                                                                 # serve
     await store.aclose()
 
 `check_state` is what `check-config` runs: the same checks as opening, without creating a
 file that is not there yet and without keeping the lock (for Redis: one PING with the
-password). A file another running bridge holds is refused by both, so two bridges never
-write one file; several bridges share one Redis by design.
+password, and its maxmemory-policy: one that may evict keys is refused unless
+`redis_allow_eviction`). A file another running bridge holds is refused by both, so two
+bridges never write one file; several bridges share one Redis by design.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from bridge.config import RedisConfig, StateConfig
 from bridge.state import (
     CommitObserver,
+    LossObserver,
     MemoryState,
     RedisState,
     SqliteState,
@@ -38,8 +41,14 @@ def instance_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-async def open_state(config: StateConfig, *, observer: CommitObserver | None = None) -> StateStore:
-    """The configured backend, opened; StateFileError (path and reason) when unusable."""
+async def open_state(
+    config: StateConfig,
+    *,
+    observer: CommitObserver | None = None,
+    losses: LossObserver | None = None,
+) -> StateStore:
+    """The configured backend, opened; StateFileError (path and reason) when unusable.
+    `losses` is told of data the store finds gone (Redis only: evicted keys, a restart)."""
     match config.backend:
         case "memory":
             return MemoryState()
@@ -50,6 +59,7 @@ async def open_state(config: StateConfig, *, observer: CommitObserver | None = N
                 fsync=config.fsync,
                 observer=observer,
                 max_pages=_pages(config.max_file_mb),
+                max_wal_bytes=config.max_wal_mb * 1024 * 1024,
             )
         case "redis":
             redis = _redis(config)
@@ -58,6 +68,8 @@ async def open_state(config: StateConfig, *, observer: CommitObserver | None = N
                 password=redis.password,
                 key_prefix=redis.key_prefix,
                 observer=observer,
+                losses=losses,
+                allow_eviction=redis.allow_eviction,
             )
 
 

@@ -8,9 +8,13 @@
     fsync = "normal"              # sqlite: "normal" survives a crash, "full" a power loss too
     record_text = false           # keep each message's text in its record (off: never stored)
     max_file_mb = 2048            # sqlite: cap the file; past it submits get ESME_RSYSERR
+    max_wal_mb = 256              # sqlite: cap its write-ahead log the same way (it grows
+                                  # while a reader holds a snapshot)
     redis_url = "rediss://redis.internal:6380/0"   # redis only
     redis_password_env = "REDIS_PASSWORD"         # or redis_password / redis_password_file
     key_prefix = "isms-bridge:"                    # redis only: every key starts with it
+    redis_allow_eviction = false                   # redis only: accept a maxmemory-policy
+                                                   # other than noeviction (managed Redis)
 
 README "Durability" explains each key. Only `bridge.app` turns this into a backend.
 """
@@ -31,8 +35,18 @@ Fsync = Literal["normal", "full"]
 
 DEFAULT_STATE_FILE = "state.sqlite3"
 DEFAULT_KEY_PREFIX = "isms-bridge:"
-_REDIS_ONLY = ("redis_url", "redis_password", "redis_password_env", "redis_password_file")
+_REDIS_ONLY = (
+    "redis_url",
+    "redis_password",
+    "redis_password_env",
+    "redis_password_file",
+    "redis_allow_eviction",
+)
 _MAX_PREFIX = 64
+DEFAULT_MAX_WAL_MB = 256
+# Below this the WAL's ordinary cycle (a checkpoint every 1,000 pages, ~4 MiB) would need the
+# bound's own checkpoint at every few commits.
+MIN_MAX_WAL_MB = 8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +55,8 @@ class RedisConfig:
     # The password travels apart from the URL, so the URL can be logged and shown.
     password: str | None = field(default=None, repr=False)
     key_prefix: str = DEFAULT_KEY_PREFIX
+    # A Redis whose maxmemory-policy may evict keys is refused at start unless this is set.
+    allow_eviction: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,6 +66,7 @@ class StateConfig:
     fsync: Fsync = "normal"
     record_text: bool = False
     max_file_mb: int | None = None  # sqlite only; None = as the disk allows
+    max_wal_mb: int = DEFAULT_MAX_WAL_MB  # sqlite only
     redis: RedisConfig | None = None
 
 
@@ -81,6 +98,11 @@ def parse_state_section(
                 "max_file_mb", f'applies to backend = "sqlite" only, not {backend!r}'
             )
         max_file_mb = reader.integer("max_file_mb", minimum=1, maximum=1 << 20)
+    max_wal_mb = DEFAULT_MAX_WAL_MB
+    if reader.has("max_wal_mb"):
+        if backend != "sqlite":
+            raise reader.error("max_wal_mb", f'applies to backend = "sqlite" only, not {backend!r}')
+        max_wal_mb = reader.integer("max_wal_mb", minimum=MIN_MAX_WAL_MB, maximum=1 << 20)
     redis: RedisConfig | None = None
     if backend == "redis":
         redis = _redis(reader)
@@ -94,6 +116,7 @@ def parse_state_section(
         fsync=fsync,
         record_text=record_text,
         max_file_mb=max_file_mb,
+        max_wal_mb=max_wal_mb,
         redis=redis,
     )
     reader.finish()
@@ -127,4 +150,5 @@ def _redis(reader: TableReader) -> RedisConfig:
         raise reader.error(
             "key_prefix", f"expected 1-{_MAX_PREFIX} printable characters without spaces"
         )
-    return RedisConfig(url=url, password=password, key_prefix=prefix)
+    allow_eviction = reader.boolean("redis_allow_eviction", False)
+    return RedisConfig(url=url, password=password, key_prefix=prefix, allow_eviction=allow_eviction)

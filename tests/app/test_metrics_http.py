@@ -50,6 +50,18 @@ def test_a_serving_bridge_with_a_closed_mirror_is_ready() -> None:
     assert found["listening"].detail == "127.0.0.1:2775"
 
 
+def test_a_shared_store_that_lost_its_data_fails_state_intact_others_have_no_check() -> None:
+    lost = bridge_readiness(
+        FakeServer(),
+        config_path=lambda: CONFIG,
+        mirrors=lambda: [mirror(BreakerState.CLOSED)],
+        store_intact=lambda: False,
+    )
+    found = {check.name: check for check in lost()}
+    assert not found["state_intact"].passed and "state_lost" in found["state_intact"].detail
+    assert "state_intact" not in checks(FakeServer(), [mirror(BreakerState.CLOSED)])
+
+
 def test_a_bridge_that_stopped_listening_is_not_ready() -> None:
     found = checks(
         FakeServer(state=ServerState.STOPPING, addresses=()), [mirror(BreakerState.CLOSED)]

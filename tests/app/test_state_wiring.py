@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
+import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
 from bridge.app.check_config import check
+from bridge.app.forwarding import forward_to_isms
 from bridge.app.messages import Query, show, since_seconds
+from bridge.app.metrics_wiring import Monitoring
 from bridge.app.state import check_state, open_state
+from bridge.app.wiring import Bridge
 from bridge.config import StateConfig, load_config
 from bridge.pipeline import MessageRecord, MessageStore
-from bridge.state import MemoryState, SqliteState, StateFileError
+from bridge.state import MemoryState, SqliteState, StateFileError, StateUnavailable
 
 CONFIG = """
 [isms]
@@ -84,6 +89,39 @@ async def test_a_missing_folder_is_created_at_the_first_start(tmp_path: Path) ->
     store = await open_state(StateConfig(path=tmp_path / "data" / "state.sqlite3"))
     await store.aclose()
     assert (tmp_path / "data" / "state.sqlite3").is_file()
+
+
+async def test_max_wal_mb_bounds_the_wal_and_its_gauge_shows_it_growing(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.toml"
+    path.write_text(
+        '[smpp]\nhost = "127.0.0.1"\nport = 0\n[metrics]\nhost = "127.0.0.1"\nport = 0\n'
+        + CONFIG
+        + "\n[state]\nmax_wal_mb = 8\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    store = await open_state(config.state)
+    monitoring = Monitoring(config)
+    make = functools.partial(forward_to_isms, observer=monitoring.isms, state=store)
+    monitoring.attach(Bridge(config, make, observer=monitoring.smpp))
+
+    def gauge() -> float | None:
+        return monitoring.metrics.registry.get_sample_value("isms_bridge_state_wal_bytes")
+
+    reader = sqlite3.connect(tmp_path / "state.sqlite3", isolation_level=None)
+    try:
+        reader.execute("BEGIN")  # a snapshot held, as by a sqlite3 shell left open
+        reader.execute("SELECT count(*) FROM records").fetchone()
+        before = gauge()
+        with pytest.raises(StateUnavailable, match="max_wal_mb"):
+            for i in range(100_000):
+                await store.put_record(
+                    "msg", f"k{i}", b"x" * 500, now=0, expires_at=9, max_records=10**6
+                )
+        assert before is not None and before < 8 * 2**20 < (gauge() or 0) < 10 * 2**20
+    finally:
+        reader.close()
+        await store.aclose()
 
 
 async def test_a_file_where_a_folder_should_be_is_named_with_the_path(tmp_path: Path) -> None:

@@ -53,6 +53,11 @@ def test_fsync_full_record_text_and_a_file_cap_can_be_chosen(load: Load) -> None
     assert (chosen.fsync, chosen.record_text, chosen.max_file_mb) == ("full", True, 64)
 
 
+def test_the_wal_is_bounded_at_256_mib_unless_max_wal_mb_says_otherwise(load: Load) -> None:
+    assert load().state.max_wal_mb == 256
+    assert load(metrics=state("max_wal_mb = 64")).state.max_wal_mb == 64
+
+
 def test_the_memory_backend_can_be_chosen(load: Load) -> None:
     assert load(metrics=state('backend = "memory"')).state.backend == "memory"
 
@@ -67,6 +72,9 @@ def test_the_memory_backend_can_be_chosen(load: Load) -> None:
         ("record_text = 1", "state.record_text"),
         ("max_file_mb = 0", "state.max_file_mb"),
         ('backend = "memory"\nmax_file_mb = 5', "state.max_file_mb"),
+        ("max_wal_mb = 7", "state.max_wal_mb"),
+        ('max_wal_mb = "256"', "state.max_wal_mb"),
+        ('backend = "memory"\nmax_wal_mb = 64', "state.max_wal_mb"),
         ('paht = "x"', "state.paht"),
     ],
 )
@@ -123,3 +131,28 @@ def test_a_password_inside_the_redis_url_is_refused_without_echoing_it(failure: 
 def test_redis_keys_with_another_backend_are_refused(failure: Failure) -> None:
     error = failure(metrics=state('redis_url = "redis://127.0.0.1"'))
     assert error.key == "state.redis_url" and "redis" in error.expected
+
+
+def test_a_redis_that_may_evict_is_refused_unless_the_config_accepts_it(load: Load) -> None:
+    plain = load(metrics=state('backend = "redis"', 'redis_url = "redis://127.0.0.1"')).state
+    assert plain.redis is not None and plain.redis.allow_eviction is False
+    accepted = load(
+        metrics=state(
+            'backend = "redis"', 'redis_url = "redis://127.0.0.1"', "redis_allow_eviction = true"
+        )
+    ).state
+    assert accepted.redis is not None and accepted.redis.allow_eviction is True
+
+
+def test_redis_allow_eviction_must_be_true_or_false(failure: Failure) -> None:
+    error = failure(
+        metrics=state(
+            'backend = "redis"', 'redis_url = "redis://127.0.0.1"', 'redis_allow_eviction = "yes"'
+        )
+    )
+    assert error.key == "state.redis_allow_eviction" and "true or false" in error.expected
+
+
+def test_redis_allow_eviction_with_another_backend_is_refused(failure: Failure) -> None:
+    error = failure(metrics=state("redis_allow_eviction = true"))
+    assert error.key == "state.redis_allow_eviction" and "redis" in error.expected
