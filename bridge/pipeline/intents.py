@@ -4,19 +4,29 @@ A crash can come at any moment of a message's way, and iSMS charges per request,
 restart the bridge must know, for every message it was working on, whether iSMS may have it.
 
 Rules:
-1. Before the first request of a message leaves for iSMS, an intent record is committed
-   (kind `intent`, one per message): the account, the addresses, the PDU, when it came, its
-   reference, and the long message it completes. A submit_sm or data_sm commits it once its
-   iSMS account's slot is had, right before the request; a submit_multi before its batches
-   wait for their slots. If it cannot be committed, nothing is sent (StateUnavailable: the
-   ESME is answered ESME_RSYSERR and may retry).
+1. Before the request of a message that completes a long message leaves for iSMS, an
+   intent record is committed (kind `intent`): the account, the addresses, the PDU, when its
+   first part came, its reference, and the long message. A submit_sm or data_sm commits it
+   once its iSMS account's slot is had, right before the request; a submit_multi before its
+   batches wait for their slots. If it cannot be committed, nothing is sent
+   (StateUnavailable: the ESME is answered ESME_RSYSERR and may retry). A message of one
+   part has no intent yet: one commit more before every request cost a quarter of the
+   throughput at the defaults (bench/e2e.py: 0.58x the bare client against 0.80x), so a
+   crash while one is at iSMS leaves no trace of it, as before (the ESME resends it).
 2. The intent is deleted in the same commit that settles the message: its record and its
    receipts, or the long message kept for the ESME's retry.
 3. The long message a part completes is kept, in the same atomic step that completes it
    (the store's `KeepGroup`), as a record of kind `completing/<account>` until that commit
    deletes it. It is never claimed by a resend while it is there: a resend of a part whose
    message is at iSMS is no retry.
-4. At start, what is left tells the case a crash left (`Intents.recover`):
+4. A settled long message's answer is kept until its reassembly deadline (kind
+   `settled/<account>`, written in its settling commit): the ESME's resend of its completing
+   part, which a crash or a lost connection left unanswered, gets that answer again and
+   nothing is sent (long_messages.py).
+5. What a crash left is settled by `unsettled.py`: at start when this process owns the store
+   alone (memory, SQLite: everything in it was this process's), and otherwise (Redis,
+   shared with instances that are alive) at its expiry (`INTENT_S`), which only a record
+   whose process died reaches. The cases:
    - an intent: the request may have reached iSMS. The message is settled as an unknown
      outcome is at runtime: a long message's earlier parts are kept for the ESME's resend of
      its last part when `unknown_outcome_status` is ESME_RSYSERR (that resend is sent, as
@@ -30,7 +40,6 @@ Rules:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -39,15 +48,20 @@ from typing import Any
 
 from bridge.pdu import SmeAddress
 from bridge.pipeline.reassembly import Complete, LongMessageKey, MessageOrigin, group_name
-from bridge.state import RecordStore
+from bridge.state import Record, RecordStore
 
 INTENT_KIND = "intent"
 COMPLETING_KIND_PREFIX = "completing/"
+SETTLED_KIND_PREFIX = "settled/"
 # Intents and completing long messages live only while their message is at iSMS (sessions x
 # windows at most); the bound only keeps a store that is never swept from growing for ever.
 MAX_OPEN = 100_000
-# Kept across a restart for at least this long (a bridge down longer settles them at start).
-KEEP_S = 7 * 86_400.0
+# An intent still there this long after it was made belongs to a process that died (no
+# request lasts nearly as long: `[isms] timeout_s` is at most 120 s): its expiry is how a
+# store shared with other instances settles it (rule 5). Its long message's completing record
+# expires a minute later, so that the intent's settlement still finds it.
+INTENT_S = 600.0
+KEEP_S = INTENT_S + 60.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,36 +94,40 @@ class Intents:
         complete: Complete | None,
         received_at: float,
         reference: str,
-    ) -> Intent:
-        """The intent of a message (that completes `complete`, if any), to `open`."""
-        group = None
-        if complete is not None:
-            key = LongMessageKey.of(origin, reference=complete.reference, total=complete.total)
-            group = group_name(key)
+    ) -> Intent | None:
+        """The intent of a message that completes `complete`, to `open`; None for a message
+        that completes no long message (rule 1: those have none yet)."""
+        if complete is None:
+            return None
+        key = LongMessageKey.of(origin, reference=complete.reference, total=complete.total)
         return Intent(
             key=f"{self._prefix}-{next(self._names)}",
             origin=origin,
             pdu=pdu,
-            parts=1 if complete is None else complete.total,
-            received_at=received_at if complete is None else complete.first_part_at,
+            parts=complete.total,
+            received_at=complete.first_part_at,
             reference=reference,
-            group=group,
+            group=group_name(key),
         )
 
-    async def open(self, intent: Intent, *, now: float) -> None:
+    async def open(self, intent: Intent | None, *, now: float) -> None:
         """Commit `intent` before its message's first request leaves (rule 1); raises
         StateUnavailable when it cannot be (nothing is sent)."""
+        if intent is None:
+            return
         await self._state.put_record(
             INTENT_KIND,
             intent.key,
             _encode(intent),
             now=now,
-            expires_at=now + KEEP_S,
+            expires_at=now + INTENT_S,
             max_records=MAX_OPEN,
         )
 
-    def closed(self, intent: Intent) -> list[Coroutine[Any, Any, object]]:
+    def closed(self, intent: Intent | None) -> list[Coroutine[Any, Any, object]]:
         """The deletions that settle `intent` (rule 2), to start with the settling writes."""
+        if intent is None:
+            return []
         deletions: list[Coroutine[Any, Any, object]] = [
             self._state.delete_record(INTENT_KIND, intent.key)
         ]
@@ -129,43 +147,69 @@ class Intents:
         await self._state.delete_record(INTENT_KIND, intent.key)
 
 
+def is_intent_record(record: Record) -> bool:
+    return record.kind == INTENT_KIND
+
+
+def is_completing_record(record: Record) -> bool:
+    return record.kind.startswith(COMPLETING_KIND_PREFIX)
+
+
+def intent_of(record: Record) -> Intent:
+    return _decode(record.key, record.value)
+
+
 def _encode(intent: Intent) -> bytes:
+    """Netstrings (`len:octets,`), one per field: cheaper than JSON, and any octet may stand
+    in an address. Destinations come last, three fields each (TON, NPI, address)."""
     origin = intent.origin
-    return json.dumps(
-        {
-            "account": origin.account,
-            "source": [origin.source_addr_ton, origin.source_addr_npi, origin.source_addr],
-            "destinations": [
-                [d.dest_addr_ton, d.dest_addr_npi, d.destination_addr] for d in origin.destinations
-            ],
-            "pdu": intent.pdu,
-            "parts": intent.parts,
-            "received_at": intent.received_at,
-            "reference": intent.reference,
-            "group": intent.group,
-        },
-        separators=(",", ":"),
-    ).encode("utf-8")
+    fields = [
+        origin.account,
+        str(origin.source_addr_ton),
+        str(origin.source_addr_npi),
+        origin.source_addr,
+        intent.pdu,
+        str(intent.parts),
+        repr(intent.received_at),
+        intent.reference,
+        "" if intent.group is None else intent.group,
+    ]
+    for d in origin.destinations:
+        fields += (str(d.dest_addr_ton), str(d.dest_addr_npi), d.destination_addr)
+    return "".join(f"{len(field)}:{field}," for field in fields).encode("utf-8", "surrogateescape")
+
+
+def _fields(text: str) -> list[str]:
+    fields: list[str] = []
+    at = 0
+    while at < len(text):
+        colon = text.index(":", at)
+        end = colon + 1 + int(text[at:colon])
+        fields.append(text[colon + 1 : end])
+        at = end + 1
+    return fields
 
 
 def _decode(key: str, value: bytes) -> Intent:
-    fields = json.loads(value)
-    ton, npi, source = fields["source"]
+    account, ton, npi, source, pdu, parts, received_at, reference, group, *rest = _fields(
+        value.decode("utf-8", "surrogateescape")
+    )
+    destinations = tuple(
+        SmeAddress(dest_addr_ton=int(t), dest_addr_npi=int(n), destination_addr=a)
+        for t, n, a in zip(rest[0::3], rest[1::3], rest[2::3], strict=True)
+    )
     return Intent(
         key=key,
         origin=MessageOrigin(
-            account=fields["account"],
-            source_addr_ton=ton,
-            source_addr_npi=npi,
+            account=account,
+            source_addr_ton=int(ton),
+            source_addr_npi=int(npi),
             source_addr=source,
-            destinations=tuple(
-                SmeAddress(dest_addr_ton=t, dest_addr_npi=n, destination_addr=a)
-                for t, n, a in fields["destinations"]
-            ),
+            destinations=destinations,
         ),
-        pdu=fields["pdu"],
-        parts=fields["parts"],
-        received_at=fields["received_at"],
-        reference=fields["reference"],
-        group=fields["group"],
+        pdu=pdu,
+        parts=int(parts),
+        received_at=float(received_at),
+        reference=reference,
+        group=group or None,
     )

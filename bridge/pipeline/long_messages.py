@@ -11,6 +11,7 @@ A PDU that is not part of a long message (or is "part 1 of 1") passes straight t
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,12 @@ from typing import Any, Final
 
 from bridge.pdu import CommandStatus
 from bridge.pipeline.counters import PipelineCounters
-from bridge.pipeline.intents import COMPLETING_KIND_PREFIX, KEEP_S, MAX_OPEN
+from bridge.pipeline.intents import (
+    COMPLETING_KIND_PREFIX,
+    KEEP_S,
+    MAX_OPEN,
+    SETTLED_KIND_PREFIX,
+)
 from bridge.pipeline.reassembly import (
     AnsweredPart,
     Complete,
@@ -42,6 +48,7 @@ from bridge.pipeline.settings import AccountRoute, PipelineSettings
 from bridge.pipeline.settlement import FinalState, Settlement, Trace
 from bridge.pipeline.statuses import SubmitStatus
 from bridge.pipeline.submission import Refusal, UserData
+from bridge.pipeline.udh import ConcatenatedPart
 from bridge.pipeline.upkeep import WallClock
 from bridge.state import KeepGroup, Record, StateStore
 
@@ -129,6 +136,15 @@ class LongMessages:
                 "event=long_message_retried account=%s reference=%d", key.account, part.reference
             )
             return self._whole(retried.complete, data, now)
+        again = await self._answered_before(key, part, now)
+        if again is not None:
+            log.info(
+                "event=long_message_answered_again account=%s reference=%d message_id=%s",
+                key.account,
+                part.reference,
+                again.message_id,
+            )
+            return again
         added = await self.reassembly.add(
             part,
             origin=origin,
@@ -190,6 +206,44 @@ class LongMessages:
         await self._keep(complete, part.seqnum, part.payload, failure, also=also)
         return True
 
+    def settled(self, whole: WholeMessage, status: SubmitStatus) -> Coroutine[Any, Any, object]:
+        """The write that remembers `whole`'s answer until its deadline, committed with its
+        settlement: the resend of its completing part gets that answer again, nothing sent
+        (an ESME resends what a crash or a lost connection left unanswered)."""
+        complete, part = whole.complete, whole.data.part
+        assert complete is not None and part is not None
+        return self.answered(complete, part.seqnum, part.payload, status)
+
+    def answered(
+        self, complete: Complete, seqnum: int, payload: bytes, status: SubmitStatus
+    ) -> Coroutine[Any, Any, object]:
+        """As `settled`, for the completing part `seqnum` with `payload`."""
+        key = retry_key(complete)
+        value = json.dumps(
+            [seqnum, payload.hex(), int(status.command_status), status.message_id]
+        ).encode()
+        return self._state.put_record(
+            SETTLED_KIND_PREFIX + key.account,
+            group_name(key),
+            value,
+            now=self._clock(),
+            expires_at=max(complete.first_part_at + self._timeout, self._clock() + 1.0),
+            max_records=MAX_OPEN,
+        )
+
+    async def _answered_before(
+        self, key: LongMessageKey, part: ConcatenatedPart, now: float
+    ) -> SubmitStatus | None:
+        found = await self._state.get_record(
+            SETTLED_KIND_PREFIX + key.account, group_name(key), now=now
+        )
+        if found is None:
+            return None
+        seqnum, payload, command_status, message_id = json.loads(found.value)
+        if seqnum != part.seqnum or bytes.fromhex(payload) != part.payload:
+            return None  # another part under a key used again: a new message
+        return SubmitStatus(command_status=CommandStatus(command_status), message_id=message_id)
+
     async def keep_recovered(self, entry: AwaitingRetry, failure: FinalState) -> None:
         """A completing long message left by a crash: kept for the ESME's retry."""
         await self._keep(entry.complete, entry.seqnum, entry.payload, failure, also=())
@@ -199,15 +253,15 @@ class LongMessages:
         records = await self._state.scan_records(
             COMPLETING_KIND_PREFIX + account, now=self._clock()
         )
-        return [self._completing_entry(record) for record in records]
+        return [self.completing_entry(record) for record in records]
 
     async def take_completing(self, account: str, group: str) -> AwaitingRetry | None:
         found = await self._state.take_record(
             COMPLETING_KIND_PREFIX + account, group, now=self._clock()
         )
-        return None if found is None else self._completing_entry(found)
+        return None if found is None else self.completing_entry(found)
 
-    def _completing_entry(self, record: Record) -> AwaitingRetry:
+    def completing_entry(self, record: Record) -> AwaitingRetry:
         entry = decode_completing(record.key, record.value)
         return dataclasses.replace(entry, deadline=entry.complete.first_part_at + self._timeout)
 

@@ -201,6 +201,7 @@ class MessagePipeline:
         now = self._clock()
         try:
             expired = await self.state.expire_records(now=now)
+            await self._unsettled.expired(expired)
             await self.long.sweep(now, expired)
             await self.outbox.sweep()
         except StateError as exc:
@@ -225,7 +226,8 @@ class MessagePipeline:
         messages, messages awaiting a retry); those past their deadline are settled at the
         first sweep. Logged once as `event=state_recovered`."""
         receipts = await self.outbox.recover(shared=self.state.backend == "redis")
-        intents = await self._unsettled.settle()
+        # A shared store holds live instances' messages too: settled at expiry there.
+        intents = 0 if self.state.backend == "redis" else await self._unsettled.settle()
         parts = await self.state.part_counts()
         retries = 0
         for system_id in self._routes:
@@ -239,13 +241,9 @@ class MessagePipeline:
         log.info(
             "event=state_recovered backend=%s receipts=%d long_messages=%d retries=%d records=%d"
             " intents=%d",
-            self.state.backend,
-            recovered.receipts,
-            recovered.long_messages,
-            recovered.retries,
-            recovered.records,
-            recovered.intents,
-        )
+            self.state.backend, recovered.receipts, recovered.long_messages, recovered.retries,
+            recovered.records, recovered.intents,
+        )  # fmt: skip
         return recovered
 
     async def _receipt_fate(self, account: str, message_id: str, fate: str) -> None:
@@ -502,10 +500,12 @@ class MessagePipeline:
         deliveries: list[Delivery],
         text: str,
         trace: Trace,
-        intent: Intent,
+        intent: Intent | None,
     ) -> None:
         """Settle the message, or keep it for the ESME's retry, with its intent (rule 2)."""
         closed = self._intents.closed(intent)
+        if whole.complete is not None and status.command_status != _RETRY_LATER:
+            closed.append(self.long.settled(whole, status))
         # A completing part told "try again" keeps its message for the ESME's retry.
         if status.command_status == _RETRY_LATER and await self.long.keep_for_retry(
             whole, overall, also=closed

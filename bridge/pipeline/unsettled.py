@@ -5,7 +5,8 @@ intents.py says what is kept and why; this settles it, once, before any ESME bin
    runtime (the same status mapping, `unknown_outcome_status`): a long message it completed
    is kept for the ESME's resend of its last part when that status is ESME_RSYSERR (the
    resend is sent, as after any unknown outcome of a completing part); otherwise its
-   earlier parts get their final state (UNKNOWN, err 255) and the receipts they asked for.
+   earlier parts get their final state (UNKNOWN, err 255) and the receipts they asked for,
+   and the resend of its last part gets that status again, nothing sent.
    A record with the intent's reference and status `UNSETTLED` tells the operator
    (`isms-bridge messages`), and `event=intent_unsettled` is logged with what is needed to
    reconcile with iSMS's own report (account, reference, addresses, when it came).
@@ -16,15 +17,22 @@ intents.py says what is kept and why; this settles it, once, before any ESME bin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from bridge.pdu import CommandStatus
-from bridge.pipeline.intents import Intent, Intents
+from bridge.pipeline.intents import (
+    Intent,
+    Intents,
+    intent_of,
+    is_completing_record,
+    is_intent_record,
+)
 from bridge.pipeline.long_messages import LongMessages
 from bridge.pipeline.reassembly import AnsweredPart
 from bridge.pipeline.settings import AccountRoute
 from bridge.pipeline.settlement import Delivery, Settlement, Trace, final_state
-from bridge.pipeline.statuses import StatusMapping
+from bridge.pipeline.statuses import StatusMapping, SubmitStatus
+from bridge.state import Record
 from bridge.upstream import Outcome, SendResult
 
 log = logging.getLogger(__name__)
@@ -75,6 +83,7 @@ class Unsettled:
         self._clock = clock
 
     async def settle(self) -> int:
+        """At start, on a store this process owns alone: everything left is a crash's."""
         left = await self._intents.left_over(now=self._clock())
         for intent in left:
             await self._unknown_outcome(intent)
@@ -83,6 +92,20 @@ class Unsettled:
             for entry in await self._long.left_completing(account):
                 await self._long.keep_recovered(entry, not_sent)
         return len(left)
+
+    async def expired(self, records: Sequence[Record]) -> None:
+        """Of the records the store's expiry returned (any kind), the intents and completing
+        records: their process died (intents.py, rule 5). Intents come first: each takes its
+        completing record, which expires later; a completing record without one was never
+        sent."""
+        for record in records:
+            if is_intent_record(record):
+                await self._unknown_outcome(intent_of(record))
+        not_sent = final_state(_NOT_SENT_RESULT, report_delivered=False)
+        for record in records:
+            if is_completing_record(record):
+                entry = self._long.completing_entry(record)
+                await self._long.keep_recovered(entry, not_sent)
 
     async def _unknown_outcome(self, intent: Intent) -> None:
         origin = intent.origin
@@ -114,11 +137,18 @@ class Unsettled:
             reference=intent.reference,
         )
         earlier: tuple[AnsweredPart, ...] = ()
+        also = self._intents.closed(intent)
         if entry is not None:
             if status == CommandStatus.ESME_RSYSERR:
                 await self._long.keep_recovered(entry, state)
             else:
                 earlier = entry.complete.answered
+                # The resend of the last part gets the unknown outcome's answer, not a new
+                # message that could only expire.
+                answer = SubmitStatus(command_status=status, message_id="")
+                also.append(
+                    self._long.answered(entry.complete, entry.seqnum, entry.payload, answer)
+                )
         await self._settlement.concluded(
             route,
             origin=origin,
@@ -131,5 +161,5 @@ class Unsettled:
             submitted_at=intent.received_at,
             trace=trace,
             now=self._clock(),
-            also=self._intents.closed(intent),
+            also=also,
         )

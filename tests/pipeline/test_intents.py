@@ -10,7 +10,7 @@ import asyncio
 
 from bridge.pdu import CommandStatus, QuerySm
 from bridge.pipeline import MESSAGE_KIND, PipelineSettings, decode_record
-from bridge.pipeline.intents import COMPLETING_KIND_PREFIX, INTENT_KIND
+from bridge.pipeline.intents import COMPLETING_KIND_PREFIX, INTENT_KIND, INTENT_S
 from bridge.pipeline.statuses import StatusMapping
 from bridge.state import MemoryState, Put
 
@@ -57,7 +57,8 @@ async def test_an_intent_is_committed_before_the_request_and_deleted_with_its_se
     state = MemoryState()
     r = rig(accepted("900"), state=state)
     r.isms.hold()
-    answer = asyncio.ensure_future(r.submit(submit_sm(registered_delivery=1)))
+    await r.submit(udh_part(6, 2, 1, PART1, registered_delivery=1))
+    answer = asyncio.ensure_future(r.submit(udh_part(6, 2, 2, PART2, registered_delivery=1)))
     await r.isms.reached.wait()
     assert await records(state, INTENT_KIND) == 1
     r.isms.release()
@@ -68,12 +69,24 @@ async def test_an_intent_is_committed_before_the_request_and_deleted_with_its_se
 async def test_nothing_is_sent_while_the_intent_is_not_committed() -> None:
     state = HeldIntents()
     r = rig(state=state)
-    answer = asyncio.ensure_future(r.submit(submit_sm()))
+    await r.submit(udh_part(6, 2, 1, PART1))
+    answer = asyncio.ensure_future(r.submit(udh_part(6, 2, 2, PART2)))
     for _ in range(20):
         await asyncio.sleep(0)
     assert r.isms.sent == []
     state.gate.set()
     assert (await answer).command_status == CommandStatus.ESME_ROK
+
+
+async def test_a_message_of_one_part_has_no_intent() -> None:
+    state = MemoryState()
+    r = rig(state=state)
+    r.isms.hold()
+    answer = asyncio.ensure_future(r.submit(submit_sm()))
+    await r.isms.reached.wait()
+    assert await records(state, INTENT_KIND) == 0
+    r.isms.release()
+    await answer
 
 
 async def test_a_completed_long_message_is_kept_until_its_settlement_commits() -> None:
@@ -89,19 +102,14 @@ async def test_a_completed_long_message_is_kept_until_its_settlement_commits() -
     assert await records(state, COMPLETING_KIND_PREFIX + "esme1") == 0
 
 
-async def test_a_plain_message_left_at_isms_is_recorded_as_unsettled_and_counted() -> None:
+async def test_a_long_message_left_at_isms_is_recorded_as_unsettled_and_counted() -> None:
     state = MemoryState()
-    first = rig(state=state)
-    first.isms.hold()
-    request = asyncio.ensure_future(first.submit(submit_sm(b"left at iSMS")))
-    await first.isms.reached.wait()
-    await crash(request)
-    after = rig(state=state)
-    recovered = await after.pipeline.recover()
+    await part2_at_isms_when_the_bridge_dies(state)
+    recovered = await rig(state=state).pipeline.recover()
     assert recovered.intents == 1
-    [record] = [decode_record(r.value) for r in await state.scan_records(MESSAGE_KIND, now=1000)]
-    assert record.status == "UNSETTLED" and record.message_ids == ()
-    assert record.reference.startswith("esme1/")
+    found = [decode_record(r.value) for r in await state.scan_records(MESSAGE_KIND, now=1000)]
+    [unsettled] = [record for record in found if record.status == "UNSETTLED"]
+    assert unsettled.reference.startswith("esme1/")
     assert await records(state, INTENT_KIND) == 0
 
 
@@ -160,12 +168,63 @@ async def test_a_message_still_waiting_for_its_slot_at_a_crash_is_known_not_sent
     state = MemoryState()
     first = rig(state=state, settings=PipelineSettings(upstream_concurrency=1))
     first.isms.hold()
-    at_isms = asyncio.ensure_future(first.submit(submit_sm(b"at iSMS")))
+    await first.submit(udh_part(1, 2, 1, PART1))
+    at_isms = asyncio.ensure_future(first.submit(udh_part(1, 2, 2, PART2)))
     await first.isms.reached.wait()
-    waiting = asyncio.ensure_future(first.submit(submit_sm(b"waiting for the slot")))
+    await first.submit(udh_part(2, 2, 1, PART1))
+    waiting = asyncio.ensure_future(first.submit(udh_part(2, 2, 2, PART2)))
     for _ in range(20):
         await asyncio.sleep(0)
     await crash(waiting)
     await crash(at_isms)
     recovered = await rig(state=state).pipeline.recover()
     assert recovered.intents == 1  # the one at iSMS; the other never had an intent
+    assert recovered.retries == 2  # both wait for the resend of their last part
+
+
+async def test_on_a_shared_store_what_a_dead_instance_left_is_settled_at_its_expiry() -> None:
+    state = MemoryState()
+    await part2_at_isms_when_the_bridge_dies(state)
+    after = rig(state=state)
+    assert await records(state, INTENT_KIND) == 1  # not at start: it may be a live one's
+    after.clock.now += INTENT_S + 1
+    await after.pipeline.sweep()
+    assert await records(state, INTENT_KIND) == 0
+    assert await after.pipeline.long.retries_for("esme1") == 1
+
+
+async def test_the_resend_of_a_settled_long_messages_last_part_gets_its_answer_again() -> None:
+    # The answer was lost with the connection (or a crash): the ESME resends the last part.
+    r = rig(accepted("903"))
+    await r.submit(udh_part(8, 2, 1, PART1))
+    first = await r.submit(udh_part(8, 2, 2, PART2))
+    again = await r.submit(udh_part(8, 2, 2, PART2))
+    assert (again.command_status, again.message_id) == (CommandStatus.ESME_ROK, "903")
+    assert first.message_id == "903"
+    assert len(r.isms.sent) == 1
+    assert await r.pipeline.long.reassembly.pending_for("esme1") == 0  # no new message begun
+
+
+async def test_a_new_message_under_a_settled_ones_reference_is_not_taken_for_a_resend() -> None:
+    r = rig(accepted("904"), accepted("905"))
+    await r.submit(udh_part(8, 2, 1, PART1))
+    await r.submit(udh_part(8, 2, 2, PART2))
+    await r.submit(udh_part(8, 2, 1, b"Bye "))
+    second = await r.submit(udh_part(8, 2, 2, b"now"))
+    assert second.message_id == "905"
+    assert [m.text for m in r.isms.sent] == ["Hello world", "Bye now"]
+
+
+async def test_after_a_crash_settled_unknown_the_resend_of_the_last_part_sends_nothing() -> None:
+    state = MemoryState()
+    await part2_at_isms_when_the_bridge_dies(state)
+    settings = PipelineSettings(
+        statuses=StatusMapping(unknown_outcome_status=CommandStatus.ESME_RSUBMITFAIL)
+    )
+    after = rig(state=state, settings=settings)
+    await after.pipeline.recover()
+    resent = await after.submit(udh_part(7, 2, 2, PART2, registered_delivery=1))
+    await after.settle()
+    assert resent.command_status == CommandStatus.ESME_RSUBMITFAIL
+    assert after.isms.sent == []
+    assert all("EXPIRED" not in receipt_text(pdu) for pdu in after.receivers.delivered)
