@@ -7,6 +7,9 @@
   defaults to `ScriptedHandler`, which answers submits by the text they carry.
 - `raw_esme(server)`: a plain socket that speaks PDUs through bridge.pdu, for malformed input.
 - `smpplib_esme(server)`: a connected smpplib Client (the real ESME), closed after the test.
+- `sandbox`: the iSMS sandbox on its own loop in a thread (messages_rig.SandboxThread).
+- `serve(config_path)`: `isms-bridge serve` as a real process (serve_process.ServeProcess),
+  as many as a test starts, each stopped by its PID after the test.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
+from messages_rig import SandboxThread
+from serve_process import ServeProcess
 
 from bridge.app.wiring import Bridge, HandlerFactory
 from bridge.config import BridgeConfig, load_config
@@ -64,6 +69,30 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+# --- real processes: the sandbox and isms-bridge serve -------------------------------------
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxThread]:
+    running = SandboxThread()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[[Path], ServeProcess]]:
+    started: list[ServeProcess] = []
+
+    def start(config: Path) -> ServeProcess:
+        process = ServeProcess(config, tmp_path / f"serve{len(started)}.log")
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
 
 
 # --- a server on its own loop ---------------------------------------------------------------

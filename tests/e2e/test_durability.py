@@ -55,13 +55,6 @@ REPO = Path(__file__).resolve().parents[2]
 TO = "60123456789"
 
 
-@pytest.fixture
-def sandbox() -> Iterator[SandboxThread]:
-    running = SandboxThread()
-    yield running
-    running.stop()
-
-
 Write = Callable[..., Path]
 
 
@@ -90,20 +83,6 @@ def config(tmp_path: Path, sandbox: SandboxThread) -> Write:
         return path
 
     return write
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[[Path], ServeProcess]]:
-    started: list[ServeProcess] = []
-
-    def start(config: Path) -> ServeProcess:
-        process = ServeProcess(config, tmp_path / f"serve{len(started)}.log")
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 def esme(port: int, bind: str) -> smpplib.client.Client:

@@ -38,13 +38,6 @@ TO = "60123456789"
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxThread]:
-    running = SandboxThread()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
 def bridge(tmp_path: Path, sandbox: SandboxThread) -> Iterator[Callable[[Toml], ServeProcess]]:
     started: list[ServeProcess] = []
 

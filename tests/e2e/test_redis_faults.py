@@ -41,13 +41,6 @@ Write = Callable[..., Path]
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxThread]:
-    running = SandboxThread()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
     with RedisServer.started() as server:
         yield server
@@ -71,20 +64,6 @@ def config(tmp_path: Path, sandbox: SandboxThread) -> Write:
         return path
 
     return write
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[[Path], ServeProcess]]:
-    started: list[ServeProcess] = []
-
-    def start(config: Path) -> ServeProcess:
-        process = ServeProcess(config, tmp_path / f"serve{len(started)}.log")
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 def esme(port: int, bind: str) -> smpplib.client.Client:

@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -55,13 +55,6 @@ db.close()
 
 
 @pytest.fixture
-def sandbox() -> Iterator[SandboxThread]:
-    running = SandboxThread()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
 def bridge_config(tmp_path: Path, sandbox: SandboxThread) -> Callable[..., Path]:
     def write(*, state: Toml, metrics_port: int, name: str = "bridge.toml") -> Path:
         tables: list[tuple[str, Toml]] = [
@@ -76,20 +69,6 @@ def bridge_config(tmp_path: Path, sandbox: SandboxThread) -> Callable[..., Path]
         return path
 
     return write
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[[Path], ServeProcess]]:
-    started: list[ServeProcess] = []
-
-    def start(config: Path) -> ServeProcess:
-        process = ServeProcess(config, tmp_path / f"serve{len(started)}.log")
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 def transmitter(port: int) -> smpplib.client.Client:
