@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from bridge.app.state import open_redis
 from bridge.config import ConfigError, StateConfig, load_config
 from bridge.pipeline import (
     MESSAGE_KIND,
@@ -36,7 +37,7 @@ from bridge.pipeline import (
     decode_record,
     record_key,
 )
-from bridge.state import Record, RedisState, SqliteReadOnly, StateError, StateFileError
+from bridge.state import Record, SqliteReadOnly, StateError, StateFileError
 
 EXIT_OK = 0
 EXIT_USAGE = 1
@@ -142,13 +143,7 @@ class _Records(Protocol):
 async def _open(state: StateConfig) -> _Records:
     """The records, read-only: the SQLite file without its lock, or the shared Redis."""
     if state.backend == "redis" and state.redis is not None:
-        redis = state.redis
-        return await RedisState.open(
-            redis.url,
-            password=redis.password,
-            key_prefix=redis.key_prefix,
-            allow_eviction=redis.allow_eviction,
-        )
+        return await open_redis(state.redis)
     return await SqliteReadOnly.open(state.path)
 
 

@@ -28,7 +28,6 @@ from bridge.state import (
     SqliteState,
     StateFileError,
     StateStore,
-    log_safe_url,
 )
 
 # SQLite's page size in the bridge's files (PRAGMA page_size; the backend sets it).
@@ -62,15 +61,37 @@ async def open_state(
                 max_wal_bytes=config.max_wal_mb * 1024 * 1024,
             )
         case "redis":
-            redis = _redis(config)
-            return await RedisState.open(
-                redis.url,
-                password=redis.password,
-                key_prefix=redis.key_prefix,
-                observer=observer,
-                losses=losses,
-                allow_eviction=redis.allow_eviction,
-            )
+            return await open_redis(_redis(config), observer=observer, losses=losses)
+
+
+async def open_redis(
+    redis: RedisConfig,
+    *,
+    observer: CommitObserver | None = None,
+    losses: LossObserver | None = None,
+) -> RedisState:
+    """The Redis store: at `redis.url`, or, with `redis_sentinels`, the primary Sentinel
+    names for `redis_service` (asked again at every reconnect, so a failover needs no
+    restart); StateFileError when unusable."""
+    if redis.service is not None:
+        return await RedisState.open_sentinel(
+            redis.sentinels,
+            redis.service,
+            url=redis.url,
+            password=redis.password,
+            key_prefix=redis.key_prefix,
+            observer=observer,
+            losses=losses,
+            allow_eviction=redis.allow_eviction,
+        )
+    return await RedisState.open(
+        redis.url,
+        password=redis.password,
+        key_prefix=redis.key_prefix,
+        observer=observer,
+        losses=losses,
+        allow_eviction=redis.allow_eviction,
+    )
 
 
 async def check_state(config: StateConfig) -> str:
@@ -87,9 +108,9 @@ async def check_state(config: StateConfig) -> str:
             return f"sqlite {config.path}"
         case "redis":
             redis = _redis(config)
-            store = await open_state(config)
+            store = await open_redis(redis)
             await store.aclose()
-            return f"redis {log_safe_url(redis.url)} (keys {redis.key_prefix}*)"
+            return f"redis {store.url} (keys {redis.key_prefix}*)"
 
 
 def _check_folder(path: Path) -> None:

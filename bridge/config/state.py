@@ -15,6 +15,10 @@
     key_prefix = "isms-bridge:"                    # redis only: every key starts with it
     redis_allow_eviction = false                   # redis only: accept a maxmemory-policy
                                                    # other than noeviction (managed Redis)
+    redis_sentinels = ["10.0.0.1:26379", "10.0.0.2:26379"]  # redis only, with redis_service:
+    redis_service = "mymaster"                     # the primary is found through Sentinel;
+                                                   # redis_url is then optional and gives only
+                                                   # TLS (rediss://) and the db ("redis:///2")
 
 README "Durability" explains each key. Only `bridge.app` turns this into a backend.
 """
@@ -22,6 +26,7 @@ README "Durability" explains each key. Only `bridge.app` turns this into a backe
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,12 +46,15 @@ _REDIS_ONLY = (
     "redis_password_env",
     "redis_password_file",
     "redis_allow_eviction",
+    "redis_sentinels",
+    "redis_service",
 )
 _MAX_PREFIX = 64
 DEFAULT_MAX_WAL_MB = 256
 # Below this the WAL's ordinary cycle (a checkpoint every 1,000 pages, ~4 MiB) would need the
 # bound's own checkpoint at every few commits.
 MIN_MAX_WAL_MB = 8
+_DB = re.compile(r"/?|/[0-9]{1,5}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +65,10 @@ class RedisConfig:
     key_prefix: str = DEFAULT_KEY_PREFIX
     # A Redis whose maxmemory-policy may evict keys is refused at start unless this is set.
     allow_eviction: bool = False
+    # With Sentinel: the sentinels (host, port) and the service; `url` then gives only the
+    # scheme (rediss:// = TLS to the primary) and the db number, never the address.
+    sentinels: tuple[tuple[str, int], ...] = ()
+    service: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,9 +136,13 @@ def parse_state_section(
 
 
 def _redis(reader: TableReader) -> RedisConfig:
+    sentinels, service = _sentinels(reader)
     if not reader.has("redis_url"):
-        raise reader.error("redis_url", 'is required with backend = "redis"')
-    url = reader.string("redis_url")
+        if service is None:
+            raise reader.error("redis_url", 'is required with backend = "redis"')
+        url = "redis:///0"
+    else:
+        url = reader.string("redis_url")
     # A URL with user info may hold a password: never echo it.
     shown = repr(url) if "@" not in url else "a URL with user info (not shown)"
     try:
@@ -136,7 +152,7 @@ def _redis(reader: TableReader) -> RedisConfig:
         raise reader.error(
             "redis_url", f"expected a redis:// or rediss:// URL, got {shown}"
         ) from None
-    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+    if parts.scheme not in ("redis", "rediss") or (not parts.hostname and service is None):
         raise reader.error("redis_url", f"expected a redis:// or rediss:// URL, got {shown}")
     if parts.password is not None:
         # Never echo it: the URL holds a secret.
@@ -144,6 +160,8 @@ def _redis(reader: TableReader) -> RedisConfig:
             "redis_url",
             "holds a password: give it as redis_password_env or redis_password_file instead",
         )
+    if service is not None:
+        _check_sentinel_url(reader, parts.hostname, parts.port, parts.path, service, shown)
     password = reader.secret("redis_password", required=False)
     prefix = reader.string("key_prefix", DEFAULT_KEY_PREFIX)
     if not 0 < len(prefix) <= _MAX_PREFIX or not prefix.isprintable() or " " in prefix:
@@ -151,4 +169,51 @@ def _redis(reader: TableReader) -> RedisConfig:
             "key_prefix", f"expected 1-{_MAX_PREFIX} printable characters without spaces"
         )
     allow_eviction = reader.boolean("redis_allow_eviction", False)
-    return RedisConfig(url=url, password=password, key_prefix=prefix, allow_eviction=allow_eviction)
+    return RedisConfig(
+        url=url,
+        password=password,
+        key_prefix=prefix,
+        allow_eviction=allow_eviction,
+        sentinels=sentinels,
+        service=service,
+    )
+
+
+def _sentinels(reader: TableReader) -> tuple[tuple[tuple[str, int], ...], str | None]:
+    """`redis_sentinels` and `redis_service`: both or neither."""
+    has_list, has_service = reader.has("redis_sentinels"), reader.has("redis_service")
+    if not has_list and not has_service:
+        return (), None
+    if not has_service:
+        raise reader.error("redis_service", 'is required with redis_sentinels (e.g. "mymaster")')
+    if not has_list:
+        raise reader.error(
+            "redis_sentinels", 'is required with redis_service (e.g. ["10.0.0.1:26379"])'
+        )
+    service = reader.string("redis_service")
+    if not service or not service.isprintable() or " " in service:
+        raise reader.error("redis_service", f"expected a Sentinel service name, got {service!r}")
+    found: list[tuple[str, int]] = []
+    for entry in reader.string_list("redis_sentinels", non_empty=True):
+        host, _, port = entry.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise reader.error("redis_sentinels", f'expected "host:port" entries, got {entry!r}')
+        if (host, int(port)) in found:
+            raise reader.error("redis_sentinels", f"{entry!r} is listed twice")
+        found.append((host, int(port)))
+    return tuple(found), service
+
+
+def _check_sentinel_url(
+    reader: TableReader, host: str | None, port: int | None, path: str, service: str, shown: str
+) -> None:
+    """With Sentinel the URL gives no address: none, or the service's name, and no port."""
+    if (host is not None and host != service.lower()) or port is not None:
+        raise reader.error(
+            "redis_url",
+            f"with redis_sentinels the primary's address comes from Sentinel: give only the "
+            f'scheme and the db ("redis:///0", or "redis://{service}/0"), got {shown}',
+        )
+    if not _DB.fullmatch(path):
+        raise reader.error("redis_url", f'expected the db number as its path ("/0"), got {shown}')

@@ -58,17 +58,30 @@ class BatchCheck(Protocol):
     def answered(self, reply: Any) -> None: ...
 
 
+class BeforeSend(Protocol):
+    """Awaited before each pipeline is sent (Sentinel: follow a moved primary); an error fails
+    that pipeline's calls as StateUnavailable, as the pipeline's own would."""
+
+    async def __call__(self) -> None: ...
+
+
 def unavailable(exc: BaseException) -> StateUnavailable:
     return StateUnavailable(f"redis: {exc or type(exc).__name__}")
 
 
 class RedisPipe:
     def __init__(
-        self, client: Redis, *, observer: CommitObserver, check: BatchCheck | None = None
+        self,
+        client: Redis,
+        *,
+        observer: CommitObserver,
+        check: BatchCheck | None = None,
+        before: BeforeSend | None = None,
     ) -> None:
         self._client = client
         self._observer = observer
         self._check = check
+        self._before = before
         self._turn: list[_Call] = []
         self._scheduled = False
         self._sending: asyncio.Task[None] | None = None
@@ -111,6 +124,8 @@ class RedisPipe:
                 future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
                 calls = [_Call(script, args, future), *batch]
             try:
+                if self._before is not None:
+                    await self._before()
                 replies = await self._execute(calls)
             except (RedisError, OSError) as exc:
                 failure = unavailable(exc)

@@ -16,7 +16,8 @@ Failures: sockets time out after `socket_timeout` seconds (1 s by default) and c
 are not retried, so an unreachable Redis is StateUnavailable within about that time; the
 next operation connects again by itself. A write whose reply was lost may have been applied
 (the request had left): the caller's temporary error makes the ESME retry, so at-least-once
-may deliver a receipt twice, never lose one.
+may deliver a receipt twice, never lose one. `open_sentinel` finds the primary through Redis
+Sentinel and follows it across a failover (redis_sentinel.py), with the same policy.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import AuthenticationError, RedisError
 
 from bridge.state import redis_queue_scripts as queue_lua
@@ -39,6 +39,7 @@ from bridge.state.errors import StateFileError, StateUnavailable
 from bridge.state.in_process import check_bucket
 from bridge.state.redis_loss import EpochWatch, check_eviction, report_lost
 from bridge.state.redis_pipe import RedisPipe, Script, unavailable
+from bridge.state.redis_sentinel import FollowPrimary, client_options, sentinel_client
 from bridge.state.results import (
     Enqueued,
     ExpiredGroup,
@@ -133,13 +134,20 @@ class RedisState:
         prefix: str,
         observer: CommitObserver,
         losses: LossObserver | None = None,
+        sentinel: Sentinel | None = None,
     ) -> None:
         self._client = client
+        self._sentinel = sentinel
         self._prefix = prefix
-        self.url = log_safe_url(url)
+        self.url = url if sentinel is not None else log_safe_url(url)
         self._losses = losses or NoLossObserver()
         self._epoch = EpochWatch(prefix=prefix, url=self.url, losses=self._losses)
-        self._pipe = RedisPipe(client, observer=observer, check=self._epoch)
+        self._pipe = RedisPipe(
+            client,
+            observer=observer,
+            check=self._epoch,
+            before=None if sentinel is None else FollowPrimary(client),
+        )
 
     @classmethod
     async def open(
@@ -163,36 +171,91 @@ class RedisState:
             raise StateFileError(safe, "a Redis URL starts with redis:// or rediss://")
         if not key_prefix.removesuffix(":"):
             raise StateFileError(safe, "key_prefix must not be empty")
-        client = Redis.from_url(
-            url,
-            password=password,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), 0),
-            retry_on_timeout=False,
-            health_check_interval=0,
-            decode_responses=False,
+        client = Redis.from_url(url, password=password, **client_options(socket_timeout))
+        return await cls._opened(
+            client,
+            shown=safe,
+            key_prefix=key_prefix,
+            observer=observer,
+            losses=losses,
+            allow_eviction=allow_eviction,
+            check=check,
         )
+
+    @classmethod
+    async def open_sentinel(
+        cls,
+        sentinels: Sequence[tuple[str, int]],
+        service: str,
+        *,
+        url: str = "redis:///0",
+        password: str | None = None,
+        key_prefix: str = DEFAULT_PREFIX,
+        observer: CommitObserver | None = None,
+        losses: LossObserver | None = None,
+        allow_eviction: bool = False,
+        socket_timeout: float = 1.0,
+        check: bool = True,
+    ) -> RedisState:
+        """The primary of Sentinel `service`, asked of `sentinels` before every new connection
+        (redis-py's SentinelConnectionPool). `url` gives only the scheme (rediss:// = TLS to
+        the primary) and the db number (its path); `password` is the primary's (sentinels are
+        asked without one). The sockets, timeouts and no-retry policy are those of `open`, so
+        while a failover moves the primary, operations are StateUnavailable, and the next one
+        after it connects to the new primary by itself. The checks of `open` run against the
+        primary found."""
+        client, sentinel, safe = sentinel_client(
+            sentinels, service, url=url, password=password, socket_timeout=socket_timeout
+        )
+        if not key_prefix.removesuffix(":"):
+            await client.aclose()
+            await sentinel.aclose()
+            raise StateFileError(safe, "key_prefix must not be empty")
+        return await cls._opened(
+            client,
+            shown=safe,
+            key_prefix=key_prefix,
+            observer=observer,
+            losses=losses,
+            allow_eviction=allow_eviction,
+            check=check,
+            sentinel=sentinel,
+        )
+
+    @classmethod
+    async def _opened(
+        cls,
+        client: Redis,
+        *,
+        shown: str,
+        key_prefix: str,
+        observer: CommitObserver | None,
+        losses: LossObserver | None,
+        allow_eviction: bool,
+        check: bool,
+        sentinel: Sentinel | None = None,
+    ) -> RedisState:
         # Keys are PREFIX:...; a prefix written with its separator ("isms-bridge:") means the same.
         prefix = key_prefix.removesuffix(":")
         store = cls(
             client,
-            url=url,
+            url=shown,
             prefix=prefix,
             observer=observer or NoCommitObserver(),
             losses=losses,
+            sentinel=sentinel,
         )
         if check:
             try:
                 await client.ping()
-                await check_eviction(client, url=safe, allow_eviction=allow_eviction)
+                await check_eviction(client, url=shown, allow_eviction=allow_eviction)
                 await store.check_epoch()
             except AuthenticationError as exc:
                 await store.aclose()
-                raise StateFileError(safe, f"authentication failed: {exc}") from exc
+                raise StateFileError(shown, f"authentication failed: {exc}") from exc
             except (RedisError, OSError, StateUnavailable) as exc:
                 await store.aclose()
-                raise StateFileError(safe, f"cannot reach Redis: {exc}") from exc
+                raise StateFileError(shown, f"cannot reach Redis: {exc}") from exc
             except StateFileError:
                 await store.aclose()
                 raise
@@ -231,6 +294,8 @@ class RedisState:
     async def aclose(self) -> None:
         await self._pipe.aclose()
         await self._client.aclose()
+        if self._sentinel is not None:
+            await self._sentinel.aclose()
 
     async def _call(self, script: Script | None, *args: Any) -> Any:
         try:

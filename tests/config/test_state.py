@@ -156,3 +156,67 @@ def test_redis_allow_eviction_must_be_true_or_false(failure: Failure) -> None:
 def test_redis_allow_eviction_with_another_backend_is_refused(failure: Failure) -> None:
     error = failure(metrics=state("redis_allow_eviction = true"))
     assert error.key == "state.redis_allow_eviction" and "redis" in error.expected
+
+
+def test_sentinels_and_a_service_find_the_primary_and_the_url_gives_only_tls_and_the_db(
+    load: Load,
+) -> None:
+    chosen = load(
+        metrics=state(
+            'backend = "redis"',
+            'redis_sentinels = ["10.0.0.1:26379", "[::1]:26380"]',
+            'redis_service = "mymaster"',
+            'redis_url = "rediss:///2"',
+        )
+    ).state.redis
+    assert chosen is not None
+    assert chosen.sentinels == (("10.0.0.1", 26379), ("::1", 26380))
+    assert chosen.service == "mymaster" and chosen.url == "rediss:///2"
+    bare = load(
+        metrics=state(
+            'backend = "redis"', 'redis_sentinels = ["s1:26379"]', 'redis_service = "mymaster"'
+        )
+    ).state.redis
+    assert bare is not None and bare.url == "redis:///0"
+
+
+@pytest.mark.parametrize(
+    ("lines", "key", "said"),
+    [
+        (['redis_sentinels = ["s1:26379"]'], "state.redis_service", "required"),
+        (['redis_service = "mymaster"'], "state.redis_sentinels", "required"),
+        (["redis_sentinels = []", 'redis_service = "m"'], "state.redis_sentinels", "at least"),
+        (['redis_sentinels = ["s1"]', 'redis_service = "m"'], "state.redis_sentinels", "host:port"),
+        (
+            ['redis_sentinels = ["s1:0"]', 'redis_service = "m"'],
+            "state.redis_sentinels",
+            "host:port",
+        ),
+        (
+            ['redis_sentinels = ["s1:1", "s1:1"]', 'redis_service = "m"'],
+            "state.redis_sentinels",
+            "twice",
+        ),
+        (['redis_sentinels = ["s1:1"]', 'redis_service = ""'], "state.redis_service", "service"),
+        (
+            ['redis_sentinels = ["s1:1"]', 'redis_service = "m"', 'redis_url = "redis://h:6379/0"'],
+            "state.redis_url",
+            "comes from Sentinel",
+        ),
+        (
+            ['redis_sentinels = ["s1:1"]', 'redis_service = "m"', 'redis_url = "redis:///x"'],
+            "state.redis_url",
+            "db number",
+        ),
+    ],
+)
+def test_a_bad_sentinel_setting_is_refused_naming_its_key(
+    failure: Failure, lines: list[str], key: str, said: str
+) -> None:
+    error = failure(metrics=state('backend = "redis"', *lines))
+    assert error.key == key and said in error.expected
+
+
+def test_sentinel_keys_with_another_backend_are_refused(failure: Failure) -> None:
+    error = failure(metrics=state('redis_service = "mymaster"'))
+    assert error.key == "state.redis_service" and "redis" in error.expected
