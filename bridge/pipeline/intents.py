@@ -4,17 +4,16 @@ A crash can come at any moment of a message's way, and iSMS charges per request,
 restart the bridge must know, for every message it was working on, whether iSMS may have it.
 
 Rules:
-1. Before the request of a message that completes a long message leaves for iSMS, an
-   intent record is committed (kind `intent`): the account, the addresses, the PDU, when its
-   first part came, its reference, and the long message. A submit_sm or data_sm commits it
-   once its iSMS account's slot is had, right before the request; a submit_multi before its
-   batches wait for their slots. If it cannot be committed, nothing is sent
-   (StateUnavailable: the ESME is answered ESME_RSYSERR and may retry). A message of one
-   part has no intent yet: one commit more before every request cost a quarter of the
-   throughput at the defaults (bench/e2e.py: 0.58x the bare client against 0.80x), so a
-   crash while one is at iSMS leaves no trace of it, as before (the ESME resends it).
-2. The intent is deleted in the same commit that settles the message: its record and its
-   receipts, or the long message kept for the ESME's retry.
+1. Before the request of every message leaves for iSMS, an intent record is committed
+   (kind `intent`): the account, the addresses, the PDU, when it (or its first part) came,
+   its reference, and the long message it completes, if any. A submit_sm or data_sm
+   commits it once its iSMS account's slot is had, right before the request; a submit_multi
+   before its batches wait for their slots. Intents made in the same loop turn share one
+   group commit (sqlite_writer.py). If it cannot be committed, nothing is sent
+   (StateUnavailable: the ESME is answered ESME_RSYSERR and may retry).
+2. The intent is deleted in the same atomic step that settles the message: the put of its
+   message record deletes it (the store's `deleting`), committed with its receipts; a long
+   message kept for the ESME's retry deletes it with that keep.
 3. The long message a part completes is kept, in the same atomic step that completes it
    (the store's `KeepGroup`), as a record of kind `completing/<account>` until that commit
    deletes it. It is never claimed by a resend while it is there: a resend of a part whose
@@ -45,6 +44,8 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
+
+import orjson
 
 from bridge.pdu import SmeAddress
 from bridge.pipeline.reassembly import Complete, LongMessageKey, MessageOrigin, group_name
@@ -94,27 +95,33 @@ class Intents:
         complete: Complete | None,
         received_at: float,
         reference: str,
-    ) -> Intent | None:
-        """The intent of a message that completes `complete`, to `open`; None for a message
-        that completes no long message (rule 1: those have none yet)."""
+    ) -> Intent:
+        """The intent of a message (completing `complete`, if not None), to `open`."""
+        key = f"{self._prefix}-{next(self._names)}"
         if complete is None:
-            return None
-        key = LongMessageKey.of(origin, reference=complete.reference, total=complete.total)
+            return Intent(
+                key=key,
+                origin=origin,
+                pdu=pdu,
+                parts=1,
+                received_at=received_at,
+                reference=reference,
+                group=None,
+            )
+        long_message = LongMessageKey.of(origin, reference=complete.reference, total=complete.total)
         return Intent(
-            key=f"{self._prefix}-{next(self._names)}",
+            key=key,
             origin=origin,
             pdu=pdu,
             parts=complete.total,
             received_at=complete.first_part_at,
             reference=reference,
-            group=group_name(key),
+            group=group_name(long_message),
         )
 
-    async def open(self, intent: Intent | None, *, now: float) -> None:
+    async def open(self, intent: Intent, *, now: float) -> None:
         """Commit `intent` before its message's first request leaves (rule 1); raises
         StateUnavailable when it cannot be (nothing is sent)."""
-        if intent is None:
-            return
         await self._state.put_record(
             INTENT_KIND,
             intent.key,
@@ -124,16 +131,17 @@ class Intents:
             max_records=MAX_OPEN,
         )
 
-    def closed(self, intent: Intent | None) -> list[Coroutine[Any, Any, object]]:
-        """The deletions that settle `intent` (rule 2), to start with the settling writes."""
-        if intent is None:
+    def closed(self, intent: Intent) -> list[Coroutine[Any, Any, object]]:
+        """The writes that settle `intent` beside the one that deletes it (rule 2), to start
+        with the settling writes: the deletion of its long message's completing record."""
+        if intent.group is None:
             return []
-        deletions: list[Coroutine[Any, Any, object]] = [
-            self._state.delete_record(INTENT_KIND, intent.key)
-        ]
-        if intent.group is not None:
-            deletions.append(self.completing_done(intent.origin.account, intent.group))
-        return deletions
+        return [self.completing_done(intent.origin.account, intent.group)]
+
+    @staticmethod
+    def record_of(intent: Intent) -> tuple[str, str]:
+        """`intent`'s record (kind, key): what the put settling it deletes (rule 2)."""
+        return (INTENT_KIND, intent.key)
 
     def completing_done(self, account: str, group: str) -> Coroutine[Any, Any, bool]:
         return self._state.delete_record(COMPLETING_KIND_PREFIX + account, group)
@@ -160,56 +168,41 @@ def intent_of(record: Record) -> Intent:
 
 
 def _encode(intent: Intent) -> bytes:
-    """Netstrings (`len:octets,`), one per field: cheaper than JSON, and any octet may stand
-    in an address. Destinations come last, three fields each (TON, NPI, address)."""
+    """One JSON array (orjson: one is written per message). Addresses come as the PDU decoder
+    gives them (latin-1: any octet but NUL), which JSON keeps exactly."""
     origin = intent.origin
-    fields = [
-        origin.account,
-        str(origin.source_addr_ton),
-        str(origin.source_addr_npi),
-        origin.source_addr,
-        intent.pdu,
-        str(intent.parts),
-        repr(intent.received_at),
-        intent.reference,
-        "" if intent.group is None else intent.group,
-    ]
-    for d in origin.destinations:
-        fields += (str(d.dest_addr_ton), str(d.dest_addr_npi), d.destination_addr)
-    return "".join(f"{len(field)}:{field}," for field in fields).encode("utf-8", "surrogateescape")
-
-
-def _fields(text: str) -> list[str]:
-    fields: list[str] = []
-    at = 0
-    while at < len(text):
-        colon = text.index(":", at)
-        end = colon + 1 + int(text[at:colon])
-        fields.append(text[colon + 1 : end])
-        at = end + 1
-    return fields
+    return orjson.dumps(
+        (
+            origin.account,
+            origin.source_addr_ton,
+            origin.source_addr_npi,
+            origin.source_addr,
+            intent.pdu,
+            intent.parts,
+            intent.received_at,
+            intent.reference,
+            intent.group,
+            [(d.dest_addr_ton, d.dest_addr_npi, d.destination_addr) for d in origin.destinations],
+        )
+    )
 
 
 def _decode(key: str, value: bytes) -> Intent:
-    account, ton, npi, source, pdu, parts, received_at, reference, group, *rest = _fields(
-        value.decode("utf-8", "surrogateescape")
-    )
-    destinations = tuple(
-        SmeAddress(dest_addr_ton=int(t), dest_addr_npi=int(n), destination_addr=a)
-        for t, n, a in zip(rest[0::3], rest[1::3], rest[2::3], strict=True)
-    )
+    account, ton, npi, source, pdu, parts, received_at, reference, group, to = orjson.loads(value)
     return Intent(
         key=key,
         origin=MessageOrigin(
             account=account,
-            source_addr_ton=int(ton),
-            source_addr_npi=int(npi),
+            source_addr_ton=ton,
+            source_addr_npi=npi,
             source_addr=source,
-            destinations=destinations,
+            destinations=tuple(
+                SmeAddress(dest_addr_ton=t, dest_addr_npi=n, destination_addr=a) for t, n, a in to
+            ),
         ),
         pdu=pdu,
-        parts=int(parts),
-        received_at=float(received_at),
+        parts=parts,
+        received_at=received_at,
         reference=reference,
-        group=group or None,
+        group=group,
     )

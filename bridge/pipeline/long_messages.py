@@ -195,16 +195,12 @@ class LongMessages:
         failure: FinalState,
         *,
         also: Sequence[Coroutine[Any, Any, object]] = (),
-    ) -> bool:
+    ) -> None:
         """After ESME_RSYSERR on a completing part: keep the message for the ESME's retry
-        (committed with `also`, the writes that settle its intent).
-
-        False when `whole` completes no long message (nothing to keep)."""
+        (committed with `also`, the writes that settle its intent)."""
         complete, part = whole.complete, whole.data.part
-        if complete is None or part is None:
-            return False
+        assert complete is not None and part is not None  # only a completing part has one
         await self._keep(complete, part.seqnum, part.payload, failure, also=also)
-        return True
 
     def settled(self, whole: WholeMessage, status: SubmitStatus) -> Coroutine[Any, Any, object]:
         """The write that remembers `whole`'s answer until its deadline, committed with its

@@ -55,9 +55,11 @@ class MessageStore:
         self._max_messages = max_messages
         self._max_age = max_age
 
-    async def record(self, record: MessageRecord, *, now: float) -> None:
-        """Keep `record` under each of its message_ids, or its reference when it has none
-        (raises StateUnavailable)."""
+    async def record(
+        self, record: MessageRecord, *, now: float, deleting: tuple[str, str] | None = None
+    ) -> None:
+        """Keep `record` under each of its message_ids, or its reference when it has none,
+        deleting the record `deleting` in the same step (raises StateUnavailable)."""
         if not 0 <= record.error_code <= 255:
             raise ValueError(f"error_code {record.error_code} does not fit query_sm_resp (Int1)")
         value = encode_record(record)
@@ -69,8 +71,9 @@ class MessageStore:
                 now=now,
                 expires_at=now + self._max_age,
                 max_records=self._max_messages,
+                deleting=deleting if index == 0 else None,
             )
-            for message_id in record.keys
+            for index, message_id in enumerate(record.keys)
         ]
         if len(puts) == 1:
             await puts[0]

@@ -500,17 +500,17 @@ class MessagePipeline:
         deliveries: list[Delivery],
         text: str,
         trace: Trace,
-        intent: Intent | None,
+        intent: Intent,
     ) -> None:
         """Settle the message, or keep it for the ESME's retry, with its intent (rule 2)."""
         closed = self._intents.closed(intent)
-        if whole.complete is not None and status.command_status != _RETRY_LATER:
+        if whole.complete is not None:
+            # A completing part told "try again" keeps its message for the ESME's retry.
+            if status.command_status == _RETRY_LATER:
+                closed.append(self._intents.forget(intent))
+                await self.long.keep_for_retry(whole, overall, also=closed)
+                return
             closed.append(self.long.settled(whole, status))
-        # A completing part told "try again" keeps its message for the ESME's retry.
-        if status.command_status == _RETRY_LATER and await self.long.keep_for_retry(
-            whole, overall, also=closed
-        ):
-            return
         answered = (
             IssuedId(
                 message_id=status.message_id,
@@ -533,6 +533,7 @@ class MessagePipeline:
             trace=trace,
             now=self._clock(),
             also=closed,
+            settles=self._intents.record_of(intent),
         )
 
     async def _text(self, route: AccountRoute, data_coding: int, whole: WholeMessage) -> str:

@@ -188,9 +188,10 @@ class Settlement:
         trace: Trace,
         now: float,
         also: Sequence[Coroutine[Any, Any, object]] = (),
+        settles: tuple[str, str] | None = None,
     ) -> None:
         """iSMS answered the message: settle the ids of its earlier parts and the answered one,
-        committed together with `also` (the deletion of its intent).
+        committed together with `also`; the put of its record deletes `settles` (its intent).
 
         `answered` (an ESME_ROK answer only) hears of its accepted destinations alone,
         since a submit_multi_resp already lists the failed ones; the earlier parts' ids,
@@ -217,11 +218,11 @@ class Settlement:
             self._outbox.send(route.system_id, receipt) for receipt in receipts
         ]
         writes += also
-        if ids or trace.reference:
+        if ids or trace.reference or settles is not None:
             # One without ids (iSMS refused it, or was not reached) is kept for operators.
             fate = RECEIPT_HELD if receipts else RECEIPT_NONE
             record = _record(origin, ids, trace, status, overall, done, done, fate)
-            writes.append(self._store.record(record, now=now))
+            writes.append(self._store.record(record, now=now, deleting=settles))
         # Started together, so they share one group commit.
         try:
             await _all(writes)

@@ -162,4 +162,5 @@ class Unsettled:
             trace=trace,
             now=self._clock(),
             also=also,
+            settles=self._intents.record_of(intent),
         )

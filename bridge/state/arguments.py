@@ -18,6 +18,12 @@ def check_put(max_records: int) -> None:
         raise ValueError("max_records must be at least 1")
 
 
+def check_deleting(kind: str, deleting: tuple[str, str] | None) -> None:
+    # Of another kind, so that a put's bound and result never depend on what it deletes.
+    if deleting is not None and deleting[0] == kind:
+        raise ValueError(f"a put of kind {kind!r} may not delete a record of its own kind")
+
+
 def check_part(index: int, total: int) -> None:
     if total < 1 or not 1 <= index <= total:
         raise ValueError(f"part {index} of {total}: index must be within 1..total")

@@ -11,7 +11,13 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from bridge.state.arguments import check_enqueue, check_part, check_put, check_take
+from bridge.state.arguments import (
+    check_deleting,
+    check_enqueue,
+    check_part,
+    check_put,
+    check_take,
+)
 from bridge.state.in_process import InProcessCluster
 from bridge.state.results import (
     Enqueued,
@@ -211,8 +217,12 @@ class MemoryState(InProcessCluster):
         now: float,
         expires_at: float,
         max_records: int,
+        deleting: tuple[str, str] | None = None,
     ) -> Put:
         check_put(max_records)
+        check_deleting(kind, deleting)
+        if deleting is not None:
+            self._records.get(deleting[0], {}).pop(deleting[1], None)
         records = self._records.setdefault(kind, {})
         ages = self._record_ages.setdefault(kind, [])
         old = records.pop(key, None)

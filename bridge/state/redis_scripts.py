@@ -94,6 +94,8 @@ end
 PUT_RECORD = (
     _RECORD
     + """
+-- ARGV[8], ARGV[9]: a record of another kind deleted with the put (none when ARGV[8] is '')
+if ARGV[8] ~= '' then remove(ARGV[1], ARGV[8], ARGV[9]) end
 return put_record(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]))
 """
 )

@@ -34,7 +34,14 @@ from redis.exceptions import AuthenticationError, RedisError
 
 from bridge.state import redis_queue_scripts as queue_lua
 from bridge.state import redis_scripts as lua
-from bridge.state.arguments import check_enqueue, check_lease, check_part, check_put, check_take
+from bridge.state.arguments import (
+    check_deleting,
+    check_enqueue,
+    check_lease,
+    check_part,
+    check_put,
+    check_take,
+)
 from bridge.state.errors import StateFileError, StateUnavailable
 from bridge.state.in_process import check_bucket
 from bridge.state.redis_loss import EpochWatch, check_eviction, report_lost
@@ -399,10 +406,13 @@ class RedisState:
         now: float,
         expires_at: float,
         max_records: int,
+        deleting: tuple[str, str] | None = None,
     ) -> Put:
         check_put(max_records)
+        check_deleting(kind, deleting)
+        gone = ("", "") if deleting is None else deleting
         replaced, dropped, lost = await self._run(
-            _PUT_RECORD, kind, key, value, now, expires_at, max_records
+            _PUT_RECORD, kind, key, value, now, expires_at, max_records, *gone
         )
         self._lost("record", lost)
         return Put(

@@ -188,7 +188,10 @@ def put_record(
     now: float,
     expires_at: float,
     max_records: int,
+    deleting: tuple[str, str] | None = None,
 ) -> Put:
+    if deleting is not None:
+        connection.execute("DELETE FROM records WHERE kind = ? AND key = ?", deleting)
     old = connection.execute(
         "DELETE FROM records WHERE kind = ? AND key = ? "
         "RETURNING kind, key, value, stored_at, expires_at",
@@ -224,6 +227,7 @@ class RecordPut:
     now: Final[float]
     expires_at: Final[float]
     max_records: Final[int]
+    deleting: Final[tuple[str, str] | None] = None
 
     def __call__(self, connection: sqlite3.Connection) -> Put:
         return put_record(
@@ -234,6 +238,7 @@ class RecordPut:
             now=self.now,
             expires_at=self.expires_at,
             max_records=self.max_records,
+            deleting=self.deleting,
         )
 
 
@@ -256,12 +261,49 @@ def put_records(connection: sqlite3.Connection, puts: Sequence[RecordPut]) -> li
     for chunk in _chunks(puts) if len(puts) > 1 else ():
         if insert_new_records(connection, chunk):
             results.extend([NOTHING_DISPLACED] * len(chunk))
-            continue
-        displacing = _insert_displacing_oldest(connection, chunk)
-        if displacing is None:
-            break
-        results.extend(displacing)
+        else:
+            displacing = _insert_displacing_oldest(connection, chunk)
+            if displacing is None:
+                break
+            results.extend(displacing)
+        # Of another kind than the run's (check_deleting): inserting first changes nothing.
+        _delete_settled(connection, chunk)
     return results + [put(connection) for put in puts[len(results) :]]
+
+
+def insert_new_mixed(connection: sqlite3.Connection, puts: Sequence[RecordPut]) -> bool:
+    """A run of puts of several kinds (the intents of messages about to leave beside the
+    records of messages just settled, which delete other intents) as a multi-row INSERT per
+    kind, then the deletions; only if no put would replace or drop anything and none deletes
+    a record put in the run. Then the order they came in changes nothing: each kind's
+    bound is checked before any deletion (so with the most records the kind can have had),
+    and deletions only ever take records of other kinds. False (nothing written)
+    otherwise, and the caller puts them in turn."""
+    deleted = {put.deleting for put in puts if put.deleting is not None}
+    if any((put.kind, put.key) in deleted for put in puts):
+        return False
+    by_kind: dict[str, list[RecordPut]] = {}
+    for put in puts:
+        by_kind.setdefault(put.kind, []).append(put)
+    connection.execute("SAVEPOINT mixed")
+    kept = False
+    try:
+        for run in by_kind.values():
+            if not all(insert_new_records(connection, chunk) for chunk in _chunks(run)):
+                return False
+        _delete_settled(connection, puts)
+        kept = True
+    finally:
+        if not kept:
+            connection.execute("ROLLBACK TO mixed")
+        connection.execute("RELEASE mixed")
+    return True
+
+
+def _delete_settled(connection: sqlite3.Connection, puts: Sequence[RecordPut]) -> None:
+    deleting = [put.deleting for put in puts if put.deleting is not None]
+    if deleting:
+        connection.executemany("DELETE FROM records WHERE kind = ? AND key = ?", deleting)
 
 
 def _insert_displacing_oldest(

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from bridge.state import sqlite_ops as ops
-from bridge.state.arguments import check_enqueue, check_part, check_put, check_take
+from bridge.state.arguments import (
+    check_deleting,
+    check_enqueue,
+    check_part,
+    check_put,
+    check_take,
+)
 from bridge.state.errors import StateUnavailable
 from bridge.state.in_process import InProcessCluster
 from bridge.state.results import (
@@ -222,8 +228,10 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
         now: float,
         expires_at: float,
         max_records: int,
+        deleting: tuple[str, str] | None = None,
     ) -> Put:
         check_put(max_records)
+        check_deleting(kind, deleting)
         return await self._writer.write(
             ops.RecordPut(
                 kind=kind,
@@ -232,6 +240,7 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
                 now=now,
                 expires_at=expires_at,
                 max_records=max_records,
+                deleting=deleting,
             )
         )
 

@@ -8,9 +8,12 @@ Theory of operation:
    group join the next one), runs them all in ONE transaction (BEGIN IMMEDIATE ... COMMIT)
    and hands the results back to the loop with one call_soon_threadsafe. A loop turn never
    waits for the disk, and 500 submits in flight cost a handful of commits, not 500.
-   Inside it, a run of consecutive record puts of one kind (a message record per submit)
-   is written together (sqlite_ops.put_records); a group of nothing else is, when it can
-   be, ONE statement and so its own transaction (sqlite_ops.insert_new_records says why).
+   Inside it, a run of consecutive record puts is written together: of several kinds (the
+   intents of messages about to leave beside the records that settle others), one
+   multi-row INSERT per kind when nothing is replaced or dropped (sqlite_ops.
+   insert_new_mixed), otherwise each run of one kind (sqlite_ops.put_records); a group of
+   puts of one kind that delete nothing is, when it can be, ONE statement and so its own
+   transaction (sqlite_ops.insert_new_records says why).
 3. If anything in a group fails, the group is rolled back and its operations are run again
    one transaction each, so one failing write (the disk full, a bug) fails only itself, and
    what it would have half-written is never kept. sqlite3 errors become StateUnavailable.
@@ -34,10 +37,12 @@ from functools import partial
 from typing import Any, Final, Protocol, TypeGuard, TypeVar
 
 from bridge.state.errors import StateUnavailable
+from bridge.state.results import Put
 from bridge.state.sqlite_ops import (
     MAX_ROWS_PER_STATEMENT,
     NOTHING_DISPLACED,
     RecordPut,
+    insert_new_mixed,
     insert_new_records,
     put_records,
 )
@@ -181,12 +186,15 @@ class GroupCommitWriter:
                 operation = group[start].operation
                 end = start + 1
                 if isinstance(operation, RecordPut):
-                    while end < len(group) and _same_kind(group[end].operation, operation):
+                    while end < len(group) and isinstance(group[end].operation, RecordPut):
                         end += 1
                     puts = [
                         p for job in group[start:end] if isinstance(p := job.operation, RecordPut)
                     ]
-                    results.extend(put_records(connection, puts))
+                    if len({put.kind for put in puts}) > 1 and insert_new_mixed(connection, puts):
+                        results.extend([NOTHING_DISPLACED] * len(puts))
+                    else:
+                        results.extend(_in_runs_of_one_kind(connection, puts))
                 else:
                     results.append(operation(connection))
                 start = end
@@ -198,16 +206,32 @@ class GroupCommitWriter:
         return results
 
 
+def _in_runs_of_one_kind(connection: sqlite3.Connection, puts: list[RecordPut]) -> list[Put]:
+    """Each run of consecutive puts of one kind together (put_records), in order."""
+    results: list[Put] = []
+    start = 0
+    while start < len(puts):
+        end = start + 1
+        while end < len(puts) and puts[end].kind == puts[start].kind:
+            end += 1
+        results.extend(put_records(connection, puts[start:end]))
+        start = end
+    return results
+
+
 def _one_kind_of_puts(operations: list[Operation]) -> TypeGuard[list[RecordPut]]:
     first = operations[0]
     return (
         1 < len(operations) <= MAX_ROWS_PER_STATEMENT
         and isinstance(first, RecordPut)
-        and all(_same_kind(operation, first) for operation in operations)
+        # A put that deletes too is two statements, which need a transaction around them.
+        and all(
+            _same_kind(operation, first) and operation.deleting is None for operation in operations
+        )
     )
 
 
-def _same_kind(operation: Operation, put: RecordPut) -> bool:
+def _same_kind(operation: Operation, put: RecordPut) -> TypeGuard[RecordPut]:
     return isinstance(operation, RecordPut) and operation.kind == put.kind
 
 

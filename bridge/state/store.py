@@ -100,9 +100,12 @@ class RecordStore(Protocol):
         now: float,
         expires_at: float,
         max_records: int,
+        deleting: tuple[str, str] | None = None,
     ) -> Put:
         """Store (replacing the same key, which then counts as new); past `max_records`
-        the oldest by (stored_at, key) are dropped and returned."""
+        the oldest by (stored_at, key) are dropped and returned. `deleting` names a record
+        (kind, key) of another kind deleted in the same atomic step: the put that settles
+        what that record stood for (it is not counted in the result)."""
         ...
 
     async def get_record(self, kind: str, key: str, *, now: float) -> Record | None:

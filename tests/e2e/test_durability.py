@@ -323,8 +323,8 @@ def test_a_long_message_waiting_for_its_slot_during_a_sigkill_is_sent_once_by_th
     time.sleep(0.5)
     bridge.kill()
     again = serve(path)
-    # Kept for its resend, known not sent (the message of one part at iSMS has no intent).
-    again.wait_for(r"event=state_recovered .*retries=1 .*intents=0")
+    # Kept for its resend, known not sent; the intent is the message holding the slot's.
+    again.wait_for(r"event=state_recovered .*retries=1 .*intents=1")
     client = raw_transceiver(again.port)
     client.send(long_part(2, b"world", to=TO))
     answer = client.read(timeout=10)
@@ -333,6 +333,27 @@ def test_a_long_message_waiting_for_its_slot_during_a_sigkill_is_sent_once_by_th
     assert set(receipts) == {str(first.message_id), answer.message_id}
     assert all("stat:ACCEPTD" in text for text in receipts.values())
     assert [m["text"] for m in sandbox.messages()].count("Hello world") == 1
+
+
+def test_a_message_of_one_part_at_isms_during_a_sigkill_is_recorded_unsettled(
+    config: Write, serve: Callable[[Path], ServeProcess], sandbox: SandboxThread
+) -> None:
+    path = config()
+    bridge = serve(path)
+    client = raw_transceiver(bridge.port)
+    client.send(SubmitSm(destination_addr=SLOW_TO, short_message=b"at iSMS", sequence_number=41))
+    time.sleep(1.0)
+    bridge.kill()
+    again = serve(path)
+    again.wait_for(r"event=state_recovered .* intents=1")
+    again.wait_for(
+        rf"event=intent_unsettled system_id=esme1 reference=esme1/\S+/41 pdu=submit_sm "
+        rf"source=\S* destinations={SLOW_TO} parts=1"
+    )
+    done = run_bridge("messages", "--config", str(path), "--to", SLOW_TO, "--json")
+    assert done.returncode == 0, done.stderr
+    [record] = json.loads(done.stdout)
+    assert record["status"] == "UNSETTLED" and record["message_ids"] == []
 
 
 # --- a full store ---------------------------------------------------------------------------

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import asyncio
 
-from bridge.pdu import CommandStatus, QuerySm
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bridge.pdu import CommandStatus, QuerySm, SmeAddress, SubmitMulti
 from bridge.pipeline import MESSAGE_KIND, PipelineSettings, decode_record
-from bridge.pipeline.intents import COMPLETING_KIND_PREFIX, INTENT_KIND, INTENT_S
+from bridge.pipeline.intents import COMPLETING_KIND_PREFIX, INTENT_KIND, INTENT_S, Intent, Intents
+from bridge.pipeline.reassembly import MessageOrigin
 from bridge.pipeline.statuses import StatusMapping
-from bridge.state import MemoryState, Put
+from bridge.state import MemoryState, Put, StateUnavailable
 
 from .pipeline_doubles import FakeReceivers, Rig, accepted, receipt_text, rig, submit_sm, udh_part
 
@@ -30,6 +35,18 @@ class HeldIntents(MemoryState):
         if args[0] == INTENT_KIND:
             await self.gate.wait()
         return await super().put_record(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class IntentsRefused(MemoryState):
+    """A store that cannot commit an intent (the disk filled up just then)."""
+
+    async def put_record(self, *args: object, **kwargs: object) -> Put:
+        if args[0] == INTENT_KIND:
+            raise StateUnavailable("database or disk is full")
+        return await super().put_record(*args, **kwargs)  # type: ignore[arg-type]
+
+
+NUMBERS = ("60120000001", "60120000002")
 
 
 async def crash(task: asyncio.Future[object]) -> None:
@@ -78,15 +95,70 @@ async def test_nothing_is_sent_while_the_intent_is_not_committed() -> None:
     assert (await answer).command_status == CommandStatus.ESME_ROK
 
 
-async def test_a_message_of_one_part_has_no_intent() -> None:
+async def test_a_message_of_one_part_has_its_intent_until_its_record_is_committed() -> None:
     state = MemoryState()
-    r = rig(state=state)
+    r = rig(accepted("800"), state=state)
     r.isms.hold()
     answer = asyncio.ensure_future(r.submit(submit_sm()))
     await r.isms.reached.wait()
-    assert await records(state, INTENT_KIND) == 0
+    assert await records(state, INTENT_KIND) == 1
     r.isms.release()
-    await answer
+    assert (await answer).message_id == "800"
+    assert await records(state, INTENT_KIND) == 0
+    assert await records(state, MESSAGE_KIND) == 1
+
+
+async def test_a_message_of_one_part_is_not_sent_while_its_intent_is_not_committed() -> None:
+    state = HeldIntents()
+    r = rig(state=state)
+    answer = asyncio.ensure_future(r.submit(submit_sm()))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert r.isms.sent == []
+    state.gate.set()
+    assert (await answer).command_status == CommandStatus.ESME_ROK
+
+
+async def test_a_message_whose_intent_cannot_be_committed_is_refused_and_not_sent() -> None:
+    state = IntentsRefused()
+    r = rig(state=state)
+    answer = await r.submit(submit_sm())
+    assert answer.command_status == CommandStatus.ESME_RSYSERR
+    assert r.isms.sent == []
+
+
+async def test_a_message_of_one_part_left_at_isms_is_recorded_as_unsettled_and_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    state = MemoryState()
+    first = rig(state=state)
+    first.isms.hold()
+    request = asyncio.ensure_future(first.submit(submit_sm(registered_delivery=1)))
+    await first.isms.reached.wait()
+    await crash(request)
+    recovered = await rig(state=state).pipeline.recover()
+    assert recovered.intents == 1
+    [unsettled] = [decode_record(r.value) for r in await state.scan_records(MESSAGE_KIND, now=1000)]
+    assert unsettled.status == "UNSETTLED" and unsettled.reference.startswith("esme1/")
+    assert unsettled.message_ids == ()  # the ESME was never answered: it holds no id
+    assert await records(state, INTENT_KIND) == 0
+    assert "event=intent_unsettled" in caplog.text and "destinations=60123456789" in caplog.text
+
+
+async def test_a_submit_multi_left_at_isms_is_recorded_as_unsettled_with_its_destinations(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    state = MemoryState()
+    first = rig(state=state)
+    first.isms.hold()
+    to = [SmeAddress(dest_addr_ton=1, dest_addr_npi=1, destination_addr=n) for n in NUMBERS]
+    multi = SubmitMulti(source_addr="MyBrand", dest_addresses=tuple(to), short_message=b"Hi")
+    request = asyncio.ensure_future(first.submit(multi))
+    await first.isms.reached.wait()
+    await crash(request)
+    recovered = await rig(state=state).pipeline.recover()
+    assert recovered.intents == 1
+    assert f"destinations={','.join(NUMBERS)}" in caplog.text
 
 
 async def test_a_completed_long_message_is_kept_until_its_settlement_commits() -> None:
@@ -228,3 +300,31 @@ async def test_after_a_crash_settled_unknown_the_resend_of_the_last_part_sends_n
     assert resent.command_status == CommandStatus.ESME_RSUBMITFAIL
     assert after.isms.sent == []
     assert all("EXPIRED" not in receipt_text(pdu) for pdu in after.receivers.delivered)
+
+
+LATIN1 = st.text(st.characters(min_codepoint=1, max_codepoint=255), max_size=21)
+
+
+@settings(max_examples=60, deadline=None)
+@given(source=LATIN1, destinations=st.lists(LATIN1, min_size=1, max_size=3), at=st.floats(0, 2e9))
+def test_an_intent_read_back_after_a_crash_is_the_intent_written(
+    source: str, destinations: list[str], at: float
+) -> None:
+    async def written_and_read() -> tuple[Intent, tuple[Intent, ...]]:
+        intents = Intents(MemoryState())
+        origin = MessageOrigin(
+            account="esme1",
+            source_addr_ton=5,
+            source_addr_npi=0,
+            source_addr=source,
+            destinations=tuple(
+                SmeAddress(dest_addr_ton=1, dest_addr_npi=1, destination_addr=d)
+                for d in destinations
+            ),
+        )
+        intent = intents.prepare(origin, "submit_multi", None, at, "esme1/s1/9")
+        await intents.open(intent, now=1000.0)
+        return intent, await intents.left_over(now=1000.0)
+
+    intent, left = asyncio.run(written_and_read())
+    assert left == (intent,)

@@ -193,6 +193,21 @@ class RecordsAgree(BackendsAgree):
             )
         )
 
+    @rule(kind=KINDS, key=KEYS, value=BODIES, deleted=KEYS)
+    def put_record_deleting(self, kind: str, key: str, value: bytes, deleted: str) -> None:
+        other = "retry" if kind == "msg" else "msg"
+        self.same(
+            lambda s: s.put_record(
+                kind,
+                key,
+                value,
+                now=self.now,
+                expires_at=self.now + 1,
+                max_records=3,
+                deleting=(other, deleted),
+            )
+        )
+
     @rule(kind=KINDS, key=KEYS)
     def get_record(self, kind: str, key: str) -> None:
         self.same(lambda s: s.get_record(kind, key, now=self.now))

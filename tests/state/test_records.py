@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
 from bridge.state import MemoryState, StateStore
 
 from .backends import BackendRig
@@ -144,3 +146,53 @@ async def test_puts_started_together_give_each_the_result_it_would_get_in_turn(
         assert list(together) == in_turn, (scenario, puts)
         for kind in kinds:
             assert await store.scan_records(kind, now=T0) == await model.scan_records(kind, now=T0)
+
+
+async def test_a_put_deletes_the_record_it_settles_in_the_same_step(store: StateStore) -> None:
+    await store.put_record("intent", "i1", b"i", now=T0, expires_at=T0 + 9, max_records=9)
+    put_result = await store.put_record(
+        "msg", "m1", b"m", now=T0, expires_at=T0 + 9, max_records=9, deleting=("intent", "i1")
+    )
+    assert put_result.replaced is None and put_result.dropped == ()
+    assert await store.get_record("intent", "i1", now=T0) is None
+    assert await store.record_count("intent") == 0
+    assert await store.record_count("msg") == 1
+
+
+async def test_a_put_deleting_a_record_that_is_not_there_is_an_ordinary_put(
+    store: StateStore,
+) -> None:
+    await store.put_record(
+        "msg", "m1", b"m", now=T0, expires_at=T0 + 9, max_records=9, deleting=("intent", "gone")
+    )
+    assert await store.record_count("msg") == 1
+
+
+async def test_many_puts_started_together_each_delete_what_they_settle(store: StateStore) -> None:
+    # One group commit on SQLite writes such a run as multi-row statements.
+    many = 600
+    await asyncio.gather(
+        *(
+            store.put_record("intent", f"i{n}", b"i", now=T0, expires_at=T0 + 99, max_records=many)
+            for n in range(many)
+        )
+    )
+    await asyncio.gather(
+        *(
+            store.put_record(
+                "msg", f"m{n}", b"m", now=T0, expires_at=T0 + 99, max_records=many,
+                deleting=("intent", f"i{n}"),
+            )
+            for n in range(0, many, 2)
+        )
+    )  # fmt: skip
+    left = await store.scan_records("intent", now=T0)
+    assert sorted(r.key for r in left) == sorted(f"i{n}" for n in range(1, many, 2))
+    assert await store.record_count("intent") == many // 2
+
+
+async def test_a_put_may_not_delete_a_record_of_its_own_kind(store: StateStore) -> None:
+    with pytest.raises(ValueError, match="its own kind"):
+        await store.put_record(
+            "msg", "a", b"a", now=T0, expires_at=T0 + 9, max_records=9, deleting=("msg", "b")
+        )
