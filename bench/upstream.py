@@ -1,6 +1,6 @@
 """Benchmark: IsmsClient (each adapter) against a bare aiohttp loop, sandbox in its own process.
 
-Run: .venv/bin/python bench/upstream.py [--rounds 5] [--scale 1.0] [--adapters aiohttp,httpx]
+Run: .venv/bin/python bench/upstream.py [--rounds 5] [--scale 1.0] [--adapters aiohttp,http11,httpx]
 
 Starts `isms-bridge sandbox` twice in child processes (one answering at once, one after
 200 ms), then for each scenario (concurrency 1, 10, 100, and 100 with 200 ms latency) runs,
@@ -9,8 +9,8 @@ in interleaved rounds in this one process:
   aiohttp loop is written), reading the body, nothing else: the baseline of the target;
 - bare aiohttp, 1 body: the same but one pre-encoded body posted again and again, which no
   real sender can do (each message differs): the HTTP exchange alone, shown as the ceiling;
-- IsmsClient with the aiohttp adapter and with the httpx adapter: build the request, mirror
-  routing, the transport, reply parsing, the SendResult.
+- IsmsClient with each adapter (aiohttp, http11, httpx): build the request, mirror routing,
+  the transport, reply parsing, the SendResult.
 Prints requests/s and client CPU per request (this process), and the sandbox's CPU per
 request and its busy share of the wall time (near 100% would make the sandbox the
 bottleneck). Each figure is the best of the interleaved rounds: on a shared machine other
@@ -58,7 +58,7 @@ SCENARIOS = [
     ("c=100", 100, 0, 8_000),
     ("c=100 @200ms", 100, 200, 2_500),
 ]
-DEFAULT_ADAPTER = HttpClientKind.AIOHTTP
+DEFAULT_ADAPTER = HttpClientKind.HTTP11
 BARE = "bare aiohttp"
 BARE_BYTES = "bare aiohttp, 1 body"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -274,7 +274,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply request counts")
-    parser.add_argument("--adapters", default="aiohttp,httpx")
+    parser.add_argument("--adapters", default="aiohttp,http11,httpx")
     parser.add_argument(
         "--only", default="", help="run only the scenarios whose label contains this text"
     )

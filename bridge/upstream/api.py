@@ -43,8 +43,8 @@ class HttpMethod(enum.Enum):
     GET = "GET"
 
 
-# Bound once: on Python 3.11 every `Api.X` lookup goes through EnumType's __getattr__ hook
-# (~0.1 µs), and a request is encoded per message.
+# Bound once: a request is encoded per message, and a member looked up on its enum class is
+# slow on Python 3.11 (docs/performance-notes.md).
 _REST: Final = Api.REST
 _GET: Final = HttpMethod.GET
 
@@ -115,7 +115,8 @@ def form_quote(value: str) -> str:
     """A form value percent-encoded as UTF-8 ("* MUST URL Encoded"), as urlencode does it.
 
     Most values (numbers, type, plain text) need no escape but '+' for space; they skip the
-    general quoting, which costs several microseconds per message.
+    general quoting, which is slower and runs for every value of every message
+    (docs/performance-notes.md).
     """
     if _PLAIN.fullmatch(value):
         return value.replace(" ", "+")

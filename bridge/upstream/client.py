@@ -42,8 +42,8 @@ class ClientState(enum.Enum):
     CLOSED = "closed"
 
 
-# Members bound to module names where they are used per message: on Python 3.11 every
-# `Outcome.X` lookup goes through EnumType's __getattr__ hook (~0.1 µs).
+# Members bound to module names where they are used per message: a member looked up on its
+# enum class is slow on Python 3.11 (docs/performance-notes.md).
 _OPENED: Final = ClientState.OPENED
 _POST: Final = HttpMethod.POST
 _ACCEPTED: Final = Outcome.ACCEPTED
@@ -63,6 +63,10 @@ class IsmsSender(Protocol):
 
 def make_transport(settings: IsmsSettings) -> HttpTransport:
     """The adapter `[isms] http_client` names (imported only when chosen)."""
+    if settings.http_client is HttpClientKind.HTTP11:
+        from bridge.upstream.http11_transport import Http11Transport
+
+        return Http11Transport(pool_size=settings.pool_size, keepalive_s=settings.keepalive_s)
     if settings.http_client is HttpClientKind.HTTPX:
         from bridge.upstream.httpx_transport import HttpxTransport
 

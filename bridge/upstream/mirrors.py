@@ -58,8 +58,8 @@ class Verdict(enum.Enum):
     __hash__ = object.__hash__
 
 
-# Members bound to module names where they are used per message: on Python 3.11 every
-# `Verdict.X` lookup goes through EnumType's __getattr__ hook (~0.1 µs).
+# Members bound to module names where they are used per message: a member looked up on its
+# enum class is slow on Python 3.11 (docs/performance-notes.md).
 _ANSWERED: Final = Verdict.ANSWERED
 
 

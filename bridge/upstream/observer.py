@@ -1,7 +1,7 @@
 """`UpstreamObserver`: what the client reports as it works, for metrics (httpx event hooks).
 
 The client calls it with its own values and never imports a metrics library; the
-application plugs in an implementation (bridge.app.metrics_observers). Calls happen on the
+application plugs in an implementation (bridge.app.metrics.observers). Calls happen on the
 event loop in the middle of a send, so an implementation must be quick and must not raise.
 """
 

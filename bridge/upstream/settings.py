@@ -1,4 +1,4 @@
-"""The iSMS client's settings (built from `[isms]` by bridge.config)."""
+"""The iSMS client's settings (built from `[isms]` by bridge.app.settings)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ _SCRIPTS = {Api.HTTP: "isms_send_all_id.php", Api.REST: "RESTAPI.php"}
 class HttpClientKind(enum.Enum):
     AIOHTTP = "aiohttp"
     HTTPX = "httpx"
+    # The bridge's own HTTP/1.1 client on asyncio Protocols, replies parsed by httptools.
+    HTTP11 = "http11"
 
 
 def default_endpoints(api: Api) -> tuple[str, ...]:
@@ -40,7 +42,7 @@ class IsmsSettings:
     api: Api = Api.HTTP
     endpoints: tuple[str, ...] = default_endpoints(Api.HTTP)
     method: HttpMethod = HttpMethod.POST
-    http_client: HttpClientKind = HttpClientKind.AIOHTTP
+    http_client: HttpClientKind = HttpClientKind.HTTP11
     timeout_s: float = 10.0
     connect_timeout_s: float = 5.0
     pool_size: int = 100

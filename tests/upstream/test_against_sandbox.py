@@ -1,4 +1,4 @@
-"""IsmsClient against the sandbox over real loopback sockets, with both HTTP adapters.
+"""IsmsClient against the sandbox over real loopback sockets, with every HTTP adapter.
 
 Reserved destination numbers (bridge/upstream/sandbox/faults.py) pick each fault.
 """
@@ -33,7 +33,7 @@ from bridge.upstream import (
 )
 
 ACCOUNT = IsmsCredentials(username="isms", password="isms123")
-ADAPTERS = [HttpClientKind.AIOHTTP, HttpClientKind.HTTPX]
+ADAPTERS = list(HttpClientKind)
 ClientFactory = Callable[..., IsmsClient]
 
 

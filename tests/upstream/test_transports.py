@@ -1,9 +1,12 @@
-"""Each adapter maps its library's failures to NotSent / OutcomeUnknown (loopback only)."""
+"""Each adapter maps its library's failures to NotSent / OutcomeUnknown (loopback only); every
+test runs over every adapter."""
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +22,11 @@ from bridge.upstream import (
     Timeouts,
     make_transport,
 )
+from bridge.upstream.aiohttp_transport import AiohttpTransport
+from bridge.upstream.http11_transport import Http11Transport
+from bridge.upstream.httpx_transport import HttpxTransport
+
+from .scripted_server import Script, ScriptedServer, reply
 
 # A deadline short enough to pass in a test, for the tests whose subject is a deadline.
 SHORT = Timeouts(connect_s=0.2, total_s=0.3)
@@ -30,7 +38,7 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SEND = b"un=isms&pwd=isms123&dstno=60123456789&msg=hi&type=1&agreedterm=YES"
 
 
-@pytest.fixture(params=[HttpClientKind.AIOHTTP, HttpClientKind.HTTPX], ids=lambda k: k.value)
+@pytest.fixture(params=list(HttpClientKind), ids=lambda k: k.value)
 async def transport(request: pytest.FixtureRequest) -> AsyncIterator[HttpTransport]:
     made = make_transport(IsmsSettings(http_client=request.param, pool_size=4))
     yield made
@@ -230,3 +238,50 @@ async def test_a_request_after_a_passed_deadline_is_answered(
         await transport.post(sandbox.url(), SLOW, FORM, SHORT)
     reply = await transport.post(sandbox.url(), SEND, FORM, PATIENT)
     assert reply.status == 200 and reply.body.startswith(b"2000 = SUCCESS:")
+
+
+def with_tls(kind: HttpClientKind, ssl_context: ssl.SSLContext | None) -> HttpTransport:
+    """The adapter of `kind` with the TLS context given (make_transport takes none)."""
+    adapters = {
+        HttpClientKind.AIOHTTP: AiohttpTransport,
+        HttpClientKind.HTTPX: HttpxTransport,
+        HttpClientKind.HTTP11: Http11Transport,
+    }
+    return adapters[kind](pool_size=4, keepalive_s=4, ssl_context=ssl_context)
+
+
+def server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    return context
+
+
+@pytest.mark.parametrize("kind", list(HttpClientKind), ids=lambda k: k.value)
+async def test_tls_to_a_trusted_certificate_is_answered_on_one_kept_connection(
+    kind: HttpClientKind, certificate: tuple[Path, Path]
+) -> None:
+    trusting = ssl.create_default_context(cafile=str(certificate[0]))
+    script = Script(pieces=(reply(),))
+    async with ScriptedServer([script], tls=server_tls(certificate)) as server:
+        transport = with_tls(kind, trusting)
+        try:
+            for _ in range(2):
+                answer = await transport.post(server.url, SEND, FORM, PATIENT)
+                assert answer.status == 200 and answer.body.startswith(b"2000 = SUCCESS:")
+        finally:
+            await transport.aclose()
+    assert server.connections == 1
+
+
+@pytest.mark.parametrize("kind", list(HttpClientKind), ids=lambda k: k.value)
+async def test_tls_to_an_untrusted_certificate_is_not_sent(
+    kind: HttpClientKind, certificate: tuple[Path, Path]
+) -> None:
+    async with ScriptedServer([Script(pieces=(reply(),))], tls=server_tls(certificate)) as server:
+        transport = with_tls(kind, None)  # the system's trust store: the test CA is not in it
+        try:
+            with pytest.raises(NotSent):
+                await transport.post(server.url, SEND, FORM, PATIENT)
+        finally:
+            await transport.aclose()
+    assert server.requests == []
