@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import json
 import platform
 import socket
@@ -90,25 +89,27 @@ def pdu_templates(
 
 def serve_child(config_path: str) -> None:
     """`isms-bridge serve` at its defaults; at exit, one JSON line with the worst loop lag."""
-    from bridge.app.forwarding import forward_to_isms
+    from bridge.app import Bridge
+    from bridge.app.commands.serve import run_event_loop, serve, tune_garbage_collector
     from bridge.app.logs import configure_logging
-    from bridge.app.metrics_wiring import Monitoring
-    from bridge.app.serve import run_event_loop, serve, tune_garbage_collector
-    from bridge.app.wiring import Bridge
+    from bridge.app.metrics import Metrics
     from bridge.config import load_config
+    from bridge.state import MemoryState
 
     configure_logging("info")
     config = load_config(Path(config_path))
-    monitoring = Monitoring(config)
-    make_handler = functools.partial(forward_to_isms, observer=monitoring.isms)
     started: list[Bridge] = []
 
     def on_started(bridge: Bridge) -> None:
         tune_garbage_collector()
         started.append(bridge)
 
-    run_event_loop(lambda: serve(config, make_handler, on_started, monitoring=monitoring))
-    print(json.dumps({"worst_loop_lag_s": started[0].server.worst_loop_lag_s}), flush=True)
+    async def main() -> int:
+        bridge = Bridge(config, MemoryState(), metrics=Metrics(config))
+        return await serve(bridge, on_started)
+
+    run_event_loop(main)
+    print(json.dumps({"worst_loop_lag_s": started[0].smpp.server.worst_loop_lag_s}), flush=True)
 
 
 def sandbox_send_requests(*endpoints: str) -> int:

@@ -1,8 +1,13 @@
 """The house rules that can be checked on the source (ast), so a broken one fails CI.
 
 Imports: state (the ground floor) and upstream stand alone; pdu <- smpp <- server;
-pipeline uses pdu, smpp, upstream and state; config builds every layer's settings; app wires
+pipeline uses pdu, smpp, upstream and state; config parses and validates (with the lower
+layers' names and rules); app turns the config into every layer's settings and wires
 everything; cli sits on top.
+Inside state: the interface and the memory backend are modules at its top; the SQLite and
+Redis backends are the subpackages state.sqlite and state.redis, each the only place its
+library (sqlite3, redis) is imported; they import neither each other nor any other part of
+the bridge, and only state's __init__ gathers them.
 Relative imports and `from bridge import pdu` are judged like the absolute form.
 Shape: no module over 600 lines, no utils/helpers/manager/common/misc names,
 no private attribute of another object (of asyncio, aiohttp, httpx, construct, ...).
@@ -115,6 +120,49 @@ def test_every_name_in_dunder_all_exists(package: str) -> None:
     module = importlib.import_module(f"bridge.{package}")
     for name in module.__all__:
         assert hasattr(module, name), f"bridge.{package}.__all__ lists {name} but has no such name"
+
+
+STATE = BRIDGE / "state"
+# Each backend subpackage of bridge.state, and the library only it may import.
+STATE_BACKENDS: dict[str, str] = {"sqlite": "sqlite3", "redis": "redis"}
+
+
+def test_state_imports_no_other_part_of_the_bridge() -> None:
+    # Not smpp, upstream or pipeline (SMPP and iSMS are not its words), nor what wires them.
+    others = {"pdu", "smpp", "server", "upstream", "pipeline", "config", "app", "cli"}
+    for path in sorted(STATE.rglob("*.py")):
+        for module, _names in _imports(path):
+            parts = module.split(".")
+            assert not (parts[0] == "bridge" and len(parts) > 1 and parts[1] in others), (
+                f"{path.relative_to(BRIDGE)}: state must not import {module}"
+            )
+
+
+def test_the_state_interface_and_the_memory_backend_are_modules_at_its_top() -> None:
+    for name in ("store.py", "results.py", "errors.py", "memory.py", "in_process.py"):
+        assert (STATE / name).is_file(), f"bridge/state/{name}"
+
+
+@pytest.mark.parametrize("backend", sorted(STATE_BACKENDS))
+def test_each_other_state_backend_is_a_subpackage(backend: str) -> None:
+    assert (STATE / backend / "__init__.py").is_file(), f"bridge.state.{backend} is a package"
+    strays = sorted(p.name for p in STATE.glob(f"{backend}_*.py"))
+    assert not strays, f"{strays}: a {backend} module belongs in bridge/state/{backend}/"
+
+
+@pytest.mark.parametrize(
+    "path", sorted(STATE.rglob("*.py")), ids=lambda p: str(p.relative_to(BRIDGE))
+)
+def test_a_state_backend_and_its_library_stay_inside_its_subpackage(path: Path) -> None:
+    rel = path.relative_to(STATE)
+    inside = rel.parts[0] if len(rel.parts) > 1 else None
+    for module, _names in _imports(path):
+        for backend, library in STATE_BACKENDS.items():
+            if module.split(".")[0] == library:
+                assert inside == backend, f"{rel}: only bridge/state/{backend}/ imports {module}"
+            own = f"bridge.state.{backend}"
+            if (module == own or module.startswith(f"{own}.")) and rel != Path("__init__.py"):
+                assert inside == backend, f"{rel}: import bridge.state.{backend} via bridge.state"
 
 
 def test_relative_and_package_imports_are_judged_like_absolute_ones() -> None:

@@ -1,39 +1,38 @@
-"""The test tree imports cleanly under pytest's default (prepend) import mode.
+"""Every folder of the test tree that holds Python code is a package.
 
-A directory without __init__.py puts itself on sys.path and imports its modules by their bare
-name (tests/smpp does `from session_doubles import Esme`); a directory with one is a package
-named after it (`from server.server_doubles import Harness`). Two bare modules of the same
-name, or a bare module named like a test package, would shadow each other depending on which
-directory pytest happened to collect first.
+A test folder is then imported under its own name (`smpp.test_session`, `e2e.conftest`),
+and imports its own helper modules relatively (`from .session_doubles import Esme`), so two
+folders may hold modules of the same name. The few helpers every folder shares sit in
+tests/ itself (real_parts.py, serve_process.py, ...) and are imported by their bare name:
+tests/ is on sys.path as the root the test packages are found from.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 
 
-def _directories() -> list[Path]:
-    return sorted(p for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+def _folders_with_code() -> list[Path]:
+    return sorted(
+        folder
+        for folder in TESTS.rglob("*")
+        if folder.is_dir()
+        and not any(part.startswith((".", "_")) for part in folder.relative_to(TESTS).parts)
+        and any(folder.glob("*.py"))
+    )
 
 
-def _bare_modules() -> list[Path]:
-    found = [p for p in TESTS.glob("*.py") if p.name != "conftest.py"]
-    for directory in _directories():
-        if not (directory / "__init__.py").exists():
-            found += [p for p in directory.glob("*.py") if p.name != "conftest.py"]
-    return found
+def test_every_test_folder_is_a_package() -> None:
+    bare = [
+        str(f.relative_to(TESTS)) for f in _folders_with_code() if not (f / "__init__.py").exists()
+    ]
+    assert not bare, f"add an __init__.py to {bare} (and import its helpers relatively)"
 
 
-def test_modules_outside_packages_have_names_unique_across_the_tree() -> None:
-    counts = Counter(path.stem for path in _bare_modules())
-    repeated = sorted(name for name, count in counts.items() if count > 1)
-    assert not repeated, f"these bare module names repeat: {repeated}; rename or add __init__.py"
-
-
-def test_no_bare_module_is_named_like_a_test_package() -> None:
-    packages = {d.name for d in _directories() if (d / "__init__.py").exists()}
-    clashes = sorted({path.stem for path in _bare_modules()} & packages)
-    assert not clashes, f"modules {clashes} would shadow the test packages of the same name"
+def test_no_shared_helper_is_named_like_a_test_package() -> None:
+    # tests/ is on sys.path: a helper module there named like a folder would shadow it.
+    packages = {f.name for f in _folders_with_code() if f.parent == TESTS}
+    helpers = {p.stem for p in TESTS.glob("*.py")}
+    assert not helpers & packages, f"rename {sorted(helpers & packages)}"

@@ -21,10 +21,10 @@ from bridge.server import (
     BindAttempt,
     BindVerdict,
     ConnectionObserver,
+    ConnectionRefusal,
     NoConnectionObserver,
     Peer,
     ProxyOutcome,
-    Refusal,
     SessionContext,
     SubmitRequest,
 )
@@ -86,7 +86,7 @@ class BindAdvice:
     ) -> None:
         self._inner.request_throttled(context, request, parts)
 
-    def connection_refused(self, reason: Refusal, peer: Peer) -> None:
+    def connection_refused(self, reason: ConnectionRefusal, peer: Peer) -> None:
         self._inner.connection_refused(reason, peer)
 
     def loop_lag_sampled(self, lag_s: float) -> None:

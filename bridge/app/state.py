@@ -1,8 +1,8 @@
 """The one place that chooses and opens the state backend ([state] in the config).
 
-    store = await open_state(config.state, observer=monitoring.state,   # StateFileError
-                             losses=monitoring.state)
-    ...                                                                 # serve
+    store = await open_state(config.state, observer=metrics.state,      # StateFileError
+                             losses=metrics.state)
+    ...                                                                 # serve (root.py)
     await store.aclose()
 
 `check_state` is what `check-config` runs: the same checks as opening, without creating a

@@ -3,6 +3,9 @@
 `load_config(path)` reads one file into a `BridgeConfig` or raises a `ConfigError` naming
 the file, the full key (`accounts[1].password`) and what was expected. Each section has its
 own parser module reading through a `TableReader`; `[isms]` is parsed by `isms.py`.
+
+This package only parses and validates: its values are shaped like the file, and
+`bridge.app.settings` is the one place that turns them into each layer's settings.
 """
 
 # Imported first: the section parsers import these while the package initialises.

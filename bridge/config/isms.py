@@ -1,13 +1,16 @@
 """`[isms]`: how the bridge reaches iSMS and how it turns iSMS answers into SMPP statuses.
 
 Every key is optional; the defaults are the README's ("The iSMS upstream"). Errors name the
-file and the key (`[isms] endpoints[1]: ...`).
+file and the key (`[isms] endpoints[1]: ...`). `IsmsConfig` holds the keys as read;
+bridge.app.settings builds the iSMS client's and the pipeline's settings from it.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from bridge.config.reader import TableReader
@@ -16,7 +19,6 @@ from bridge.pipeline import (
     DEFAULT_COUNTRY_CODE,
     UNKNOWN_OUTCOME_STATUSES,
     NumberRules,
-    StatusMapping,
 )
 from bridge.upstream import (
     DEFAULT_BREAKER_FAILURES,
@@ -24,7 +26,6 @@ from bridge.upstream import (
     Api,
     HttpClientKind,
     HttpMethod,
-    IsmsSettings,
     default_endpoints,
 )
 
@@ -40,18 +41,31 @@ _OVERRIDABLE_CODES = range(-1099, -999)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IsmsConfig:
-    client: IsmsSettings = field(default_factory=IsmsSettings)
-    statuses: StatusMapping = field(default_factory=StatusMapping)
-    numbers: NumberRules = field(default_factory=NumberRules)
+    """The `[isms]` keys: the client's (api to breaker_failures), the status mapping's, the
+    number rules' and the pipeline's limits."""
+
+    api: Api = Api.HTTP
+    # The mirrors in the order they are tried.
+    endpoints: tuple[str, ...] = default_endpoints(Api.HTTP)
+    method: HttpMethod = HttpMethod.POST
+    http_client: HttpClientKind = HttpClientKind.HTTP11
+    timeout_s: float = 10.0
+    connect_timeout_s: float = 5.0
+    pool_size: int = 100
+    keepalive_s: float = 4.0
+    max_destinations_per_request: int = DEFAULT_MAX_DESTINATIONS
+    mirror_cooldown_s: float = 30.0
+    breaker_failures: int = DEFAULT_BREAKER_FAILURES
+    # iSMS refusal code -> the SMPP status it is answered with, over the built-in mapping.
+    status_overrides: Mapping[int, CommandStatus] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    unknown_outcome_status: CommandStatus = CommandStatus.ESME_RSYSERR
+    default_country_code: str = DEFAULT_COUNTRY_CODE
     max_text_length: int = MAX_TEXT_LENGTH
     balance_poll_interval_s: float = DEFAULT_BALANCE_POLL_S  # 0 = off
     # Most requests in flight per iSMS account; past it, urgent submits wait first.
     max_in_flight_per_account: int = 100
-
-    @property
-    def endpoints(self) -> tuple[str, ...]:
-        """The mirrors in the order they are tried (`client.endpoints`)."""
-        return self.client.endpoints
 
 
 def parse_isms_section(reader: TableReader) -> IsmsConfig:
@@ -62,40 +76,46 @@ def parse_isms_section(reader: TableReader) -> IsmsConfig:
         raise reader.error(
             "method", 'expected "POST" with api = "rest" (RESTAPI.php takes a JSON body)'
         )
-    client = IsmsSettings(
+    http_client = HttpClientKind(
+        reader.choice("http_client", ("aiohttp", "httpx", "http11"), "http11")
+    )
+    timeout_s = reader.number("timeout_s", 10.0, minimum=0.1, maximum=300.0)
+    connect_timeout_s = reader.number("connect_timeout_s", 5.0, minimum=0.1, maximum=60.0)
+    pool_size = reader.integer("pool_size", 100, minimum=1, maximum=10_000)
+    keepalive_s = reader.number("keepalive_s", 4.0, minimum=0.0, maximum=300.0)
+    max_destinations = reader.integer(
+        "max_destinations_per_request", DEFAULT_MAX_DESTINATIONS, minimum=1, maximum=100
+    )
+    mirror_cooldown_s = reader.number("mirror_cooldown_s", 30.0, minimum=0.0, maximum=3600.0)
+    breaker_failures = reader.integer(
+        "breaker_failures", DEFAULT_BREAKER_FAILURES, minimum=1, maximum=1000
+    )
+    overrides = _status_overrides(reader.table("status_overrides"))
+    names = tuple(status.name for status in UNKNOWN_OUTCOME_STATUSES)
+    unknown_outcome_status = CommandStatus[
+        reader.choice("unknown_outcome_status", names, "ESME_RSYSERR")
+    ]
+    config = IsmsConfig(
         api=api,
         endpoints=endpoints,
         method=method,
-        http_client=HttpClientKind(reader.choice("http_client", ("aiohttp", "httpx"), "aiohttp")),
-        timeout_s=reader.number("timeout_s", 10.0, minimum=0.1, maximum=300.0),
-        connect_timeout_s=reader.number("connect_timeout_s", 5.0, minimum=0.1, maximum=60.0),
-        pool_size=reader.integer("pool_size", 100, minimum=1, maximum=10_000),
-        keepalive_s=reader.number("keepalive_s", 4.0, minimum=0.0, maximum=300.0),
-        max_destinations_per_request=reader.integer(
-            "max_destinations_per_request", DEFAULT_MAX_DESTINATIONS, minimum=1, maximum=100
-        ),
-        mirror_cooldown_s=reader.number("mirror_cooldown_s", 30.0, minimum=0.0, maximum=3600.0),
-        breaker_failures=reader.integer(
-            "breaker_failures", DEFAULT_BREAKER_FAILURES, minimum=1, maximum=1000
-        ),
-    )
-    names = tuple(status.name for status in UNKNOWN_OUTCOME_STATUSES)
-    statuses = StatusMapping(
-        overrides=_status_overrides(reader.table("status_overrides")),
-        unknown_outcome_status=CommandStatus[
-            reader.choice("unknown_outcome_status", names, "ESME_RSYSERR")
-        ],
-    )
-    config = IsmsConfig(
-        client=client,
-        statuses=statuses,
-        numbers=_number_rules(reader),
+        http_client=http_client,
+        timeout_s=timeout_s,
+        connect_timeout_s=connect_timeout_s,
+        pool_size=pool_size,
+        keepalive_s=keepalive_s,
+        max_destinations_per_request=max_destinations,
+        mirror_cooldown_s=mirror_cooldown_s,
+        breaker_failures=breaker_failures,
+        status_overrides=MappingProxyType(overrides),
+        unknown_outcome_status=unknown_outcome_status,
+        default_country_code=_country_code(reader),
         max_text_length=reader.integer(
             "max_text_length", MAX_TEXT_LENGTH, minimum=1, maximum=_TEXT_LENGTH_CEILING
         ),
         balance_poll_interval_s=_balance_poll(reader, endpoints),
         max_in_flight_per_account=reader.integer(
-            "max_in_flight_per_account", client.pool_size, minimum=1, maximum=10_000
+            "max_in_flight_per_account", pool_size, minimum=1, maximum=10_000
         ),
     )
     reader.finish()
@@ -155,15 +175,16 @@ def _status_overrides(reader: TableReader) -> dict[int, CommandStatus]:
     return overrides
 
 
-def _number_rules(reader: TableReader) -> NumberRules:
+def _country_code(reader: TableReader) -> str:
     code = reader.string("default_country_code", DEFAULT_COUNTRY_CODE)
     try:
-        return NumberRules(default_country_code=code)
+        NumberRules(default_country_code=code)  # the pipeline's own rule, so both agree
     except ValueError as exc:
         raise reader.error(
             "default_country_code",
             f'expected 1 to 3 digits not starting with 0 (Malaysia is "60"), got {code!r}',
         ) from exc
+    return code
 
 
 def _balance_poll(reader: TableReader, endpoints: tuple[str, ...]) -> float:

@@ -72,7 +72,7 @@ class SmppConfig:
     auth_slowdown_max_addresses: int = 10_000
     shutdown_timeout_s: float = 30.0
     max_unknown_commands: int = 10
-    # None: derived at start from the process's open-file limit (bridge.app.wiring).
+    # None: derived at start from the process's open-file limit (bridge.app.settings).
     max_connections: int | None = None
     # Counts the connections of one address not yet bound (bridge.server.limits).
     max_connections_per_address: int = MAX_CONNECTIONS_PER_ADDRESS

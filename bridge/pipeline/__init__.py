@@ -1,203 +1,81 @@
-"""bridge.pipeline"""
+"""bridge.pipeline: what happens to a message between the SMPP server and the iSMS client.
 
-from bridge.pipeline.counters import PipelineCounters
-from bridge.pipeline.encoding import (
-    ISMS_TYPE_ASCII,
-    ISMS_TYPE_UNICODE,
+`MessagePipeline` (pipeline.py) answers every request a bound session hands up: submit_sm,
+data_sm and submit_multi take one way (a submit_sm is a message with one destination),
+query_sm reads what became of a message, cancel_sm and replace_sm are refused (iSMS can do
+neither). The way, in the order a message takes it, one subpackage per step:
+
+    checks/         the checks before anything is taken: UDH/SAR, data_coding, destinations,
+                    and the text once the message is whole
+    long_messages/  the parts of a long message in, one whole message out (reassembly,
+                    the completing part kept for the ESME's retry)
+    sending/        the iSMS requests (one per batch of destinations), the intent committed
+                    before they leave, the account's slots they wait for
+    outcome/        the answer from the iSMS results, and each message_id's fate: its record
+                    for query_sm, the receipts it owes, what a crash left
+
+Beside them: seams.py (the Protocols the server satisfies without being imported),
+settings.py (what `bridge.app` tells the pipeline), upkeep.py (its clock and what it reports
+for metrics), refusal_log.py (destination refusals, summed per interval).
+
+Exported here: what other packages use (the pipeline, its settings, the message records
+`isms-bridge messages` reads, and the text and status rules `bridge.config` and `send`
+share).
+"""
+
+from bridge.pipeline.checks.encoding import (
     DefaultAlphabet,
     Ia5Alphabet,
-    RefusalKind,
     UndecodableText,
     decode_text,
-    isms_type,
 )
-from bridge.pipeline.gsm7 import decode_gsm7, encode_gsm7, is_gsm7_encodable
-from bridge.pipeline.message_ids import MESSAGE_ID_LENGTH, MessageIdGenerator
-from bridge.pipeline.message_store import MessageStore, StoredMessage, absolute_time
-from bridge.pipeline.numbers import (
-    DEFAULT_COUNTRY_CODE,
-    InvalidNumber,
-    Npi,
-    NumberRules,
-    Ton,
-    isms_number,
-)
-from bridge.pipeline.pipeline import MessagePipeline
-from bridge.pipeline.priority import PrioritySlots
-from bridge.pipeline.reassembly import (
-    AddResult,
-    AnsweredPart,
-    Complete,
-    Expired,
-    MessageOrigin,
-    Pending,
-    Reassembly,
-    ReassemblyLimits,
-    Rejected,
-)
-from bridge.pipeline.receipt_outbox import ReceiptOutbox
-from bridge.pipeline.receipts import (
-    ERR_NONE,
-    ERR_REASSEMBLY_TIMEOUT,
-    ERR_REFUSED_BY_BRIDGE,
-    ERR_UNKNOWN,
-    ESM_CLASS_DELIVERY_RECEIPT,
-    DeliveryReceipt,
-    MessageState,
-    receipt_deliver_sm,
-    receipt_error_code,
-    receipt_text,
-    receipt_wanted,
-    success_state,
-)
-from bridge.pipeline.records import (
+from bridge.pipeline.checks.numbers import DEFAULT_COUNTRY_CODE, NumberRules
+from bridge.pipeline.outcome.message_store import MessageStore
+from bridge.pipeline.outcome.receipts import MessageState
+from bridge.pipeline.outcome.records import (
     MESSAGE_KIND,
     RECEIPT_KIND,
     MessageRecord,
     decode_record,
-    encode_record,
     record_key,
 )
-from bridge.pipeline.seams import PipelineRequest, ReceiverRegistry, SessionInfo
-from bridge.pipeline.sender_ids import (
-    MAX_SENDER_ID,
-    choose_sender_id,
-    is_valid_sender_id,
-    sender_id_replaced_in_malaysia,
-)
-from bridge.pipeline.settings import (
-    DEFAULT_MAX_TEXT_LENGTH,
-    URGENT_PRIORITY,
-    AccountRoute,
-    PipelineSettings,
-    ReceiptSettings,
-)
-from bridge.pipeline.statuses import (
-    DEFAULT_STATUSES,
-    NOT_SENT_STATUS,
+from bridge.pipeline.outcome.statuses import (
     UNKNOWN_OUTCOME_STATUSES,
-    UNLISTED_CODE_STATUS,
     StatusMapping,
-    SubmitStatus,
     unicode_retry,
 )
-from bridge.pipeline.udh import (
-    UDHI,
-    ConcatenatedPart,
-    Concatenation,
-    IncompleteSar,
-    InformationElement,
-    InvalidSar,
-    MalformedUdh,
-    MessagePdu,
-    PayloadConflict,
-    UserDataError,
-    UserDataHeader,
-    concatenation_of,
-    parse_udh,
-    payload_of,
+from bridge.pipeline.pipeline import MessagePipeline
+from bridge.pipeline.settings import (
+    AccountRoute,
+    PipelineSettings,
+    ReassemblyLimits,
+    ReceiptSettings,
 )
-from bridge.pipeline.upkeep import Recovered, StoreSizes
 
 __all__: list[str] = [
-    # encoding
-    "ISMS_TYPE_ASCII",
-    "ISMS_TYPE_UNICODE",
+    # the pipeline and what it is told
+    "MessagePipeline",
+    "AccountRoute",
+    "PipelineSettings",
+    "ReassemblyLimits",
+    "ReceiptSettings",
+    # destinations and text (config, send)
+    "DEFAULT_COUNTRY_CODE",
+    "NumberRules",
     "DefaultAlphabet",
     "Ia5Alphabet",
-    "RefusalKind",
     "UndecodableText",
     "decode_text",
-    "isms_type",
-    # gsm7
-    "decode_gsm7",
-    "encode_gsm7",
-    "is_gsm7_encodable",
-    # message_ids
-    "MESSAGE_ID_LENGTH",
-    "MessageIdGenerator",
-    # message_store
-    "MessageStore",
-    "StoredMessage",
-    "absolute_time",
-    # reassembly
-    "AddResult",
-    "AnsweredPart",
-    "Complete",
-    "Expired",
-    "MessageOrigin",
-    "Pending",
-    "Reassembly",
-    "ReassemblyLimits",
-    "Rejected",
-    # receipts
-    "ERR_NONE",
-    "ERR_REASSEMBLY_TIMEOUT",
-    "ERR_REFUSED_BY_BRIDGE",
-    "ERR_UNKNOWN",
-    "ESM_CLASS_DELIVERY_RECEIPT",
-    "DeliveryReceipt",
-    "MessageState",
-    "receipt_deliver_sm",
-    "receipt_error_code",
-    "receipt_text",
-    "receipt_wanted",
-    "success_state",
-    # udh
-    "UDHI",
-    "ConcatenatedPart",
-    "Concatenation",
-    "IncompleteSar",
-    "InformationElement",
-    "InvalidSar",
-    "MalformedUdh",
-    "MessagePdu",
-    "PayloadConflict",
-    "UserDataError",
-    "UserDataHeader",
-    "concatenation_of",
-    "parse_udh",
-    "payload_of",
-    # numbers
-    "DEFAULT_COUNTRY_CODE",
-    "InvalidNumber",
-    "Npi",
-    "NumberRules",
-    "Ton",
-    "isms_number",
-    # sender_ids
-    "MAX_SENDER_ID",
-    "choose_sender_id",
-    "is_valid_sender_id",
-    "sender_id_replaced_in_malaysia",
-    # statuses
-    "DEFAULT_STATUSES",
-    "NOT_SENT_STATUS",
+    # statuses (config)
     "UNKNOWN_OUTCOME_STATUSES",
-    "UNLISTED_CODE_STATUS",
     "StatusMapping",
-    "SubmitStatus",
     "unicode_retry",
-    # the orchestrating pipeline
-    "DEFAULT_MAX_TEXT_LENGTH",
-    "URGENT_PRIORITY",
-    "AccountRoute",
-    "MessagePipeline",
-    "Recovered",
-    "StoreSizes",
-    # records
+    # message records (isms-bridge messages)
     "MESSAGE_KIND",
     "RECEIPT_KIND",
     "MessageRecord",
+    "MessageState",
+    "MessageStore",
     "decode_record",
-    "encode_record",
     "record_key",
-    "PipelineCounters",
-    "PipelineRequest",
-    "PipelineSettings",
-    "PrioritySlots",
-    "ReceiptOutbox",
-    "ReceiptSettings",
-    "ReceiverRegistry",
-    "SessionInfo",
 ]

@@ -11,26 +11,29 @@ not below):
     ...
     await pipeline.aclose()                     # after the server has stopped
 
-Theory of operation, for submit_sm / data_sm / submit_multi:
+Theory of operation: submit_sm, data_sm and submit_multi take one way (`_submit`), a
+submit_sm or data_sm being a message with one destination; the subpackages are its steps.
 1. Refuse what iSMS cannot take before anything is taken: the account's route, the UDH/SAR
-   fields, the data_coding, the destination(s) (submission.py, multi.py).
+   fields, the data_coding, the destination(s) (checks/).
 2. A part of a long message goes into the reassembly store; a non-final part is answered at
    once with its own message_id (the one documented exception to "never ack a message not
-   handed to iSMS"); the completing part carries the whole message on.
+   handed to iSMS"); the completing part carries the whole message on (long_messages/).
 3. The joined octets are decoded (so a pair cut between parts survives) and the length
-   checked; then iSMS gets ONE request per batch of destinations, at most
-   `upstream_concurrency` per iSMS account in flight, urgent submits first (priority.py),
-   and a -1012 refusal of type 1 is sent once more as type 2 (statuses.py).
-4. The answer maps the iSMS result (statuses.py); every message_id given out gets its fate
-   recorded for query_sm and a receipt when asked (settlement.py). A completing part
-   answered ESME_RSYSERR keeps its message for the ESME's retry (retries.py).
+   checked (checks/); then iSMS gets ONE request per batch of destinations, at most
+   `upstream_concurrency` per iSMS account in flight, urgent submits first, each after the
+   message's intent is committed, and a -1012 refusal of type 1 is sent once more as type 2
+   (sending/).
+4. The answer maps the iSMS results (outcome/statuses.py, outcome/answers.py); every
+   message_id given out gets its fate recorded for query_sm and a receipt when asked
+   (outcome/settlement.py). A completing part answered ESME_RSYSERR keeps its message for
+   the ESME's retry (long_messages/retries.py).
 5. The answer leaves only once what it obliges is committed to the state store (the
    message record, the receipts it owes, the part it kept): `handle` returns after the
    store's commit. When the store cannot commit (StateUnavailable), that answer is
    ESME_RSYSERR and, until a probe finds the store writable again, every submit is
    answered ESME_RSYSERR before anything is sent to iSMS.
 An unexpected exception answers ESME_RSYSERR for that request alone, logged once; in one
-batch of a submit_multi it fails that batch's destinations alone (multi.py, rule 3).
+batch of a submit_multi it fails that batch's destinations alone (sending/sender.py).
 """
 
 from __future__ import annotations
@@ -51,44 +54,53 @@ from bridge.pdu import (
     ReplaceSm,
     ReplaceSmResp,
     SubmitMulti,
-    SubmitMultiResp,
     SubmitSm,
     status_name,
 )
-from bridge.pipeline import answers, multi, submission
-from bridge.pipeline.counters import PipelineCounters
-from bridge.pipeline.intents import Intent, Intents
-from bridge.pipeline.long_messages import LongMessages, WholeMessage
-from bridge.pipeline.message_ids import MessageIdGenerator
-from bridge.pipeline.message_store import MessageStore, absolute_time
-from bridge.pipeline.priority import PrioritySlots
-from bridge.pipeline.reassembly import MessageOrigin
-from bridge.pipeline.receipt_outbox import ReceiptOutbox
-from bridge.pipeline.records import MESSAGE_KIND
-from bridge.pipeline.refusal_log import RefusalLog
-from bridge.pipeline.seams import PipelineRequest, ReceiverRegistry, SessionInfo
-from bridge.pipeline.sending import SlottedSender
-from bridge.pipeline.settings import URGENT_PRIORITY, AccountRoute, PipelineSettings
-from bridge.pipeline.settlement import (
-    Delivery,
-    FinalState,
-    IssuedId,
-    Settlement,
-    Trace,
-    final_state,
-    message_trace,
+from bridge.pipeline.checks.submission import (
+    Refusal,
+    Submission,
+    check_length,
+    checked,
+    parts_of,
+    text,
 )
-from bridge.pipeline.statuses import SubmitStatus
-from bridge.pipeline.submission import Refusal
-from bridge.pipeline.unsettled import Unsettled
-from bridge.pipeline.upkeep import LocalTime, Recovered, StoreSizes, WallClock
+from bridge.pipeline.long_messages.assembly import Assembled, LongMessages
+from bridge.pipeline.outcome.answers import Answer, answer_of, none_sent, response, submitted
+from bridge.pipeline.outcome.message_ids import MessageIdGenerator
+from bridge.pipeline.outcome.message_store import MessageStore, absolute_time
+from bridge.pipeline.outcome.receipt_outbox import ReceiptOutbox
+from bridge.pipeline.outcome.records import MESSAGE_KIND
+from bridge.pipeline.outcome.settlement import IssuedId, Settlement, Trace, message_trace
+from bridge.pipeline.outcome.statuses import SubmitStatus
+from bridge.pipeline.outcome.unsettled import Unsettled
+from bridge.pipeline.refusal_log import RefusalLog
+from bridge.pipeline.seams import MessagePdu, PipelineRequest, ReceiverRegistry, SessionInfo
+from bridge.pipeline.sending.intents import Intent, Intents
+from bridge.pipeline.sending.requests import isms_requests
+from bridge.pipeline.sending.sender import SlottedSender
+from bridge.pipeline.sending.slots import PrioritySlots
+from bridge.pipeline.settings import URGENT_PRIORITY, AccountRoute, PipelineSettings
+from bridge.pipeline.upkeep import (
+    LocalTime,
+    PipelineCounters,
+    Recovered,
+    StoreSizes,
+    WallClock,
+)
 from bridge.state import MemoryState, StateError, StateStore, StateUnavailable
-from bridge.upstream import IsmsSender, SendResult, split_destinations
+from bridge.upstream import IsmsSender
 
 log = logging.getLogger(__name__)
 
 _OK = CommandStatus.ESME_ROK
 _RETRY_LATER = CommandStatus.ESME_RSYSERR
+# The `pdu` of a message's intent, trace and record.
+_PDU_NAMES: dict[type[MessagePdu], str] = {
+    SubmitSm: "submit_sm",
+    DataSm: "data_sm",
+    SubmitMulti: "submit_multi",
+}
 
 
 class MessagePipeline:
@@ -262,21 +274,19 @@ class MessagePipeline:
 
     def parts(self, request: PipelineRequest) -> int:
         match request:
-            case SubmitSm() | DataSm():
-                return submission.parts_of(request)
-            case SubmitMulti():
-                return submission.parts_of(request) * submission.destinations_count(request)
+            case SubmitSm() | DataSm() | SubmitMulti():
+                return parts_of(request)
             case QuerySm() | CancelSm() | ReplaceSm():
                 return 0
 
     def must_finish(self, task: asyncio.Task[None]) -> bool:
         """True while the request's `task` has an iSMS request in flight: the server lets
-        it run to its end when the ESME leaves (sending.py)."""
+        it run to its end when the ESME leaves (sending/sender.py)."""
         return self._sending.must_finish(task)
 
     def answer_written(self, context: SessionInfo, response: Pdu) -> None:
         """The response is on its way to the ESME: the receipts for its message_id may
-        follow it (receipt_outbox.py, rule 7)."""
+        follow it (outcome/receipt_outbox.py, rule 7)."""
         outbox = self.outbox
         if outbox.awaits_answers:
             message_id = getattr(response, "message_id", "")
@@ -285,13 +295,29 @@ class MessagePipeline:
 
     async def handle(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
         try:
-            response = await self._answer(context, request)
+            match request:
+                case SubmitSm() | DataSm() | SubmitMulti():
+                    if not self.store_writable:
+                        raise StateUnavailable(
+                            "the state store failed a commit and is not back yet"
+                        )
+                    try:
+                        return await self._submit(context, request)
+                    except Refusal as refusal:
+                        self._refused(context, request, refusal)
+                        status = SubmitStatus(command_status=refusal.command_status, message_id="")
+                        return response(request, status)
+                case QuerySm():
+                    return await self._query(context, request)
+                case CancelSm():
+                    # iSMS has no way to recall a message it took (SMPP 3.4 §4.9: cancel
+                    # failed).
+                    return CancelSmResp(command_status=CommandStatus.ESME_RCANCELFAIL)
+                case ReplaceSm():
+                    return ReplaceSmResp(command_status=CommandStatus.ESME_RREPLACEFAIL)
         except StateError as exc:
             # Never acknowledge what could not be recorded: "try again later" is honest.
             self._store_failed(exc)
-            response = answers.response(
-                request, SubmitStatus(command_status=_RETRY_LATER, message_id="")
-            )
         except Exception:
             # One failure costs one answer (ESME_RSYSERR), never the bind.
             log.exception(
@@ -300,175 +326,86 @@ class MessagePipeline:
                 context.system_id,
                 request.sequence_number,
             )
-            response = answers.response(
-                request, SubmitStatus(command_status=_RETRY_LATER, message_id="")
-            )
-        return response
+        return response(request, SubmitStatus(command_status=_RETRY_LATER, message_id=""))
 
-    async def _answer(self, context: SessionInfo, request: PipelineRequest) -> Pdu:
-        match request:
-            case SubmitSm() | DataSm() | SubmitMulti():
-                if not self.store_writable:
-                    raise StateUnavailable("the state store failed a commit and is not back yet")
-                try:
-                    if isinstance(request, SubmitMulti):
-                        return await self._submit_multi(context, request)
-                    return answers.response(request, await self._submit(context, request))
-                except Refusal as refusal:
-                    self._refused(context, request, refusal)
-                    return answers.response(
-                        request, SubmitStatus(command_status=refusal.command_status, message_id="")
-                    )
-            case QuerySm():
-                return await self._query(context, request)
-            case CancelSm():
-                # iSMS has no way to recall a message it took (SMPP 3.4 §4.9: cancel failed).
-                return CancelSmResp(command_status=CommandStatus.ESME_RCANCELFAIL)
-            case ReplaceSm():
-                return ReplaceSmResp(command_status=CommandStatus.ESME_RREPLACEFAIL)
+    # --- submit_sm, data_sm and submit_multi: one message, one way ------------------------
 
-    # --- submit_sm and data_sm ------------------------------------------------------------
-
-    async def _submit(self, context: SessionInfo, pdu: SubmitSm | DataSm) -> SubmitStatus:
+    async def _submit(self, context: SessionInfo, pdu: MessagePdu) -> Pdu:
+        """The steps of the module docstring, for one message to one destination or several."""
         received_at = self._clock()
         route = self._route(context)
-        data = submission.user_data(pdu)
-        if data.part is not None:
-            # Refuse a coding iSMS cannot carry before a part is taken (a whole message is
-            # decoded, and refused, below).
-            submission.check_coding(pdu.data_coding, route)
-        number = submission.destination(
-            pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr, self.settings.numbers
-        )
-        umr = submission.user_message_reference(pdu)
-        origin = submission.origin(route.system_id, pdu)
-        name = "submit_sm" if isinstance(pdu, SubmitSm) else "data_sm"
-        if data.part is None:
-            whole = self.long.whole(data)
+        # 1. The checks: a Refusal answers the request, nothing taken.
+        submission = checked(pdu, route, self.settings.numbers)
+        several = submission.several
+        if several is not None and several.refused:  # a submit_multi's, one by one
+            self._refusals.destinations_refused(context, pdu.sequence_number, several)
+            if not submission.numbers:
+                return none_sent(pdu, several)
+        name = _PDU_NAMES[type(pdu)]
+        # 2. Long messages: a part that completes no message is answered now.
+        part = submission.part
+        if part is None:
+            assembled = self.long.whole(submission.octets)
         else:
             assembled = await self.long.assemble(
-                origin,
-                data,
+                submission.origin,
+                part,
                 data_coding=pdu.data_coding,
                 registered_delivery=pdu.registered_delivery,
-                user_message_reference=umr,
-                trace=Trace(pdu=name, parts=data.part.total, received_at=received_at),
+                user_message_reference=submission.user_message_reference,
+                trace=Trace(pdu=name, parts=part.total, received_at=received_at),
             )
-            if isinstance(assembled, SubmitStatus):
-                return assembled
-            whole = assembled
-        text = await self._text(route, pdu.data_coding, whole)
-        message = submission.isms_message(
+            if assembled.answer is not None:
+                return submitted(pdu, assembled.answer, submission.unsuccess)
+        # 3. The text, then one iSMS request per batch of destinations.
+        message_text = await self._text(route, pdu.data_coding, assembled)
+        reference = f"{context.system_id}/{context.session_id}/{pdu.sequence_number}"
+        requests = isms_requests(
             route,
-            destinations=(number,),
-            message_text=text,
+            submission.numbers,
+            text=message_text,
             source_addr=pdu.source_addr,
-            reference=_reference(context, pdu),
+            reference=reference,
+            per_request=None if several is None else self.settings.max_destinations_per_request,
         )
-        urgent = isinstance(pdu, SubmitSm) and pdu.priority_flag >= URGENT_PRIORITY
-        intent = self._intents.prepare(origin, name, whole.complete, received_at, message.reference)
-        sent_at = self._clock()
-        result = await self._sending.send(
-            message, urgent=urgent, before=lambda: self._intents.open(intent, now=self._clock())
+        urgent = not isinstance(pdu, DataSm) and pdu.priority_flag >= URGENT_PRIORITY
+        intent = self._intents.prepare(
+            submission.origin, name, assembled.complete, received_at, reference
         )
-        status = self.settings.statuses.submit_status(result, self._new_id)
-        state = final_state(result, report_delivered=route.report_delivered)
-        deliveries = [Delivery(destination=origin.destinations[0], state=state)]
-        trace = self._trace(name, whole, received_at, sent_at, result, text, message.reference)
-        await self._conclude(
-            route, origin, whole, status, pdu, umr, overall=state, deliveries=deliveries,
-            text=text, trace=trace, intent=intent,
-        )  # fmt: skip
-        return status
-
-    # --- submit_multi ---------------------------------------------------------------------
-
-    async def _submit_multi(self, context: SessionInfo, pdu: SubmitMulti) -> SubmitMultiResp:
-        received_at = self._clock()
-        route = self._route(context)
-        data = submission.user_data(pdu)
-        if data.part is not None:
-            submission.check_coding(pdu.data_coding, route)
-        destinations = multi.resolve(pdu, self.settings.numbers)
-        self._refusals.destinations_refused(context, pdu.sequence_number, destinations)
-        unsuccess = tuple(destinations.refused[i] for i in sorted(destinations.refused))
-        if not destinations.numbers:
-            answer = multi.answer(pdu, destinations, ())
-            return answers.multi_response(answer.command_status, "", answer.unsuccess_sme)
-        umr = submission.user_message_reference(pdu)
-        origin = multi.message_origin(route.system_id, pdu, destinations)
-        parts = 1 if data.part is None else data.part.total
-        whole = await self.long.assemble(
-            origin,
-            data,
-            data_coding=pdu.data_coding,
-            registered_delivery=pdu.registered_delivery,
-            user_message_reference=umr,
-            trace=Trace(pdu="submit_multi", parts=parts, received_at=received_at),
-        )
-        if isinstance(whole, SubmitStatus):
-            return answers.multi_response(whole.command_status, whole.message_id, unsuccess)
-        text = await self._text(route, pdu.data_coding, whole)
-        urgent = pdu.priority_flag >= URGENT_PRIORITY
-        batches = list(
-            split_destinations(destinations.numbers, self.settings.max_destinations_per_request)
-        )
-        reference = _reference(context, pdu)
-        messages = [
-            submission.isms_message(
-                route,
-                destinations=batch,
-                message_text=text,
-                source_addr=pdu.source_addr,
-                reference=f"{reference}/batch{index + 1}",
+        if several is not None:
+            # Its intent goes before its batches wait for their slots; they go apart, so
+            # that none is cut short by another's failure or by the ESME leaving.
+            await self._intents.open(intent, now=self._clock())
+            sent_at = self._clock()
+            results = await self._sending.send_batches(requests, urgent=urgent)
+        else:
+            # Its intent goes once the account's slot is had, right before the request.
+            sent_at = self._clock()
+            result = await self._sending.send(
+                requests[0],
+                urgent=urgent,
+                before=lambda: self._intents.open(intent, now=self._clock()),
             )
-            for index, batch in enumerate(batches)
-        ]
-        multi_pdu = "submit_multi"  # its intent goes before its batches wait for their slots
-        intent = self._intents.prepare(origin, multi_pdu, whole.complete, received_at, reference)
-        await self._intents.open(intent, now=self._clock())
-        sent_at = self._clock()
-        owner = asyncio.current_task()
-        assert owner is not None  # always called from a request's task
-        # One batch failing must not cost the others their answers: those iSMS accepted
-        # stay accepted, or the ESME's retry of the whole request would send them twice.
-        sent = await asyncio.gather(
-            *(
-                self._sending.send_apart(message, urgent=urgent, owner=owner)
-                for message in messages
-            ),
-            return_exceptions=True,
+            results = [result]
+        # 4-5. The answer, given once the message is settled (or kept for the ESME's retry).
+        answer = answer_of(
+            submission,
+            requests,
+            results,
+            self.settings.statuses,
+            self._new_id,
+            report_delivered=route.report_delivered,
         )
-        results = multi.batch_results(messages, sent)
-        outcomes = [
-            multi.BatchOutcome(
-                numbers=batch, status=self.settings.statuses.submit_status(result, self._new_id)
-            )
-            for batch, result in zip(batches, results, strict=True)
-        ]
-        answer = multi.answer(pdu, destinations, outcomes)
-        states = [final_state(r, report_delivered=route.report_delivered) for r in results]
-        deliveries = [
-            Delivery(destination=destinations.address_of[number], state=state)
-            for batch, state in zip(batches, states, strict=True)
-            for number in batch
-        ]
-        accepted = [state for state in states if state.message_state.is_success]
-        overall = accepted[0] if accepted else states[0]
-        status = SubmitStatus(command_status=answer.command_status, message_id=answer.message_id)
-        first_accepted = next((r for r in results if r.trx_id), results[0])
-        trace = self._trace(
-            "submit_multi", whole, received_at, sent_at, first_accepted, text, reference
+        kept = message_text if self.settings.record_text else None
+        trace = message_trace(
+            name, assembled.complete, received_at, sent_at, answer.traced, kept, reference
         )
         await self._conclude(
-            route, origin, whole, status, pdu, umr, overall=overall, deliveries=deliveries,
-            text=text, trace=trace, intent=intent,
-        )  # fmt: skip
-        return answers.multi_response(
-            answer.command_status, answer.message_id, answer.unsuccess_sme
+            route, pdu, submission, assembled, answer, text=message_text, trace=trace, intent=intent
         )
+        return submitted(pdu, answer.status, answer.unsuccess)
 
-    # --- shared steps ---------------------------------------------------------------------
+    # --- the flow's steps that need the pipeline's own state ------------------------------
 
     def _route(self, context: SessionInfo) -> AccountRoute:
         route = self._routes.get(context.system_id)
@@ -480,54 +417,56 @@ class MessagePipeline:
             )
         return route
 
-    def _trace(
-        self, pdu: str, whole: WholeMessage, received_at: float, sent_at: float,
-        result: SendResult, text: str, reference: str,
-    ) -> Trace:  # fmt: skip
-        kept = text if self.settings.record_text else None
-        return message_trace(pdu, whole.complete, received_at, sent_at, result, kept, reference)
+    async def _text(self, route: AccountRoute, data_coding: int, whole: Assembled) -> str:
+        """The decoded, length-checked text; a refusal settles the parts already answered."""
+        try:
+            message_text = text(data_coding, whole.octets, route)
+            check_length(message_text, self.settings.max_text_length)
+        except Refusal:
+            await self.long.refused(route, whole)
+            raise
+        return message_text
 
     async def _conclude(
         self,
         route: AccountRoute,
-        origin: MessageOrigin,
-        whole: WholeMessage,
-        status: SubmitStatus,
-        pdu: SubmitSm | DataSm | SubmitMulti,
-        user_message_reference: int | None,
+        pdu: MessagePdu,
+        submission: Submission,
+        whole: Assembled,
+        answer: Answer,
         *,
-        overall: FinalState,
-        deliveries: list[Delivery],
         text: str,
         trace: Trace,
         intent: Intent,
     ) -> None:
-        """Settle the message, or keep it for the ESME's retry, with its intent (rule 2)."""
+        """Settle the message, or keep it for the ESME's retry, with its intent
+        (sending/intents.py, rule 2)."""
+        status = answer.status
         closed = self._intents.closed(intent)
         if whole.complete is not None:
             # A completing part told "try again" keeps its message for the ESME's retry.
             if status.command_status == _RETRY_LATER:
                 closed.append(self._intents.forget(intent))
-                await self.long.keep_for_retry(whole, overall, also=closed)
+                await self.long.keep_for_retry(whole, answer.overall, also=closed)
                 return
             closed.append(self.long.settled(whole, status))
         answered = (
             IssuedId(
                 message_id=status.message_id,
                 registered_delivery=pdu.registered_delivery,
-                user_message_reference=user_message_reference,
+                user_message_reference=submission.user_message_reference,
             )
             if status.command_status == _OK
             else None
         )
         await self._settlement.concluded(
             route,
-            origin=origin,
+            origin=submission.origin,
             answered=answered,
             status=status_name(status.command_status),
             earlier=() if whole.complete is None else whole.complete.answered,
-            overall=overall,
-            deliveries=deliveries,
+            overall=answer.overall,
+            deliveries=answer.deliveries,
             text=text,
             submitted_at=whole.submitted_at,
             trace=trace,
@@ -536,15 +475,7 @@ class MessagePipeline:
             settles=self._intents.record_of(intent),
         )
 
-    async def _text(self, route: AccountRoute, data_coding: int, whole: WholeMessage) -> str:
-        """The decoded, length-checked text; a refusal settles the parts already answered."""
-        try:
-            text = submission.text(data_coding, whole.octets, route)
-            submission.check_length(text, self.settings.max_text_length)
-        except Refusal:
-            await self.long.refused(route, whole)
-            raise
-        return text
+    # --- query_sm, and what goes wrong ----------------------------------------------------
 
     async def _query(self, context: SessionInfo, pdu: QuerySm) -> QuerySmResp:
         stored = await self.store.lookup(
@@ -592,7 +523,3 @@ class MessagePipeline:
                 self._store_failed(exc)
             except Exception:
                 log.exception("event=sweep_failed")
-
-
-def _reference(context: SessionInfo, pdu: Pdu) -> str:
-    return f"{context.system_id}/{context.session_id}/{pdu.sequence_number}"

@@ -1,8 +1,8 @@
 """Refusals one request can make by the hundred, logged without a line each.
 
 A submit_multi names up to 254 destinations (SMPP 3.4 §4.5.1), and each that cannot become an
-iSMS number is refused alone (multi.py, rule 1). They are logged the way the server logs its
-repeated events (window_full, throttled, connection_refused):
+iSMS number is refused alone (checks/submission.py, rule 1). They are logged the way the
+server logs its repeated events (window_full, throttled, connection_refused):
 1. The first `destination_refused` of an account and status in an interval (10 s) is written
    in full, with the session, sequence_number and the reason (which names the address).
 2. The rest in that interval are counted. When it is over, one line gives the count,
@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 
 from bridge.pdu import status_description, status_name
-from bridge.pipeline.multi import MultiDestinations
+from bridge.pipeline.checks.submission import MultiDestinations
 from bridge.pipeline.seams import SessionInfo
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class RefusalLog:
         if not destinations.refused or not log.isEnabledFor(logging.INFO):
             return
         now = self._clock()
-        # multi.resolve gives one reason per refusal, in the order of `refused`.
+        # The checks give one reason per refusal, in the order of `refused`.
         refusals = zip(destinations.reasons, destinations.refused.values(), strict=True)
         for reason, unsuccess in refusals:
             status = unsuccess.error_status_code

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bridge.pdu import DeliverSm, Pdu
+from bridge.pdu import DataSm, DeliverSm, Pdu, SubmitMulti, SubmitSm
 from bridge.smpp import BindType, RequestPdu
 
 # The requests a bound session hands to the pipeline (SMPP 3.4 §4.4-§4.10): the session's
 # own union, declared once in bridge.smpp, under the name the pipeline gives it.
 PipelineRequest = RequestPdu
+# Those that carry a message to send: one destination (submit_sm, data_sm) or several
+# (submit_multi).
+MessagePdu = SubmitSm | SubmitMulti | DataSm
 
 
 class SessionInfo(Protocol):

@@ -1,4 +1,5 @@
-"""What the message pipeline is told: one `AccountRoute` per SMPP login, and `PipelineSettings`.
+"""What the message pipeline is told: one `AccountRoute` per SMPP login, and `PipelineSettings`
+(with the bounds of long messages and receipts).
 
 Both are built by the application from the config file (`bridge.config` parses, `bridge.app`
 maps); the pipeline never reads a file or the environment itself: `app` does.
@@ -8,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bridge.pipeline.encoding import DefaultAlphabet, Ia5Alphabet
-from bridge.pipeline.numbers import NumberRules
-from bridge.pipeline.reassembly import ReassemblyLimits
-from bridge.pipeline.statuses import StatusMapping
+from bridge.pipeline.checks.encoding import DefaultAlphabet, Ia5Alphabet
+from bridge.pipeline.checks.numbers import NumberRules
+from bridge.pipeline.outcome.statuses import StatusMapping
 from bridge.upstream import DEFAULT_MAX_DESTINATIONS, IsmsCredentials
 
 # iSMS REST reference: "INVALID BODY LENGTH (1-700)".
@@ -25,10 +25,10 @@ URGENT_PRIORITY = 2
 class AccountRoute:
     """How one SMPP account's messages go to iSMS.
 
-    dc0 / dc1: how data_coding 0 and 1 are read (encoding.py). report_delivered: receipts
-    say DELIVRD instead of ACCEPTD after an iSMS success, for ESMEs that treat anything else
-    as a failure; iSMS never reports handset delivery, so this is an assumption the operator
-    opts into. Sender ID rules: sender_ids.py.
+    dc0 / dc1: how data_coding 0 and 1 are read (checks/encoding.py). report_delivered:
+    receipts say DELIVRD instead of ACCEPTD after an iSMS success, for ESMEs that treat
+    anything else as a failure; iSMS never reports handset delivery, so this is an assumption
+    the operator opts into. Sender ID rules: sending/requests.py.
     """
 
     system_id: str
@@ -38,6 +38,20 @@ class AccountRoute:
     report_delivered: bool = False
     default_sender: str | None = None
     allowed_sender_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReassemblyLimits:
+    """Bounds on the parts of long messages held until their last part (long_messages/
+    reassembly.py, rules 6 and 7)."""
+
+    max_pending_per_account: int = 100
+    max_buffered_bytes: int = 8 * 1024 * 1024
+    timeout: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.max_pending_per_account < 1 or self.max_buffered_bytes < 1 or self.timeout <= 0:
+            raise ValueError("reassembly limits must be positive")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

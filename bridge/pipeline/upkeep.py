@@ -1,9 +1,11 @@
-"""The pipeline's clock for dates, and what its upkeep (recovery at start, the sweep) reports."""
+"""The pipeline's clock for dates, and what it reports for metrics: running totals of what
+it did, and what its upkeep (recovery at start, the sweep) found."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Protocol
 
@@ -57,7 +59,7 @@ class Recovered:
     long_messages: int
     retries: int
     records: int
-    intents: int  # messages a crash left at iSMS, settled as unknown outcomes (intents.py)
+    intents: int  # messages a crash left at iSMS, settled as unknown outcomes (sending/intents.py)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,3 +70,21 @@ class StoreSizes:
     long_message_octets: int = 0
     receipts_held: int = 0  # queued, not being delivered
     receipts_sent: int = 0  # being delivered: leased, not yet confirmed
+
+
+@dataclass(slots=True)
+class PipelineCounters:
+    """Running totals of what the pipeline did, for metrics (read, never reset, by the app).
+
+    refusals: messages the bridge refused before iSMS, by reason kind ("binary",
+    "too_long", "destination", ...)."""
+
+    refusals: Counter[str] = field(default_factory=Counter)
+    long_messages: int = 0
+    reassembly_expired: int = 0
+    unicode_retries: int = 0
+    receipts_sent: int = 0
+    receipts_held: int = 0
+    receipts_retried: int = 0
+    receipts_refused: int = 0  # the ESME answered the deliver_sm with an error status
+    receipts_dropped: int = 0  # too many or too old while held, or out of attempts

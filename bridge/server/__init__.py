@@ -17,7 +17,6 @@ binds and closes.
 
 from bridge.server.authority import AccountAuthority, ServedAccount
 from bridge.server.budget import ReadBudget
-from bridge.server.cluster import ClusterObserver, SharedLimits, SharedStore, Throughput
 from bridge.server.handlers import (
     BindAttempt,
     BindAuthority,
@@ -28,7 +27,7 @@ from bridge.server.handlers import (
     SubmitHandler,
     SubmitRequest,
 )
-from bridge.server.limits import Refusal
+from bridge.server.limits import ConnectionRefusal
 from bridge.server.listener import ServerState, SmppServer, tls_context
 from bridge.server.observer import ConnectionObserver, NoConnectionObserver
 from bridge.server.proxied import ProxyOutcome
@@ -40,6 +39,7 @@ from bridge.server.registry import (
     SessionRegistry,
 )
 from bridge.server.settings import ProxySettings, ServerSettings, TlsSettings
+from bridge.server.shared_limits import ClusterObserver, SharedLimits, SharedStore, Throughput
 
 __all__ = [
     "AccountAuthority",
@@ -48,6 +48,7 @@ __all__ = [
     "BindVerdict",
     "ClusterObserver",
     "ConnectionObserver",
+    "ConnectionRefusal",
     "DeliveryNotConfirmed",
     "NoConnectionObserver",
     "NoReceiverBound",
@@ -56,7 +57,6 @@ __all__ = [
     "ProxySettings",
     "ReadBudget",
     "ReceiverBusy",
-    "Refusal",
     "RegisteredSession",
     "ServedAccount",
     "ServerSettings",

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from bridge.server.cluster import Throughput
 from bridge.server.handlers import BindAttempt, BindVerdict
+from bridge.server.shared_limits import Throughput
 from bridge.smpp import AccountChanges, AccountPolicy, AccountThrottles, Authenticator
 
 

@@ -64,17 +64,13 @@ class TurnSlice:
         self._pdus = budget.pdus
         self._octets = budget.octets
 
-    @property
-    def spent(self) -> bool:
-        return self._pdus <= 0 or self._octets <= 0
-
     def next_event(self, session: Session) -> Event | NeedData | Spent:
         """The session's next event while the budget lasts; SPENT once it does not.
 
         Every event counts as one PDU (timers and the peer's close are rare and cheap), and
         the octets it took out of the session's buffer count against `octets`.
         """
-        if self._pdus <= 0 or self._octets <= 0:  # `spent`, without a call per event
+        if self._pdus <= 0 or self._octets <= 0:
             return SPENT
         before = session.buffered_bytes
         event = session.next_event()

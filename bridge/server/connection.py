@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVarTuple, assert_never, cast
+from typing import TypeVarTuple, assert_never, cast
 
 from bridge.pdu import (
     CommandStatus,
@@ -46,10 +46,12 @@ from bridge.server.handlers import (
     BindVerdict,
     Peer,
     SessionContext,
+    peer_address,
 )
 from bridge.server.reading import BUDGET, CLAIMING, REFUSED, SHUTDOWN, WRITE_BACKLOG, ReadGate
 from bridge.server.registry import ReceiverBusy
 from bridge.server.requests import RequestRunner
+from bridge.server.services import ConnectionServices
 from bridge.server.timer import ConnectionTimer
 from bridge.smpp import (
     NEED_DATA,
@@ -69,23 +71,12 @@ from bridge.smpp import (
     WindowFull,
 )
 
-if TYPE_CHECKING:
-    from bridge.server.services import ConnectionServices
-
 log = logging.getLogger(__name__)
 
 _Args = TypeVarTuple("_Args")
 
 _BOUND_STATES = frozenset({SessionState.BOUND_TX, SessionState.BOUND_RX, SessionState.BOUND_TRX})
 _RECEIVING_STATES = frozenset({SessionState.BOUND_RX, SessionState.BOUND_TRX})
-
-
-def peer_address(transport: asyncio.BaseTransport) -> Peer:
-    """The source address of a new connection, as the socket reports it."""
-    peername = transport.get_extra_info("peername")
-    if isinstance(peername, tuple) and len(peername) >= 2:
-        return Peer(host=str(peername[0]), port=int(peername[1]))
-    return Peer(host="?", port=0)
 
 
 class SmppConnection(asyncio.Protocol):
@@ -202,7 +193,7 @@ class SmppConnection(asyncio.Protocol):
         is already at its cap: the connection is then closed at once."""
         if self._context is not None:
             raise RuntimeError("a bound connection's source address cannot change")
-        if self._session is None or not self._services.readdress(self, peer):
+        if self._session is None or not self._services.seats.readdress(self, peer):
             self.abort()
             return False
         self._peer = peer
@@ -280,7 +271,7 @@ class SmppConnection(asyncio.Protocol):
         self._gate.attach(transport)
         self._peer = peer_address(transport)
         self._log = SessionLog(log, self._session_id, str(self._peer))
-        if not services.admit(self, self._peer):
+        if not services.seats.admit(self, self._peer):
             transport.abort()  # counted and logged by admit
             return
         now = services.loop.time()
@@ -316,7 +307,7 @@ class SmppConnection(asyncio.Protocol):
                 error=str(exc) if exc is not None else None,
                 unanswered=owed or None,
             )
-        services.forget(self)
+        services.seats.forget(self)
         if not self._closed.done():
             self._closed.set_result(None)
 
@@ -462,9 +453,21 @@ class SmppConnection(asyncio.Protocol):
             tls=self._tls,
         )
         self._log.bind_accepted(event)
-        self._requests = RequestRunner(self._services, session, self._context, self._log, self)
-        self._services.registry.add(self)
-        self._services.bound(self)
+        services = self._services
+        self._requests = RequestRunner(
+            self,
+            session,
+            self._context,
+            self._log,
+            loop=services.loop,
+            handler=services.handler,
+            authority=services.authority,
+            shared=services.shared,
+            observer=services.observer,
+            log_bodies=services.settings.log_bodies,
+        )
+        services.registry.add(self)
+        services.seats.bound(self)
 
     def _refuse(self, event: BindRequested, verdict: BindVerdict, now: float) -> None:
         session = self._session

@@ -39,6 +39,15 @@ class Peer:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
+def peer_address(transport: asyncio.BaseTransport) -> Peer:
+    """The source address of a new connection, as the socket reports it (`?:0` when it
+    reports none, as a Unix socket or a closed one would)."""
+    peername = transport.get_extra_info("peername")
+    if isinstance(peername, tuple) and len(peername) >= 2:
+        return Peer(host=str(peername[0]), port=int(peername[1]))
+    return Peer(host="?", port=0)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionContext:
     """Who is on the other end of a bound session; handed to the SubmitHandler with each request."""

@@ -24,13 +24,13 @@ The price: an address that opens more than the cap at once, before any of them h
 (or a balancer relaying more than the cap whose headers are not read yet), has the excess
 refused, and those ESMEs connect again. Size the cap above such a burst.
 
-Rule 4 (applied by `ConnectionServices`, which knows the connections): when the total or
+Rule 4 (applied by `ConnectionSeats`, which knows the connections): when the total or
 the unbound cap is reached, the oldest connection that has not bound (one still waiting for
 its PROXY header included) is closed to make room, so sockets that never bind can delay a
 new ESME but not lock it out. The per-address cap only refuses: an address over it is the
 one flooding, and making it close its own sockets would only let it churn the others.
 
-No sockets and no clock here: `ConnectionServices` asks, the connection reports.
+No sockets and no clock here: `ConnectionSeats` (seats.py) asks, the connection reports.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import enum
 from dataclasses import dataclass
 
 
-class Refusal(enum.Enum):
+class ConnectionRefusal(enum.Enum):
     """Why a connection was refused (the log's `reason=` and the metric's `reason` label)."""
 
     MAX_CONNECTIONS = "max_connections"
@@ -79,15 +79,15 @@ class ConnectionLimits:
         """Connections from `address` that have not bound (what its cap counts)."""
         return self._unbound_by_address.get(address, 0)
 
-    def admit(self, address: str) -> Refusal | None:
+    def admit(self, address: str) -> ConnectionRefusal | None:
         """Count a new, unbound connection from `address` in; or say why it is refused."""
         caps = self._caps
         if self.unbound_from(address) >= caps.max_connections_per_address:
-            return Refusal.PER_ADDRESS
+            return ConnectionRefusal.PER_ADDRESS
         if self._total >= caps.max_connections:
-            return Refusal.MAX_CONNECTIONS
+            return ConnectionRefusal.MAX_CONNECTIONS
         if self._unbound >= caps.max_unbound_connections:
-            return Refusal.UNBOUND
+            return ConnectionRefusal.UNBOUND
         self._total += 1
         self._unbound += 1
         self._add(address, 1)
@@ -105,13 +105,13 @@ class ConnectionLimits:
             self._unbound -= 1
             self._add(address, -1)
 
-    def move(self, old: str, new: str) -> Refusal | None:
+    def move(self, old: str, new: str) -> ConnectionRefusal | None:
         """Count an admitted, unbound connection under `new` instead of `old` (Rule 3); on a
         refusal it stays counted under `old`, and the caller closes it."""
         if old == new:
             return None
         if self.unbound_from(new) >= self._caps.max_connections_per_address:
-            return Refusal.PER_ADDRESS
+            return ConnectionRefusal.PER_ADDRESS
         self._add(old, -1)
         self._add(new, 1)
         return None

@@ -3,8 +3,9 @@
 `SmppServer` opens one TCP listener on every configured host (IPv4 and IPv6 alike; asyncio
 sets IPV6_V6ONLY, so "0.0.0.0" and "::" can share a port) and, when configured, a TLS
 listener on its own port (TLS 1.2 or newer). Each accepted connection gets an
-`SmppConnection`; what they share lives in one `ConnectionServices`, the caps on
-connections included (limits.py: in total, not yet bound, and not yet bound per address).
+`SmppConnection`; what they share lives in one `ConnectionServices`, the seats counted
+against the caps on connections included (seats.py, limits.py: in total, not yet bound, and
+not yet bound per address).
 With the PROXY protocol on, each connection first passes a `ProxyGate` (proxied.py), which
 reads the load balancer's header and then hands the socket on; the TLS listener then listens
 as plain TCP and starts TLS after the header. A connection at the gate is counted against
@@ -29,7 +30,6 @@ import ssl
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bridge.server.cluster import SharedLimits
 from bridge.server.connection import SmppConnection
 from bridge.server.handlers import BindAuthority, SubmitHandler
 from bridge.server.looplag import LoopLagSampler
@@ -38,6 +38,7 @@ from bridge.server.proxied import ProxyGate, ProxyGateSettings
 from bridge.server.registry import SessionRegistry
 from bridge.server.services import ConnectionServices
 from bridge.server.settings import ServerSettings
+from bridge.server.shared_limits import SharedLimits
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class SmppServer:
     @property
     def connection_count(self) -> int:
         """Open connections, bound or not, those still sending a PROXY header included."""
-        return 0 if self._services is None else self._services.limits.total
+        return 0 if self._services is None else self._services.seats.limits.total
 
     @property
     def worst_loop_lag_s(self) -> float | None:
@@ -202,7 +203,7 @@ class SmppServer:
             ),
             lambda session_id, tls: SmppConnection(services, session_id, tls=tls),
             services.observer,
-            services,
+            services.seats,
         )
         self._gates.append(gate)
         return lambda: gate.protocol(services.new_session_id())
@@ -222,7 +223,7 @@ class SmppServer:
         timeout = self._settings.shutdown_timeout_s if timeout is None else timeout
         deadline = loop.time() + timeout
         self._close_listeners()
-        connections = list(services.connections)
+        connections = list(services.seats.connections)
         log.info(
             "event=shutdown_started connections=%d bound=%d timeout_s=%g",
             len(connections),
@@ -246,7 +247,7 @@ class SmppServer:
         """Stop at once: close the listeners and drop every connection, answered or not."""
         self._close_listeners()
         if self._services is not None:
-            for connection in list(self._services.connections):
+            for connection in list(self._services.seats.connections):
                 connection.abort()
         self._stop_watching()
         self._state = ServerState.STOPPED
@@ -273,7 +274,7 @@ class SmppServer:
         if self._lag is not None:
             self._lag.stop()  # kept: worst_loop_lag_s still reads after the stop
         if self._services is not None:
-            self._services.write_refusal_summaries()
+            self._services.seats.write_refusal_summaries()
 
 
 def _addresses(listeners: Sequence[asyncio.Server]) -> tuple[tuple[str, int], ...]:

@@ -2,7 +2,7 @@
 
 Like httpx's event hooks: the server calls it with its own values (session events, bind
 decisions, answers, the bytes it writes) and never imports a metrics library; the
-application plugs in an implementation (bridge.app.metrics_observers). Bound sessions are
+application plugs in an implementation (bridge.app.metrics.observers). Bound sessions are
 reported to `SessionListener`s of the `SessionRegistry` instead. Calls happen on the event
 loop for every PDU, so an implementation must be quick and must not raise.
 """
@@ -13,7 +13,7 @@ from typing import Protocol
 
 from bridge.pdu import Pdu
 from bridge.server.handlers import BindAttempt, BindVerdict, Peer, SessionContext, SubmitRequest
-from bridge.server.limits import Refusal
+from bridge.server.limits import ConnectionRefusal
 from bridge.server.proxied import ProxyOutcome
 from bridge.smpp import Event
 
@@ -49,7 +49,7 @@ class ConnectionObserver(Protocol):
         """`data`, whole PDUs, was written to a connection."""
         ...
 
-    def connection_refused(self, reason: Refusal, peer: Peer) -> None:
+    def connection_refused(self, reason: ConnectionRefusal, peer: Peer) -> None:
         """A connection from `peer` was closed as soon as it was accepted, for `reason`."""
         ...
 
@@ -90,7 +90,7 @@ class NoConnectionObserver:
     def pdus_sent(self, data: bytes) -> None:
         return None
 
-    def connection_refused(self, reason: Refusal, peer: Peer) -> None:
+    def connection_refused(self, reason: ConnectionRefusal, peer: Peer) -> None:
         return None
 
     def loop_lag_sampled(self, lag_s: float) -> None:

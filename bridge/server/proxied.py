@@ -9,7 +9,7 @@ ESME, not the balancer. A missing, malformed or untrusted header closes the conn
 logged once and counted (`ConnectionObserver.proxy_header_read`).
 
 Caps (limits.py): a connection from a trusted peer is counted as it is accepted, like any
-other (`GateAdmission`, the server's `ConnectionServices`): in total, as unbound, and as
+other (`GateAdmission`, the server's `ConnectionSeats`): in total, as unbound, and as
 unbound under the address that connected, the balancer's, since nothing else is known of it
 yet. So sockets that never send their header are held to the per-address and unbound caps,
 and the oldest of them is closed to make room like any connection that has not bound. Once
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Protocol, cast
 
 from bridge.server.eventlog import SessionLog
-from bridge.server.handlers import Peer
+from bridge.server.handlers import Peer, peer_address
 from bridge.server.proxy_protocol import (
     NEED_DATA,
     ProxyHeader,
@@ -75,7 +75,7 @@ _REJECTIONS = {
 
 
 class GateAdmission(Protocol):
-    """Counts the connections at the gate against the server's caps (`ConnectionServices`)."""
+    """Counts the connections at the gate against the server's caps (`ConnectionSeats`)."""
 
     def admit_waiting(self, waiting: ProxyHeaderProtocol, peer: Peer) -> bool:
         """Count a connection from `peer` in as it is accepted; False: refused by a cap
@@ -223,9 +223,7 @@ class ProxyHeaderProtocol(asyncio.BufferedProtocol):
         transport = cast(asyncio.Transport, transport)
         gate = self._gate
         self._transport = transport
-        peername = transport.get_extra_info("peername")
-        if isinstance(peername, tuple) and len(peername) >= 2:
-            self._peer = Peer(host=str(peername[0]), port=int(peername[1]))
+        self._peer = peer_address(transport)
         self._log = SessionLog(log, self._session_id, str(self._peer))
         if not gate.trusts(self._peer.host):
             self._refuse(ProxyOutcome.UNTRUSTED, "peer not in proxy_trusted")

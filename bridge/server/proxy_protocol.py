@@ -107,10 +107,6 @@ class ProxyHeader:
     destination: tuple[str, int] | None = None
     length: int = 0
 
-    @property
-    def has_address(self) -> bool:
-        return self.source is not None
-
 
 class ProxyHeaderReader:
     """Reads one PROXY header from the start of a connection (v1 or v2, either accepted)."""

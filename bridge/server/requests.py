@@ -15,21 +15,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from bridge.pdu import CommandStatus, Pdu, command_name
-from bridge.server.cluster import Admission
 from bridge.server.eventlog import SessionLog, body_of, status_label
-from bridge.server.handlers import SessionContext, SubmitRequest
-from bridge.server.replies import error_response
-from bridge.smpp import LocalProtocolError, Session
-
-if TYPE_CHECKING:
-    from bridge.server.services import ConnectionServices
+from bridge.server.handlers import BindAuthority, SessionContext, SubmitHandler, SubmitRequest
+from bridge.server.observer import ConnectionObserver
+from bridge.server.shared_limits import Admission, SharedLimits
+from bridge.smpp import LocalProtocolError, Session, error_answer
 
 
 class AnswerSink(Protocol):
-    """What the runner needs of its connection."""
+    """What the runner needs of its connection (`SmppConnection`), and no more; the
+    server's parts it uses are handed to it one by one (`RequestRunner.__init__`)."""
 
     @property
     def open(self) -> bool:
@@ -47,40 +45,67 @@ class AnswerSink(Protocol):
 
 
 class RequestRunner:
-    __slots__ = ("_context", "_log", "_services", "_session", "_sink", "tasks")
+    """One bound session's requests in flight (see the module docstring)."""
+
+    __slots__ = (
+        "_authority",
+        "_context",
+        "_handler",
+        "_log",
+        "_log_bodies",
+        "_loop",
+        "_observer",
+        "_session",
+        "_shared",
+        "_sink",
+        "tasks",
+    )
 
     def __init__(
         self,
-        services: ConnectionServices,
+        sink: AnswerSink,
         session: Session,
         context: SessionContext,
         session_log: SessionLog,
-        sink: AnswerSink,
+        *,
+        loop: asyncio.AbstractEventLoop,
+        handler: SubmitHandler,
+        authority: BindAuthority,
+        shared: SharedLimits | None,
+        observer: ConnectionObserver,
+        log_bodies: bool,
     ) -> None:
-        self._services = services
+        self._sink = sink
         self._session = session
         self._context = context
         self._log = session_log
-        self._sink = sink
+        self._loop = loop
+        self._handler = handler
+        # Throughput is metered by `authority` in this process, or by `shared` across the
+        # cluster when there is one.
+        self._authority = authority
+        self._shared = shared
+        self._observer = observer
+        self._log_bodies = log_bodies
         self.tasks: set[asyncio.Task[None]] = set()
 
     def start(self, request: SubmitRequest, now: float) -> None:
         """Take one request the session handed up (RequestReceived)."""
-        services, context = self._services, self._context
         try:
-            parts = services.handler.parts(request)
+            parts = self._handler.parts(request)
         except Exception:
             self._log.exception(
                 "handler_failed", pdu=command_name(request.command_id), seq=request.sequence_number
             )
-            self.answer(request, error_response(request, CommandStatus.ESME_RSYSERR), now)
+            self._refuse(request, CommandStatus.ESME_RSYSERR, now)
             return
         # Across a cluster the shared bucket is asked in the request's task (it is I/O).
-        shared = parts if services.shared is not None else 0
-        if parts > 0 and not shared and not services.authority.admit(context.system_id, parts, now):
+        shared = parts if self._shared is not None else 0
+        system_id = self._context.system_id
+        if parts > 0 and not shared and not self._authority.admit(system_id, parts, now):
             self._throttled(request, parts, now)
             return
-        if services.settings.log_bodies:
+        if self._log_bodies:
             # `log_bodies` is a debug option: message bodies are never logged otherwise.
             self._log.event(
                 logging.INFO,
@@ -90,7 +115,7 @@ class RequestRunner:
                 body=body_of(request),
             )
         # One task per request; the session's window bounds how many a peer can make.
-        task = services.loop.create_task(self._run(request, now, shared))
+        task = self._loop.create_task(self._run(request, now, shared))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -102,7 +127,7 @@ class RequestRunner:
     def cancel(self) -> int:
         """The connection is gone: cancel what is still running, but what the handler must
         finish (SubmitHandler.must_finish); how many requests go unanswered."""
-        must_finish = self._services.handler.must_finish
+        must_finish = self._handler.must_finish
         for task in self.tasks:
             if not must_finish(task):
                 task.cancel()
@@ -119,24 +144,24 @@ class RequestRunner:
                 parts=parts,
                 status="ESME_RTHROTTLED",
             )
-        self._services.observer.request_throttled(self._context, request, parts)
-        self.answer(request, error_response(request, CommandStatus.ESME_RTHROTTLED), now)
+        self._observer.request_throttled(self._context, request, parts)
+        self._refuse(request, CommandStatus.ESME_RTHROTTLED, now)
 
     async def _admitted(self, request: SubmitRequest, parts: int) -> bool:
         """The cluster-wide bucket's say; a refusal is answered here."""
-        limits = self._services.shared
+        limits = self._shared
         assert limits is not None
         admission = await limits.admit(self._context.system_id, parts)
         if admission is Admission.ADMITTED:
             return True
         if not self._sink.open:
             return False
-        now = self._services.loop.time()
+        now = self._loop.time()
         if admission is Admission.THROTTLED:
             self._throttled(request, parts, now)
         else:
             # The message could not be metered, so it is not sent: a temporary error.
-            self.answer(request, error_response(request, CommandStatus.ESME_RSYSERR), now)
+            self._refuse(request, CommandStatus.ESME_RSYSERR, now)
         self._sink.answers_queued()
         return False
 
@@ -144,14 +169,14 @@ class RequestRunner:
         if shared and not await self._admitted(request, shared):
             return
         try:
-            response = await self._services.handler.handle(self._context, request)
+            response = await self._handler.handle(self._context, request)
         except asyncio.CancelledError:
             raise
         except Exception:
             self._log.exception(
                 "handler_failed", pdu=command_name(request.command_id), seq=request.sequence_number
             )
-            response = error_response(request, CommandStatus.ESME_RSYSERR)
+            response = _error_response(request, CommandStatus.ESME_RSYSERR)
         if not self._sink.open:
             self._log.event(
                 logging.WARNING,
@@ -161,15 +186,17 @@ class RequestRunner:
                 status=status_label(response.command_status),
                 message_id=getattr(response, "message_id", None) or None,
             )
-            self._services.handler.answer_written(self._context, response)
+            self._handler.answer_written(self._context, response)
             return
-        self.answer(request, response, self._services.loop.time(), started=started)
+        self.answer(request, response, self._loop.time(), started=started)
         self._sink.answers_queued()
         # Callbacks run in the order they were scheduled (asyncio's and uvloop's ready queue
         # is FIFO), and answers_queued has scheduled the write of this answer already: so
         # the handler hears of it only once the response is in the transport.
-        services = self._services
-        services.loop.call_soon(services.handler.answer_written, self._context, response)
+        self._loop.call_soon(self._handler.answer_written, self._context, response)
+
+    def _refuse(self, request: SubmitRequest, status: CommandStatus, now: float) -> None:
+        self.answer(request, _error_response(request, status), now)
 
     def answer(
         self, request: SubmitRequest, response: Pdu, now: float, started: float | None = None
@@ -188,10 +215,10 @@ class RequestRunner:
                 seq=request.sequence_number,
                 answer=command_name(response.command_id),
             )
-            response = error_response(request, CommandStatus.ESME_RSYSERR)
+            response = _error_response(request, CommandStatus.ESME_RSYSERR)
             session.send(response, now)
         elapsed = None if started is None else now - started
-        self._services.observer.request_answered(self._context, request, response, elapsed)
+        self._observer.request_answered(self._context, request, response, elapsed)
         # One line per request at debug only: at the default level the message record (the
         # state store, `isms-bridge messages`) is the per-message trace, since a log line per
         # message cost a quarter of the throughput (formatting plus one write per line).
@@ -205,3 +232,7 @@ class RequestRunner:
                 message_id=getattr(response, "message_id", None) or None,
                 ms=None if elapsed is None else round(elapsed * 1000, 1),
             )
+
+
+def _error_response(request: SubmitRequest, status: CommandStatus) -> Pdu:
+    return error_answer(request.command_id, request.sequence_number, status)

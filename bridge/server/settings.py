@@ -1,4 +1,4 @@
-"""What the asyncio shell needs to know, as one validated value (built by `bridge.config`/`app`).
+"""What the asyncio shell needs to know, as one validated value (built by `bridge.app.settings`).
 
 The session's own rules (window, timers, PDU size) travel in `bridge.smpp.SessionConfig`;
 this adds only what belongs to sockets: where to listen, TLS, and the shell's own delays.

@@ -39,9 +39,12 @@ Refinements of the agreed shape:
   ResponseMismatch, WindowFull) is raised for the application's own mistakes.
 
 `table.py` holds the whole policy; `window.py` the unanswered requests in both directions;
-`timers.py` the §7.2 deadlines; `answers.py` the shape of the session's own answers.
+`timers.py` the §7.2 deadlines; `answers.py` the shape of the session's own answers, and
+`error_answer`, the one builder of a request's error answer (the server's and the
+pipeline's too).
 """
 
+from bridge.smpp.answers import error_answer
 from bridge.smpp.auth import (
     BIND_TYPES,
     AccountChanges,
@@ -136,4 +139,5 @@ __all__: list[str] = [
     "WindowExceeded",
     "WindowFull",
     "default_burst",
+    "error_answer",
 ]

@@ -1,8 +1,9 @@
-"""What the session's own answers look like on the wire (bodies, not policy).
+"""What the answers built from a status alone look like on the wire (bodies, not policy).
 
 - An error answer is the request's own *_resp carrying the status (SMPP 3.4 §4.3: "errors
   inside the body of a known request -> its own *_resp"), or generic_nack when the PDU has
-  no *_resp (outbind, alert_notification) or its command_id is unknown.
+  no *_resp (outbind, alert_notification) or its command_id is unknown. `error_answer`
+  builds it for everyone who refuses a request: the session, the server and the pipeline.
 - Error *_resp PDUs carry no body: SMPP 3.4 §4.4.2 says the submit_sm_resp body "is not
   returned if the command_status field contains a non-zero value", and smpplib and the
   other clients read a bare header fine. The exception is bind_*_resp, which always names
@@ -89,9 +90,14 @@ def bind_answer(
 
 
 def error_answer(
-    command_id: int | None, sequence_number: int, command_status: int, our_system_id: str
+    command_id: int | None, sequence_number: int, command_status: int, our_system_id: str = ""
 ) -> Pdu:
-    """The answer refusing a request: its own *_resp, else a generic_nack."""
+    """The answer refusing a request: its own *_resp carrying `command_status` and no body,
+    else a generic_nack (command_id None: the request could not be read; or no *_resp).
+
+    Only a bind_*_resp has a body (`our_system_id`); binds are refused by the session alone,
+    which passes it.
+    """
     if command_id is None:
         return GenericNack(command_status=command_status, sequence_number=sequence_number)
     if command_id in _BIND_RESPONSES:

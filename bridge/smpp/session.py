@@ -88,8 +88,8 @@ from bridge.smpp.table import (
 from bridge.smpp.timers import Deadlines
 from bridge.smpp.window import IncomingWindow, OutgoingWindow
 
-# Bound once: on Python 3.11 every `Action.X` lookup (a `case Action.X:` too) goes through
-# EnumType's __getattr__ hook (~0.1 µs), and most requests are Action.REQUEST.
+# Bound once: most requests are Action.REQUEST, and a member looked up on its enum class
+# (a `case Action.X:` too) is slow on Python 3.11 (docs/performance-notes.md).
 _REQUEST: Final = Action.REQUEST
 
 

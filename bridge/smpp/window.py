@@ -32,8 +32,8 @@ MAX_SEQUENCE_NUMBER = 0x7FFFFFFF
 
 # Link control, never held back by the window (see OutgoingWindow).
 _LINK_CONTROL = frozenset({CommandId.ENQUIRE_LINK, CommandId.UNBIND})
-# Bound once: on Python 3.11 every `CommandId.X` lookup goes through EnumType's
-# __getattr__ hook (~0.1 µs), and answers() runs for every response.
+# Bound once: answers() runs for every response, and a member looked up on its enum class
+# is slow on Python 3.11 (docs/performance-notes.md).
 _GENERIC_NACK: Final = CommandId.GENERIC_NACK
 
 

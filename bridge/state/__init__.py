@@ -1,10 +1,22 @@
 """Durable state, at the bottom of the house: queues with acknowledgement, records with an
 expiry, groups of parts completed atomically, token buckets and leases, over plain values
-(str, int, float, bytes). Knows neither SMPP nor iSMS; `app` chooses the backend."""
+(str, int, float, bytes). Knows neither SMPP nor iSMS; `app` chooses the backend.
+
+The interface and the memory backend are modules here; each other backend is a subpackage:
+
+    store.py, results.py    the interface every backend offers, and the values it hands back
+    errors.py, arguments.py what can go wrong, and the argument checks every backend makes
+    memory.py               the memory backend, the model the shared test holds the others to
+    in_process.py           token buckets and leases kept in the process (memory, SQLite)
+    sqlite/                 the SQLite backend: one file, one writer committing in groups
+    redis/                  the Redis backend, shared by every instance (Lua in redis/lua/)
+
+Other packages import only the names below.
+"""
 
 from bridge.state.errors import StateError, StateFileError, StateUnavailable
 from bridge.state.memory import MemoryState
-from bridge.state.redis_store import DEFAULT_PREFIX, RedisState, log_safe_url
+from bridge.state.redis import DEFAULT_PREFIX, RedisState, log_safe_url
 from bridge.state.results import (
     Enqueued,
     ExpiredGroup,
@@ -26,9 +38,14 @@ from bridge.state.results import (
     decode_kept_group,
     encode_kept_group,
 )
-from bridge.state.sqlite_backup import BackupAbandoned, BackupDone, backup_file
-from bridge.state.sqlite_file import Fsync
-from bridge.state.sqlite_store import SqliteReadOnly, SqliteState
+from bridge.state.sqlite import (
+    BackupAbandoned,
+    BackupDone,
+    Fsync,
+    SqliteReadOnly,
+    SqliteState,
+    backup_file,
+)
 from bridge.state.store import (
     ClusterStore,
     CommitObserver,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 import json
 import sqlite3
@@ -12,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bridge.app.check_config import check
-from bridge.app.forwarding import forward_to_isms
-from bridge.app.messages import Query, show, since_seconds
-from bridge.app.metrics_wiring import Monitoring
+from bridge.app import Bridge
+from bridge.app.commands.check_config import check
+from bridge.app.commands.messages import Query, show, since_seconds
+from bridge.app.metrics import Metrics
 from bridge.app.state import check_state, open_state
-from bridge.app.wiring import Bridge
 from bridge.config import StateConfig, load_config
 from bridge.pipeline import MessageRecord, MessageStore
 from bridge.state import MemoryState, SqliteState, StateFileError, StateUnavailable
@@ -101,12 +99,11 @@ async def test_max_wal_mb_bounds_the_wal_and_its_gauge_shows_it_growing(tmp_path
     )
     config = load_config(path)
     store = await open_state(config.state)
-    monitoring = Monitoring(config)
-    make = functools.partial(forward_to_isms, observer=monitoring.isms, state=store)
-    monitoring.attach(Bridge(config, make, observer=monitoring.smpp))
+    metrics = Metrics(config)
+    Bridge(config, store, metrics=metrics)
 
     def gauge() -> float | None:
-        return monitoring.metrics.registry.get_sample_value("isms_bridge_state_wal_bytes")
+        return metrics.series.registry.get_sample_value("isms_bridge_state_wal_bytes")
 
     reader = sqlite3.connect(tmp_path / "state.sqlite3", isolation_level=None)
     try:

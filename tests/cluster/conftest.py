@@ -13,7 +13,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from cluster_parts import (
+from real_parts import free_port, program
+from serve_process import LoggedProcess
+
+from .cluster_parts import (
     Bridge,
     Cluster,
     Haproxy,
@@ -22,8 +25,6 @@ from cluster_parts import (
     bridge_config,
     redis_state,
 )
-from real_parts import free_port, program
-from serve_process import LoggedProcess
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import smpplib.client
 import smpplib.consts
-from cluster_parts import Haproxy, haproxy_config
 from real_parts import program
+
+from .cluster_parts import Haproxy, haproxy_config
 
 pytestmark = pytest.mark.e2e
 

@@ -15,10 +15,11 @@ import smpplib.client
 import smpplib.consts
 import smpplib.exceptions
 import smpplib.smpp
-from cluster_parts import Cluster, wait_until
 from smpplib_esme import read_receipts, submit, submit_many
 
 from bridge.pdu import CommandStatus
+
+from .cluster_parts import Cluster, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(180)]
 

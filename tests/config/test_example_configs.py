@@ -68,7 +68,7 @@ def test_the_sandbox_config_points_at_the_local_sandbox_on_loopback() -> None:
     config = load_config(CONFIGS / "sandbox.toml")
     assert config.smpp.hosts == ("127.0.0.1",)
     assert config.metrics.host == "127.0.0.1"
-    assert tuple(config.isms.client.endpoints) == ("http://127.0.0.1:8480/isms_send_all_id.php",)
+    assert tuple(config.isms.endpoints) == ("http://127.0.0.1:8480/isms_send_all_id.php",)
 
 
 def test_a_newcomer_binds_to_the_sandbox_config_as_esme1_with_secret1() -> None:

@@ -27,25 +27,26 @@ def error_of(text: str) -> ConfigError:
 
 def test_empty_section_gives_the_documented_defaults() -> None:
     config = parse("")
-    client = config.client
-    assert client.api is Api.HTTP and client.method is HttpMethod.POST
-    assert client.endpoints == (
+    assert config.api is Api.HTTP and config.method is HttpMethod.POST
+    assert config.endpoints == (
         "https://www.isms.com.my/isms_send_all_id.php",
         "https://ww3.isms.com.my/isms_send_all_id.php",
         "https://smtpapi.vocotext.com/isms_send_all_id.php",
     )
-    assert config.endpoints == client.endpoints
-    assert client.http_client is HttpClientKind.AIOHTTP
-    assert (client.timeout_s, client.connect_timeout_s, client.pool_size) == (10.0, 5.0, 100)
-    assert (client.max_destinations_per_request, client.mirror_cooldown_s) == (30, 30.0)
-    assert client.breaker_failures == 5
-    assert config.statuses.unknown_outcome_status is CommandStatus.ESME_RSYSERR
-    assert config.numbers.default_country_code == "60"
+    assert config.http_client is HttpClientKind.HTTP11
+    assert (config.timeout_s, config.connect_timeout_s, config.pool_size) == (10.0, 5.0, 100)
+    assert (config.max_destinations_per_request, config.mirror_cooldown_s) == (30, 30.0)
+    assert config.breaker_failures == 5
+    assert dict(config.status_overrides) == {}
+    assert config.unknown_outcome_status is CommandStatus.ESME_RSYSERR
+    assert config.default_country_code == "60"
     assert (config.max_text_length, config.balance_poll_interval_s) == (700, 300.0)
+    assert config.max_in_flight_per_account == 100
+    assert config == IsmsConfig()  # the dataclass's defaults are the file's
 
 
 def test_rest_api_defaults_to_the_restapi_script_on_the_same_hosts() -> None:
-    assert parse('api = "rest"').client.endpoints[0] == "https://www.isms.com.my/RESTAPI.php"
+    assert parse('api = "rest"').endpoints[0] == "https://www.isms.com.my/RESTAPI.php"
 
 
 def test_every_key_is_read() -> None:
@@ -70,18 +71,19 @@ def test_every_key_is_read() -> None:
         "-1004" = "ESME_RMSGQFUL"
         """
     )
-    client = config.client
-    assert (client.method, client.http_client, client.timeout_s) == (
+    assert config.endpoints == ("http://127.0.0.1:8080/isms_send_all_id.php",)
+    assert (config.method, config.http_client, config.timeout_s) == (
         HttpMethod.GET,
         HttpClientKind.HTTPX,
         3.0,
     )
-    assert (client.connect_timeout_s, client.pool_size, client.keepalive_s) == (1.5, 20, 2.0)
-    assert (client.max_destinations_per_request, client.mirror_cooldown_s) == (10, 5.0)
-    assert client.breaker_failures == 3
-    assert config.statuses.unknown_outcome_status is CommandStatus.ESME_RSUBMITFAIL
-    assert dict(config.statuses.overrides) == {-1004: CommandStatus.ESME_RMSGQFUL}
-    assert (config.numbers.default_country_code, config.max_text_length) == ("65", 612)
+    assert (config.connect_timeout_s, config.pool_size, config.keepalive_s) == (1.5, 20, 2.0)
+    assert (config.max_destinations_per_request, config.mirror_cooldown_s) == (10, 5.0)
+    assert config.breaker_failures == 3
+    assert config.unknown_outcome_status is CommandStatus.ESME_RSUBMITFAIL
+    assert dict(config.status_overrides) == {-1004: CommandStatus.ESME_RMSGQFUL}
+    assert (config.default_country_code, config.max_text_length) == ("65", 612)
+    assert config.max_in_flight_per_account == 20  # the pool size, when not given
     assert config.balance_poll_interval_s == 60.0
 
 

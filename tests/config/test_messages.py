@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bridge.config import BridgeConfig, ConfigError
-from bridge.pipeline import ReassemblyLimits, ReceiptSettings
+from bridge.config import BridgeConfig, ConfigError, MessagesConfig
 
 # The same valid sections tests/config/conftest.py writes by default.
 ISMS = '[isms]\napi = "http"\nendpoints = ["http://127.0.0.1:8480/isms_send_all_id.php"]\n'
@@ -21,8 +20,18 @@ Failure = Callable[..., ConfigError]
 
 def test_without_a_messages_table_the_documented_defaults_apply(load: Load) -> None:
     messages = load().messages
-    assert messages.reassembly == ReassemblyLimits()
-    assert messages.receipts == ReceiptSettings()
+    assert messages == MessagesConfig()
+    assert (
+        messages.reassembly_timeout_s,
+        messages.max_pending_long_messages,
+        messages.max_reassembly_bytes,
+    ) == (120.0, 100, 8 * 1024 * 1024)
+    assert (
+        messages.receipt_hold_max,
+        messages.receipt_hold_s,
+        messages.receipt_attempts,
+        messages.receipt_retry_delay_s,
+    ) == (10_000, 3_600.0, 3, 1.0)
     assert (messages.query_store_max, messages.query_store_age_s) == (100_000, 86_400.0)
 
 
@@ -43,11 +52,16 @@ def test_every_messages_key_is_read(load: Load) -> None:
             ]
         )
     ).messages
-    assert messages.reassembly == ReassemblyLimits(
-        timeout=30.0, max_pending_per_account=5, max_buffered_bytes=65536
-    )
-    assert messages.receipts == ReceiptSettings(
-        max_held_per_account=50, max_held_age_s=600.0, attempts=2, retry_delay_s=0.5
+    assert messages == MessagesConfig(
+        reassembly_timeout_s=30.0,
+        max_pending_long_messages=5,
+        max_reassembly_bytes=65536,
+        receipt_hold_max=50,
+        receipt_hold_s=600.0,
+        receipt_attempts=2,
+        receipt_retry_delay_s=0.5,
+        query_store_max=1000,
+        query_store_age_s=3600.0,
     )
     assert (messages.query_store_max, messages.query_store_age_s) == (1000, 3600.0)
 

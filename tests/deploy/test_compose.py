@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 import yaml
-from deploy_files import COMPOSE, ROOT, stages
 
 from bridge.config import load_config
+
+from .deploy_files import COMPOSE, ROOT, stages
 
 _DEFAULTED = re.compile(r"\$\{(\w+):-([^}]*)\}")
 
@@ -98,7 +99,7 @@ def test_the_bridge_gets_its_config_where_the_image_reads_it_and_it_loads(
     assert config.metrics.port == 9102
     published = {str(p).rsplit(":", 1)[1] for p in bridge["ports"]}
     assert published == {str(config.smpp.port), str(config.metrics.port)}
-    assert config.isms.client.endpoints == ("http://sandbox:8480/isms_send_all_id.php",)
+    assert config.isms.endpoints == ("http://sandbox:8480/isms_send_all_id.php",)
 
 
 def test_the_bridge_runs_read_only_with_its_state_on_a_named_volume() -> None:

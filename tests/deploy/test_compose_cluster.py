@@ -12,9 +12,10 @@ import re
 from typing import Any
 
 import pytest
-from test_compose import _DEFAULTED, compose, mounts, service
 
 from bridge.config import load_config
+
+from .test_compose import _DEFAULTED, compose, mounts, service
 
 CLUSTER = ("redis", "bridge-a", "bridge-b", "haproxy")
 

@@ -21,9 +21,10 @@ import time
 from pathlib import Path
 
 import pytest
-from deploy_files import ROOT, stages
 
 from bridge import __version__
+
+from .deploy_files import ROOT, stages
 
 pytestmark = pytest.mark.slow
 

@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from deploy_files import DOCKERFILE, ROOT, instructions, stages
 
-from bridge.app.healthcheck import DEFAULT_TIMEOUT_S
+from bridge.app.commands.healthcheck import DEFAULT_TIMEOUT_S
+
+from .deploy_files import DOCKERFILE, ROOT, instructions, stages
 
 HADOLINT = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
 COMPILERS = ("gcc", "g++", "cc ", "clang", "build-essential", "make ", "python3-dev")

@@ -23,7 +23,9 @@ from pathlib import Path
 import pytest
 import smpplib.client
 import smpplib.smpp
-from image_rig import (
+from real_parts import free_port
+
+from .image_rig import (
     BUILD_STAGE,
     IMAGE,
     LABEL,
@@ -36,7 +38,6 @@ from image_rig import (
     remove_leftovers,
     storage_lock,
 )
-from real_parts import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.timeout(1200)]
 

@@ -16,11 +16,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from deploy_files import ROOT
 from real_parts import program
 
 from bridge.cli import build_parser
 from bridge.config import SmppConfig
+
+from .deploy_files import ROOT
 
 UNIT = ROOT / "configs" / "isms-bridge.service"
 INSTALLED = "/opt/isms-bridge/bin/isms-bridge"

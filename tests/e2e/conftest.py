@@ -2,9 +2,10 @@
 
 - `write_config(smpp={...}, accounts=[{...}], tls=...)`: a valid config file in tmp_path
   (an ephemeral port unless told otherwise), each key bendable.
-- `run_server(config_path, make_handler=None)`: the real `Bridge` (config -> wiring ->
-  server) on its own event loop in a thread, stopped gracefully after the test. `make_handler`
-  defaults to `ScriptedHandler`, which answers submits by the text they carry.
+- `run_server(config_path, pipeline=False)`: the real SMPP side of a bridge (`SmppFront`:
+  config -> registry, authority, server) around `ScriptedHandler`, which answers submits by
+  the text they carry, or with `pipeline=True` the whole `Bridge` and its message pipeline,
+  on its own event loop in a thread, stopped gracefully after the test.
 - `raw_esme(server)`: a plain socket that speaks PDUs through bridge.pdu, for malformed input.
 - `smpplib_esme(server)`: a connected smpplib Client (the real ESME), closed after the test.
 - `sandbox`: the iSMS sandbox on its own loop in a thread (messages_rig.SandboxThread).
@@ -31,15 +32,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
-from messages_rig import SandboxThread
 from serve_process import ServeProcess
 
-from bridge.app.wiring import Bridge, HandlerFactory
-from bridge.config import BridgeConfig, load_config
+from bridge.app import Bridge, SmppFront
+from bridge.config import load_config
 from bridge.pdu import Pdu, SubmitSm, SubmitSmResp
-from bridge.server import SessionContext, SessionRegistry, SubmitHandler, SubmitRequest
-from bridge.state import ClusterStore
+from bridge.server import SessionContext, SubmitRequest
+from bridge.state import ClusterStore, MemoryState
+
+from .loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
+from .messages_rig import SandboxThread
 
 T = TypeVar("T")
 
@@ -132,28 +134,30 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def scripted(config: BridgeConfig, registry: SessionRegistry) -> SubmitHandler:
-    return ScriptedHandler()
-
-
 class RunningServer:
-    """The real Bridge, built from a config file, serving on a loop in a background thread."""
+    """The SMPP side of a bridge (with `pipeline`, the whole Bridge), built from a config
+    file, serving on a loop in a background thread."""
 
     def __init__(
-        self, config_path: Path, make_handler: HandlerFactory, cluster: ClusterStore | None = None
+        self, config_path: Path, pipeline: bool = False, cluster: ClusterStore | None = None
     ) -> None:
         # The loop `serve` runs on: uvloop where it is installed.
         self.loop = new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
         self.config = load_config(config_path)
-        self.bridge: Bridge = self.call(self._build(make_handler, cluster))
+        self.root: Bridge | None = None  # the whole bridge, with `pipeline`
+        self.bridge: SmppFront = self.call(self._build(pipeline, cluster))
         self.stopped = False
 
-    async def _build(self, make_handler: HandlerFactory, cluster: ClusterStore | None) -> Bridge:
-        bridge = Bridge(self.config, make_handler, cluster=cluster)
-        await bridge.start()
-        return bridge
+    async def _build(self, pipeline: bool, cluster: ClusterStore | None) -> SmppFront:
+        if pipeline:
+            self.root = Bridge(self.config, MemoryState())
+            await self.root.start()
+            return self.root.smpp
+        front = SmppFront(self.config, ScriptedHandler(), cluster=cluster)
+        await front.server.start()
+        return front
 
     def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
         """Run a coroutine on the server's loop and wait for its result."""
@@ -189,7 +193,10 @@ class RunningServer:
             return
         self.stopped = True
         try:
-            self.call(self.bridge.shutdown(timeout), timeout=timeout + 10)
+            root = self.root
+            front = self.bridge.server
+            stopping = front.shutdown(timeout) if root is None else root.shutdown(timeout)
+            self.call(stopping, timeout=timeout + 10)
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(10)
@@ -202,10 +209,10 @@ def run_server() -> Iterator[Callable[..., RunningServer]]:
 
     def run(
         config_path: Path,
-        make_handler: HandlerFactory = scripted,
+        pipeline: bool = False,
         cluster: ClusterStore | None = None,
     ) -> RunningServer:
-        server = RunningServer(config_path, make_handler, cluster)
+        server = RunningServer(config_path, pipeline, cluster)
         servers.append(server)
         return server
 

@@ -11,10 +11,10 @@ import dataclasses
 import struct
 from collections.abc import Sequence
 
-from loopback import RawEsme
-from mixed_traffic_actors import HOST, ORDINARY_NUMBER, Actor, Schedule
-
 from bridge.pdu import BindTransceiver, EnquireLink, Pdu, SubmitSm
+
+from .loopback import RawEsme
+from .mixed_traffic_actors import HOST, ORDINARY_NUMBER, Actor, Schedule
 
 SUBMIT_SM = 0x00000004
 ENQUIRE_LINK = 0x00000015

@@ -1,5 +1,5 @@
 """The whole bridge for message tests: the in-process iSMS sandbox, the real Bridge with the
-message pipeline (`forward_to_isms`), and smpplib / raw ESMEs, all over loopback.
+message pipeline (`run_server(path, pipeline=True)`), and smpplib / raw ESMEs, all over loopback.
 
     with running(tmp_path, run_server) as rig:
         client = rig.smpplib("transceiver")
@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import smpplib.client
-from loopback import ACCOUNT, SMPP, RawEsme, config_text
 
-from bridge.app.forwarding import forward_to_isms
 from bridge.pdu import BindTransceiver, BindTransmitter
 from bridge.upstream import IsmsSandbox, SandboxFaults
+
+from .loopback import ACCOUNT, SMPP, RawEsme, config_text
 
 
 class SandboxThread:
@@ -102,7 +102,7 @@ class MessagesRig:
 
     @property
     def pipeline(self) -> Any:
-        return self.server.handler.pipeline
+        return self.server.handler
 
     def close_clients(self) -> None:
         for client in self.clients:
@@ -131,7 +131,7 @@ def running(
         ]
         path = tmp_path / "bridge.toml"
         path.write_text(config_text(tables), encoding="utf-8")
-        rig = MessagesRig(sandbox=sandbox, server=run_server(path, forward_to_isms))
+        rig = MessagesRig(sandbox=sandbox, server=run_server(path, pipeline=True))
         try:
             yield rig
         finally:

@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import smpplib.client
-from loopback import RawEsme
 
 from bridge.pdu import (
     BindReceiver,
@@ -36,6 +35,8 @@ from bridge.pdu import (
     Unbind,
     UnbindResp,
 )
+
+from .loopback import RawEsme
 
 HOST = "127.0.0.1"
 POLL_S = 0.01  # how often a thread looks at its socket when nothing is due

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback import RawEsme
 
 from bridge.pdu import BindTransceiver, EnquireLink, EnquireLinkResp, SubmitSm, SubmitSmResp
+
+from .loopback import RawEsme
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(90)]
 

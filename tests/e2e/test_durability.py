@@ -25,8 +25,6 @@ from typing import Any
 
 import pytest
 import smpplib.client
-from loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
-from messages_rig import SandboxThread
 from real_parts import free_port, missing, program
 from redis_server import RedisServer
 from serve_process import ServeProcess
@@ -48,6 +46,9 @@ from bridge.pdu import (
     SubmitSmResp,
 )
 from bridge.upstream.sandbox import SandboxFaults
+
+from .loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
+from .messages_rig import SandboxThread
 
 pytestmark = pytest.mark.e2e
 

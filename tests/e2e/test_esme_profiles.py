@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 import smpplib.client
-from loopback import ACCOUNT, SMPP, config_text
-from messages_rig import running
 from serve_process import ServeProcess
 from smpplib_esme import read_receipts, submit
+
+from .loopback import ACCOUNT, SMPP, config_text
+from .messages_rig import running
 
 pytestmark = pytest.mark.e2e
 

@@ -25,7 +25,7 @@ import pytest
 from real_parts import free_port
 from serve_process import REPO, ServeProcess
 
-from bridge.app.healthcheck import EXIT_HEALTHY, EXIT_UNHEALTHY, probe
+from bridge.app.commands.healthcheck import EXIT_HEALTHY, EXIT_UNHEALTHY, probe
 
 pytestmark = pytest.mark.e2e
 

@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from messages_rig import MessagesRig, running
 
 from bridge.cli import main
+
+from .messages_rig import MessagesRig, running
 
 pytestmark = pytest.mark.e2e
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import smpplib.gsm
-from messages_rig import MessagesRig, running
 from smpplib_esme import read_receipts, submit, submit_many
 
 from bridge.pdu import CommandStatus
+
+from .messages_rig import MessagesRig, running
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from messages_rig import MessagesRig, running
 from smpplib_esme import read_receipts, submit, submit_many
+
+from .messages_rig import MessagesRig, running
 
 pytestmark = pytest.mark.e2e
 

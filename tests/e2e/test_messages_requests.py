@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import smpplib.smpp
-from messages_rig import MessagesRig, running
 from smpplib_esme import submit
 
 from bridge.pdu import (
@@ -22,6 +21,8 @@ from bridge.pdu import (
     SubmitMulti,
     SubmitMultiResp,
 )
+
+from .messages_rig import MessagesRig, running
 
 pytestmark = pytest.mark.e2e
 

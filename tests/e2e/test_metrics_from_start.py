@@ -18,17 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback import ACCOUNT, config_text
 from prometheus_client.parser import text_string_to_metric_families
-from promql_names import (
+from real_parts import free_port
+from serve_process import ServeProcess
+
+from .loopback import ACCOUNT, config_text
+from .promql_names import (
     DASHBOARDS,
     PROMETHEUS_SERIES,
     dashboard_expressions,
     metric_names,
     rule_expressions,
 )
-from real_parts import free_port
-from serve_process import ServeProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -35,9 +35,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
-from malformed_probe import MalformedProbe
-from mixed_traffic_actors import (
+from real_parts import free_port
+from serve_process import LoggedProcess, ServeProcess
+
+from bridge.pdu import BindTransceiver, EnquireLink, EnquireLinkResp
+
+from .loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
+from .malformed_probe import MalformedProbe
+from .mixed_traffic_actors import (
     ORDINARY_NUMBER,
     Actor,
     Crowd,
@@ -45,10 +50,6 @@ from mixed_traffic_actors import (
     Schedule,
     Sender,
 )
-from real_parts import free_port
-from serve_process import LoggedProcess, ServeProcess
-
-from bridge.pdu import BindTransceiver, EnquireLink, EnquireLinkResp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(120)]
 

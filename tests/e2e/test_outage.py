@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 import smpplib.client
-from loopback import ACCOUNT, SMPP, config_text
-from messages_rig import SandboxThread
 from real_parts import free_port
 from smpplib_esme import submit_many
 
-from bridge.app.forwarding import forward_to_isms
 from bridge.upstream import SandboxFaults
+
+from .loopback import ACCOUNT, SMPP, config_text
+from .messages_rig import SandboxThread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
@@ -55,7 +55,7 @@ def bridge_in_front_of(
         config_text([("[smpp]", SMPP), ("[isms]", isms), ("[[accounts]]", ACCOUNT)]),
         encoding="utf-8",
     )
-    return run_server(path, forward_to_isms)
+    return run_server(path, pipeline=True)
 
 
 def smpplib_transmitter(server: Any) -> smpplib.client.Client:

@@ -13,7 +13,6 @@ installs it in CI or as root, see scripts/ci-deps); skipped, saying so, without 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import shutil
 import socket
@@ -32,16 +31,17 @@ import smpplib.client
 import smpplib.consts
 import smpplib.gsm
 import yaml
-from loopback import ACCOUNT, config_text
 from real_parts import missing, program
 from serve_process import LoggedProcess
 from smpplib_esme import submit_many
 
-from bridge.app.forwarding import forward_to_isms
-from bridge.app.metrics_wiring import Monitoring
-from bridge.app.wiring import Bridge
+from bridge.app import Bridge
+from bridge.app.metrics import Metrics, Monitoring
 from bridge.config import load_config
+from bridge.state import MemoryState
 from bridge.upstream import IsmsSandbox
+
+from .loopback import ACCOUNT, config_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(90)]
 
@@ -103,10 +103,9 @@ class MonitoredBridge:
         ]
         path.write_text(config_text(tables), encoding="utf-8")
         config = load_config(path)
-        monitoring = Monitoring(config)
-        make_handler = functools.partial(forward_to_isms, observer=monitoring.isms)
-        bridge = Bridge(config, make_handler, observer=monitoring.smpp)
-        monitoring.attach(bridge)
+        bridge = Bridge(config, MemoryState(), metrics=Metrics(config))
+        monitoring = bridge.monitoring
+        assert monitoring is not None
         await bridge.start()
         await monitoring.start()
         return bridge, monitoring
@@ -116,7 +115,7 @@ class MonitoredBridge:
 
     @property
     def smpp_port(self) -> int:
-        return self.bridge.server.addresses[0][1]
+        return self.bridge.smpp.server.addresses[0][1]
 
     @property
     def metrics_address(self) -> str:

@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
-from messages_rig import SandboxThread
 from redis_server import RedisServer
 from serve_process import ServeProcess
 
@@ -31,6 +29,9 @@ from bridge.pdu import (
     SubmitSmResp,
     Tag,
 )
+
+from .loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
+from .messages_rig import SandboxThread
 
 pytestmark = pytest.mark.e2e
 

@@ -21,8 +21,6 @@ from pathlib import Path
 import pytest
 import redis
 import smpplib.client
-from loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
-from messages_rig import SandboxThread
 from prometheus_client.parser import text_string_to_metric_families
 from real_parts import free_port
 from redis_server import RedisServer
@@ -30,6 +28,9 @@ from serve_process import ServeProcess
 from smpplib_esme import read_receipts, submit, submit_many
 
 from bridge.pdu import BindReceiver, DeliverSm, DeliverSmResp, Pdu, Tag, decode
+
+from .loopback import ACCOUNT, SMPP, RawEsme, Toml, config_text
+from .messages_rig import SandboxThread
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-from loopback import RawEsme
 
 from bridge.pdu import (
     BindTransceiver,
@@ -29,6 +28,8 @@ from bridge.pdu import (
     encode,
 )
 from bridge.server import Peer
+
+from .loopback import RawEsme
 
 TRUSTED = {"proxy_protocol": True, "proxy_trusted": ["127.0.0.0/8"]}
 SIGNATURE = bytes.fromhex("0d0a0d0a000d0a515549540a")

@@ -21,33 +21,37 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 
-# `serve` with a handler that takes `sleep:S` seconds per submit (in-flight work for the stop
-# tests) and, given argv[2], that many seconds to start (a bridge not yet listening).
+# `serve` with the pipeline made slow: a submit takes `sleep:S` seconds (in-flight work for the
+# stop tests) and, given argv[2], its start takes that many seconds (a bridge not yet listening).
 SLOW_SERVE = """
 import asyncio, sys
+from bridge.app import Bridge
+from bridge.app.commands.serve import run_event_loop, serve
 from bridge.app.logs import configure_logging
-from bridge.app.serve import run_event_loop, serve
 from bridge.config import load_config
 from bridge.pdu import SubmitSmResp
+from bridge.pipeline import MessagePipeline
+from bridge.state import MemoryState
 
-class Slow:
-    def parts(self, request):
-        return 1
-    def must_finish(self, task):
-        return False
-    def answer_written(self, context, response):
-        pass
-    async def handle(self, context, request):
-        await asyncio.sleep(float(request.short_message.split(b":")[1]))
-        return SubmitSmResp(message_id="slow-ok")
-    async def start(self):
-        print("handler_starting", flush=True)
-        await asyncio.sleep(float(sys.argv[2]) if len(sys.argv) > 2 else 0.0)
-    async def aclose(self):
-        pass
+start = MessagePipeline.start
+
+async def slow_handle(self, context, request):
+    await asyncio.sleep(float(request.short_message.split(b":")[1]))
+    return SubmitSmResp(message_id="slow-ok")
+
+async def slow_start(self):
+    print("handler_starting", flush=True)
+    await asyncio.sleep(float(sys.argv[2]) if len(sys.argv) > 2 else 0.0)
+    await start(self)
+
+MessagePipeline.handle = slow_handle
+MessagePipeline.start = slow_start
+
+async def main():
+    return await serve(Bridge(load_config(sys.argv[1]), MemoryState()))
 
 configure_logging("info")
-sys.exit(run_event_loop(lambda: serve(load_config(sys.argv[1]), lambda c, r: Slow())))
+sys.exit(run_event_loop(main))
 """
 
 

@@ -25,13 +25,14 @@ from pathlib import Path
 import pytest
 import smpplib.client
 import yaml
-from loopback import ACCOUNT, SMPP, Toml, config_text
-from messages_rig import SandboxThread
 from real_parts import free_port, program
 from serve_process import ServeProcess
 from smpplib_esme import submit, submit_many
 
 from bridge.pdu import CommandStatus
+
+from .loopback import ACCOUNT, SMPP, Toml, config_text
+from .messages_rig import SandboxThread
 
 pytestmark = pytest.mark.e2e
 

@@ -1,7 +1,8 @@
 """Test doubles for the message pipeline: a fake iSMS, fake receivers, clocks, PDU builders.
 
 `FakeIsms` and `FakeReceivers` implement the same Protocols the production objects do
-(`bridge.upstream.IsmsSender`, `bridge.pipeline.ReceiverRegistry`); no sockets anywhere.
+(`bridge.upstream.IsmsSender`, `bridge.pipeline.seams.ReceiverRegistry`); no sockets
+anywhere.
 """
 
 from __future__ import annotations
@@ -14,11 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bridge.pdu import DeliverSm, DeliverSmResp, Pdu, SubmitSm, Tag, Tlv
-from bridge.pipeline import (
-    AccountRoute,
-    MessagePipeline,
-    PipelineSettings,
-)
+from bridge.pipeline import AccountRoute, MessagePipeline, PipelineSettings
 from bridge.server import Peer, SessionContext
 from bridge.smpp import BindType
 from bridge.state import StateStore

@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.pdu import CommandStatus
-from bridge.pipeline import UndecodableText, decode_text, isms_type
+from bridge.pipeline import UndecodableText, decode_text
+from bridge.pipeline.checks.encoding import isms_type
 
 # The same bytes read differently under data_coding 0 depending on the account's dc0.
 GSM_VS_ASCII = b"\x40\x24\x5f\x00"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.pipeline import decode_gsm7, encode_gsm7, is_gsm7_encodable
+from bridge.pipeline.checks.gsm7 import decode_gsm7, encode_gsm7, is_gsm7_encodable
 
 # 23.038 §6.2.1, row by row, written out independently of the module's table.
 SPEC_BASIC = {

@@ -1,5 +1,6 @@
-"""Intents and crash recovery (intents.py, unsettled.py): a pipeline stopped at each step of a
-message's way, and the next pipeline on the same store picking up where it stopped.
+"""Intents and crash recovery (sending/intents.py, outcome/unsettled.py): a pipeline stopped at
+each step of a message's way, and the next pipeline on the same store picking up where it
+stopped.
 
 A "crash" here is a pipeline whose request task is cancelled where it stands, nothing after
 it run; the store (memory, shared by both pipelines) keeps what was committed."""
@@ -13,10 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.pdu import CommandStatus, QuerySm, SmeAddress, SubmitMulti
-from bridge.pipeline import MESSAGE_KIND, PipelineSettings, decode_record
-from bridge.pipeline.intents import COMPLETING_KIND_PREFIX, INTENT_KIND, INTENT_S, Intent, Intents
-from bridge.pipeline.reassembly import MessageOrigin
-from bridge.pipeline.statuses import StatusMapping
+from bridge.pipeline import MESSAGE_KIND, PipelineSettings, StatusMapping, decode_record
+from bridge.pipeline.checks.submission import MessageOrigin
+from bridge.pipeline.sending.intents import (
+    COMPLETING_KIND_PREFIX,
+    INTENT_KIND,
+    INTENT_S,
+    Intent,
+    Intents,
+)
 from bridge.state import MemoryState, Put, StateUnavailable
 
 from .pipeline_doubles import FakeReceivers, Rig, accepted, receipt_text, rig, submit_sm, udh_part

@@ -7,7 +7,9 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.pipeline import MESSAGE_ID_LENGTH, MessageIdGenerator, decode_text, encode_gsm7
+from bridge.pipeline import decode_text
+from bridge.pipeline.checks.gsm7 import encode_gsm7
+from bridge.pipeline.outcome.message_ids import MESSAGE_ID_LENGTH, MessageIdGenerator
 
 SHAPE = re.compile(r"[0-9A-Z]{18}")
 NOW = 1_710_000_000.0

@@ -7,15 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bridge.pipeline import (
-    MessageRecord,
-    MessageState,
-    MessageStore,
-    StoredMessage,
-    absolute_time,
-    decode_record,
-    encode_record,
-)
+from bridge.pipeline import MessageRecord, MessageState, MessageStore, decode_record
+from bridge.pipeline.outcome.message_store import StoredMessage, absolute_time
+from bridge.pipeline.outcome.records import encode_record
 from bridge.state import MemoryState
 
 FINAL = datetime(2024, 3, 9, 14, 6, 1, tzinfo=UTC)

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.pipeline import InvalidNumber, NumberRules, isms_number
+from bridge.pipeline import NumberRules
+from bridge.pipeline.checks.numbers import InvalidNumber, isms_number
 
 INTERNATIONAL, NATIONAL, UNKNOWN = 1, 2, 0
 

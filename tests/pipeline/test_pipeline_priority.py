@@ -7,7 +7,8 @@ from collections.abc import Awaitable
 
 import pytest
 
-from bridge.pipeline import PipelineSettings, PrioritySlots
+from bridge.pipeline import PipelineSettings
+from bridge.pipeline.sending.slots import PrioritySlots
 
 from .pipeline_doubles import rig, submit_sm
 

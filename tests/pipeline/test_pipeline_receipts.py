@@ -317,7 +317,7 @@ async def test_a_receipt_out_of_attempts_is_recorded_as_dropped() -> None:
     assert await receipt_fate(r, "16") == "dropped"
 
 
-# --- the sliding window (receipt_outbox.py rule 6) ----------------------------------------
+# --- the sliding window (outcome/receipt_outbox.py rule 6) --------------------------------
 
 
 class HeldReceivers(FakeReceivers):
@@ -395,7 +395,7 @@ async def test_a_slot_that_frees_takes_the_next_due_receipt_at_once() -> None:
     await r.pipeline.outbox.aclose()
 
 
-# --- the wire order (receipt_outbox.py rule 7) ----------------------------------------------
+# --- the wire order (outcome/receipt_outbox.py rule 7) --------------------------------------
 
 
 async def test_a_receipt_waits_until_the_response_with_its_id_is_written() -> None:
@@ -411,7 +411,7 @@ async def test_a_receipt_waits_until_the_response_with_its_id_is_written() -> No
 async def test_a_receipt_whose_response_is_never_written_goes_after_the_answer_wait(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("bridge.pipeline.receipt_outbox.ANSWER_WAIT_S", 0.05)
+    monkeypatch.setattr("bridge.pipeline.outcome.receipt_outbox.ANSWER_WAIT_S", 0.05)
     r = rig(accepted("32"))
     await r.pipeline.handle(context(), submit_sm(registered_delivery=1))
     await asyncio.sleep(0.1)

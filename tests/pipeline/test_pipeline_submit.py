@@ -28,13 +28,7 @@ from bridge.pdu import (
     Tag,
     Tlv,
 )
-from bridge.pipeline import (
-    AccountRoute,
-    MessageState,
-    NumberRules,
-    PipelineSettings,
-    StatusMapping,
-)
+from bridge.pipeline import AccountRoute, MessageState, NumberRules, PipelineSettings, StatusMapping
 from bridge.upstream import SmsType
 
 from .pipeline_doubles import (

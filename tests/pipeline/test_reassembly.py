@@ -12,18 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.pdu import CommandStatus, SmeAddress, SubmitSm, Tag, Tlv
-from bridge.pipeline import (
+from bridge.pipeline import ReassemblyLimits, decode_text
+from bridge.pipeline.checks.submission import MessageOrigin
+from bridge.pipeline.checks.udh import ConcatenatedPart, concatenation_of, payload_of
+from bridge.pipeline.long_messages.reassembly import (
     Complete,
-    ConcatenatedPart,
     Expired,
-    MessageOrigin,
     Pending,
     Reassembly,
-    ReassemblyLimits,
     Rejected,
-    concatenation_of,
-    decode_text,
-    payload_of,
 )
 from bridge.state import MemoryState
 

@@ -8,13 +8,12 @@ from datetime import datetime
 import pytest
 
 from bridge.pdu import DeliverSm, Tag, Tlv
-from bridge.pipeline import (
+from bridge.pipeline import MessageState, decode_text
+from bridge.pipeline.outcome.receipts import (
     ERR_NONE,
     ERR_REASSEMBLY_TIMEOUT,
     ERR_UNKNOWN,
     DeliveryReceipt,
-    MessageState,
-    decode_text,
     receipt_deliver_sm,
     receipt_error_code,
     receipt_text,

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bridge.pdu import SmeAddress
-from bridge.pipeline import Complete, ConcatenatedPart, MessageOrigin, MessageState
-from bridge.pipeline.retries import (
+from bridge.pipeline import MessageState
+from bridge.pipeline.checks.submission import MessageOrigin
+from bridge.pipeline.checks.udh import ConcatenatedPart
+from bridge.pipeline.long_messages.reassembly import Complete
+from bridge.pipeline.long_messages.retries import (
     AwaitingRetries,
     AwaitingRetry,
     decode_retry,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.pipeline import (
+from bridge.pipeline.sending.requests import (
     choose_sender_id,
     is_valid_sender_id,
     sender_id_replaced_in_malaysia,

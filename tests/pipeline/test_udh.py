@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.pdu import CommandStatus, DataSm, SmeAddress, SubmitMulti, SubmitSm, Tag, Tlv
-from bridge.pipeline import (
+from bridge.pipeline.checks.udh import (
     ConcatenatedPart,
     IncompleteSar,
     InvalidSar,

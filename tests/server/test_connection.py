@@ -24,12 +24,12 @@ from bridge.pdu import (
 )
 from bridge.server import (
     BindVerdict,
+    ConnectionRefusal,
     DeliveryNotConfirmed,
     NoConnectionObserver,
     Peer,
     ReadBudget,
     ReceiverBusy,
-    Refusal,
     SessionContext,
 )
 from bridge.server.connection import SmppConnection
@@ -350,7 +350,7 @@ async def test_a_connection_over_max_connections_is_dropped_at_once_when_all_are
     h.bind()
     _second, transport = h.connect()
     assert transport.aborted
-    assert len(h.services.connections) == 1
+    assert len(h.services.seats.connections) == 1
     assert not h.transport.aborted
 
 
@@ -434,9 +434,9 @@ async def test_window_full_refusals_are_logged_once_then_summed_per_interval(
 
 class RefusalRecorder(NoConnectionObserver):
     def __init__(self) -> None:
-        self.refused: list[tuple[Refusal, Peer]] = []
+        self.refused: list[tuple[ConnectionRefusal, Peer]] = []
 
-    def connection_refused(self, reason: Refusal, peer: Peer) -> None:
+    def connection_refused(self, reason: ConnectionRefusal, peer: Peer) -> None:
         self.refused.append((reason, peer))
 
 
@@ -452,13 +452,13 @@ async def test_unbound_connections_past_the_per_address_cap_are_refused_and_coun
     _second, second = h.connect()
     _third, third = h.connect()
     assert (second.aborted, third.aborted) == (False, True)
-    assert observer.refused == [(Refusal.PER_ADDRESS, Peer(host="10.0.0.5", port=40112))]
+    assert observer.refused == [(ConnectionRefusal.PER_ADDRESS, Peer(host="10.0.0.5", port=40112))]
 
 
 async def test_a_bound_connection_leaves_the_count_of_its_address() -> None:
     h = Harness(server_settings=settings(max_connections_per_address=1))
     h.bind()
-    assert h.services.limits.unbound_from("10.0.0.5") == 0
+    assert h.services.seats.limits.unbound_from("10.0.0.5") == 0
     _second, transport = h.connect()
     assert not transport.aborted
 
@@ -471,7 +471,7 @@ async def test_binds_from_one_address_go_past_its_cap() -> None:
         bind_over(connection)
         assert not transport.aborted
     assert h.registry.count("esme1") == 21
-    assert h.services.limits.total == 21
+    assert h.services.seats.limits.total == 21
 
 
 async def test_binds_from_one_address_still_stop_at_max_connections() -> None:
@@ -482,7 +482,7 @@ async def test_binds_from_one_address_still_stop_at_max_connections() -> None:
         bind_over(connection)
     _fourth, transport = h.connect()
     assert transport.aborted
-    assert (h.services.limits.total, h.registry.count("esme1")) == (3, 3)
+    assert (h.services.seats.limits.total, h.registry.count("esme1")) == (3, 3)
 
 
 async def test_a_full_address_does_not_hold_back_another_address() -> None:
@@ -497,7 +497,7 @@ async def test_past_the_unbound_cap_the_oldest_unbound_connection_makes_room() -
     _second, second = h.connect(("10.0.0.6", 5000))
     _third, third = h.connect(("10.0.0.7", 5000))
     assert (h.transport.aborted, second.aborted, third.aborted) == (True, False, False)
-    assert observer.refused == [(Refusal.UNBOUND, Peer(host="10.0.0.5", port=40112))]
+    assert observer.refused == [(ConnectionRefusal.UNBOUND, Peer(host="10.0.0.5", port=40112))]
 
 
 async def test_a_bound_connection_is_never_closed_to_make_room() -> None:
@@ -514,7 +514,7 @@ async def test_a_closed_connection_gives_its_slots_back() -> None:
     await until(lambda: h.transport.lost)
     _again, transport = h.connect()
     assert not transport.aborted
-    assert h.services.limits.total == 1
+    assert h.services.seats.limits.total == 1
 
 
 async def test_a_flood_of_refused_connections_logs_one_line_then_a_summary(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.server import Refusal
+from bridge.server import ConnectionRefusal
 from bridge.server.limits import ConnectionCaps, ConnectionLimits
 
 
@@ -18,7 +18,12 @@ def limits(total: int = 100, per_address: int = 3, unbound: int = 5) -> Connecti
 
 def test_unbound_connections_from_one_address_past_its_cap_are_refused() -> None:
     caps = limits(per_address=3)
-    assert [caps.admit("10.0.0.1") for _ in range(4)] == [None, None, None, Refusal.PER_ADDRESS]
+    assert [caps.admit("10.0.0.1") for _ in range(4)] == [
+        None,
+        None,
+        None,
+        ConnectionRefusal.PER_ADDRESS,
+    ]
 
 
 def test_another_address_is_not_held_back_by_a_full_one() -> None:
@@ -32,7 +37,7 @@ def test_unbound_connections_past_their_cap_are_refused_from_any_address() -> No
     caps = limits(per_address=10, unbound=2)
     assert caps.admit("10.0.0.1") is None
     assert caps.admit("10.0.0.2") is None
-    assert caps.admit("10.0.0.3") is Refusal.UNBOUND
+    assert caps.admit("10.0.0.3") is ConnectionRefusal.UNBOUND
 
 
 def test_a_bound_connection_frees_its_unbound_slot_and_its_address_slot() -> None:
@@ -56,7 +61,7 @@ def test_bound_connections_still_count_against_max_connections() -> None:
     for _ in range(2):
         caps.admit("10.0.0.1")
         caps.bound("10.0.0.1")
-    assert caps.admit("10.0.0.2") is Refusal.MAX_CONNECTIONS
+    assert caps.admit("10.0.0.2") is ConnectionRefusal.MAX_CONNECTIONS
 
 
 def test_unbound_connections_from_an_address_full_of_binds_are_still_held_to_its_cap() -> None:
@@ -64,14 +69,14 @@ def test_unbound_connections_from_an_address_full_of_binds_are_still_held_to_its
     for _ in range(10):
         caps.admit("10.0.0.1")
         caps.bound("10.0.0.1")
-    assert [caps.admit("10.0.0.1") for _ in range(3)] == [None, None, Refusal.PER_ADDRESS]
+    assert [caps.admit("10.0.0.1") for _ in range(3)] == [None, None, ConnectionRefusal.PER_ADDRESS]
 
 
 def test_the_per_address_cap_is_checked_first() -> None:
     caps = limits(total=1, per_address=1, unbound=1)
     caps.admit("10.0.0.1")
-    assert caps.admit("10.0.0.1") is Refusal.PER_ADDRESS
-    assert caps.admit("10.0.0.2") is Refusal.MAX_CONNECTIONS
+    assert caps.admit("10.0.0.1") is ConnectionRefusal.PER_ADDRESS
+    assert caps.admit("10.0.0.2") is ConnectionRefusal.MAX_CONNECTIONS
 
 
 def test_a_released_connection_gives_every_slot_back_and_its_address_is_forgotten() -> None:
@@ -104,5 +109,5 @@ def test_moving_to_an_address_at_its_cap_is_refused_and_changes_nothing() -> Non
     caps = limits(per_address=1)
     caps.admit("10.0.0.7")
     caps.admit("192.0.2.10")
-    assert caps.move("192.0.2.10", "10.0.0.7") is Refusal.PER_ADDRESS
+    assert caps.move("192.0.2.10", "10.0.0.7") is ConnectionRefusal.PER_ADDRESS
     assert (caps.unbound_from("192.0.2.10"), caps.unbound_from("10.0.0.7")) == (1, 1)

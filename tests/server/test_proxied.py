@@ -14,7 +14,7 @@ import struct
 from typing import cast
 
 from bridge.pdu import BindTransceiver, CommandStatus, Pdu, PduSplitter, decode, encode
-from bridge.server import NoConnectionObserver, Peer, Refusal, SessionRegistry
+from bridge.server import ConnectionRefusal, NoConnectionObserver, Peer, SessionRegistry
 from bridge.server.connection import SmppConnection
 from bridge.server.limits import ConnectionLimits
 from bridge.server.proxied import ProxyGate, ProxyGateSettings, ProxyHeaderProtocol, ProxyOutcome
@@ -46,10 +46,10 @@ class GateTransport(FakeTransport):
 
 class Observer(NoConnectionObserver):
     def __init__(self) -> None:
-        self.refused: list[tuple[Refusal, Peer]] = []
+        self.refused: list[tuple[ConnectionRefusal, Peer]] = []
         self.headers: list[ProxyOutcome] = []
 
-    def connection_refused(self, reason: Refusal, peer: Peer) -> None:
+    def connection_refused(self, reason: ConnectionRefusal, peer: Peer) -> None:
         self.refused.append((reason, peer))
 
     def proxy_header_read(self, outcome: ProxyOutcome) -> None:
@@ -78,12 +78,12 @@ class Gate:
             ),
             lambda session_id, tls: SmppConnection(services, session_id, tls=tls),
             self.observer,
-            services,
+            services.seats,
         )
 
     @property
     def limits(self) -> ConnectionLimits:
-        return self.services.limits
+        return self.services.seats.limits
 
     def connect(self, peer: tuple[str, int] = PROXY) -> GateTransport:
         protocol = self.gate.protocol(self.services.new_session_id())
@@ -137,7 +137,9 @@ async def test_headerless_sockets_from_the_balancer_past_the_per_address_cap_are
     gate = Gate(max_connections_per_address=3)
     waiting = [gate.connect() for _ in range(4)]
     assert [t.aborted for t in waiting] == [False, False, False, True]
-    assert gate.observer.refused == [(Refusal.PER_ADDRESS, Peer(host=PROXY[0], port=PROXY[1]))]
+    assert gate.observer.refused == [
+        (ConnectionRefusal.PER_ADDRESS, Peer(host=PROXY[0], port=PROXY[1]))
+    ]
     await assert_an_esme_behind_the_balancer_binds_and_submits(gate)
 
 
@@ -146,7 +148,9 @@ async def test_headerless_sockets_past_the_unbound_cap_make_room_oldest_first() 
     waiting = [gate.connect() for _ in range(3)]
     newest = gate.connect()
     assert [t.aborted for t in [*waiting, newest]] == [True, False, False, False]
-    assert gate.observer.refused == [(Refusal.UNBOUND, Peer(host=PROXY[0], port=PROXY[1]))]
+    assert gate.observer.refused == [
+        (ConnectionRefusal.UNBOUND, Peer(host=PROXY[0], port=PROXY[1]))
+    ]
     await assert_an_esme_behind_the_balancer_binds_and_submits(gate)
 
 
@@ -172,7 +176,9 @@ async def test_a_header_naming_an_address_at_its_cap_closes_the_connection() -> 
     gate.send(first, v2_header("198.51.100.7", 40000))
     gate.send(second, v2_header("198.51.100.7", 40001))
     assert (first.aborted, second.aborted) == (False, True)
-    assert gate.observer.refused == [(Refusal.PER_ADDRESS, Peer(host="198.51.100.7", port=40001))]
+    assert gate.observer.refused == [
+        (ConnectionRefusal.PER_ADDRESS, Peer(host="198.51.100.7", port=40001))
+    ]
     await until(lambda: second.lost)
     assert gate.limits.total == 1
 
@@ -184,7 +190,7 @@ async def test_the_smpp_connection_takes_over_the_count_without_counting_twice()
     assert isinstance(transport.protocol, SmppConnection)
     assert transport.protocol.peer == Peer(host="198.51.100.7", port=40000)
     assert (gate.limits.total, gate.limits.unbound) == (1, 1)
-    assert gate.services.connections == {transport.protocol}
+    assert gate.services.seats.connections == {transport.protocol}
 
 
 async def test_a_handed_on_connection_keeps_its_age_in_the_eviction_order() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from session_doubles import Esme
 
 from bridge.pdu import (
     BindReceiver,
@@ -45,6 +44,8 @@ from bridge.smpp import (
     UnknownSequenceNumber,
     WindowFull,
 )
+
+from .session_doubles import Esme
 
 ROK = CommandStatus.ESME_ROK
 

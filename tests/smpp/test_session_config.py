@@ -6,10 +6,11 @@ import gc
 import tracemalloc
 
 import pytest
-from session_doubles import Esme
 
 from bridge.pdu import EnquireLink
 from bridge.smpp import SessionConfig
+
+from .session_doubles import Esme
 
 
 def test_defaults_follow_the_documented_timer_values() -> None:

@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from real_parts import require_vectors
-from session_doubles import Esme, feed_three_ways
 
 from bridge.pdu import (
     BindTransmitter,
@@ -50,6 +49,8 @@ from bridge.smpp import (
     TimerExpired,
     UnbindRequested,
 )
+
+from .session_doubles import Esme, feed_three_ways
 
 EVENT_TYPES = (
     BindRequested,

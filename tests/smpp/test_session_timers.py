@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from session_doubles import Esme
-
 from bridge.pdu import (
     BindTransceiver,
     CommandId,
@@ -22,6 +20,8 @@ from bridge.smpp import (
     Timer,
     TimerExpired,
 )
+
+from .session_doubles import Esme
 
 CONFIG = SessionConfig(
     session_init_s=10.0,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from session_doubles import Esme
-
 from bridge.pdu import (
     BindTransceiver,
     CommandId,
@@ -22,6 +20,8 @@ from bridge.smpp import (
     ResponseReceived,
     SessionState,
 )
+
+from .session_doubles import Esme
 
 
 def header(pdu: Pdu) -> tuple[int, int, int]:

@@ -11,7 +11,6 @@ fails here.
 from __future__ import annotations
 
 import pytest
-from session_doubles import Esme
 
 from bridge.pdu import (
     PDU_CLASSES,
@@ -45,6 +44,8 @@ from bridge.smpp import (
     UnbindRequested,
 )
 from bridge.smpp.table import INBOUND, OUTBOUND, POLICIES, Action
+
+from .session_doubles import Esme
 
 # What the bridge must do with a request from the ESME, per state.
 #   bind   hand the bind to the application          app    hand the request to the application
