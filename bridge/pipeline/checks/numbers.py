@@ -59,7 +59,7 @@ _NOT_PHONE_TONS = frozenset({Ton.ALPHANUMERIC, Ton.ABBREVIATED})
 # TONs whose numbers take the default country code.
 _NATIONAL_TONS = frozenset({Ton.NATIONAL, Ton.SUBSCRIBER_NUMBER})
 # Bound once: on Python 3.11 every `Ton.X` lookup goes through EnumType's __getattr__
-# hook (~0.1 µs), and isms_number runs for every destination.
+# hook (docs/performance-notes.md), and isms_number runs for every destination.
 _INTERNATIONAL: Final = Ton.INTERNATIONAL
 
 

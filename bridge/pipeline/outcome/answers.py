@@ -45,6 +45,7 @@ from bridge.pipeline.checks.submission import MultiDestinations, Submission, uns
 from bridge.pipeline.outcome.settlement import Delivery, FinalState, final_state
 from bridge.pipeline.outcome.statuses import ROK, StatusMapping, SubmitStatus
 from bridge.pipeline.seams import MessagePdu, PipelineRequest
+from bridge.smpp import error_answer
 from bridge.upstream import IsmsMessage, SendResult
 
 
@@ -159,27 +160,21 @@ def none_sent(pdu: MessagePdu, several: MultiDestinations) -> Pdu:
 
 
 def response(request: PipelineRequest, status: SubmitStatus) -> Pdu:
-    # An error response carries no body (SMPP 3.4 §4.4.2); smpplib reads a bare header fine.
-    message_id = status.message_id if status.command_status == ROK else None
-    sequence, command_status = request.sequence_number, status.command_status
+    if status.command_status != ROK:
+        # The refusal every request gets, built in one place: its own *_resp with no body
+        # (SMPP 3.4 §4.4.2; smpplib reads a bare header fine).
+        return error_answer(request.command_id, request.sequence_number, status.command_status)
+    sequence = request.sequence_number
     match request:
         case SubmitSm():
-            return SubmitSmResp(
-                sequence_number=sequence, command_status=command_status, message_id=message_id
-            )
+            return SubmitSmResp(sequence_number=sequence, message_id=status.message_id)
         case DataSm():
-            return DataSmResp(
-                sequence_number=sequence, command_status=command_status, message_id=message_id
-            )
+            return DataSmResp(sequence_number=sequence, message_id=status.message_id)
         case SubmitMulti():
-            return SubmitMultiResp(
-                sequence_number=sequence, command_status=command_status, message_id=message_id
-            )
+            return SubmitMultiResp(sequence_number=sequence, message_id=status.message_id)
         case QuerySm():
-            return QuerySmResp(
-                sequence_number=sequence, command_status=command_status, message_id=None
-            )
+            return QuerySmResp(sequence_number=sequence, message_id=None)
         case CancelSm():
-            return CancelSmResp(sequence_number=sequence, command_status=command_status)
+            return CancelSmResp(sequence_number=sequence)
         case ReplaceSm():
-            return ReplaceSmResp(sequence_number=sequence, command_status=command_status)
+            return ReplaceSmResp(sequence_number=sequence)
