@@ -8,6 +8,9 @@ Inside state: the interface and the memory backend are modules at its top; the S
 Redis backends are the subpackages state.sqlite and state.redis, each the only place its
 library (sqlite3, redis) is imported; they import neither each other nor any other part of
 the bridge, and only state's __init__ gathers them.
+Inside pipeline: `checks` (what a request must pass before anything is kept or sent) imports
+no other step of the flow (long_messages, sending, outcome). Inside app: the composition
+root and the metrics import no command; commands sit on top of them.
 Relative imports and `from bridge import pdu` are judged like the absolute form.
 Shape: no module over 600 lines, no utils/helpers/manager/common/misc names,
 no private attribute of another object (of asyncio, aiohttp, httpx, construct, ...).
@@ -163,6 +166,38 @@ def test_a_state_backend_and_its_library_stay_inside_its_subpackage(path: Path) 
             own = f"bridge.state.{backend}"
             if (module == own or module.startswith(f"{own}.")) and rel != Path("__init__.py"):
                 assert inside == backend, f"{rel}: import bridge.state.{backend} via bridge.state"
+
+
+def _inside(package: Path) -> list[Path]:
+    return sorted(package.rglob("*.py"))
+
+
+@pytest.mark.parametrize(
+    "path", _inside(BRIDGE / "pipeline" / "checks"), ids=lambda p: str(p.relative_to(BRIDGE))
+)
+def test_the_checks_a_request_passes_import_no_later_step(path: Path) -> None:
+    later = ("long_messages", "sending", "outcome", "pipeline")
+    for module, _names in _imports(path):
+        parts = module.split(".")
+        assert not (parts[:2] == ["bridge", "pipeline"] and len(parts) > 2 and parts[2] in later), (
+            f"{path.relative_to(BRIDGE)}: a check must not import {module}"
+        )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        BRIDGE / "app" / "root.py",
+        BRIDGE / "app" / "settings.py",
+        *_inside(BRIDGE / "app" / "metrics"),
+    ],
+    ids=lambda p: str(p.relative_to(BRIDGE)),
+)
+def test_the_root_and_the_metrics_import_no_command(path: Path) -> None:
+    for module, _names in _imports(path):
+        assert not module.startswith("bridge.app.commands"), (
+            f"{path.relative_to(BRIDGE)}: commands sit on the root; it must not import {module}"
+        )
 
 
 def test_relative_and_package_imports_are_judged_like_absolute_ones() -> None:
