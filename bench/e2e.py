@@ -532,7 +532,7 @@ def instructions(args: argparse.Namespace) -> None:
           f"{per[MEMORY_INFO] / per[DEFAULTS]:.2f}x: the throughput ratios these predict where "
           "one process's one thread is the bottleneck (as in scenario 1)")  # fmt: skip
     http = per[DEFAULTS] - per[OWN_WORK_KIND]
-    print(f"of the defaults, aiohttp's requests {http:,.0f} and the bridge's own work "
+    print(f"of the defaults, the HTTP client's requests {http:,.0f} and the bridge's own work "
           f"{per[OWN_WORK_KIND]:,.0f}; 0.8x the bare client needs the own work at most "
           f"{bare / 0.8 - http:,.0f}")  # fmt: skip
 
