@@ -32,3 +32,13 @@ def check_part(index: int, total: int) -> None:
 def check_lease(limit: int, ttl_s: float) -> None:
     if limit < 1 or ttl_s <= 0:
         raise ValueError("a lease needs limit >= 1 and ttl_s > 0")
+
+
+def check_reserve(amount: int, limit: int) -> None:
+    if amount < 1 or limit < 0:
+        raise ValueError("a reservation needs amount >= 1 and limit >= 0")
+
+
+def check_unreserve(amount: int) -> None:
+    if amount < 1:
+        raise ValueError("an amount given back must be at least 1")

@@ -16,7 +16,9 @@ from bridge.state.arguments import (
     check_enqueue,
     check_part,
     check_put,
+    check_reserve,
     check_take,
+    check_unreserve,
 )
 from bridge.state.in_process import InProcessCluster
 from bridge.state.results import (
@@ -35,6 +37,7 @@ from bridge.state.results import (
     QueueCounts,
     QueueEntry,
     Record,
+    Reserved,
     encode_kept_group,
 )
 
@@ -85,6 +88,8 @@ class MemoryState(InProcessCluster):
         self._groups: dict[str, _Group] = {}
         self._groups_per_scope: dict[str, int] = {}
         self._octets = 0
+        # counter -> (value, expires_at)
+        self._counters: dict[str, tuple[int, float]] = {}
         self._start_cluster()
 
     @property
@@ -252,6 +257,25 @@ class MemoryState(InProcessCluster):
             del self._records[kind][key]
         return record
 
+    async def claim_record(
+        self,
+        kind: str,
+        key: str,
+        value: bytes,
+        *,
+        now: float,
+        expires_at: float,
+        max_records: int,
+    ) -> Record | None:
+        check_put(max_records)
+        held = await self.get_record(kind, key, now=now)
+        if held is not None:
+            return held
+        await self.put_record(
+            kind, key, value, now=now, expires_at=expires_at, max_records=max_records
+        )
+        return None
+
     async def delete_record(self, kind: str, key: str) -> bool:
         return self._records.get(kind, {}).pop(key, None) is not None
 
@@ -406,3 +430,36 @@ class MemoryState(InProcessCluster):
             self._groups_per_scope[held.scope] = remaining
         else:
             del self._groups_per_scope[held.scope]
+
+    # --- counters -------------------------------------------------------------------------
+
+    def _live_counter(self, counter: str, now: float) -> tuple[int, float] | None:
+        held = self._counters.get(counter)
+        if held is not None and held[1] <= now:
+            del self._counters[counter]
+            return None
+        return held
+
+    async def reserve(
+        self, counter: str, amount: int, *, limit: int, now: float, expires_at: float
+    ) -> Reserved:
+        check_reserve(amount, limit)
+        held = self._live_counter(counter, now)
+        used = 0 if held is None else held[0]
+        if used + amount > limit:
+            return Reserved(granted=False, used=used)
+        self._counters[counter] = (used + amount, expires_at if held is None else held[1])
+        return Reserved(granted=True, used=used + amount)
+
+    async def unreserve(self, counter: str, amount: int, *, now: float) -> int:
+        check_unreserve(amount)
+        held = self._live_counter(counter, now)
+        if held is None:
+            return 0
+        value = max(0, held[0] - amount)
+        self._counters[counter] = (value, held[1])
+        return value
+
+    async def counter_value(self, counter: str, *, now: float) -> int:
+        held = self._live_counter(counter, now)
+        return 0 if held is None else held[0]

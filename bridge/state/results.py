@@ -198,3 +198,12 @@ class TokensTaken:
     granted: bool
     tokens: float
     wait_s: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reserved:
+    """What `reserve` did: `granted` when the amount was added; `used` is the counter's
+    value after it (granted) or as it stands (refused)."""
+
+    granted: bool
+    used: int

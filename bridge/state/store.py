@@ -21,6 +21,9 @@ Rules shared by every backend (tests/state holds them equal):
    remove a new one. Only `release` and `ack` by the lease's owner change a leased entry.
 7. Data a backend finds gone (an evicted key) is a counted, logged loss (`LossObserver`),
    never an exception: the operation skips it, removes what is left of it, and goes on.
+8. Counters (`reserve`) are integers that only a reservation within its limit raises, in
+   one atomic step across processes sharing Redis; they outlive a restart (SQLite, Redis)
+   and end at the expiry their first reservation gave them.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from bridge.state.results import (
     QueueCounts,
     QueueEntry,
     Record,
+    Reserved,
     TokensTaken,
 )
 
@@ -114,6 +118,21 @@ class RecordStore(Protocol):
 
     async def take_record(self, kind: str, key: str, *, now: float) -> Record | None:
         """Get and delete in one step: of several callers, exactly one gets the record."""
+        ...
+
+    async def claim_record(
+        self,
+        kind: str,
+        key: str,
+        value: bytes,
+        *,
+        now: float,
+        expires_at: float,
+        max_records: int,
+    ) -> Record | None:
+        """Put the record unless a live one is under its key, in one step: None when it was
+        put (bounded as `put_record` is), else the live record, unchanged. Of several
+        callers claiming one key, exactly one gets None."""
         ...
 
     async def delete_record(self, kind: str, key: str) -> bool: ...
@@ -196,6 +215,28 @@ class ClusterStore(Protocol):
     async def lease_count(self, group: str, *, now: float) -> int: ...
 
 
+class CounterStore(Protocol):
+    """Integer counters raised only within a limit (an account's daily or monthly cap),
+    atomically across every instance sharing the store (rule 8)."""
+
+    async def reserve(
+        self, counter: str, amount: int, *, limit: int, now: float, expires_at: float
+    ) -> Reserved:
+        """Add `amount` when the counter's value plus `amount` stays within `limit`, else
+        nothing. A counter that is absent or past its expiry counts 0 and, when granted,
+        starts again with `expires_at` (later reservations keep that expiry)."""
+        ...
+
+    async def unreserve(self, counter: str, amount: int, *, now: float) -> int:
+        """Take `amount` back (not below 0): a reservation whose message was never sent.
+        The value after it; a counter absent or past its expiry stays so (0)."""
+        ...
+
+    async def counter_value(self, counter: str, *, now: float) -> int:
+        """The live value (0 when absent or past its expiry)."""
+        ...
+
+
 class CommitObserver(Protocol):
     """Told about every commit (metrics: latency histogram, batch size, failures)."""
 
@@ -239,7 +280,7 @@ class NoLossObserver:
         """Nobody is counting (the backend still logs it)."""
 
 
-class StateStore(QueueStore, RecordStore, PartStore, ClusterStore, Protocol):
+class StateStore(QueueStore, RecordStore, PartStore, ClusterStore, CounterStore, Protocol):
     """One backend: everything above, plus health and lifecycle."""
 
     @property

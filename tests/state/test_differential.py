@@ -208,6 +208,14 @@ class RecordsAgree(BackendsAgree):
             )
         )
 
+    @rule(kind=KINDS, key=KEYS, value=BODIES, ttl=HALVES, max_records=st.integers(1, 4))
+    def claim_record(self, kind: str, key: str, value: bytes, ttl: float, max_records: int) -> None:
+        self.same(
+            lambda s: s.claim_record(
+                kind, key, value, now=self.now, expires_at=self.now + ttl, max_records=max_records
+            )
+        )
+
     @rule(kind=KINDS, key=KEYS)
     def get_record(self, kind: str, key: str) -> None:
         self.same(lambda s: s.get_record(kind, key, now=self.now))
@@ -272,7 +280,28 @@ class PartsAgree(BackendsAgree):
         self.same(lambda s: s.part_counts(scope=scope))
 
 
-@pytest.mark.parametrize("machine", [QueuesAgree, RecordsAgree, PartsAgree])
+COUNTERS = st.sampled_from(["day", "month"])
+
+
+class CountersAgree(BackendsAgree):
+    @rule(counter=COUNTERS, amount=st.integers(1, 4), limit=st.integers(0, 8), ttl=HALVES)
+    def reserve(self, counter: str, amount: int, limit: int, ttl: float) -> None:
+        self.same(
+            lambda s: s.reserve(
+                counter, amount, limit=limit, now=self.now, expires_at=self.now + ttl
+            )
+        )
+
+    @rule(counter=COUNTERS, amount=st.integers(1, 4))
+    def unreserve(self, counter: str, amount: int) -> None:
+        self.same(lambda s: s.unreserve(counter, amount, now=self.now))
+
+    @rule(counter=COUNTERS)
+    def counter_value(self, counter: str) -> None:
+        self.same(lambda s: s.counter_value(counter, now=self.now))
+
+
+@pytest.mark.parametrize("machine", [QueuesAgree, RecordsAgree, PartsAgree, CountersAgree])
 @pytest.mark.parametrize("others", [name for name in sorted(RIGS) if name != "memory"])
 def test_every_backend_gives_the_memory_models_answers(
     machine: type[BackendsAgree], others: str, rig_context: RigContext

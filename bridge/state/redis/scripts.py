@@ -61,6 +61,7 @@ TAKE_RECORD = _script("take_record", _RECORDS)
 DELETE_RECORD = _script("delete_record", _RECORDS)
 SCAN_RECORDS = _script("scan_records", _RECORDS)
 EXPIRE_RECORDS = _script("expire_records", _RECORDS)
+CLAIM_RECORD = _script("claim_record", _RECORDS)
 
 # Parts of groups (P:groups, P:g:G*, P:scope_groups, P:octets); a completed group can be
 # kept as a record in the same step, hence the records' functions.
@@ -73,6 +74,11 @@ TAKE_TOKENS = _script("take_tokens")
 ACQUIRE_LEASE = _script("acquire_lease")
 RENEW_LEASES = _script("renew_leases")
 LEASE_COUNT = _script("lease_count")
+
+# Counters raised within a limit (P:c:C), shared by every instance.
+RESERVE = _script("reserve")
+UNRESERVE = _script("unreserve")
+COUNTER_VALUE = _script("counter_value")
 
 # Queues (P:seq, P:queues, P:q:Q:*).
 ENQUEUE = _script("enqueue", _QUEUE_ENTRIES)

@@ -43,6 +43,7 @@ from bridge.state.arguments import (
 from bridge.state.errors import StateFileError, StateUnavailable
 from bridge.state.in_process import check_bucket
 from bridge.state.redis import scripts as lua
+from bridge.state.redis.counters import RedisCounters
 from bridge.state.redis.losses import EpochWatch, check_eviction, report_lost
 from bridge.state.redis.pipe import RedisPipe, Script, unavailable
 from bridge.state.redis.sentinel import FollowPrimary, client_options, sentinel_client
@@ -129,7 +130,7 @@ def _record(row: Sequence[Any]) -> Record:
     )
 
 
-class RedisState:
+class RedisState(RedisCounters):
     """A `StateStore` in Redis, shared by every instance that uses the same key prefix."""
 
     def __init__(

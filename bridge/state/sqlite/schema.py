@@ -78,8 +78,17 @@ _V1 = (
     "INSERT INTO probe (id, at) VALUES (1, 0)",
 )
 
+# Version 2: counters raised within a limit (an account's caps), each with its expiry.
+_V2 = (
+    """CREATE TABLE counters (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL,
+        expires_at REAL NOT NULL
+    ) WITHOUT ROWID""",
+)
+
 # MIGRATIONS[n] takes a file from version n - 1 to version n.
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _V1, 2: _V2}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 

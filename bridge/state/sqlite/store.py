@@ -20,7 +20,9 @@ from bridge.state.arguments import (
     check_enqueue,
     check_part,
     check_put,
+    check_reserve,
     check_take,
+    check_unreserve,
 )
 from bridge.state.errors import StateUnavailable
 from bridge.state.in_process import InProcessCluster
@@ -35,8 +37,9 @@ from bridge.state.results import (
     QueueCounts,
     QueueEntry,
     Record,
+    Reserved,
 )
-from bridge.state.sqlite import ops
+from bridge.state.sqlite import counters, ops
 from bridge.state.sqlite.file import (
     Fsync,
     drop_lock,
@@ -93,6 +96,9 @@ class SqliteReadOnly:
 
     async def part_counts(self, *, scope: str | None = None) -> PartCounts:
         return await self._reader.read(partial(ops.part_counts, scope=scope))
+
+    async def counter_value(self, counter: str, *, now: float) -> int:
+        return await self._reader.read(partial(counters.counter_value, counter=counter, now=now))
 
 
 class SqliteState(SqliteReadOnly, InProcessCluster):
@@ -247,8 +253,54 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
     async def take_record(self, kind: str, key: str, *, now: float) -> Record | None:
         return await self._writer.write(partial(ops.take_record, kind=kind, key=key, now=now))
 
+    async def claim_record(
+        self,
+        kind: str,
+        key: str,
+        value: bytes,
+        *,
+        now: float,
+        expires_at: float,
+        max_records: int,
+    ) -> Record | None:
+        check_put(max_records)
+        return await self._writer.write(
+            partial(
+                counters.claim_record,
+                kind=kind,
+                key=key,
+                value=value,
+                now=now,
+                expires_at=expires_at,
+                max_records=max_records,
+            )
+        )
+
     async def delete_record(self, kind: str, key: str) -> bool:
         return await self._writer.write(partial(ops.delete_record, kind=kind, key=key))
+
+    # --- counters -------------------------------------------------------------------------
+
+    async def reserve(
+        self, counter: str, amount: int, *, limit: int, now: float, expires_at: float
+    ) -> Reserved:
+        check_reserve(amount, limit)
+        return await self._writer.write(
+            partial(
+                counters.reserve,
+                counter=counter,
+                amount=amount,
+                limit=limit,
+                now=now,
+                expires_at=expires_at,
+            )
+        )
+
+    async def unreserve(self, counter: str, amount: int, *, now: float) -> int:
+        check_unreserve(amount)
+        return await self._writer.write(
+            partial(counters.unreserve, counter=counter, amount=amount, now=now)
+        )
 
     async def expire_records(self, *, now: float) -> tuple[Record, ...]:
         expired = await self._sweep(partial(ops.expire_records, now=now))

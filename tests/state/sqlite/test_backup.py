@@ -18,6 +18,7 @@ from bridge.state import (
     StateFileError,
     backup_file,
 )
+from bridge.state.sqlite.schema import SCHEMA_VERSION
 
 T0 = 1_700_000_000.0
 
@@ -71,7 +72,7 @@ def test_the_copy_is_one_self_contained_file_that_passes_its_check(tmp_path: Pat
     with sqlite3.connect(target) as copy:
         assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
         assert copy.execute("PRAGMA quick_check").fetchone() == ("ok",)
-        assert copy.execute("PRAGMA user_version").fetchone() == (1,)
+        assert copy.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     copy.close()
 
 

@@ -21,6 +21,7 @@ from bridge.state import (
     StateUnavailable,
 )
 from bridge.state.sqlite.file import configure
+from bridge.state.sqlite.schema import SCHEMA_VERSION
 
 T0 = 1_700_000_000.0
 
@@ -182,7 +183,7 @@ async def test_a_new_file_is_at_the_current_schema_version_in_wal_mode(tmp_path:
     path = tmp_path / "state.sqlite3"
     await (await SqliteState.open(path)).aclose()
     with sqlite3.connect(path) as check:
-        assert check.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     check.close()
 
