@@ -113,6 +113,17 @@ class IsmsClient:
     def mirrors(self) -> tuple[Mirror, ...]:
         return self._mirrors.mirrors
 
+    def set_mirror_in_service(self, index: int, in_service: bool) -> bool:
+        """An operator takes mirror `index` out or puts it back (MirrorSet.set_in_service)."""
+        changed = self._mirrors.set_in_service(index, in_service)
+        if changed:
+            log.warning(
+                "event=mirror_in_service mirror=%s in_service=%s",
+                self._mirrors.mirrors[index].name,
+                str(in_service).lower(),
+            )
+        return changed
+
     async def __aenter__(self) -> IsmsClient:
         self.open()
         return self

@@ -92,7 +92,7 @@ _OPEN: Final = BreakerState.OPEN
 class Mirror:
     """One endpoint and its breaker. Mutable, owned by one `MirrorSet`."""
 
-    __slots__ = ("failures", "name", "opened_at", "reopen_at", "state", "url")
+    __slots__ = ("failures", "in_service", "name", "opened_at", "reopen_at", "state", "url")
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -101,6 +101,8 @@ class Mirror:
         self.failures = 0  # votes against since the last vote for (Rule 2)
         self.opened_at = 0.0  # when the breaker last left CLOSED
         self.reopen_at = 0.0
+        # False: an operator took it out; no message is routed to it until put back.
+        self.in_service = True
 
     def __repr__(self) -> str:
         return f"Mirror({self.name!r}, {self.state.value}, failures={self.failures})"
@@ -120,6 +122,8 @@ class MirrorSet:
         if breaker_failures < 1:
             raise ValueError("a breaker needs at least one failure to open")
         self.mirrors = tuple(Mirror(url) for url in urls)
+        # The mirrors messages are routed to: all but those an operator took out.
+        self._serving = self.mirrors
         self.cooldown_s = cooldown_s
         self.breaker_failures = breaker_failures
         self._clock = clock
@@ -131,13 +135,13 @@ class MirrorSet:
         gets to it, so a probe is never claimed by a message that succeeded earlier.
         """
         if self._all_closed():
-            return iter(self.mirrors)  # the usual case: every mirror healthy
+            return iter(self._serving)  # the usual case: every mirror healthy
         return self._route_around_failures()
 
     # Both are asked once per message: plain loops, since all()/any() over a generator cost
     # two calls more each.
     def _all_closed(self) -> bool:
-        for mirror in self.mirrors:  # noqa: SIM110 (see above)
+        for mirror in self._serving:  # noqa: SIM110 (see above)
             if mirror.state is not _CLOSED:
                 return False
         return True
@@ -145,14 +149,14 @@ class MirrorSet:
     @property
     def all_open(self) -> bool:
         """No breaker is closed: messages go only to probes (Rule 4)."""
-        for mirror in self.mirrors:  # noqa: SIM110 (see above)
+        for mirror in self._serving:  # noqa: SIM110 (see above)
             if mirror.state is _CLOSED:
                 return False
         return True
 
     def next_probe_in(self) -> float:
         """Seconds until the first cooling mirror may be probed (0 when one may be now)."""
-        cooling = [m.reopen_at for m in self.mirrors if m.state is _OPEN]
+        cooling = [m.reopen_at for m in self._serving if m.state is _OPEN]
         if not cooling:
             return 0.0
         return max(0.0, min(cooling) - self._clock())
@@ -162,7 +166,7 @@ class MirrorSet:
         # mirror failing still falls back to the cooling ones (Rule 3).
         cut = self.all_open
         skipped: list[Mirror] = []
-        for mirror in self.mirrors:
+        for mirror in self._serving:
             if self._admit(mirror):
                 yield mirror
             else:
@@ -199,6 +203,19 @@ class MirrorSet:
         if left is _CLOSED:
             mirror.opened_at = now
         return left
+
+    def set_in_service(self, index: int, in_service: bool) -> bool:
+        """Take mirror `index` (0-based, config order) out of the routing, or put it back;
+        whether that changed anything. The last mirror in service cannot be taken out
+        (ValueError): messages would have nowhere to go. IndexError for no such mirror."""
+        mirror = self.mirrors[index]
+        if mirror.in_service is in_service:
+            return False
+        if not in_service and len(self._serving) == 1:
+            raise ValueError(f"{mirror.name} is the last mirror in service")
+        mirror.in_service = in_service
+        self._serving = tuple(m for m in self.mirrors if m.in_service)
+        return True
 
     def release(self, mirror: Mirror) -> None:
         """An attempt ended without a verdict (cancelled): let the next message probe."""
