@@ -8,6 +8,8 @@ bind_advice.py  a warning when a client will misread its account's receipts
 logs.py         the one place that installs logging handlers
 commands/       one module per `isms-bridge` sub-command (bridge.cli builds the parser)
 metrics/        the Prometheus series, what feeds them, and the /metrics endpoint
+admin/          the control plane: the operator's decisions every instance applies
+                (steering), and the [admin] HTTP API with its tokens and audit log
 """
 
 # Imported first: the sub-commands build on the root while this package initialises.

@@ -20,6 +20,8 @@ LEVELS: dict[str, int] = {
 
 _FORMAT = "%(asctime)s.%(msecs)03d %(levelname)s %(name)s %(message)s"
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+# Kept as they are in a logfmt value; the rest is written \xNN, as bridge.server's lines do.
+_PLAIN = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
 
 
 def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
@@ -34,3 +36,19 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(LEVELS[level])
+
+
+def logfmt(value: object) -> str:
+    """A logfmt value: quoted when it has a space or `=` (or is empty), so `error="Address
+    already in use"` stays one field; quotes, backslashes and control characters (the
+    newlines of a multi-line error) are written \\xNN, so a value can neither end its field
+    early nor start a line of its own."""
+    text = "".join(ch if ch in _PLAIN else _escaped(ch) for ch in str(value))
+    return f'"{text}"' if not text or " " in text or "=" in text else text
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

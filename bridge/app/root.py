@@ -20,14 +20,27 @@ as a typed attribute, so every step below knows the concrete type of what it is 
                             the limits shared with other instances, the listeners, with the
                             pipeline as their handler
            -> monitoring    the metrics endpoint and the balance poller, reading the above
+           -> admin         with [admin]: the control plane's API (`steering`, made with the
+                            registry, is the operator's decisions every instance applies)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bridge.app.admin import (
+    AdminMetrics,
+    AdminParts,
+    AdminServer,
+    AuditLog,
+    SteeredAuthority,
+    SteeredHandler,
+    Steering,
+    steering_series,
+)
 from bridge.app.bind_advice import BindAdvice
 from bridge.app.metrics import Metrics, Monitoring
+from bridge.app.policy import account_policies
 from bridge.app.settings import (
     account_routes,
     isms_settings,
@@ -52,7 +65,7 @@ from bridge.state import StateStore
 from bridge.upstream import IsmsClient
 
 # The config sections a SIGHUP does not apply (it re-reads [[accounts]] only).
-_RESTART_SECTIONS = ("smpp", "isms", "metrics", "messages", "state")
+_RESTART_SECTIONS = ("smpp", "isms", "metrics", "messages", "state", "admin")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,7 +111,9 @@ class SmppFront:
         observer: ConnectionObserver | None = None,
         cluster: SharedStore | None = None,
         cluster_observer: ClusterObserver | None = None,
+        steering: Steering | None = None,
     ) -> None:
+        """`steering`: an operator's suspensions and drain, consulted for every bind."""
         self.handler = handler
         self.registry = SessionRegistry() if registry is None else registry
         self.authority = account_authority(config)
@@ -114,7 +129,9 @@ class SmppFront:
         )
         self.server = SmppServer(
             server_settings(config.smpp, http_pool=config.isms.pool_size),
-            authority=self.authority,
+            authority=self.authority
+            if steering is None
+            else SteeredAuthority(self.authority, steering),
             handler=handler,
             registry=self.registry,
             observer=observer,
@@ -125,7 +142,18 @@ class SmppFront:
 class Bridge:
     """Every part of one bridge process, built from `config` in order (module docstring)."""
 
-    __slots__ = ("advice", "client", "config", "metrics", "monitoring", "pipeline", "smpp", "store")
+    __slots__ = (
+        "admin",
+        "advice",
+        "client",
+        "config",
+        "metrics",
+        "monitoring",
+        "pipeline",
+        "smpp",
+        "steering",
+        "store",
+    )
 
     def __init__(
         self,
@@ -146,10 +174,11 @@ class Bridge:
             isms_settings(config.isms), observer=None if metrics is None else metrics.isms
         )
         registry = SessionRegistry()
+        self.steering = Steering(store, registry, self.client, instance=instance)
         self.pipeline = MessagePipeline(
             sender=self.client,
             registry=registry,
-            routes=account_routes(config.accounts),
+            routes=account_routes(config.accounts, account_policies(config)),
             settings=pipeline_settings(config),
             state=store,
             instance=instance,
@@ -160,12 +189,18 @@ class Bridge:
         self.advice = BindAdvice(config.accounts, smpp_observer)
         self.smpp = SmppFront(
             config,
-            self.pipeline,
+            SteeredHandler(self.pipeline, self.steering),
             registry=registry,
             observer=self.advice,
             # A store other instances share counts max_binds and throughput for all of them.
             cluster=store if store.backend == "redis" else None,
             cluster_observer=smpp_observer,
+            steering=self.steering,
+        )
+        self.steering.attach(
+            self.smpp.server,
+            receipts_in_flight=lambda: self.pipeline.outbox.in_flight,
+            shutdown_timeout_s=config.smpp.shutdown_timeout_s,
         )
         self.monitoring = (
             None
@@ -178,8 +213,14 @@ class Bridge:
                 client=self.client,
                 pipeline=self.pipeline,
                 store=store,
+                draining=lambda: self.steering.draining,
             )
         )
+        admin_series = None
+        if metrics is not None:
+            steering_series(metrics.series.registry, self.steering)
+            admin_series = AdminMetrics(metrics.series.registry)
+        self.admin = None if config.admin is None else self._admin_server(instance, admin_series)
 
     @classmethod
     async def open(cls, config: BridgeConfig, *, instance: str) -> Bridge:
@@ -193,16 +234,47 @@ class Bridge:
             await store.aclose()
             raise
 
+    def _admin_server(self, instance: str, series: AdminMetrics | None) -> AdminServer:
+        admin = self.config.admin
+        assert admin is not None
+        parts = AdminParts(
+            config=lambda: self.config,
+            steering=self.steering,
+            audit=AuditLog(
+                self.store,
+                instance=instance,
+                max_entries=admin.audit_max_entries,
+                max_age_s=admin.audit_max_age_s,
+            ),
+            store=self.store,
+            pipeline=self.pipeline,
+            client=self.client,
+            server=self.smpp.server,
+            authority=self.smpp.authority,
+            metrics=None if self.metrics is None else self.metrics.series.registry,
+            admin_addresses=lambda: () if self.admin is None else self.admin.addresses,
+        )
+        return AdminServer(admin, parts, series)
+
     async def start(self) -> None:
-        """The iSMS client, the pipeline (it recovers what the store holds), then the
-        listeners; when they cannot open, the pipeline and the client are stopped again."""
+        """The iSMS client, the pipeline (it recovers what the store holds), the operator's
+        decisions (before any bind), then the listeners, the admin API's last; when they
+        cannot open, what was started is stopped again."""
         self.client.open()
         await self.pipeline.start()
         try:
+            await self.steering.start()
             await self.smpp.server.start()
         except BaseException:
+            await self.steering.aclose()
             await self._stop_pipeline()
             raise
+        if self.admin is not None:
+            try:
+                await self.admin.start()
+            except BaseException:
+                await self.shutdown(0.0)
+                raise
 
     async def shutdown(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """The server's graceful stop (at most `timeout`, default [smpp] shutdown_timeout_s),
@@ -210,7 +282,10 @@ class Bridge:
         try:
             await self.smpp.server.shutdown(timeout)
         finally:
-            await self._stop_pipeline()
+            try:
+                await self.steering.aclose()
+            finally:
+                await self._stop_pipeline()
 
     def abort(self) -> None:
         self.smpp.server.abort()
@@ -218,6 +293,8 @@ class Bridge:
     async def aclose(self) -> None:
         """After `shutdown`: the metrics endpoint, then the state store."""
         try:
+            if self.admin is not None:
+                await self.admin.stop()
             if self.monitoring is not None:
                 await self.monitoring.stop()
         finally:
@@ -231,6 +308,8 @@ class Bridge:
         longer loads.
         """
         new = load_config(self.config.path)
+        # The opt-out files are read again too; one that cannot be read changes nothing.
+        policies = account_policies(new)
         changes = self.smpp.authority.reload(new.accounts)
         removed = frozenset(changes.removed)
         unbound = self.smpp.registry.unbind_where(lambda system_id: system_id in removed)
@@ -238,7 +317,7 @@ class Bridge:
             name for name in _RESTART_SECTIONS if getattr(new, name) != getattr(self.config, name)
         )
         self.config = new
-        self.pipeline.update_routes(account_routes(new.accounts))
+        self.pipeline.update_routes(account_routes(new.accounts, policies))
         self.advice.reload(new.accounts)
         if self.metrics is not None:
             self.metrics.reload(new)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import resource
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from bridge.config import (
     AccountConfig,
@@ -30,7 +30,9 @@ from bridge.config import (
     TlsConfig,
 )
 from bridge.pipeline import (
+    AccountPolicy,
     AccountRoute,
+    CreditRules,
     NumberRules,
     PipelineSettings,
     ReassemblyLimits,
@@ -105,7 +107,7 @@ def connection_caps(smpp: SmppConfig, *, files_limit: int, http_pool: int) -> tu
         if total > room:
             log.warning(
                 "event=max_connections_above_fd_limit max_connections=%d rlimit_nofile=%d "
-                "room=%d (connections past it fail with 'too many open files')",
+                'room=%d note="connections past it fail with too many open files"',
                 total,
                 files_limit,
                 room,
@@ -205,7 +207,8 @@ def isms_accounts(config: BridgeConfig) -> tuple[IsmsCredentials, ...]:
     return tuple(found.values())
 
 
-def account_route(account: AccountConfig) -> AccountRoute:
+def account_route(account: AccountConfig, policy: AccountPolicy | None = None) -> AccountRoute:
+    """`policy`: the account's (app/policy.py builds it, reading its opt-out files)."""
     return AccountRoute(
         system_id=account.system_id,
         credentials=isms_credentials(account),
@@ -214,11 +217,15 @@ def account_route(account: AccountConfig) -> AccountRoute:
         report_delivered=account.report_delivered,
         default_sender=account.default_sender,
         allowed_sender_ids=account.allowed_sender_ids,
+        policy=policy,
     )
 
 
-def account_routes(accounts: Iterable[AccountConfig]) -> list[AccountRoute]:
-    return [account_route(account) for account in accounts]
+def account_routes(
+    accounts: Iterable[AccountConfig], policies: Mapping[str, AccountPolicy] | None = None
+) -> list[AccountRoute]:
+    found = policies or {}
+    return [account_route(account, found.get(account.system_id)) for account in accounts]
 
 
 # --- the pipeline ----------------------------------------------------------------------------
@@ -237,4 +244,8 @@ def pipeline_settings(config: BridgeConfig) -> PipelineSettings:
         store_max_messages=messages.query_store_max,
         store_max_age_s=messages.query_store_age_s,
         record_text=config.state.record_text,
+        credits=CreditRules(
+            ascii_chars=config.policy.credit_chars_ascii,
+            unicode_chars=config.policy.credit_chars_unicode,
+        ),
     )

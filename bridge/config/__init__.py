@@ -14,15 +14,21 @@ from bridge.config.reader import TableReader
 
 # isort: split
 from bridge.config.accounts import AccountConfig
+from bridge.config.admin import AdminConfig, AdminTls, AdminToken
 from bridge.config.isms import IsmsConfig, is_loopback_host
 from bridge.config.listeners import MetricsConfig, SmppConfig, TlsConfig
 from bridge.config.loader import BridgeConfig, load_config, load_metrics_config
 from bridge.config.messages import MessagesConfig
+from bridge.config.policy import AccountPolicyConfig, PolicyConfig
 from bridge.config.profiles import KANNEL_SYSTEM_TYPE, PROFILES, EsmeProfile
 from bridge.config.state import RedisConfig, StateConfig
 
 __all__ = [
     "AccountConfig",
+    "AccountPolicyConfig",
+    "AdminConfig",
+    "AdminTls",
+    "AdminToken",
     "BridgeConfig",
     "ConfigError",
     "EsmeProfile",
@@ -31,6 +37,7 @@ __all__ = [
     "MessagesConfig",
     "MetricsConfig",
     "PROFILES",
+    "PolicyConfig",
     "RedisConfig",
     "SmppConfig",
     "StateConfig",

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bridge.config.errors import ConfigError
 from bridge.config.listeners import IpNetwork, check_system_id, ip_networks
+from bridge.config.policy import AccountPolicyConfig, parse_account_policy
 from bridge.config.profiles import GENERIC, PROFILES
 from bridge.config.reader import TableReader
 from bridge.pipeline import DefaultAlphabet, Ia5Alphabet
@@ -48,19 +50,26 @@ class AccountConfig:
     dc0: DefaultAlphabet = "gsm7"
     dc1: Ia5Alphabet = "ascii"
     report_delivered: bool = False
+    # Duplicates, caps, RM0 and number lists (policy.py; all off by default).
+    policy: AccountPolicyConfig = field(default_factory=AccountPolicyConfig)
 
 
 def parse_accounts(readers: list[TableReader]) -> tuple[AccountConfig, ...]:
     accounts: list[AccountConfig] = []
     first_seen: dict[str, str] = {}
     for reader in readers:
-        account = parse_account(reader)
+        try:
+            account = parse_account(reader)
+        except ConfigError as error:
+            reader.caught(error)  # the other accounts are still checked
+            continue
         if account.system_id in first_seen:
-            raise reader.error(
+            reader.report(
                 "system_id",
                 f"expected a unique system_id, {account.system_id!r} is already used by "
                 f"{first_seen[account.system_id]}",
             )
+            continue
         first_seen[account.system_id] = reader.prefix
         accounts.append(account)
     return tuple(accounts)
@@ -69,17 +78,21 @@ def parse_accounts(readers: list[TableReader]) -> tuple[AccountConfig, ...]:
 def parse_account(reader: TableReader) -> AccountConfig:
     system_id = reader.string("system_id")
     check_system_id(reader, "system_id", system_id)
+    if not reader.failed("system_id"):
+        # From here on its keys read `accounts[2] (esme1).password`: the name the operator knows.
+        reader.name_as(system_id)
     password = _smpp_password(reader)
     isms_username = reader.string("isms_username")
-    if not isms_username.strip():
-        raise reader.error("isms_username", "expected a non-empty iSMS user name")
-    isms_password = reader.secret("isms_password") or ""
-    if not isms_password:
-        raise reader.error("isms_password", "expected a non-empty iSMS password")
+    if not isms_username.strip() and not reader.failed("isms_username"):
+        reader.report("isms_username", "expected a non-empty iSMS user name")
+    # None: missing or unreadable, and reported as such.
+    isms_password = reader.secret("isms_password")
+    if isms_password == "":
+        reader.report("isms_password", "expected a non-empty iSMS password")
     rate = reader.optional_number("throughput_per_s", above=0.0, maximum=1_000_000.0)
     burst = reader.optional_number("throughput_burst", minimum=1.0, maximum=10_000_000.0)
-    if burst is not None and rate is None:
-        raise reader.error(
+    if burst is not None and rate is None and not reader.failed("throughput_per_s"):
+        reader.report(
             "throughput_burst",
             "expected throughput_per_s too (the burst is the size of its bucket)",
         )
@@ -90,7 +103,7 @@ def parse_account(reader: TableReader) -> AccountConfig:
     if default_sender is not None:
         _check_sender_id(reader, "default_sender", default_sender)
         if allowed_senders and default_sender not in allowed_senders:
-            raise reader.error(
+            reader.report(
                 "default_sender", f"expected one of allowed_sender_ids, got {default_sender!r}"
             )
     profile = PROFILES[reader.choice("profile", tuple(PROFILES), GENERIC.name)]
@@ -98,7 +111,7 @@ def parse_account(reader: TableReader) -> AccountConfig:
         system_id=system_id,
         password=password,
         isms_username=isms_username,
-        isms_password=isms_password,
+        isms_password=isms_password or "",
         bind_types=_bind_types(reader),
         allowed_ips=_allowed_ips(reader),
         max_binds=reader.integer("max_binds", 10, minimum=1, maximum=100_000),
@@ -110,26 +123,29 @@ def parse_account(reader: TableReader) -> AccountConfig:
         dc0=_DC0[reader.choice("dc0", tuple(_DC0), profile.dc0)],
         dc1=_DC1[reader.choice("dc1", tuple(_DC1), profile.dc1)],
         report_delivered=reader.boolean("report_delivered", profile.report_delivered),
+        policy=parse_account_policy(reader),
     )
     reader.finish()
     return account
 
 
 def _smpp_password(reader: TableReader) -> str:
-    password = reader.secret("password") or ""
+    password = reader.secret("password")
+    if password is None:  # missing or unreadable, and reported as such
+        return ""
     # Name the key the secret came from (password_env, password_file) when it is not `password`.
     key = next(k for k in ("password", "password_env", "password_file") if reader.has(k))
     if not password:
-        raise reader.error(key, "expected a non-empty password")
-    if len(password) > MAX_PASSWORD:
-        raise reader.error(
+        reader.report(key, "expected a non-empty password")
+    elif len(password) > MAX_PASSWORD:
+        reader.report(
             key,
             f"expected at most {MAX_PASSWORD} characters, got {len(password)}: SMPP 3.4 §4.1 "
             "carries the password as a C-Octet String of 9 octets, and smpplib and other "
             "clients cut longer ones, so this account could never bind",
         )
-    if not password.isascii() or not password.isprintable():
-        raise reader.error(key, "expected printable ASCII characters only (SMPP 3.4 §4.1)")
+    elif not password.isascii() or not password.isprintable():
+        reader.report(key, "expected printable ASCII characters only (SMPP 3.4 §4.1)")
     return password
 
 
@@ -138,8 +154,8 @@ def _bind_types(reader: TableReader) -> frozenset[str]:
     for i, name in enumerate(names):
         if name not in BIND_TYPES:
             allowed = ", ".join(repr(t) for t in sorted(BIND_TYPES))
-            raise reader.error(f"bind_types[{i}]", f"expected one of {allowed}, got {name!r}")
-    return frozenset(names)
+            reader.report(f"bind_types[{i}]", f"expected one of {allowed}, got {name!r}")
+    return frozenset(name for name in names if name in BIND_TYPES)
 
 
 def _allowed_ips(reader: TableReader) -> tuple[IpNetwork, ...]:
@@ -160,7 +176,7 @@ def _sender_ids(reader: TableReader) -> list[str]:
 
 def _check_sender_id(reader: TableReader, name: str, sender: str) -> None:
     if not _SENDER_ID.fullmatch(sender):
-        raise reader.error(
+        reader.report(
             name,
             f"expected a sender ID of 1 to 11 letters A-Z, a-z or digits (iSMS sendid), "
             f"got {sender!r}",

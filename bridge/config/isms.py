@@ -73,9 +73,7 @@ def parse_isms_section(reader: TableReader) -> IsmsConfig:
     endpoints = _endpoints(reader, api)
     method = HttpMethod(reader.choice("method", ("POST", "GET"), "POST"))
     if api is Api.REST and method is HttpMethod.GET:
-        raise reader.error(
-            "method", 'expected "POST" with api = "rest" (RESTAPI.php takes a JSON body)'
-        )
+        reader.report("method", 'expected "POST" with api = "rest" (RESTAPI.php takes a JSON body)')
     http_client = HttpClientKind(
         reader.choice("http_client", ("aiohttp", "httpx", "http11"), "http11")
     )
@@ -125,14 +123,18 @@ def parse_isms_section(reader: TableReader) -> IsmsConfig:
 def _endpoints(reader: TableReader, api: Api) -> tuple[str, ...]:
     urls = reader.string_list("endpoints", list(default_endpoints(api)), non_empty=True)
     if len(urls) > _MAX_ENDPOINTS:
-        raise reader.error("endpoints", f"expected at most {_MAX_ENDPOINTS} mirrors")
+        reader.report("endpoints", f"expected at most {_MAX_ENDPOINTS} mirrors")
+    good: list[str] = []
     for i, url in enumerate(urls):
         problem = _endpoint_problem(url)
         if problem:
-            raise reader.error(f"endpoints[{i}]", f"{problem}, got {url!r}")
-        if url in urls[:i]:
-            raise reader.error(f"endpoints[{i}]", f"expected each mirror once, {url!r} repeats")
-    return tuple(urls)
+            reader.report(f"endpoints[{i}]", f"{problem}, got {url!r}")
+        elif url in urls[:i]:
+            reader.report(f"endpoints[{i}]", f"expected each mirror once, {url!r} repeats")
+        else:
+            good.append(url)
+    # Only URLs that parse go on to the checks built on them (the balance poll's default).
+    return tuple(good) if good else default_endpoints(api)
 
 
 def _endpoint_problem(url: str) -> str:
@@ -154,7 +156,7 @@ def _endpoint_problem(url: str) -> str:
 
 def _status_overrides(reader: TableReader) -> dict[int, CommandStatus]:
     if reader.has("2000"):
-        raise reader.error("2000", "expected no override: success always answers ESME_ROK")
+        reader.report("2000", "expected no override: success always answers ESME_ROK")
     overrides: dict[int, CommandStatus] = {}
     for code in _OVERRIDABLE_CODES:
         name = reader.optional_string(str(code))
@@ -162,14 +164,15 @@ def _status_overrides(reader: TableReader) -> dict[int, CommandStatus]:
             continue
         status = CommandStatus.__members__.get(name)
         if status is None:
-            raise reader.error(
+            reader.report(
                 str(code), f"expected an SMPP status name such as ESME_RSUBMITFAIL, got {name!r}"
             )
-        if status is CommandStatus.ESME_ROK:
-            raise reader.error(
+        elif status is CommandStatus.ESME_ROK:
+            reader.report(
                 str(code), "expected a failure status: iSMS refused, so ESME_ROK would be a lie"
             )
-        overrides[code] = status
+        else:
+            overrides[code] = status
     # Any other key is refused here as unknown: the codes are "-1000" to "-1099", quoted.
     reader.finish()
     return overrides
@@ -179,11 +182,12 @@ def _country_code(reader: TableReader) -> str:
     code = reader.string("default_country_code", DEFAULT_COUNTRY_CODE)
     try:
         NumberRules(default_country_code=code)  # the pipeline's own rule, so both agree
-    except ValueError as exc:
-        raise reader.error(
+    except ValueError:
+        reader.report(
             "default_country_code",
             f'expected 1 to 3 digits not starting with 0 (Malaysia is "60"), got {code!r}',
-        ) from exc
+        )
+        return DEFAULT_COUNTRY_CODE
     return code
 
 
@@ -192,7 +196,7 @@ def _balance_poll(reader: TableReader, endpoints: tuple[str, ...]) -> float:
     default = 0.0 if all(_is_loopback(url) for url in endpoints) else DEFAULT_BALANCE_POLL_S
     interval = reader.number("balance_poll_interval_s", default, minimum=0.0, maximum=86_400.0)
     if 0 < interval < _MIN_BALANCE_POLL_S:
-        raise reader.error(
+        reader.report(
             "balance_poll_interval_s",
             f"expected 0 (off) or at least {_MIN_BALANCE_POLL_S:g} seconds, got {interval:g}",
         )

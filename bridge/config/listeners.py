@@ -111,9 +111,7 @@ def parse_smpp_section(reader: TableReader) -> SmppConfig:
         "auth_slowdown_max_s", max(30.0, slowdown), minimum=0.0, maximum=MAX_TIMER_S
     )
     if slowdown_max < slowdown:
-        raise reader.error(
-            "auth_slowdown_max_s", f"expected at least auth_slowdown_s ({slowdown:g})"
-        )
+        reader.report("auth_slowdown_max_s", f"expected at least auth_slowdown_s ({slowdown:g})")
     proxy_protocol, proxy_trusted = _proxy_keys(reader)
     max_connections, per_address, unbound = _connection_caps(reader)
     config = SmppConfig(
@@ -146,7 +144,7 @@ def parse_smpp_section(reader: TableReader) -> SmppConfig:
     )
     reader.finish()
     if tls is not None and _clash(hosts, port, tls.hosts, tls.port):
-        raise reader.error("tls.port", f"expected a port other than smpp.port ({port})")
+        reader.report("tls.port", f"expected a port other than smpp.port ({port})")
     return config
 
 
@@ -156,7 +154,7 @@ def _proxy_keys(reader: TableReader) -> tuple[bool, tuple[IpNetwork, ...]]:
         reader.string_list("proxy_trusted", [])
         if enabled:
             # Anyone who can reach the port could otherwise claim any address.
-            raise reader.error(
+            reader.report(
                 "proxy_trusted",
                 "is required with proxy_protocol = true: the load balancers' addresses "
                 '(e.g. ["10.0.0.5/32"])',
@@ -164,7 +162,7 @@ def _proxy_keys(reader: TableReader) -> tuple[bool, tuple[IpNetwork, ...]]:
         return False, ()
     trusted = ip_networks(reader, "proxy_trusted")
     if not enabled:
-        raise reader.error("proxy_trusted", "only means something with proxy_protocol = true")
+        reader.report("proxy_trusted", "only means something with proxy_protocol = true")
     return True, trusted
 
 
@@ -174,7 +172,8 @@ def parse_tls_section(reader: TableReader, default_hosts: tuple[str, ...]) -> Tl
     cert_file = _existing_file(reader, "cert_file")
     key_file = _existing_file(reader, "key_file")
     reader.finish()
-    _check_certificate(reader, cert_file, key_file)
+    if not reader.failed("cert_file") and not reader.failed("key_file"):
+        _check_certificate(reader, cert_file, key_file)
     return TlsConfig(hosts=hosts, port=port, cert_file=cert_file, key_file=key_file)
 
 
@@ -197,16 +196,18 @@ def check_listeners_apart(path: Path, smpp: SmppConfig, metrics: MetricsConfig) 
 
 
 def check_system_id(reader: TableReader, name: str, value: str) -> None:
+    if reader.failed(name):
+        return
     if not value:
-        raise reader.error(name, "expected a non-empty system_id")
-    if len(value) > MAX_SYSTEM_ID:
-        raise reader.error(
+        reader.report(name, "expected a non-empty system_id")
+    elif len(value) > MAX_SYSTEM_ID:
+        reader.report(
             name,
             f"expected at most {MAX_SYSTEM_ID} characters (SMPP 3.4 §4.1: system_id is a "
             f"C-Octet String of 16 octets), got {len(value)}",
         )
-    if not value.isascii() or not value.isprintable():
-        raise reader.error(name, "expected printable ASCII characters only")
+    elif not value.isascii() or not value.isprintable():
+        reader.report(name, "expected printable ASCII characters only")
 
 
 def ip_networks(reader: TableReader, name: str) -> tuple[IpNetwork, ...]:
@@ -221,9 +222,7 @@ def ip_networks(reader: TableReader, name: str) -> tuple[IpNetwork, ...]:
             hint = ""
             with contextlib.suppress(ValueError):
                 hint = f"; did you mean {ipaddress.ip_network(entry, strict=False)}?"
-            raise reader.error(
-                f"{name}[{i}]", f"expected an IP address or CIDR network: {exc}{hint}"
-            ) from exc
+            reader.report(f"{name}[{i}]", f"expected an IP address or CIDR network: {exc}{hint}")
     return tuple(networks)
 
 
@@ -244,7 +243,7 @@ def _connection_caps(reader: TableReader) -> tuple[int | None, int, int]:
         value = reader.integer(name, default, minimum=1, maximum=MAX_CONNECTIONS_LIMIT)
         if total is not None and value > total:
             if given:
-                raise reader.error(name, f"expected at most max_connections ({total}), got {value}")
+                reader.report(name, f"expected at most max_connections ({total}), got {value}")
             value = total
         caps.append(value)
     return total, caps[0], caps[1]
@@ -265,7 +264,7 @@ def _hosts(reader: TableReader, name: str, default: tuple[str, ...]) -> tuple[st
     for host in hosts:
         _check_host(reader, name, host)
     if len(set(hosts)) != len(hosts):
-        raise reader.error(name, "expected each address once, one is listed twice")
+        reader.report(name, "expected each address once, one is listed twice")
     return hosts
 
 
@@ -273,10 +272,16 @@ def _check_host(reader: TableReader, name: str, host: str) -> None:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        if len(host) > 253 or not _HOST_NAME.fullmatch(host):
-            raise reader.error(
+        if len(host) > 253 or not _HOST_NAME.fullmatch(host) or _numeric_top_label(host):
+            reader.report(
                 name, f"expected an IP address (IPv6 without brackets) or host name, got {host!r}"
-            ) from None
+            )
+
+
+def _numeric_top_label(host: str) -> bool:
+    """`127.0.0.256`: digits in the last label make an address (RFC 1123 §2.1: a top-level
+    domain is alphabetic), and this one is none, so no resolver should be asked for it."""
+    return host.rstrip(".").rpartition(".")[2].isdigit()
 
 
 def _existing_file(reader: TableReader, name: str) -> Path:
@@ -285,8 +290,8 @@ def _existing_file(reader: TableReader, name: str) -> Path:
     if not path.is_absolute():
         # Relative paths are relative to the config file, not to the working directory.
         path = reader.path.parent / path
-    if not path.is_file():
-        raise reader.error(name, f"expected an existing file, {path} is not one")
+    if not path.is_file() and not reader.failed(name):
+        reader.report(name, f"expected an existing file, {path} is not one")
     return path
 
 
@@ -296,15 +301,15 @@ def _check_certificate(reader: TableReader, cert_file: Path, key_file: Path) -> 
     try:
         context.load_verify_locations(cafile=str(cert_file))
     except (ssl.SSLError, OSError) as exc:
-        raise reader.error("cert_file", f"expected a PEM certificate chain: {exc}") from exc
+        reader.report("cert_file", f"expected a PEM certificate chain: {exc}")
+        return
     try:
         # A password callback stops OpenSSL from prompting on the terminal for an encrypted key.
         context.load_cert_chain(str(cert_file), str(key_file), password=lambda: b"")
     except (ssl.SSLError, OSError) as exc:
-        raise reader.error(
-            "key_file",
-            f"expected an unencrypted PEM private key matching cert_file: {exc}",
-        ) from exc
+        reader.report(
+            "key_file", f"expected an unencrypted PEM private key matching cert_file: {exc}"
+        )
 
 
 def _clash(hosts_a: tuple[str, ...], port_a: int, hosts_b: tuple[str, ...], port_b: int) -> bool:

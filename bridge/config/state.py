@@ -96,7 +96,8 @@ def parse_state_section(
     backend = cast(Backend, reader.choice("backend", ("sqlite", "memory", "redis"), "sqlite"))
     raw_path = reader.string("path", DEFAULT_STATE_FILE)
     if not raw_path or raw_path.endswith(("/", "\\")):
-        raise reader.error("path", f"expected a file path, got {raw_path!r}")
+        reader.report("path", f"expected a file path, got {raw_path!r}")
+        raw_path = DEFAULT_STATE_FILE
     path = Path(raw_path)
     if not path.is_absolute():
         folder = state_folder(reader.path, os.environ if environment is None else environment)
@@ -106,22 +107,22 @@ def parse_state_section(
     max_file_mb: int | None = None
     if reader.has("max_file_mb"):
         if backend != "sqlite":
-            raise reader.error(
-                "max_file_mb", f'applies to backend = "sqlite" only, not {backend!r}'
-            )
-        max_file_mb = reader.integer("max_file_mb", minimum=1, maximum=1 << 20)
+            reader.report("max_file_mb", f'applies to backend = "sqlite" only, not {backend!r}')
+        else:
+            max_file_mb = reader.integer("max_file_mb", minimum=1, maximum=1 << 20)
     max_wal_mb = DEFAULT_MAX_WAL_MB
     if reader.has("max_wal_mb"):
         if backend != "sqlite":
-            raise reader.error("max_wal_mb", f'applies to backend = "sqlite" only, not {backend!r}')
-        max_wal_mb = reader.integer("max_wal_mb", minimum=MIN_MAX_WAL_MB, maximum=1 << 20)
+            reader.report("max_wal_mb", f'applies to backend = "sqlite" only, not {backend!r}')
+        else:
+            max_wal_mb = reader.integer("max_wal_mb", minimum=MIN_MAX_WAL_MB, maximum=1 << 20)
     redis: RedisConfig | None = None
     if backend == "redis":
         redis = _redis(reader)
     else:
         for name in (*_REDIS_ONLY, "key_prefix"):
             if reader.has(name):
-                raise reader.error(name, f'applies to backend = "redis" only, not {backend!r}')
+                reader.report(name, f'applies to backend = "redis" only, not {backend!r}')
     config = StateConfig(
         backend=backend,
         path=path,
@@ -137,37 +138,11 @@ def parse_state_section(
 
 def _redis(reader: TableReader) -> RedisConfig:
     sentinels, service = _sentinels(reader)
-    if not reader.has("redis_url"):
-        if service is None:
-            raise reader.error("redis_url", 'is required with backend = "redis"')
-        url = "redis:///0"
-    else:
-        url = reader.string("redis_url")
-    # A URL with user info may hold a password: never echo it.
-    shown = repr(url) if "@" not in url else "a URL with user info (not shown)"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
-    except ValueError:
-        raise reader.error(
-            "redis_url", f"expected a redis:// or rediss:// URL, got {shown}"
-        ) from None
-    if parts.scheme not in ("redis", "rediss") or (not parts.hostname and service is None):
-        raise reader.error("redis_url", f"expected a redis:// or rediss:// URL, got {shown}")
-    if parts.password is not None:
-        # Never echo it: the URL holds a secret.
-        raise reader.error(
-            "redis_url",
-            "holds a password: give it as redis_password_env or redis_password_file instead",
-        )
-    if service is not None:
-        _check_sentinel_url(reader, parts.hostname, parts.port, parts.path, service, shown)
+    url = _redis_url(reader, service)
     password = reader.secret("redis_password", required=False)
     prefix = reader.string("key_prefix", DEFAULT_KEY_PREFIX)
     if not 0 < len(prefix) <= _MAX_PREFIX or not prefix.isprintable() or " " in prefix:
-        raise reader.error(
-            "key_prefix", f"expected 1-{_MAX_PREFIX} printable characters without spaces"
-        )
+        reader.report("key_prefix", f"expected 1-{_MAX_PREFIX} printable characters without spaces")
     allow_eviction = reader.boolean("redis_allow_eviction", False)
     return RedisConfig(
         url=url,
@@ -179,29 +154,61 @@ def _redis(reader: TableReader) -> RedisConfig:
     )
 
 
+def _redis_url(reader: TableReader, service: str | None) -> str:
+    if not reader.has("redis_url"):
+        if service is None:
+            reader.report("redis_url", 'is required with backend = "redis"')
+        return "redis:///0"
+    url = reader.string("redis_url")
+    if reader.failed("redis_url"):
+        return url
+    # A URL with user info may hold a password: never echo it.
+    shown = repr(url) if "@" not in url else "a URL with user info (not shown)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        reader.report("redis_url", f"expected a redis:// or rediss:// URL, got {shown}")
+        return url
+    if parts.scheme not in ("redis", "rediss") or (not parts.hostname and service is None):
+        reader.report("redis_url", f"expected a redis:// or rediss:// URL, got {shown}")
+    elif parts.password is not None:
+        # Never echo it: the URL holds a secret.
+        reader.report(
+            "redis_url",
+            "holds a password: give it as redis_password_env or redis_password_file instead",
+        )
+    elif service is not None and not reader.failed("redis_service"):
+        _check_sentinel_url(reader, parts.hostname, parts.port, parts.path, service, shown)
+    return url
+
+
 def _sentinels(reader: TableReader) -> tuple[tuple[tuple[str, int], ...], str | None]:
     """`redis_sentinels` and `redis_service`: both or neither."""
     has_list, has_service = reader.has("redis_sentinels"), reader.has("redis_service")
     if not has_list and not has_service:
         return (), None
-    if not has_service:
-        raise reader.error("redis_service", 'is required with redis_sentinels (e.g. "mymaster")')
+    # Both read even when one is missing, so the other is not reported as unknown as well.
+    service = reader.string("redis_service") if has_service else None
+    entries = reader.string_list("redis_sentinels", non_empty=True) if has_list else []
+    if service is None:
+        reader.report("redis_service", 'is required with redis_sentinels (e.g. "mymaster")')
+        return (), None
     if not has_list:
-        raise reader.error(
-            "redis_sentinels", 'is required with redis_service (e.g. ["10.0.0.1:26379"])'
-        )
-    service = reader.string("redis_service")
+        reader.report("redis_sentinels", 'is required with redis_service (e.g. ["10.0.0.1:26379"])')
+        return (), None
     if not service or not service.isprintable() or " " in service:
-        raise reader.error("redis_service", f"expected a Sentinel service name, got {service!r}")
+        reader.report("redis_service", f"expected a Sentinel service name, got {service!r}")
     found: list[tuple[str, int]] = []
-    for entry in reader.string_list("redis_sentinels", non_empty=True):
+    for entry in entries:
         host, _, port = entry.rpartition(":")
         host = host.removeprefix("[").removesuffix("]")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise reader.error("redis_sentinels", f'expected "host:port" entries, got {entry!r}')
-        if (host, int(port)) in found:
-            raise reader.error("redis_sentinels", f"{entry!r} is listed twice")
-        found.append((host, int(port)))
+            reader.report("redis_sentinels", f'expected "host:port" entries, got {entry!r}')
+        elif (host, int(port)) in found:
+            reader.report("redis_sentinels", f"{entry!r} is listed twice")
+        else:
+            found.append((host, int(port)))
     return tuple(found), service
 
 
@@ -210,10 +217,10 @@ def _check_sentinel_url(
 ) -> None:
     """With Sentinel the URL gives no address: none, or the service's name, and no port."""
     if (host is not None and host != service.lower()) or port is not None:
-        raise reader.error(
+        reader.report(
             "redis_url",
             f"with redis_sentinels the primary's address comes from Sentinel: give only the "
             f'scheme and the db ("redis:///0", or "redis://{service}/0"), got {shown}',
         )
-    if not _DB.fullmatch(path):
-        raise reader.error("redis_url", f'expected the db number as its path ("/0"), got {shown}')
+    elif not _DB.fullmatch(path):
+        reader.report("redis_url", f'expected the db number as its path ("/0"), got {shown}')

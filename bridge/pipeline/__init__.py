@@ -9,6 +9,8 @@ neither). The way, in the order a message takes it, one subpackage per step:
                     and the text once the message is whole
     long_messages/  the parts of a long message in, one whole message out (reassembly,
                     the completing part kept for the ESME's retry)
+    policy/         the account's policy before a credit is spent: number lists (with the
+                    checks), RM0, the credit estimate, caps, duplicate suppression
     sending/        the iSMS requests (one per batch of destinations), the intent committed
                     before they leave, the account's slots they wait for
     outcome/        the answer from the iSMS results, and each message_id's fate: its record
@@ -45,6 +47,15 @@ from bridge.pipeline.outcome.statuses import (
     unicode_retry,
 )
 from bridge.pipeline.pipeline import MessagePipeline
+from bridge.pipeline.policy.lists import parse_opt_out
+from bridge.pipeline.policy.settings import (
+    AccountPolicy,
+    Caps,
+    CreditRules,
+    DuplicateRules,
+    NumberLists,
+    Rm0Mode,
+)
 from bridge.pipeline.settings import (
     AccountRoute,
     PipelineSettings,
@@ -59,6 +70,14 @@ __all__: list[str] = [
     "PipelineSettings",
     "ReassemblyLimits",
     "ReceiptSettings",
+    # account policy (policy/): number lists, RM0, caps, duplicates, credits
+    "AccountPolicy",
+    "Caps",
+    "CreditRules",
+    "DuplicateRules",
+    "NumberLists",
+    "Rm0Mode",
+    "parse_opt_out",
     # destinations and text (config, send)
     "DEFAULT_COUNTRY_CODE",
     "NumberRules",

@@ -41,7 +41,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
 
 from bridge.pdu import (
     CancelSm,
@@ -70,10 +71,13 @@ from bridge.pipeline.outcome.answers import Answer, answer_of, none_sent, respon
 from bridge.pipeline.outcome.message_ids import MessageIdGenerator
 from bridge.pipeline.outcome.message_store import MessageStore, absolute_time
 from bridge.pipeline.outcome.receipt_outbox import ReceiptOutbox
-from bridge.pipeline.outcome.records import MESSAGE_KIND
+from bridge.pipeline.outcome.records import MESSAGE_KIND, RECEIPT_HELD, decode_record, record_key
+from bridge.pipeline.outcome.resend import receipts_again
 from bridge.pipeline.outcome.settlement import IssuedId, Settlement, Trace, message_trace
 from bridge.pipeline.outcome.statuses import SubmitStatus
 from bridge.pipeline.outcome.unsettled import Unsettled
+from bridge.pipeline.policy.credits import pages, spent
+from bridge.pipeline.policy.gate import Admitted, PolicyGate
 from bridge.pipeline.refusal_log import RefusalLog
 from bridge.pipeline.seams import MessagePdu, PipelineRequest, ReceiverRegistry, SessionInfo
 from bridge.pipeline.sending.intents import Intent, Intents
@@ -157,6 +161,16 @@ class MessagePipeline:
         )
         self._refusals = RefusalLog(clock)
         self._intents = Intents(state)
+        # Account policy (policy/gate.py); its cap use feeds the gauges.
+        self.gate = PolicyGate(
+            state,
+            settlement=self._settlement,
+            counters=self.counters,
+            new_message_id=self._new_id,
+            clock=clock,
+            settings=settings,
+            refused=self.long.refused,
+        )
         self._unsettled = Unsettled(
             intents=self._intents,
             long=self.long,
@@ -165,6 +179,7 @@ class MessagePipeline:
             statuses=settings.statuses,
             new_message_id=self._new_id,
             clock=clock,
+            counters=self.counters,
         )
         self._housekeeping: asyncio.Task[None] | None = None
 
@@ -216,6 +231,7 @@ class MessagePipeline:
             await self._unsettled.expired(expired)
             await self.long.sweep(now, expired)
             await self.outbox.sweep()
+            await self.gate.measure(self._routes.values())
         except StateError as exc:
             self._store_failed(exc)
         if not self.store_writable and await self.state.writable():
@@ -258,16 +274,31 @@ class MessagePipeline:
         )  # fmt: skip
         return recovered
 
+    async def resend_receipts(self, account: str, message_id: str) -> int:
+        """Queue the receipts of a message with a final state again (outcome/resend.py);
+        how many. LookupError: no such message (or account); ValueError: not final yet."""
+        route = self._routes.get(account)
+        found = await self.state.get_record(
+            MESSAGE_KIND, record_key(account, message_id), now=self._clock()
+        )
+        if route is None or found is None:
+            raise LookupError(f"no message {message_id} of {account} is kept")
+        receipts = receipts_again(decode_record(found.value), route, self._wall)
+        for receipt in receipts:
+            await self.outbox.send(account, receipt)
+        await self._receipt_fate(account, message_id, RECEIPT_HELD)
+        return len(receipts)
+
     async def _receipt_fate(self, account: str, message_id: str, fate: str) -> None:
         try:
             await self.store.receipt_fate(account, message_id, fate, now=self._clock())
         except StateError as exc:
             log.warning(
-                "event=receipt_fate_not_recorded system_id=%s message_id=%s fate=%s error=%s",
+                "event=receipt_fate_not_recorded system_id=%s message_id=%s fate=%s error=%r",
                 account,
                 message_id,
                 fate,
-                exc,
+                str(exc),
             )
 
     # --- SubmitHandler --------------------------------------------------------------------
@@ -335,7 +366,9 @@ class MessagePipeline:
         received_at = self._clock()
         route = self._route(context)
         # 1. The checks: a Refusal answers the request, nothing taken.
-        submission = checked(pdu, route, self.settings.numbers)
+        policy = route.policy  # None: every policy off (policy/)
+        lists = None if policy is None else policy.lists
+        submission = checked(pdu, route, self.settings.numbers, lists)
         several = submission.several
         if several is not None and several.refused:  # a submit_multi's, one by one
             self._refusals.destinations_refused(context, pdu.sequence_number, several)
@@ -360,6 +393,14 @@ class MessagePipeline:
         # 3. The text, then one iSMS request per batch of destinations.
         message_text = await self._text(route, pdu.data_coding, assembled)
         reference = f"{context.system_id}/{context.session_id}/{pdu.sequence_number}"
+        admitted: Admitted | None = None
+        if policy is not None:  # RM0, duplicates, caps (policy/gate.py)
+            gated = await self.gate.admit(
+                route, policy, pdu, submission, assembled, message_text, name, reference
+            )
+            if not isinstance(gated, Admitted):
+                return gated  # a resend answered, nothing sent
+            admitted, message_text = gated, gated.text
         requests = isms_requests(
             route,
             submission.numbers,
@@ -372,21 +413,26 @@ class MessagePipeline:
         intent = self._intents.prepare(
             submission.origin, name, assembled.complete, received_at, reference
         )
-        if several is not None:
-            # Its intent goes before its batches wait for their slots; they go apart, so
-            # that none is cut short by another's failure or by the ESME leaving.
-            await self._intents.open(intent, now=self._clock())
-            sent_at = self._clock()
-            results = await self._sending.send_batches(requests, urgent=urgent)
-        else:
-            # Its intent goes once the account's slot is had, right before the request.
-            sent_at = self._clock()
-            result = await self._sending.send(
-                requests[0],
-                urgent=urgent,
-                before=lambda: self._intents.open(intent, now=self._clock()),
-            )
-            results = [result]
+        try:
+            if several is not None:
+                # Its intent goes before its batches wait for their slots; they go apart, so
+                # that none is cut short by another's failure or by the ESME leaving.
+                await self._intents.open(intent, now=self._clock())
+                sent_at = self._clock()
+                results = await self._sending.send_batches(requests, urgent=urgent)
+            else:
+                # Its intent goes once the account's slot is had, right before the request.
+                sent_at = self._clock()
+                result = await self._sending.send(
+                    requests[0],
+                    urgent=urgent,
+                    before=lambda: self._intents.open(intent, now=self._clock()),
+                )
+                results = [result]
+        except BaseException as exc:
+            if admitted is not None:
+                await self.gate.unsent(admitted, failure=exc)
+            raise
         # 4-5. The answer, given once the message is settled (or kept for the ESME's retry).
         answer = answer_of(
             submission,
@@ -396,13 +442,21 @@ class MessagePipeline:
             self._new_id,
             report_delivered=route.report_delivered,
         )
+        per_number = (
+            pages(message_text, self.settings.credits) if admitted is None else admitted.per_number
+        )
+        self.counters.credits[context.system_id] += spent(requests, results, per_number)
         kept = message_text if self.settings.record_text else None
         trace = message_trace(
-            name, assembled.complete, received_at, sent_at, answer.traced, kept, reference
-        )
+            name, assembled.complete, received_at, sent_at, answer.traced, kept, reference,
+            credits=per_number * len(submission.numbers),
+            duplicate=None if admitted is None else admitted.duplicate,
+        )  # fmt: skip
+        settles = [] if admitted is None else self.gate.settled(admitted, requests, results, answer)
         await self._conclude(
-            route, pdu, submission, assembled, answer, text=message_text, trace=trace, intent=intent
-        )
+            route, pdu, submission, assembled, answer,
+            text=message_text, trace=trace, intent=intent, also=settles,
+        )  # fmt: skip
         return submitted(pdu, answer.status, answer.unsuccess)
 
     # --- the flow's steps that need the pipeline's own state ------------------------------
@@ -438,11 +492,12 @@ class MessagePipeline:
         text: str,
         trace: Trace,
         intent: Intent,
+        also: list[Coroutine[Any, Any, object]],
     ) -> None:
         """Settle the message, or keep it for the ESME's retry, with its intent
-        (sending/intents.py, rule 2)."""
+        (sending/intents.py, rule 2) and `also` (its policy's writes)."""
         status = answer.status
-        closed = self._intents.closed(intent)
+        closed = self._intents.closed(intent) + also
         if whole.complete is not None:
             # A completing part told "try again" keeps its message for the ESME's retry.
             if status.command_status == _RETRY_LATER:
@@ -498,15 +553,15 @@ class MessagePipeline:
         if self.store_writable:
             self.store_writable = False
             log.error(
-                "event=state_unavailable backend=%s error=%s action=submits_answered_ESME_RSYSERR",
+                "event=state_unavailable backend=%s error=%r action=submits_answered_ESME_RSYSERR",
                 self.state.backend,
-                error,
+                str(error),
             )
 
     def _refused(self, context: SessionInfo, pdu: Pdu, refusal: Refusal) -> None:
         self.counters.refusals[refusal.kind] += 1
         log.info(
-            "event=submit_refused session=%s system_id=%s seq=%d status=%s reason=%s",
+            "event=submit_refused session=%s system_id=%s seq=%d status=%s reason=%r",
             context.session_id,
             context.system_id,
             pdu.sequence_number,

@@ -54,7 +54,7 @@ class RefusalLog:
             status = unsuccess.error_status_code
             if self._in_full((context.system_id, status), now):
                 log.info(
-                    "event=destination_refused session=%s system_id=%s seq=%d status=%s reason=%s",
+                    "event=destination_refused session=%s system_id=%s seq=%d status=%s reason=%r",
                     context.session_id,
                     context.system_id,
                     sequence_number,
@@ -76,7 +76,7 @@ class RefusalLog:
             if count:
                 system_id, status = key
                 log.info(
-                    'event=destination_refused_summary system_id=%s status=%s reason="%s" '
+                    "event=destination_refused_summary system_id=%s status=%s reason=%r "
                     "count=%d seconds=%g",
                     system_id,
                     status_name(status),

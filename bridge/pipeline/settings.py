@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from bridge.pipeline.checks.encoding import DefaultAlphabet, Ia5Alphabet
 from bridge.pipeline.checks.numbers import NumberRules
 from bridge.pipeline.outcome.statuses import StatusMapping
+from bridge.pipeline.policy.settings import AccountPolicy, CreditRules
 from bridge.upstream import DEFAULT_MAX_DESTINATIONS, IsmsCredentials
 
 # iSMS REST reference: "INVALID BODY LENGTH (1-700)".
@@ -38,6 +39,8 @@ class AccountRoute:
     report_delivered: bool = False
     default_sender: str | None = None
     allowed_sender_ids: tuple[str, ...] = ()
+    # Number lists, RM0, caps and duplicates (policy/); None: every policy off.
+    policy: AccountPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +101,8 @@ class PipelineSettings:
     # Keep each message's text in its record (an operator's opt-in; off, no text is stored
     # beyond the 20 characters a receipt carries).
     record_text: bool = False
+    # Characters per estimated iSMS credit (policy/credits.py).
+    credits: CreditRules = field(default_factory=CreditRules)
 
     def __post_init__(self) -> None:
         if self.max_text_length < 1 or self.max_destinations_per_request < 1:

@@ -80,9 +80,15 @@ class PipelineCounters:
     "too_long", "destination", ...)."""
 
     refusals: Counter[str] = field(default_factory=Counter)
+    # Estimated credits of what iSMS accepted, per account (policy/credits.py).
+    credits: Counter[str] = field(default_factory=Counter)
+    # Resends within a duplicate window, per (account, action) (policy/duplicates.py).
+    duplicates: Counter[tuple[str, str]] = field(default_factory=Counter)
     long_messages: int = 0
     reassembly_expired: int = 0
     unicode_retries: int = 0
+    # Intents a crash left, settled as unknown outcomes (outcome/unsettled.py).
+    intents_unsettled: int = 0
     receipts_sent: int = 0
     receipts_held: int = 0
     receipts_retried: int = 0

@@ -28,7 +28,7 @@ from bridge.server.handlers import (
     SubmitRequest,
 )
 from bridge.server.limits import ConnectionRefusal
-from bridge.server.listener import ServerState, SmppServer, tls_context
+from bridge.server.listener import BoundSession, ServerState, SmppServer, tls_context
 from bridge.server.observer import ConnectionObserver, NoConnectionObserver
 from bridge.server.proxied import ProxyOutcome
 from bridge.server.registry import (
@@ -46,6 +46,7 @@ __all__ = [
     "BindAttempt",
     "BindAuthority",
     "BindVerdict",
+    "BoundSession",
     "ClusterObserver",
     "ConnectionObserver",
     "ConnectionRefusal",

@@ -81,6 +81,7 @@ _RECEIVING_STATES = frozenset({SessionState.BOUND_RX, SessionState.BOUND_TRX})
 
 class SmppConnection(asyncio.Protocol):
     __slots__ = (
+        "_activity",
         "_awaited",
         "_close_at",
         "_closed",
@@ -122,6 +123,8 @@ class SmppConnection(asyncio.Protocol):
             services.loop, services.settings.log_summary_interval_s, self._write_summary
         )
         self._closed: asyncio.Future[None] = services.loop.create_future()
+        # Loop times of the bind and of the last bytes in; requests handed up; deliveries sent.
+        self._activity = [0.0, 0.0, 0, 0]
 
     # --- what the registry and the server see -----------------------------------------------
 
@@ -168,6 +171,15 @@ class SmppConnection(asyncio.Protocol):
     def requests_in_flight(self) -> int:
         return 0 if self._requests is None else len(self._requests.tasks)
 
+    @property
+    def bound(self) -> bool:
+        return self._context is not None
+
+    def activity(self) -> tuple[float, float, int, int]:
+        """(bound at, last bytes in: loop times; requests handed up, deliver_sm sent)."""
+        bound_at, last_at, requests, deliveries = self._activity
+        return float(bound_at), float(last_at), int(requests), int(deliveries)
+
     def answers_queued(self) -> None:
         """A request task queued its answer: write it out once this turn of the event loop
         is over, so the answers of every task completed in the same turn (their iSMS replies
@@ -211,6 +223,7 @@ class SmppConnection(asyncio.Protocol):
         except WindowFull as exc:
             raise ReceiverBusy(f"session {self._session_id}: {exc}") from exc
         waiter = self._awaited.expect(sequence_number)
+        self._activity[3] += 1
         self._log.event(
             logging.DEBUG, "request_sent", pdu=command_name(pdu.command_id), seq=sequence_number
         )
@@ -334,6 +347,7 @@ class SmppConnection(asyncio.Protocol):
         assert session is not None
         now = self._services.loop.time()
         session.receive_data(data, now)
+        self._activity[1] = now
         if data and self._gate.budget_spent:
             return  # bytes a TLS layer had already decrypted: the next turn handles them
         self._process(now)
@@ -368,6 +382,7 @@ class SmppConnection(asyncio.Protocol):
                     self._on_bind(event, now)
                 case RequestReceived():
                     assert self._requests is not None  # handed up only once bound
+                    self._activity[2] += 1
                     self._requests.start(event.pdu, now)
                 case ResponseReceived():
                     self._on_response(event.request, event.pdu)
@@ -445,6 +460,7 @@ class SmppConnection(asyncio.Protocol):
         session = self._session
         assert session is not None
         session.accept_bind(event, now)
+        self._activity[0] = now
         self._context = SessionContext(
             session_id=self._session_id,
             peer=self._peer,

@@ -27,7 +27,9 @@ import asyncio
 import enum
 import logging
 import ssl
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.server.connection import SmppConnection
@@ -59,6 +61,22 @@ def tls_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(str(cert_file), str(key_file))
     return context
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BoundSession:
+    """One bound session as an operator sees it; times are Unix seconds."""
+
+    session_id: str
+    system_id: str
+    bind_type: str
+    peer: str
+    tls: bool
+    bound_at: float
+    last_activity: float
+    requests_in_flight: int
+    requests: int
+    deliveries: int
 
 
 class SmppServer:
@@ -99,6 +117,57 @@ class SmppServer:
     def connection_count(self) -> int:
         """Open connections, bound or not, those still sending a PROXY header included."""
         return 0 if self._services is None else self._services.seats.limits.total
+
+    @property
+    def requests_in_flight(self) -> int:
+        """Requests received and not answered yet, over every connection."""
+        if self._services is None:
+            return 0
+        return sum(c.requests_in_flight for c in self._services.seats.connections)
+
+    def sessions(self) -> tuple[BoundSession, ...]:
+        """Every bound session of this process (an operator's listing)."""
+        if self._services is None:
+            return ()
+        loop_now, wall_now = self._services.loop.time(), time.time()
+        found = []
+        for connection in self._services.seats.connections:
+            if not connection.bound:
+                continue
+            context = connection.context
+            bound_at, last_at, requests, deliveries = connection.activity()
+            found.append(
+                BoundSession(
+                    session_id=context.session_id,
+                    system_id=context.system_id,
+                    bind_type=context.bind_type.value,
+                    peer=str(context.peer),
+                    tls=context.tls,
+                    bound_at=wall_now - (loop_now - bound_at),
+                    last_activity=wall_now - (loop_now - max(last_at, bound_at)),
+                    requests_in_flight=connection.requests_in_flight,
+                    requests=requests,
+                    deliveries=deliveries,
+                )
+            )
+        return tuple(found)
+
+    async def unbind_all(self, timeout: float) -> int:  # noqa: ASYNC109 (a shared deadline)
+        """Unbind every bound session as a graceful stop does, the listeners left open (an
+        operator's drain): each finishes the requests it received, gets an unbind and waits
+        for unbind_resp until `timeout`, then is aborted. How many were bound."""
+        services = self._services
+        if services is None or self._state is not ServerState.SERVING:
+            return 0
+        deadline = services.loop.time() + timeout
+        bound = [c for c in services.seats.connections if c.bound]
+        results = await asyncio.gather(
+            *(connection.shutdown(deadline) for connection in bound), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                log.error("event=shutdown_failed error=%r", result)
+        return len(bound)
 
     @property
     def worst_loop_lag_s(self) -> float | None:

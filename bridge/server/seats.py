@@ -17,7 +17,7 @@ import logging
 from typing import Protocol, assert_never
 
 from bridge.server.eventlog import RepeatedLog
-from bridge.server.handlers import Peer
+from bridge.server.handlers import Peer, SessionContext
 from bridge.server.limits import ConnectionCaps, ConnectionLimits, ConnectionRefusal
 from bridge.server.observer import ConnectionObserver
 from bridge.server.settings import ServerSettings
@@ -42,6 +42,21 @@ class ServedConnection(Admitted, Protocol):
 
     async def shutdown(self, deadline: float) -> None:
         """Graceful stop, bounded by `deadline` (loop time)."""
+        ...
+
+    @property
+    def bound(self) -> bool: ...
+
+    @property
+    def context(self) -> SessionContext:
+        """Who is bound (only once `bound`)."""
+        ...
+
+    @property
+    def requests_in_flight(self) -> int: ...
+
+    def activity(self) -> tuple[float, float, int, int]:
+        """(bound at, last bytes in: loop times; requests handed up, deliver_sm sent)."""
         ...
 
 

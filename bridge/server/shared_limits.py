@@ -347,7 +347,7 @@ class SharedLimits:
             return True
         del self._held[holder]
         log.warning(
-            "event=bind_lease_lost system_id=%s session=%s reason=%s",
+            "event=bind_lease_lost system_id=%s session=%s reason=%r",
             system_id,
             session_id,
             "account holds max_binds binds across the cluster",

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bridge.app import Bridge, SmppFront
+from bridge.app.admin import SteeredHandler
 from bridge.app.metrics import Metrics
 from bridge.app.settings import isms_settings
 from bridge.config import ConfigError, load_config
@@ -63,7 +64,9 @@ def test_each_part_is_built_from_the_config_and_handed_the_parts_before_it(
     bridge = Bridge(config, store)
     assert bridge.store is store and bridge.pipeline.state is store
     assert bridge.client.settings == isms_settings(config.isms)
-    assert bridge.smpp.handler is bridge.pipeline  # the server hands requests to the pipeline
+    # The server hands requests to the pipeline, through the operator's submit gate.
+    assert isinstance(bridge.smpp.handler, SteeredHandler)
+    assert bridge.smpp.handler.inner is bridge.pipeline
     assert bridge.smpp.authority.knows("esme1")
     assert bridge.smpp.limits is None  # a store of this process alone: limits counted here
     assert bridge.metrics is None and bridge.monitoring is None

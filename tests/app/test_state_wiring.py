@@ -13,7 +13,7 @@ import pytest
 
 from bridge.app import Bridge
 from bridge.app.commands.check_config import check
-from bridge.app.commands.messages import Query, show, since_seconds
+from bridge.app.commands.messages import Query, comparable_number, show, since_seconds
 from bridge.app.metrics import Metrics
 from bridge.app.state import check_state, open_state
 from bridge.config import StateConfig, load_config
@@ -208,3 +208,41 @@ def test_messages_on_the_memory_backend_says_there_is_nothing_to_read(tmp_path: 
 def test_messages_before_the_first_start_says_the_file_does_not_exist(tmp_path: Path) -> None:
     status, _, err = messages(write_config(tmp_path), Query())
     assert status == 2 and "does not exist" in err
+
+
+@pytest.mark.parametrize("asked", ["+60123456789", "60123456789", "0123456789", "012-345 6789"])
+@pytest.mark.parametrize("sent", ["60123456789", "+60123456789", "0123456789"])
+def test_messages_finds_a_destination_in_any_form_the_pipeline_takes(
+    tmp_path: Path, asked: str, sent: str
+) -> None:
+    path = write_config(tmp_path)
+    asyncio.run(
+        fill(
+            tmp_path / "state.sqlite3",
+            record("111", to=sent),
+            record("222", to="60199999999"),
+            now=time.time(),
+        )
+    )
+    _, out, _ = messages(path, Query(to=asked), as_json=True)
+    assert [item["message_ids"] for item in json.loads(out)] == [["111"]]
+
+
+def test_a_national_number_takes_the_configured_country_code(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("[isms]", '[isms]\ndefault_country_code = "65"'))
+    asyncio.run(fill(tmp_path / "state.sqlite3", record("111", to="6591234567"), now=time.time()))
+    _, out, _ = messages(path, Query(to="091234567"), as_json=True)
+    assert [item["message_ids"] for item in json.loads(out)] == [["111"]]
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["60123456789", "+60123456789", "0060123456789", "0123456789", " 012-345.67(89) "],
+)
+def test_the_number_messages_compares_is_the_one_the_pipeline_sends(address: str) -> None:
+    # The pipeline's own rule for TON 0, the TON a record does not keep: the two must agree.
+    from bridge.pipeline.checks.numbers import NumberRules, isms_number
+
+    assert comparable_number(address, "60") == isms_number(address, 0, 1, NumberRules())

@@ -159,7 +159,7 @@ def test_with_redis_stopped_submits_get_a_temporary_error_and_nothing_is_sent_th
             _, body = wait_until(
                 lambda b=bridge: (r := b.readyz())[0] == 503 and r, 10, "/readyz 503"
             )
-            assert "state_writable fail" in body
+            assert "state_writable: FAIL" in body
         cluster.haproxy.wait_for_states({"bridge-a": "DOWN", "bridge-b": "DOWN"})
         cluster.redis.restart()
         recovered = wait_until(

@@ -88,7 +88,7 @@ def test_a_duplicate_system_id_names_the_second_entry_and_the_first(
     failure: ConfigFailure,
 ) -> None:
     error = failure(accounts=account() + "\n" + account(password='password = "other1"'))
-    assert error.key == "accounts[1].system_id"
+    assert error.key == "accounts[1] (esme1).system_id"
     assert "accounts[0]" in error.expected
 
 
@@ -104,7 +104,7 @@ def test_an_empty_system_id_is_refused(failure: ConfigFailure) -> None:
 
 def test_a_password_over_8_characters_is_refused_with_the_reason(failure: ConfigFailure) -> None:
     error = failure(accounts=account(password='password = "123456789"'))
-    assert error.key == "accounts[0].password"
+    assert error.key == "accounts[0] (esme1).password"
     assert "at most 8 characters" in error.expected
     assert "smpplib" in error.expected and "SMPP 3.4" in error.expected
 
@@ -115,14 +115,14 @@ def test_a_password_of_exactly_8_characters_is_accepted(load: LoadConfig) -> Non
 
 
 def test_an_empty_password_is_refused(failure: ConfigFailure) -> None:
-    assert failure(accounts=account(password='password = ""')).key == "accounts[0].password"
+    assert failure(accounts=account(password='password = ""')).key == "accounts[0] (esme1).password"
 
 
 def test_a_missing_password_asks_for_one_of_the_three_ways_to_give_it(
     failure: ConfigFailure,
 ) -> None:
     error = failure(accounts=account(password=""))
-    assert error.key == "accounts[0].password"
+    assert error.key == "accounts[0] (esme1).password"
     assert "password_env" in error.expected and "password_file" in error.expected
 
 
@@ -139,7 +139,7 @@ def test_an_unset_password_environment_variable_names_it(
 ) -> None:
     monkeypatch.delenv("ESME1_PASSWORD", raising=False)
     error = failure(accounts=account(password='password_env = "ESME1_PASSWORD"'))
-    assert error.key == "accounts[0].password_env"
+    assert error.key == "accounts[0] (esme1).password_env"
     assert "ESME1_PASSWORD" in error.expected
 
 
@@ -157,18 +157,18 @@ def test_a_password_from_a_file_is_held_to_8_characters_too(
 ) -> None:
     (tmp_path / "esme1.password").write_text("much-too-long\n", encoding="utf-8")
     error = failure(accounts=account(password='password_file = "esme1.password"'))
-    assert error.key == "accounts[0].password_file"
+    assert error.key == "accounts[0] (esme1).password_file"
     assert "at most 8" in error.expected
 
 
 def test_a_missing_password_file_is_refused_naming_the_key(failure: ConfigFailure) -> None:
     error = failure(accounts=account(password='password_file = "nowhere"'))
-    assert error.key == "accounts[0].password_file"
+    assert error.key == "accounts[0] (esme1).password_file"
 
 
 def test_a_password_given_two_ways_is_refused(failure: ConfigFailure) -> None:
     error = failure(accounts=account(password='password = "a"\npassword_env = "B"'))
-    assert error.key == "accounts[0].password"
+    assert error.key == "accounts[0] (esme1).password"
     assert "only one" in error.expected
 
 
@@ -182,22 +182,22 @@ def test_the_isms_password_can_come_from_a_file(load: LoadConfig, tmp_path: Path
 
 def test_a_missing_isms_username_is_refused(failure: ConfigFailure) -> None:
     text = account().replace('isms_username = "isms"', "")
-    assert failure(accounts=text).key == "accounts[0].isms_username"
+    assert failure(accounts=text).key == "accounts[0] (esme1).isms_username"
 
 
 def test_a_bind_type_outside_the_three_names_the_entry(failure: ConfigFailure) -> None:
     error = failure(accounts=account('bind_types = ["transmitter", "tx"]'))
-    assert error.key == "accounts[0].bind_types[1]"
+    assert error.key == "accounts[0] (esme1).bind_types[1]"
     assert "'transceiver'" in error.expected
 
 
 def test_an_empty_bind_types_list_is_refused(failure: ConfigFailure) -> None:
-    assert failure(accounts=account("bind_types = []")).key == "accounts[0].bind_types"
+    assert failure(accounts=account("bind_types = []")).key == "accounts[0] (esme1).bind_types"
 
 
 def test_an_allowed_ip_that_does_not_parse_names_the_entry(failure: ConfigFailure) -> None:
     error = failure(accounts=account('allowed_ips = ["10.0.0.0/8", "10.0.0.300"]'))
-    assert error.key == "accounts[0].allowed_ips[1]"
+    assert error.key == "accounts[0] (esme1).allowed_ips[1]"
 
 
 def test_a_network_with_host_bits_set_suggests_the_network_meant(failure: ConfigFailure) -> None:
@@ -209,17 +209,20 @@ def test_an_explicitly_empty_allowed_ips_is_refused_rather_than_guessed(
     failure: ConfigFailure,
 ) -> None:
     error = failure(accounts=account("allowed_ips = []"))
-    assert error.key == "accounts[0].allowed_ips"
+    assert error.key == "accounts[0] (esme1).allowed_ips"
 
 
 def test_throughput_burst_without_throughput_per_s_is_refused(failure: ConfigFailure) -> None:
     error = failure(accounts=account("throughput_burst = 10"))
-    assert error.key == "accounts[0].throughput_burst"
+    assert error.key == "accounts[0] (esme1).throughput_burst"
     assert "throughput_per_s" in error.expected
 
 
 def test_a_zero_throughput_is_refused(failure: ConfigFailure) -> None:
-    assert failure(accounts=account("throughput_per_s = 0")).key == "accounts[0].throughput_per_s"
+    assert (
+        failure(accounts=account("throughput_per_s = 0")).key
+        == "accounts[0] (esme1).throughput_per_s"
+    )
 
 
 def test_throughput_without_a_burst_gets_one_seconds_worth(load: LoadConfig) -> None:
@@ -228,29 +231,29 @@ def test_throughput_without_a_burst_gets_one_seconds_worth(load: LoadConfig) -> 
 
 
 def test_max_binds_below_one_is_refused(failure: ConfigFailure) -> None:
-    assert failure(accounts=account("max_binds = 0")).key == "accounts[0].max_binds"
+    assert failure(accounts=account("max_binds = 0")).key == "accounts[0] (esme1).max_binds"
 
 
 def test_a_default_sender_outside_allowed_sender_ids_is_refused(failure: ConfigFailure) -> None:
     error = failure(
         accounts=account('default_sender = "Other"', 'allowed_sender_ids = ["MyBrand"]')
     )
-    assert error.key == "accounts[0].default_sender"
+    assert error.key == "accounts[0] (esme1).default_sender"
 
 
 def test_a_sender_id_isms_would_not_take_names_the_entry(failure: ConfigFailure) -> None:
     error = failure(accounts=account('allowed_sender_ids = ["MyBrand", "My Brand!"]'))
-    assert error.key == "accounts[0].allowed_sender_ids[1]"
+    assert error.key == "accounts[0] (esme1).allowed_sender_ids[1]"
     assert "11" in error.expected
 
 
 def test_a_misspelt_account_key_is_refused_by_its_full_name(failure: ConfigFailure) -> None:
-    assert failure(accounts=account("max_bind = 3")).key == "accounts[0].max_bind"
+    assert failure(accounts=account("max_bind = 3")).key == "accounts[0] (esme1).max_bind"
 
 
-def test_an_error_in_a_later_account_names_its_index(failure: ConfigFailure) -> None:
+def test_an_error_in_a_later_account_names_its_index_and_system_id(failure: ConfigFailure) -> None:
     text = account() + "\n" + account("max_binds = -1", system_id="esme2")
-    assert failure(accounts=text).key == "accounts[1].max_binds"
+    assert failure(accounts=text).key == "accounts[1] (esme2).max_binds"
 
 
 def test_loaded_accounts_drive_the_authenticator_and_the_throttles(
@@ -278,6 +281,6 @@ def test_a_password_of_the_wrong_type_is_refused_without_echoing_it(
     failure: ConfigFailure,
 ) -> None:
     error = failure(accounts=account(password="password = 12345678"))
-    assert error.key == "accounts[0].password"
+    assert error.key == "accounts[0] (esme1).password"
     assert "12345678" not in str(error)
     assert "expected a string" in error.expected

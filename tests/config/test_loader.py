@@ -55,10 +55,12 @@ def test_a_file_that_is_not_utf8_names_the_line_of_the_first_bad_byte(tmp_path: 
         load_config(path)
 
 
-def test_an_unknown_top_level_table_is_refused_by_name(failure: ConfigFailure) -> None:
+def test_an_unknown_top_level_table_is_refused_by_name_with_the_section_meant(
+    failure: ConfigFailure,
+) -> None:
     error = failure(metrics="[metric]\nport = 1")
     assert error.key == "metric"
-    assert "unknown key" in error.expected
+    assert error.expected == "unknown section (did you mean metrics?)"
 
 
 def test_a_section_given_as_a_value_is_refused(failure: ConfigFailure) -> None:
@@ -79,7 +81,7 @@ def test_accounts_given_as_one_table_instead_of_an_array_is_refused(
         ({"smpp": "[smpp]\nwindow = -1"}, "smpp.window"),
         ({"smpp": "[smpp.tls]\ncert_file = 1"}, "smpp.tls.cert_file"),
         ({"metrics": "[metrics]\nhots = 1"}, "metrics.hots"),
-        ({"accounts": '[[accounts]]\nsystem_id = "e"\npassword = 1'}, "accounts[0].password"),
+        ({"accounts": '[[accounts]]\nsystem_id = "e"\npassword = 1'}, "accounts[0] (e).password"),
     ],
 )
 def test_every_error_message_reads_file_then_full_key_then_what_was_expected(
@@ -87,5 +89,68 @@ def test_every_error_message_reads_file_then_full_key_then_what_was_expected(
 ) -> None:
     error = failure(**sections)
     assert error.key == key
-    assert str(error) == f"{write_config()}: {key}: {error.expected}"
+    # The first line: a section may hold more than the one problem (a TLS table without key).
+    assert str(error).splitlines()[0] == f"{write_config()}: {key}: {error.expected}"
     assert error.expected.startswith(("expected", "unknown key"))
+
+
+def test_every_problem_of_a_file_is_reported_in_one_run(failure: ConfigFailure) -> None:
+    accounts = """
+[[accounts]]
+system_id = "esme1"
+isms_username = "isms"
+isms_password_env = "ISMS_BRIDGE_TEST_UNSET_VARIABLE"
+
+[[accounts]]
+system_id = "esme2"
+password = "secret2"
+isms_username = "isms"
+"""
+    error = failure("[smpp]\nwindw = 5", accounts=accounts)
+    lines = str(error).splitlines()
+    path = lines[0].split(": ")[0]
+    assert lines == [
+        f"{path}: smpp.windw: unknown key (did you mean window?)",
+        f"{path}: accounts[0] (esme1).password: is required (or password_env / password_file)",
+        f"{path}: accounts[0] (esme1).isms_password_env: environment variable "
+        "'ISMS_BRIDGE_TEST_UNSET_VARIABLE' is not set",
+        f"{path}: accounts[1] (esme2).isms_password: is required "
+        "(or isms_password_env / isms_password_file)",
+    ]
+    assert error.key == "smpp.windw"  # the first problem's, as for a single one
+
+
+def test_a_single_problem_reads_as_one_line_with_its_suggestion(
+    failure: ConfigFailure, write_config: WriteConfig
+) -> None:
+    smpp = "[smpp]\nwindw = 5"
+    error = failure(smpp)
+    assert str(error) == f"{write_config(smpp)}: smpp.windw: unknown key (did you mean window?)"
+    assert error.problems == (error,)
+
+
+def test_a_misspelt_sub_table_is_suggested_by_its_parent(failure: ConfigFailure) -> None:
+    error = failure("[smpp.tsl]\nport = 3550")
+    assert (error.key, error.expected) == ("smpp.tsl", "unknown key (did you mean tls?)")
+
+
+def test_an_account_is_named_by_its_system_id_once_that_reads(failure: ConfigFailure) -> None:
+    accounts = '[[accounts]]\nsystem_id = "shop"\npassword = "secret1"\nisms_username = "isms"\n'
+    error = failure(accounts=accounts)
+    assert error.key == "accounts[0] (shop).isms_password"
+
+
+def test_an_account_whose_system_id_is_bad_is_named_by_its_index(failure: ConfigFailure) -> None:
+    accounts = '[[accounts]]\nsystem_id = ""\npassword = "secret1"\nisms_username = "isms"\n'
+    error = failure(accounts=accounts)
+    assert [p.key for p in error.problems] == ["accounts[0].system_id", "accounts[0].isms_password"]
+
+
+def test_a_listen_host_that_only_looks_like_an_address_is_refused_naming_the_key(
+    failure: ConfigFailure,
+) -> None:
+    error = failure('[smpp]\nhost = "127.0.0.256"')
+    assert error.key == "smpp.host"
+    assert "got '127.0.0.256'" in error.expected
+    error = failure(metrics='[metrics]\nhost = "10.1.2"')
+    assert error.key == "metrics.host"

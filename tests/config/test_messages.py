@@ -91,7 +91,7 @@ def test_an_account_can_choose_its_data_coding_readings_and_delivrd(load: Load) 
 
 def test_an_unknown_dc0_reading_is_refused_with_the_choices(failure: Failure) -> None:
     error = failure(accounts=ACCOUNT + 'dc0 = "utf8"\n')
-    assert error.key == "accounts[0].dc0"
+    assert error.key == "accounts[0] (esme1).dc0"
     assert "'gsm7', 'latin1', 'ascii'" in error.expected
 
 

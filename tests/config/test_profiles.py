@@ -60,7 +60,7 @@ def test_a_key_the_account_sets_wins_over_its_profile(load: LoadConfig) -> None:
 
 def test_an_unknown_profile_is_refused_naming_every_choice(failure: ConfigFailure) -> None:
     error = failure(accounts=ACCOUNT + 'profile = "kanel"\n')
-    assert error.key == "accounts[0].profile"
+    assert error.key == "accounts[0] (esme1).profile"
     for name in ("generic", "kannel", "smpplib", "node-smpp", "cloudhopper", "jsmpp"):
         assert repr(name) in error.expected
     assert "'kanel'" in error.expected

@@ -45,7 +45,9 @@ class _Recording(dict[str, object]):
 
 
 def write_certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate and its key, so a `[smpp.tls]` table loads."""
+    """A self-signed certificate and its key, so a `[smpp.tls]` table loads (and the token
+    file SMALLEST's `[[admin.tokens]]` names)."""
+    (directory / "admin.token").write_text("docs-admin-token-0123456789\n", encoding="utf-8")
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
@@ -83,6 +85,14 @@ key_file = "bridge.key"
 [metrics]
 [messages]
 [state]
+[policy]
+[admin]
+[admin.tls]
+cert_file = "bridge.crt"
+key_file = "bridge.key"
+[[admin.tokens]]
+name = "ops"
+token_file = "admin.token"
 [[accounts]]
 system_id = "esme1"
 password = "secret1"

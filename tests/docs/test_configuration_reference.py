@@ -59,7 +59,11 @@ def test_the_parser_is_seen_reading_every_section_and_its_keys(
         "metrics",
         "messages",
         "state",
+        "policy",
         "accounts",
+        "admin",
+        "admin.tls",
+        "admin.tokens",
     }
     # A few keys read only in some cases, so a broken recording would lose them first.
     assert {"max_connections", "proxy_trusted", "bind_lease_s"} <= known["smpp"]

@@ -103,12 +103,15 @@ def test_a_serving_bridge_on_a_moved_metrics_port_is_healthy_without_its_secrets
     )
 
 
-def test_ready_asks_readyz_and_the_line_shows_its_checks(served: Served) -> None:
+def test_ready_asks_readyz_and_shows_each_check_on_a_line_of_its_own(served: Served) -> None:
     run = healthcheck(served.config, "--ready")
     assert run.returncode == EXIT_HEALTHY, run.stdout
     assert re.fullmatch(
-        rf"healthy: http://127\.0\.0\.1:{served.metrics_port}/readyz answered 200 "
-        r"listening ok 127\.0\.0\.1:\d+ config_loaded ok .+ isms_mirror_available ok .+\n",
+        rf"healthy: http://127\.0\.0\.1:{served.metrics_port}/readyz answered 200\n"
+        r"  listening: ok 127\.0\.0\.1:\d+\n"
+        r"  config_loaded: ok .+\n"
+        r"  isms_mirror_available: ok 1/1 mirrors not open\n"
+        r"(  state_\w+: ok .+\n)*",
         run.stdout,
     )
 
@@ -146,7 +149,7 @@ def test_an_endpoint_that_never_answers_is_unhealthy_after_the_timeout(tmp_path:
 
 class Refusing(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        body = b"listening fail stopping\n"
+        body = b"listening: FAIL stopping\n"
         self.send_response(503)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -169,5 +172,5 @@ def test_an_answer_other_than_200_is_unhealthy_and_the_line_shows_it(tmp_path: P
         server.server_close()
     assert status == EXIT_UNHEALTHY
     assert out.getvalue() == (
-        f"unhealthy: http://127.0.0.1:{port}/readyz answered 503 listening fail stopping\n"
+        f"unhealthy: http://127.0.0.1:{port}/readyz answered 503 listening: FAIL stopping\n"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -193,6 +194,14 @@ def test_demo_runs_the_sandbox_and_the_bridge_and_stops_cleanly_on_sigterm(
         assert [m["text"] for m in json.loads(page.read())["messages"]] == ["demo"]
         scraped = urllib.request.urlopen(metrics.group(1), timeout=5).read().decode()
         assert 'isms_bridge_smpp_submits_total{command="submit_sm"' in scraped
+        # The command it suggests runs as printed, from where the demo was started.
+        suggested = re.search(r"  try: +(.+)\n", printed)
+        assert suggested is not None, printed
+        tried = subprocess.run(
+            shlex.split(suggested.group(1)), cwd=REPO, capture_output=True, text=True, timeout=30
+        )
+        assert tried.returncode == 0, tried.stdout + tried.stderr
+        assert tried.stdout.startswith("accepted, message_id ")
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(15) == 0
     finally:

@@ -218,7 +218,7 @@ def test_redis_restarted_empty_is_found_counted_fails_readyz_and_traffic_goes_on
     bridge.wait_for(r"event=state_lost backend=redis .*reason=marker_missing")
     assert bridge.log().count("event=state_lost ") == 1
     status, body = readyz(metrics)
-    assert status == 503 and "state_intact fail" in body
+    assert status == 503 and "state_intact: FAIL" in body
     assert metric(metrics, "isms_bridge_state_epoch_changes_total") == 1
 
     answers = submit_many(sender, with_receipts(5, b"after"))

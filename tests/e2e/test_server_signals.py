@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -239,3 +240,56 @@ def test_serve_with_a_bad_config_exits_2_naming_the_file_and_key(tmp_path: Path)
     )
     assert done.returncode == 2
     assert str(config) in done.stderr and "smpp.window" in done.stderr
+
+
+def test_the_first_sigint_says_what_it_waits_for_and_that_a_second_stops_at_once(
+    write_config, serve
+) -> None:
+    bridge = serve(write_config(smpp={"shutdown_timeout_s": 60, "log_bodies": True}), slow=True)
+    client = esme(bridge.port)
+    client.send_message(source_addr="A", destination_addr="601", short_message=b"sleep:60")
+    bridge.wait_for(r"event=request_body")
+    bridge.signal(signal.SIGINT)  # Ctrl-C
+    line = bridge.wait_for(r"event=signal signal=SIGINT action=graceful_stop .*")[0]
+    assert "sessions_bound=1 requests_in_flight=1 timeout_s=60 " in line
+    assert (
+        'note="waiting at most 60 s for 1 bound session to unbind and 1 request in flight to '
+        'be answered; a second Ctrl-C (or SIGTERM) stops at once"'
+    ) in line
+    bridge.signal(signal.SIGINT)
+    assert bridge.wait(timeout=5) == 1
+
+
+def serve_failing(config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", "serve", "--config", str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_a_listen_host_that_does_not_resolve_stops_the_start_naming_its_key(
+    write_config,
+) -> None:
+    # .invalid never resolves (RFC 6761 §6.4): no real host is asked about.
+    done = serve_failing(write_config(smpp={"host": "bridge.invalid"}))
+    assert done.returncode == 3
+    assert (
+        "event=start_failed config=" in done.stderr
+        and "key=smpp.host error=\"[smpp] host = 'bridge.invalid': cannot listen: " in done.stderr
+    ), done.stderr
+
+
+def test_a_port_in_use_stops_the_start_naming_the_key_and_the_port(write_config) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = serve_failing(write_config(smpp={"port": port}))
+    assert done.returncode == 3
+    assert (
+        f"key=smpp.host error=\"[smpp] host = '127.0.0.1' (port {port}): cannot listen: "
+        'Address already in use"' in done.stderr
+    ), done.stderr

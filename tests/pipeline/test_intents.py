@@ -142,8 +142,9 @@ async def test_a_message_of_one_part_left_at_isms_is_recorded_as_unsettled_and_c
     request = asyncio.ensure_future(first.submit(submit_sm(registered_delivery=1)))
     await first.isms.reached.wait()
     await crash(request)
-    recovered = await rig(state=state).pipeline.recover()
-    assert recovered.intents == 1
+    after = rig(state=state)
+    recovered = await after.pipeline.recover()
+    assert recovered.intents == 1 and after.pipeline.counters.intents_unsettled == 1
     [unsettled] = [decode_record(r.value) for r in await state.scan_records(MESSAGE_KIND, now=1000)]
     assert unsettled.status == "UNSETTLED" and unsettled.reference.startswith("esme1/")
     assert unsettled.message_ids == ()  # the ESME was never answered: it holds no id
@@ -268,6 +269,7 @@ async def test_on_a_shared_store_what_a_dead_instance_left_is_settled_at_its_exp
     after.clock.now += INTENT_S + 1
     await after.pipeline.sweep()
     assert await records(state, INTENT_KIND) == 0
+    assert after.pipeline.counters.intents_unsettled == 1
     assert await after.pipeline.long.retries_for("esme1") == 1
 
 

@@ -142,7 +142,7 @@ def test_a_record_is_compact_utf8_json_that_any_json_reader_reads() -> None:
     record = MessageRecord(**{**_fields(message("1")), "text": "Hi £5 \U0001f600", "trx_id": "555"})
     value = encode_record(record)
     assert "£5 \U0001f600".encode() in value and b", " not in value and b": " not in value
-    assert json.loads(value)[0] == 2 and json.loads(value)[18] == "Hi £5 \U0001f600"
+    assert json.loads(value)[0] == 3 and json.loads(value)[18] == "Hi £5 \U0001f600"
 
 
 def test_a_record_keeps_its_times_to_the_millisecond() -> None:

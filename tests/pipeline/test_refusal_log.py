@@ -68,12 +68,12 @@ async def test_254_refused_destinations_write_one_line_then_one_summary_with_the
     [first] = lines(caplog, "destination_refused")
     assert first == (
         "event=destination_refused session=s1 system_id=esme1 seq=11 status=ESME_RINVDSTADR "
-        "reason=destination '100': 3 digits; a full number has 7 to 15"
+        "reason=\"destination '100': 3 digits; a full number has 7 to 15\""
     )
     await r.advance(INTERVAL_S)
     assert lines(caplog, "destination_refused_summary") == [
         "event=destination_refused_summary system_id=esme1 status=ESME_RINVDSTADR "
-        'reason="invalid destination address" count=253 seconds=10'
+        "reason='invalid destination address' count=253 seconds=10"
     ]
     assert len([rec for rec in caplog.records if rec.name == "bridge.pipeline.refusal_log"]) == 2
 

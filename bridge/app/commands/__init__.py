@@ -8,6 +8,7 @@ them all, in the order `--help` lists them; `bridge.cli` builds the parser with 
 from typing import Any
 
 from bridge.app.commands import (
+    admin,
     backup,
     balance,
     check_config,
@@ -20,7 +21,7 @@ from bridge.app.commands import (
 )
 
 # In the order `--help` lists them.
-COMMANDS = (demo, serve, send, check_config, healthcheck, sandbox, balance, messages, backup)
+COMMANDS = (demo, serve, send, check_config, healthcheck, sandbox, balance, messages, backup, admin)
 
 
 def add_commands(subparsers: Any) -> None:

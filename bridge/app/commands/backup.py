@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from bridge.app.commands.arguments import add_config, shown
 from bridge.config import ConfigError, load_config
 from bridge.state import BackupAbandoned, StateError, StateFileError, backup_file
 
@@ -38,7 +39,7 @@ def register(subparsers: Any) -> None:
         description="Copy the config's [state] file to PATH under one short snapshot, check "
         "the copy and rename it into place; safe while serve writes the file.",
     )
-    parser.add_argument("--config", required=True, type=Path, help="the TOML config file")
+    add_config(parser)
     parser.add_argument(
         "--to", required=True, type=Path, help="the copy to write (must not exist yet)"
     )
@@ -53,7 +54,7 @@ def back_up(config_path: Path, target: Path, *, out: TextIO, err: TextIO) -> int
     try:
         config = load_config(config_path)
     except ConfigError as exc:
-        print(f"isms-bridge backup: invalid config: {exc}", file=err)
+        print(f"isms-bridge backup: invalid config: {shown(exc)}", file=err)
         return EXIT_USAGE
     state = config.state
     if state.backend != "sqlite":

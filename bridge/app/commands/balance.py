@@ -10,10 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
+import socket
+import ssl
 import sys
-from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
+from bridge.app.commands.arguments import add_config, shown
 from bridge.app.settings import isms_accounts, isms_settings
 from bridge.config import BridgeConfig, ConfigError, load_config
 from bridge.upstream import (
@@ -21,6 +25,7 @@ from bridge.upstream import (
     IsmsClient,
     IsmsCode,
     IsmsCredentials,
+    NotSent,
     UpstreamError,
     code_name,
 )
@@ -28,17 +33,18 @@ from bridge.upstream import (
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+# How an exception class is named (`ClientConnectorDNSError`, `gaierror`, `ReadTimeout`).
+_CLASS_NAME = re.compile(r"[A-Za-z_]\w*(?:Error|Exception|Timeout|error)")
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "balance",
         help="show the iSMS credit balance of every account in a config",
-        description="Query isms_balance.php for each iSMS account the config uses.",
+        description="Query isms_balance.php for each iSMS account the config uses, through "
+        "the config's mirrors; exit 1 when one is refused or unreachable.",
     )
-    parser.add_argument(
-        "--config", required=True, type=Path, metavar="PATH", help="the TOML config file"
-    )
+    add_config(parser)
     parser.set_defaults(handler=run)
 
 
@@ -47,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"isms-bridge balance: invalid config: {exc}", file=sys.stderr)
+        print(f"isms-bridge balance: invalid config: {shown(exc)}", file=sys.stderr)
         return EXIT_CONFIG
     return asyncio.run(report_balances(config, out=sys.stdout))
 
@@ -68,7 +74,7 @@ async def _one(client: IsmsClient, credentials: IsmsCredentials) -> tuple[str, b
     try:
         reply = await client.balance(credentials)
     except UpstreamError as exc:
-        return f"{name}: unavailable ({exc})", False
+        return f"{name}: unavailable ({unavailable(exc)})", False
     if reply.credits is not None:
         return f"{name}: {reply.credits} credits", True
     assert reply.code is not None
@@ -78,3 +84,59 @@ async def _one(client: IsmsClient, credentials: IsmsCredentials) -> tuple[str, b
     except ValueError:
         fix = None
     return (f"{line}; fix: {fix}" if fix else line), False
+
+
+def unavailable(error: UpstreamError) -> str:
+    """Why no mirror answered, in words (`nohost.example:443: cannot resolve the host name`).
+
+    Never the URL, which a GET request carries the credentials in, nor the class names of the
+    HTTP library: the host and port of the last mirror tried and what the system said.
+    """
+    parts = urlsplit(error.mirror)
+    where = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""
+    why = _system_reason(error) or _reason_without_class(error)
+    return f"{where}: {why}" if where else why
+
+
+def _system_reason(error: UpstreamError) -> str:
+    """The words for the operating system's error under the library's, if there is one.
+
+    The whole chain is searched for the specific kinds first: a library's own error may be an
+    OSError too, with the system's error only under it (aiohttp's ClientConnectorError).
+    """
+    chain = _causes(error)
+    for cause in chain:
+        if isinstance(cause, socket.gaierror):
+            return "cannot resolve the host name"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, TimeoutError):
+            return "no answer in time"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS failed ({cause.reason or 'handshake'})"
+    for cause in reversed(chain):
+        if isinstance(cause, OSError) and cause.errno is not None and cause.strerror:
+            return cause.strerror[0].lower() + cause.strerror[1:]
+    return ""
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """`error` and what it was raised from, outermost first."""
+    chain: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and all(cause is not seen for seen in chain):
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    return chain
+
+
+def _reason_without_class(error: UpstreamError) -> str:
+    """The adapter's reason with the library's class name taken off (`ConnectError: x`)."""
+    head, colon, rest = error.reason.partition(": ")
+    if not _CLASS_NAME.fullmatch(head):
+        return error.reason
+    if "Timeout" in head:
+        return "no answer in time"
+    if colon and rest:
+        return rest
+    return "not reached" if isinstance(error, NotSent) else "no usable answer"

@@ -3,10 +3,14 @@
 For a container HEALTHCHECK, a Kubernetes exec probe or a systemd timer. It reads only the
 config's `[metrics]` section (validated as `serve` validates it, defaults when absent; no
 secret is resolved, so the probe needs none of the bridge's environment), asks GET /healthz
-(or /readyz with `--ready`) at that host and port, and prints one line:
+(or /readyz with `--ready`) at that host and port, and prints one line, followed by the
+checks of /readyz one per line:
 
     healthy: http://127.0.0.1:9102/healthz answered 200 ok
     unhealthy: http://127.0.0.1:9102/healthz: connection refused
+    unhealthy: http://127.0.0.1:9102/readyz answered 503
+      listening: FAIL stopping
+      config_loaded: ok /etc/isms-bridge/bridge.toml
 
 Exit 0 only when the endpoint answered 200, else 1: Docker's HEALTHCHECK reserves every other
 status ("2: reserved, do not use"), so a config the probe cannot use is "unhealthy" too, and
@@ -25,13 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from bridge.app.commands.arguments import add_config, shown
 from bridge.config import ConfigError, MetricsConfig, load_metrics_config
 
 EXIT_HEALTHY = 0
 EXIT_UNHEALTHY = 1
 DEFAULT_TIMEOUT_S = 4.0  # under the image's HEALTHCHECK --timeout=5s
 MAX_TIMEOUT_S = 300.0
-MAX_BODY = 200  # of the answer shown in the line: /readyz names the failed check first
+# Of the answer shown: /readyz's few checks fit, and Docker keeps 4 KiB of a probe's output.
+MAX_BODY = 2000
 
 
 def register(subparsers: Any) -> None:
@@ -41,7 +47,7 @@ def register(subparsers: Any) -> None:
         description="Read [metrics] from the config, GET /healthz there, print one line; "
         "exit 0 when it answered 200, else 1 (a container HEALTHCHECK or a probe).",
     )
-    parser.add_argument("--config", required=True, type=Path, help="the TOML config file")
+    add_config(parser, text="the TOML config file (only its [metrics] section is read)")
     parser.add_argument(
         "--ready",
         action="store_true",
@@ -51,7 +57,7 @@ def register(subparsers: Any) -> None:
         "--timeout",
         type=float,
         default=DEFAULT_TIMEOUT_S,
-        help=f"seconds to wait for the answer (default: {DEFAULT_TIMEOUT_S:g})",
+        help="seconds to wait for the answer (default: %(default)g)",
     )
     parser.set_defaults(handler=run)
 
@@ -73,14 +79,14 @@ class ProbeTarget:
 
 
 def probe(path: Path, *, ready: bool, timeout_s: float, out: TextIO) -> int:
-    """Print the one line and return the exit status."""
+    """Print the verdict and return the exit status."""
     if not 0 < timeout_s <= MAX_TIMEOUT_S:
         out.write(f"unhealthy: --timeout must be above 0 and at most {MAX_TIMEOUT_S:g} s\n")
         return EXIT_UNHEALTHY
     try:
         metrics = load_metrics_config(path)
     except ConfigError as exc:
-        out.write(f"unhealthy: cannot read [metrics]: {exc}\n")
+        out.write(f"unhealthy: cannot read [metrics]: {shown(exc)}\n")
         return EXIT_UNHEALTHY
     if metrics.port == 0:
         out.write(
@@ -99,12 +105,18 @@ def probe(path: Path, *, ready: bool, timeout_s: float, out: TextIO) -> int:
     except (OSError, http.client.HTTPException) as exc:
         out.write(f"unhealthy: {target.url}: {describe(exc)}\n")
         return EXIT_UNHEALTHY
-    shown = " ".join(body.split())
-    if status != 200:
-        out.write(f"unhealthy: {target.url} answered {status} {shown}\n")
-        return EXIT_UNHEALTHY
-    out.write(f"healthy: {target.url} answered {status} {shown}\n")
-    return EXIT_HEALTHY
+    verdict, code = ("healthy", EXIT_HEALTHY) if status == 200 else ("unhealthy", EXIT_UNHEALTHY)
+    out.write(f"{verdict}: {target.url} answered {status}{answer_text(body)}\n")
+    return code
+
+
+def answer_text(body: str) -> str:
+    """A one-line answer after the status (`ok`); /readyz's checks each on a line of their own
+    under it, so a failed one is read at a glance rather than inside one long line."""
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return "".join(f" {line}" for line in lines)
+    return "".join(f"\n  {line}" for line in lines)
 
 
 def probe_host(metrics: MetricsConfig) -> str:

@@ -9,9 +9,13 @@ its lock, so it works while `serve` runs; or the shared Redis), newest first:
 One row per message (a long message's parts share one): received, account, message_id(s),
 PDU, source, destination(s), parts, the SMPP answer, message state and error, iSMS trx_id,
 code and mirror, when it was sent to iSMS and answered (ms after it was received), and what
-became of its receipt (none, held, sent, confirmed, refused, dropped). No message text unless the
-operator opted in (`[state] record_text`). Exit 0 (also when nothing matches), 1 for a bad
-argument or config, 2 when the state file cannot be read.
+became of its receipt (none, held, sent, confirmed, refused, dropped), its estimated iSMS
+credits and, for a resend within its account's duplicate window, what was done with it and
+the first message's id (`suppressed of 1171081025`). No message text unless the
+operator opted in (`[state] record_text`). `--to` matches a number in any form the bridge
+takes: `+60123456789`, `60123456789` and `0123456789` find the same messages, whichever of
+them the ESME sent. Exit 0 (also when nothing matches), 1 for a bad argument or config, 2
+when the state file cannot be read.
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from bridge.app.commands.arguments import add_config, shown
 from bridge.app.state import open_redis
 from bridge.config import ConfigError, StateConfig, load_config
 from bridge.pipeline import (
+    DEFAULT_COUNTRY_CODE,
     MESSAGE_KIND,
     RECEIPT_KIND,
     MessageRecord,
@@ -44,21 +50,29 @@ EXIT_USAGE = 1
 EXIT_STATE = 2
 DEFAULT_LIMIT = 50
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+# What people type inside a number and the pipeline ignores.
+_SEPARATORS = str.maketrans("", "", " -.()")
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "messages",
         help="show recent messages from the state file (read-only, while serve runs)",
-        description="Show what the bridge did with recent messages, newest first.",
+        description="Show what the bridge did with recent messages, newest first, from the "
+        "config's [state] store (read-only: safe while serve runs).",
     )
-    parser.add_argument("--config", required=True, type=Path, help="the TOML config file")
+    add_config(parser)
     parser.add_argument("--id", help="a message_id (of the message or of one of its parts)")
-    parser.add_argument("--to", help="a destination number, as the ESME sent it")
+    parser.add_argument(
+        "--to",
+        metavar="NUMBER",
+        help="a destination number in any form the bridge takes (+60123456789, 60123456789 "
+        "and 0123456789 find the same messages)",
+    )
     parser.add_argument("--account", help="an SMPP system_id")
     parser.add_argument("--since", type=since_seconds, help="e.g. 90s, 10m, 2h, 1d")
     parser.add_argument(
-        "--limit", type=int, default=DEFAULT_LIMIT, help=f"at most N (default {DEFAULT_LIMIT})"
+        "--limit", type=int, default=DEFAULT_LIMIT, help="at most N (default: %(default)s)"
     )
     parser.add_argument("--json", action="store_true", help="one JSON array instead of a table")
     parser.set_defaults(handler=run)
@@ -100,14 +114,21 @@ def show(path: Path, query: Query, *, as_json: bool, out: TextIO, err: TextIO) -
     try:
         config = load_config(path)
     except ConfigError as exc:
-        print(f"isms-bridge messages: invalid config: {exc}", file=err)
+        print(f"isms-bridge messages: invalid config: {shown(exc)}", file=err)
         return EXIT_USAGE
     problem = _unreadable(config.state)
     if problem:
         print(f"isms-bridge messages: {problem}", file=err)
         return EXIT_STATE
     try:
-        rows = asyncio.run(read(config.state, query, now=time.time()))
+        rows = asyncio.run(
+            read(
+                config.state,
+                query,
+                now=time.time(),
+                country_code=config.isms.default_country_code,
+            )
+        )
     except StateFileError as exc:
         print(f"isms-bridge messages: state file {exc.path}: {exc.reason}", file=err)
         return EXIT_STATE
@@ -147,16 +168,26 @@ async def _open(state: StateConfig) -> _Records:
     return await SqliteReadOnly.open(state.path)
 
 
-async def read(state: StateConfig, query: Query, *, now: float) -> list[Row]:
+async def read(
+    state: StateConfig, query: Query, *, now: float, country_code: str = DEFAULT_COUNTRY_CODE
+) -> list[Row]:
     store = await _open(state)
     try:
-        since = None if query.since_s is None else now - query.since_s
-        found = await store.scan_records(MESSAGE_KIND, now=now, since=since)
-        fates = {r.key: r.value.decode("ascii", "replace") for r in await store.scan_records(
-            RECEIPT_KIND, now=now, since=since
-        )}  # fmt: skip
+        return await select(store, query, now=now, country_code=country_code)
     finally:
         await store.aclose()
+
+
+async def select(
+    store: _Records, query: Query, *, now: float, country_code: str = DEFAULT_COUNTRY_CODE
+) -> list[Row]:
+    """The rows of `query` from an open store (also the admin API's GET /v1/messages);
+    `country_code`: the config's [isms] default_country_code, which `--to 0…` stands for."""
+    since = None if query.since_s is None else now - query.since_s
+    found = await store.scan_records(MESSAGE_KIND, now=now, since=since)
+    fates = {r.key: r.value.decode("ascii", "replace") for r in await store.scan_records(
+        RECEIPT_KIND, now=now, since=since
+    )}  # fmt: skip
     rows: list[Row] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     for stored in found:
@@ -165,7 +196,7 @@ async def read(state: StateConfig, query: Query, *, now: float) -> list[Row]:
         except ValueError:
             continue
         identity = (record.account, record.message_ids or (record.reference,))
-        if identity in seen or not _matches(record, query):
+        if identity in seen or not _matches(record, query, country_code):
             continue
         seen.add(identity)
         keys = [record_key(record.account, i) for i in record.keys]
@@ -176,12 +207,31 @@ async def read(state: StateConfig, query: Query, *, now: float) -> list[Row]:
     return rows
 
 
-def _matches(record: MessageRecord, query: Query) -> bool:
+def _matches(record: MessageRecord, query: Query, country_code: str) -> bool:
     if query.account is not None and record.account != query.account:
         return False
     if query.message_id is not None and query.message_id not in record.message_ids:
         return False
-    return query.to is None or query.to in record.destinations
+    if query.to is None:
+        return True
+    wanted = comparable_number(query.to, country_code)
+    return any(comparable_number(d, country_code) == wanted for d in record.destinations)
+
+
+def comparable_number(address: str, country_code: str) -> str:
+    """A number as iSMS gets it, so `+60123456789`, `0060123456789`, `60123456789` and
+    `0123456789` are one number: the pipeline's rule for an address of TON 0 (unknown), the
+    TON most ESMEs send and which a record does not keep (separators people type dropped,
+    `+` or `00` taken off, a single leading 0 replaced by the default country code).
+    Anything else is compared as written."""
+    typed = address.strip().translate(_SEPARATORS)
+    if typed.startswith("+"):
+        return typed[1:]
+    if typed.startswith("00"):
+        return typed[2:]
+    if typed.startswith("0"):
+        return country_code + typed[1:]
+    return typed
 
 
 def _state_word(record: MessageRecord) -> str:
@@ -204,7 +254,16 @@ def _after(moment: float | None, start: float) -> str:
 COLUMNS = (
     "received", "account", "message_id", "pdu", "from", "to", "parts", "answer",
     "state", "err", "trx_id", "isms", "mirror", "sent_ms", "answered_ms", "receipt",
+    "credits", "duplicate",
 )  # fmt: skip
+
+
+def _duplicate(record: MessageRecord) -> str:
+    """What duplicate suppression made of it: `suppressed of 1171081025`, or `-`."""
+    if not record.duplicate:
+        return "-"
+    first = record.duplicate_of
+    return f"{record.duplicate} of {first}" if first else record.duplicate
 
 
 def table(rows: list[Row]) -> str:
@@ -232,6 +291,8 @@ def table(rows: list[Row]) -> str:
                 _after(record.sent_at, record.received_at),
                 _after(record.answered_at, record.received_at),
                 row.receipt,
+                str(record.credits),
+                _duplicate(record),
             )
         )
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
@@ -243,30 +304,36 @@ def table(rows: list[Row]) -> str:
 
 
 def as_json_text(rows: list[Row]) -> str:
-    items = []
-    for row in rows:
-        record = row.record
-        item: dict[str, object] = {
-            "account": record.account,
-            "message_ids": list(record.message_ids),
-            "pdu": record.pdu,
-            "source_addr": record.source_addr,
-            "destinations": list(record.destinations),
-            "parts": record.parts,
-            "status": record.status,
-            "message_state": _state_word(record),
-            "error_code": record.error_code,
-            "trx_id": record.trx_id or None,
-            "isms_code": record.isms_code,
-            "mirror": record.mirror or None,
-            "received_at": _local(record.received_at),
-            "sent_at": None if record.sent_at is None else _local(record.sent_at),
-            "answered_at": _local(record.answered_at),
-            "final_at": None if record.final_at is None else _local(record.final_at),
-            "receipt": row.receipt,
-            "reference": record.reference,
-        }
-        if record.text is not None:
-            item["text"] = record.text
-        items.append(item)
+    items = [as_json(row) for row in rows]
     return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
+
+
+def as_json(row: Row) -> dict[str, object]:
+    """One row as `--json` shows it."""
+    record = row.record
+    item: dict[str, object] = {
+        "account": record.account,
+        "message_ids": list(record.message_ids),
+        "pdu": record.pdu,
+        "source_addr": record.source_addr,
+        "destinations": list(record.destinations),
+        "parts": record.parts,
+        "status": record.status,
+        "message_state": _state_word(record),
+        "error_code": record.error_code,
+        "trx_id": record.trx_id or None,
+        "isms_code": record.isms_code,
+        "mirror": record.mirror or None,
+        "received_at": _local(record.received_at),
+        "sent_at": None if record.sent_at is None else _local(record.sent_at),
+        "answered_at": _local(record.answered_at),
+        "final_at": None if record.final_at is None else _local(record.final_at),
+        "receipt": row.receipt,
+        "reference": record.reference,
+        "credits": record.credits,
+        "duplicate": record.duplicate or None,
+        "duplicate_of": record.duplicate_of or None,
+    }
+    if record.text is not None:
+        item["text"] = record.text
+    return item

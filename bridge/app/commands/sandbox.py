@@ -39,30 +39,46 @@ def register(subparsers: Any) -> None:
         description="Serve /isms_send_all_id.php, /isms_send.php, /RESTAPI.php and "
         "/isms_balance.php like iSMS does, with a credit balance and fault injection.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="0 picks a free port (default: %(default)s)"
+    )
     parser.add_argument(
         "--account",
         action="append",
         metavar="USER:PASSWORD",
-        help="an iSMS account the sandbox accepts (repeatable; default isms:isms123)",
+        help="an iSMS account the sandbox accepts, repeatable (default: "
+        + ", ".join(f"{user}:{password}" for user, password in DEFAULT_ACCOUNTS.items())
+        + ")",
     )
-    parser.add_argument("--credits", type=int, default=DEFAULT_CREDITS, help="per account")
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay every reply")
-    parser.add_argument("--http-status", type=int, help="answer send requests with this status")
+    parser.add_argument(
+        "--credits", type=int, default=DEFAULT_CREDITS, help="per account (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="delay every reply (default: %(default)g)"
+    )
+    parser.add_argument(
+        "--http-status", type=int, help="answer send requests with this status (default: none)"
+    )
     parser.add_argument(
         "--drop-connections",
         action="store_true",
         help="send and charge, then close the connection without a reply",
     )
-    parser.add_argument("--result-code", type=int, help="answer this iSMS code, e.g. -1004")
+    parser.add_argument(
+        "--result-code", type=int, help="answer this iSMS code, e.g. -1004 (default: none)"
+    )
     parser.add_argument(
         "--fault-ratio",
         type=float,
         default=1.0,
-        help="share of send requests the status/drop/code faults hit (0..1)",
+        help="share of send requests the status/drop/code faults hit, 0..1 (default: %(default)g)",
     )
-    parser.add_argument("--history", type=int, default=200, help="recent messages kept")
+    parser.add_argument(
+        "--history", type=int, default=200, help="recent messages kept (default: %(default)s)"
+    )
     parser.set_defaults(handler=run)
 
 

@@ -32,7 +32,6 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TextIO
 
 import smpplib.client
@@ -40,6 +39,7 @@ import smpplib.consts
 import smpplib.exceptions
 import smpplib.gsm
 
+from bridge.app.commands.arguments import add_config, shown
 from bridge.config import ConfigError, load_config
 from bridge.pdu import status_description, status_name
 from bridge.pipeline import UndecodableText, decode_text
@@ -56,7 +56,11 @@ _WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S10
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "send", help="send one message through a running bridge (an SMPP client)"
+        "send",
+        help="send one message through a running bridge (an SMPP client)",
+        description="Bind to a running bridge as an ESME (smpplib), send TEXT to every --to "
+        "and print each answer; the address and login come from --config (its first "
+        "listener and account) or from the flags, which win.",
     )
     parser.add_argument("text", help="the message text")
     parser.add_argument(
@@ -65,21 +69,31 @@ def register(subparsers: Any) -> None:
         action="append",
         help="destination number, e.g. 60123456789; give it again for more destinations",
     )
-    parser.add_argument("--from", dest="sender", default="", help="source_addr (sender ID)")
-    parser.add_argument("--config", type=Path, help="take address and login from this config")
-    parser.add_argument("--host", help="bridge address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="bridge port (default 2775)")
+    parser.add_argument(
+        "--from", dest="sender", default="", help="source_addr (sender ID; default: none)"
+    )
+    add_config(parser, required=False, text="take address and login from this config")
+    parser.add_argument("--host", help="bridge address (default: the config's, else 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="bridge port (default: the config's, else 2775)")
     parser.add_argument("--system-id", help="SMPP login")
     parser.add_argument("--password", help="SMPP password")
     parser.add_argument(
         "--bind",
         choices=("transmitter", "transceiver"),
         default="transmitter",
-        help="bind type (--wait-receipt always binds as transceiver)",
+        help="bind type; --wait-receipt always binds as transceiver (default: %(default)s)",
     )
-    parser.add_argument("--priority", type=int, default=0, choices=range(4), help="priority_flag")
+    parser.add_argument(
+        "--priority",
+        type=int,
+        default=0,
+        choices=range(4),
+        help="priority_flag (default: %(default)s)",
+    )
     parser.add_argument("--wait-receipt", action="store_true", help="wait for the receipt")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait (default 10)")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait (default: %(default)g)"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -118,7 +132,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     logging.getLogger("smpp").setLevel(logging.CRITICAL)  # smpplib's own chatter
     try:
         where = target(args)
-    except (ConfigError, ValueError) as exc:
+    except ConfigError as exc:
+        print(f"isms-bridge send: {shown(exc)}", file=sys.stderr)
+        return EXIT_CONNECT
+    except ValueError as exc:
         print(f"isms-bridge send: {exc}", file=sys.stderr)
         return EXIT_CONNECT
     client = smpplib.client.Client(

@@ -16,10 +16,11 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from bridge.app.logs import LEVELS, configure_logging
+from bridge.app.commands.arguments import add_config, add_log_level, shown
+from bridge.app.hosts import ConfiguredHost, listen_hosts, listen_problem
+from bridge.app.logs import configure_logging, logfmt
 from bridge.app.root import Bridge
 from bridge.app.state import instance_name
 from bridge.config import BridgeConfig, ConfigError, load_config
@@ -34,9 +35,15 @@ EXIT_START = 3  # a listener could not be opened (address in use, bad certificat
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("serve", help="run the SMPP server")
-    parser.add_argument("--config", required=True, type=Path, help="the TOML config file")
-    parser.add_argument("--log-level", choices=sorted(LEVELS), default="info", help="default: info")
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the SMPP server",
+        description="Run the bridge: the SMPP listeners, the message pipeline and the metrics "
+        "endpoint, until SIGTERM or Ctrl-C (a graceful stop; a second one stops at once). "
+        "SIGHUP re-reads the config's accounts.",
+    )
+    add_config(parser)
+    add_log_level(parser)
     parser.set_defaults(handler=run)
 
 
@@ -45,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"isms-bridge serve: {exc}", file=sys.stderr)
+        print(f"isms-bridge serve: {shown(exc)}", file=sys.stderr)
         return EXIT_CONFIG
     return run_event_loop(lambda: open_and_serve(config))
 
@@ -109,7 +116,8 @@ async def serve(bridge: Bridge, on_started: Callable[[Bridge], None] | None = No
         nonlocal forced
         name = signal.Signals(signum).name
         if not stop.is_set():
-            log.info("event=signal signal=%s action=graceful_stop", name)
+            # The stop can take shutdown_timeout_s: say what it waits for and how to cut it.
+            log.info("event=signal signal=%s action=graceful_stop %s", name, waiting_for(bridge))
             stop.set()
         else:
             log.warning("event=signal signal=%s action=stop_now", name)
@@ -125,7 +133,7 @@ async def serve(bridge: Bridge, on_started: Callable[[Bridge], None] | None = No
         try:
             result = bridge.reload()
         except ConfigError as exc:
-            log.error("event=reload_failed error=%s action=kept_running_accounts", exc)
+            log.error("event=reload_failed error=%s action=kept_running_accounts", logfmt(str(exc)))
             return
         log.info(
             "event=reloaded accounts=%d added=%s removed=%s sessions_unbound=%d",
@@ -136,8 +144,8 @@ async def serve(bridge: Bridge, on_started: Callable[[Bridge], None] | None = No
         )
         if result.needs_restart:
             log.warning(
-                "event=reload_partial changed=%s action=restart_to_apply "
-                "(SIGHUP re-reads [[accounts]] only)",
+                'event=reload_partial changed=%s action=restart_to_apply note="SIGHUP re-reads '
+                '[[accounts]] only"',
                 ",".join(result.needs_restart),
             )
 
@@ -151,25 +159,33 @@ async def serve(bridge: Bridge, on_started: Callable[[Bridge], None] | None = No
             try:
                 await bridge.start()
             except (OSError, ValueError, StateError) as exc:
-                log.error("event=start_failed config=%s error=%s", config.path, exc)
+                smpp = [h for h in listen_hosts(config) if h.key != "metrics.host"]
+                blamed = await _blame(smpp, exc)
+                log.error("event=start_failed config=%s %s", logfmt(config.path), blamed)
                 return EXIT_START
             if bridge.monitoring is not None:
                 try:
                     await bridge.monitoring.start()
                 except OSError as exc:
+                    metrics = [h for h in listen_hosts(config) if h.key == "metrics.host"]
+                    blamed = await _blame(metrics, exc)
                     log.error(
-                        "event=start_failed config=%s listener=metrics error=%s", config.path, exc
+                        "event=start_failed config=%s listener=metrics %s",
+                        logfmt(config.path),
+                        blamed,
                     )
                     await bridge.shutdown(0.0)
                     return EXIT_START
             listening = True
-            log.info("event=started config=%s accounts=%d", config.path, len(config.accounts))
+            log.info(
+                "event=started config=%s accounts=%d", logfmt(config.path), len(config.accounts)
+            )
             if reload_pending:
                 on_reload()
             if on_started is not None:
                 on_started(bridge)
             await stop.wait()  # at once if a SIGTERM came while it started
-            # /readyz answers 503 ("listening fail stopping") during the graceful stop.
+            # /readyz answers 503 ("listening: FAIL stopping") during the graceful stop.
             await bridge.shutdown()
         finally:
             await bridge.aclose()  # the metrics endpoint, then the state store
@@ -177,3 +193,44 @@ async def serve(bridge: Bridge, on_started: Callable[[Bridge], None] | None = No
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)
     return EXIT_FORCED if forced else EXIT_OK
+
+
+@runtime_checkable
+class _CountsRequests(Protocol):
+    """A bound session that says how many of its requests are still being answered (the
+    server's connections do)."""
+
+    @property
+    def requests_in_flight(self) -> int: ...
+
+
+def waiting_for(bridge: Bridge) -> str:
+    """What a graceful stop waits for, as log fields and a sentence for whoever pressed Ctrl-C."""
+    registry = bridge.smpp.registry
+    sessions = [s for system_id in registry.system_ids() for s in registry.sessions(system_id)]
+    in_flight = sum(s.requests_in_flight for s in sessions if isinstance(s, _CountsRequests))
+    timeout_s = bridge.config.smpp.shutdown_timeout_s
+    note = (
+        f"waiting at most {timeout_s:g} s for {_count(len(sessions), 'bound session')} to "
+        f"unbind and {_count(in_flight, 'request')} in flight to be answered; a second Ctrl-C "
+        "(or SIGTERM) stops at once"
+    )
+    return (
+        f"sessions_bound={len(sessions)} requests_in_flight={in_flight} "
+        f"timeout_s={timeout_s:g} note={logfmt(note)}"
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+async def _blame(hosts: list[ConfiguredHost], error: BaseException) -> str:
+    """`key=... error=...` naming the configured address that cannot be listened on, found by
+    trying each again (the failed listeners are closed by now); the error alone when none is."""
+    for host in hosts:
+        problem = await asyncio.to_thread(listen_problem, host)
+        if problem:
+            where = host.setting if host.port == 0 else f"{host.setting} (port {host.port})"
+            return f"key={host.key} error={logfmt(f'{where}: cannot listen: {problem}')}"
+    return f"error={logfmt(str(error))}"

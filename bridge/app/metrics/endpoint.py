@@ -3,13 +3,14 @@
 - `/metrics`: the bridge's registry in the Prometheus text format.
 - `/healthz`: 200 while the process runs its event loop (a container HEALTHCHECK / liveness
   probe: if this does not answer, restart the process).
-- `/readyz`: 200 when the bridge can take traffic, else 503; the body lists every check as
-  `name ok|fail detail`. Checks: the SMPP listeners are open, a config is loaded, and at
-  least one iSMS mirror is not open (a mirror whose cool-down is over counts as available:
-  the next message probes it, so an idle bridge never stays unready for good); and the
-  state store commits (while it cannot, submits are answered ESME_RSYSERR); and, with a
-  shared Redis, it has not lost everything it held in the last five minutes
-  (`state_intact`: a restart without persistence).
+- `/readyz`: 200 when the bridge can take traffic, else 503; the body has one line per
+  check, `name: ok detail` or `name: FAIL detail` (FAIL in capitals, to stand out).
+  Checks: the SMPP listeners are open, a config is loaded, and at least one iSMS mirror is
+  not open (a mirror whose cool-down is over counts as available: the next message probes
+  it, so an idle bridge never stays unready for good); and the state store commits (while
+  it cannot, submits are answered ESME_RSYSERR); and, with a shared Redis, it has not lost
+  everything it held in the last five minutes (`state_intact`: a restart without
+  persistence).
 
 Access logs are off: a scrape every few seconds would drown the session log.
 """
@@ -65,6 +66,7 @@ def bridge_readiness(
     clock: Callable[[], float] = time.monotonic,
     store_writable: Callable[[], bool | None] = lambda: None,
     store_intact: Callable[[], bool | None] = lambda: None,
+    draining: Callable[[], bool] = lambda: False,
 ) -> ReadinessProbe:
     """The checks of /readyz: listening, config_loaded, isms_mirror_available.
 
@@ -76,7 +78,8 @@ def bridge_readiness(
         path = config_path()
         now = clock()
         known = tuple(mirrors())
-        available = [m for m in known if mirror_available(m, now)]
+        # A mirror an operator took out is no mirror to send to.
+        available = [m for m in known if m.in_service and mirror_available(m, now)]
         writable = store_writable()
         state: tuple[ReadinessCheck, ...] = (
             ()
@@ -118,9 +121,26 @@ def bridge_readiness(
                 detail=f"{len(available)}/{len(known)} mirrors not open",
             ),
             *state,
+            # Only while drained, so a load balancer moves new ESMEs to the other instances.
+            *(
+                (
+                    ReadinessCheck(
+                        name="not_draining",
+                        passed=False,
+                        detail="an operator drained this instance (admin API)",
+                    ),
+                )
+                if draining()
+                else ()
+            ),
         )
 
     return probe
+
+
+def readiness_line(check: ReadinessCheck) -> str:
+    """`isms_mirror_available: ok 1/1 mirrors not open`, `listening: FAIL stopping`."""
+    return f"{check.name}: {'ok' if check.passed else 'FAIL'} {check.detail}".rstrip()
 
 
 class MetricsServer:
@@ -180,7 +200,5 @@ class MetricsServer:
     async def _readyz(self, request: web.Request) -> web.Response:
         checks = self._readiness()
         ready = all(check.passed for check in checks)
-        lines = "".join(
-            f"{check.name} {'ok' if check.passed else 'fail'} {check.detail}\n" for check in checks
-        )
+        lines = "".join(readiness_line(check) + "\n" for check in checks)
         return web.Response(text=lines, status=200 if ready else 503)

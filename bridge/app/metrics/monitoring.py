@@ -20,8 +20,11 @@ live objects at each scrape. `bridge.app.root.Bridge` builds both in that order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bridge.app.metrics.endpoint import MetricsServer, bridge_readiness
 from bridge.app.metrics.observers import IsmsObserver, SmppObserver
+from bridge.app.metrics.policy import policy_series
 from bridge.app.metrics.series import (
     BridgeMetrics,
     PipelineSnapshot,
@@ -47,6 +50,7 @@ def pipeline_snapshot(pipeline: MessagePipeline) -> PipelineSnapshot:
         reassembly_expired=counters.reassembly_expired,
         long_messages=counters.long_messages,
         unicode_retries=counters.unicode_retries,
+        intents_unsettled=counters.intents_unsettled,
         receipts={
             "sent": counters.receipts_sent,
             "held": counters.receipts_held,
@@ -86,7 +90,16 @@ class Monitoring:
     """/metrics, /healthz and /readyz on `[metrics]` host:port, and the balance poller,
     reading the running server, iSMS client, pipeline and store."""
 
-    __slots__ = ("_client", "_config", "_endpoint", "_metrics", "_pipeline", "_poller", "_server")
+    __slots__ = (
+        "_client",
+        "_config",
+        "_draining",
+        "_endpoint",
+        "_metrics",
+        "_pipeline",
+        "_poller",
+        "_server",
+    )
 
     def __init__(
         self,
@@ -98,9 +111,12 @@ class Monitoring:
         client: IsmsClient,
         pipeline: MessagePipeline,
         store: StateStore,
+        draining: Callable[[], bool] = lambda: False,
     ) -> None:
         """Counts the registry's sessions from here on: build it before the listeners open,
-        so no bind goes uncounted."""
+        so no bind goes uncounted. `draining`: an operator drained this instance (/readyz
+        answers 503 while it is)."""
+        self._draining = draining
         self._config = config
         self._metrics = metrics
         self._server = server
@@ -114,6 +130,7 @@ class Monitoring:
         series.watch(mirror_states(lambda: client.mirrors))
         series.watch(pipeline_series(lambda: pipeline_snapshot(pipeline)))
         series.watch(state_series(pipeline, store))
+        series.watch(policy_series(pipeline, lambda: series.accounts))
 
     @property
     def addresses(self) -> tuple[tuple[str, int], ...]:
@@ -136,6 +153,7 @@ class Monitoring:
                 mirrors=lambda: client.mirrors,
                 store_writable=lambda: pipeline.store_writable,
                 store_intact=self._store_intact,
+                draining=self._draining,
             ),
         )
         await endpoint.start()

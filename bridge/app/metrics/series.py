@@ -91,10 +91,14 @@ CLUSTER_OPERATIONS = ("bind", "throughput", "probe", "heartbeat", "release", "ba
 REFUSAL_REASONS = (
     "account",
     "binary",
+    "cap",
     "destination",
     "length",
     "malformed",
+    "not_allowed",
+    "opted_out",
     "reassembly",
+    "rm0",
     "unsupported",
     "user_data",
 )
@@ -362,6 +366,11 @@ class BridgeMetrics:
             self.throttled.labels(system_id)
             self.window_full.labels(system_id)
 
+    @property
+    def accounts(self) -> frozenset[str]:
+        """The configured system_ids (as of the last reload)."""
+        return self._accounts
+
     def account_label(self, system_id: str) -> str:
         """system_id when it is a configured account, else `_unknown` (labels stay bounded)."""
         return system_id if system_id in self._accounts else UNKNOWN_ACCOUNT
@@ -426,6 +435,7 @@ class PipelineSnapshot:
     reassembly_expired: int
     long_messages: int
     unicode_retries: int
+    intents_unsettled: int
     receipts: Mapping[str, int]
     receipts_held: int
     refusals: Mapping[str, int]
@@ -460,6 +470,12 @@ def pipeline_series(snapshot: Callable[[], PipelineSnapshot]) -> Callable[[], It
             f"{NAMESPACE}_isms_unicode_retries",
             "Messages resent as type 2 after iSMS answered -1012 (nothing was charged)",
             value=float(now.unicode_retries),
+        )
+        yield CounterMetricFamily(
+            f"{NAMESPACE}_intents_unsettled",
+            "Messages a crash left at iSMS (their intent committed, no answer recorded), "
+            "settled as unknown outcomes",
+            value=float(now.intents_unsettled),
         )
         receipts = CounterMetricFamily(
             f"{NAMESPACE}_receipts",

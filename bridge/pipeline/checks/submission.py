@@ -14,6 +14,9 @@ to 254, each an SME address or a distribution list. Rules:
    Distribution lists (dest_flag 2) are held by an SMSC, and iSMS has none: each is refused
    with ESME_RCNTSUBDL (0x44). A submit_multi naming none is refused ESME_RINVNUMDESTS.
 2. An address given twice (the same iSMS number) is sent once: iSMS would charge twice.
+3. An account's number lists (policy/lists.py), when it has any, judge each iSMS number
+   like rule 1's check: a prefix outside its allowlist or in its denylist is
+   ESME_RINVDSTADR, an opted-out number ESME_RSUBMITFAIL.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from bridge.pipeline.checks.udh import (
     concatenation_of,
     payload_of,
 )
+from bridge.pipeline.policy.lists import list_refusal
+from bridge.pipeline.policy.settings import NumberLists
 from bridge.pipeline.seams import MessagePdu
 from bridge.pipeline.settings import AccountRoute
 
@@ -119,8 +124,11 @@ _USER_MESSAGE_REFERENCE: Final = Tag.USER_MESSAGE_REFERENCE
 _MESSAGE_PAYLOAD: Final = Tag.MESSAGE_PAYLOAD
 
 
-def checked(pdu: MessagePdu, route: AccountRoute, rules: NumberRules) -> Submission:
-    """`pdu` as a Submission, or the Refusal of the first check it fails."""
+def checked(
+    pdu: MessagePdu, route: AccountRoute, rules: NumberRules, lists: NumberLists | None = None
+) -> Submission:
+    """`pdu` as a Submission, or the Refusal of the first check it fails (`lists`: the
+    account's number lists, rule 3)."""
     part: ConcatenatedPart | None = None
     if _plain(pdu):
         octets = pdu.short_message
@@ -143,8 +151,8 @@ def checked(pdu: MessagePdu, route: AccountRoute, rules: NumberRules) -> Submiss
             check_coding(pdu.data_coding, route)
     umr = pdu.tlv(_USER_MESSAGE_REFERENCE)
     if isinstance(pdu, SubmitMulti):
-        return _to_several(pdu, route.system_id, rules, octets, part, umr)
-    number = destination(pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr, rules)
+        return _to_several(pdu, route.system_id, rules, octets, part, umr, lists)
+    number = destination(pdu.dest_addr_ton, pdu.dest_addr_npi, pdu.destination_addr, rules, lists)
     address = SmeAddress(
         dest_addr_ton=pdu.dest_addr_ton,
         dest_addr_npi=pdu.dest_addr_npi,
@@ -174,8 +182,9 @@ def _to_several(
     octets: bytes,
     part: ConcatenatedPart | None,
     umr: TlvValue | None,
+    lists: NumberLists | None,
 ) -> Submission:
-    """A submit_multi's destinations (rules 1 and 2)."""
+    """A submit_multi's destinations (rules 1 to 3)."""
     if not pdu.dest_addresses:
         raise Refusal(
             CommandStatus.ESME_RINVNUMDESTS,
@@ -198,7 +207,11 @@ def _to_several(
             case SmeAddress():
                 try:
                     number = destination(
-                        entry.dest_addr_ton, entry.dest_addr_npi, entry.destination_addr, rules
+                        entry.dest_addr_ton,
+                        entry.dest_addr_npi,
+                        entry.destination_addr,
+                        rules,
+                        lists,
                     )
                 except Refusal as refusal:
                     refused[position] = unsuccess(entry, refusal.command_status)
@@ -229,14 +242,21 @@ def _to_several(
     )
 
 
-def destination(ton: int, npi: int, address: str, rules: NumberRules) -> str:
-    """The iSMS number of one SME address (rule 1), or a Refusal."""
+def destination(
+    ton: int, npi: int, address: str, rules: NumberRules, lists: NumberLists | None = None
+) -> str:
+    """The iSMS number of one SME address (rules 1 and 3), or a Refusal."""
     try:
-        return isms_number(address, ton, npi, rules)
+        number = isms_number(address, ton, npi, rules)
     except InvalidNumber as exc:
         raise Refusal(
             CommandStatus.ESME_RINVDSTADR, f"destination {exc}", kind="destination"
         ) from None
+    if lists is not None:
+        refused = list_refusal(lists, number)
+        if refused is not None:
+            raise Refusal(refused.command_status, refused.reason, kind=refused.kind)
+    return number
 
 
 def unsuccess(address: SmeAddress, status: int) -> UnsuccessSme:

@@ -136,6 +136,22 @@ class ReceiptOutbox:
     def in_flight(self) -> int:
         return len(self._tasks)
 
+    async def drop_held(self, system_id: str) -> int:
+        """An operator drops the account's held receipts: every one due now (waiting for a
+        receiver); those on their way to a receiver or waiting out a retry delay stay. How
+        many were dropped (each logged in one receipts_dropped line, its fate recorded)."""
+        owner = f"{self._owner}/drop"
+        dropped: list[QueueEntry] = []
+        while entries := await self._state.take(
+            system_id, owner=owner, now=self._clock(), lease_s=LEASE_S, limit=_TAKE_AT_MOST
+        ):
+            for entry in entries:
+                if await self._state.ack(system_id, entry.entry_id, owner=owner):
+                    dropped.append(entry)
+        if dropped:
+            await self._dropped(tuple(dropped), "dropped by an operator")
+        return len(dropped)
+
     async def send(self, system_id: str, pdu: DeliverSm) -> None:
         """Queue a receipt (committed when this returns; raises StateUnavailable when it
         cannot be), and wake this instance's delivery of it if a receiver is bound here."""
@@ -258,7 +274,7 @@ class ReceiptOutbox:
                         stalled = True
         except StateError as exc:
             # The next sweep tries again; the entries stay queued (leases lapse by themselves).
-            log.warning("event=receipt_queue_unavailable system_id=%s error=%s", account, exc)
+            log.warning("event=receipt_queue_unavailable system_id=%s error=%r", account, str(exc))
         finally:
             # Synchronously with the decision to end, so that a wake from now on starts a
             # new drain instead of setting this one's event unheard.
@@ -271,7 +287,7 @@ class ReceiptOutbox:
             return False
         exc = task.exception()
         if isinstance(exc, StateError):
-            log.warning("event=receipt_queue_unavailable system_id=%s error=%s", account, exc)
+            log.warning("event=receipt_queue_unavailable system_id=%s error=%r", account, str(exc))
             return False
         if exc is not None:
             log.error("event=receipt_failed system_id=%s", account, exc_info=exc)
@@ -368,7 +384,7 @@ class ReceiptOutbox:
             return True
         self._counters.receipts_retried += 1
         log.info(
-            "event=receipt_retry system_id=%s message_id=%s attempt=%d reason=%s",
+            "event=receipt_retry system_id=%s message_id=%s attempt=%d reason=%r",
             account,
             message_id,
             attempts,
@@ -393,13 +409,13 @@ class ReceiptOutbox:
         if fate == RECEIPT_DROPPED:
             self._counters.receipts_dropped += 1
             log.warning(
-                "event=receipts_dropped count=1 reason=%s message_id=%s", reason, message_id
+                "event=receipts_dropped count=1 reason=%r message_id=%s", reason, message_id
             )
         await self._fate(entry.queue, message_id, fate)
 
     async def _dropped(self, entries: tuple[QueueEntry, ...], reason: str) -> None:
         self._counters.receipts_dropped += len(entries)
-        log.warning("event=receipts_dropped count=%d reason=%s", len(entries), reason)
+        log.warning("event=receipts_dropped count=%d reason=%r", len(entries), reason)
         for entry in entries:
             try:
                 pdu = decode(entry.body)

@@ -13,11 +13,13 @@ operator opts in (`[state] record_text`); otherwise no message text is stored be
 A receipt's fate after it was queued (sent, held again, confirmed, refused, dropped) is a
 small record of kind "receipt" under the same key, so the message record is written once.
 
-Values are JSON arrays (compact, readable with the sqlite3 shell), version 2: times are
+Values are JSON arrays (compact, readable with the sqlite3 shell), version 3: times are
 integer milliseconds, since writing a float's shortest repr is most of the cost of encoding
 a record. They are written by orjson (one record per submit: ~1.2 µs instead of the
-standard library's ~5.8 µs, the same bytes) and read by either. `decode` also reads
-version 1 (float seconds) and refuses anything else with ValueError.
+standard library's ~5.8 µs, the same bytes) and read by either. Version 3 adds the
+message's estimated credits and what duplicate suppression made of it (pipeline/policy/);
+`decode` also reads versions 2 and 1 (float seconds) and refuses anything else with
+ValueError.
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ class MessageRecord:
     receipt: Final[str] = RECEIPT_NONE
     text: Final[str | None] = None  # only with [state] record_text
     reference: Final[str] = ""  # system_id/session/sequence_number of the (completing) submit
+    credits: Final[int] = 0  # estimated iSMS credits, every destination (policy/credits.py)
+    # A resend within the account's duplicate window: flagged, suppressed, sent_again or
+    # assumed_sent, and the first's message_id (or reference) (policy/duplicates.py).
+    duplicate: Final[str] = ""
+    duplicate_of: Final[str] = ""
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -75,10 +82,11 @@ def record_key(account: str, message_id: str) -> str:
 
 def encode_record(record: MessageRecord) -> bytes:
     final, sent = record.final_at, record.sent_at
-    # Times in integer milliseconds (version 2), computed inline: a record is written per submit.
+    # Times in integer milliseconds (version 2 on), computed inline: a record is written per
+    # submit.
     return orjson.dumps(
         (
-            2,
+            3,
             record.account,
             record.message_ids,
             record.pdu,
@@ -98,6 +106,9 @@ def encode_record(record: MessageRecord) -> bytes:
             record.receipt,
             record.text,
             record.reference,
+            record.credits,
+            record.duplicate,
+            record.duplicate_of,
         )
     )
 
@@ -107,15 +118,16 @@ def decode_record(value: bytes) -> MessageRecord:
         fields = orjson.loads(value)
         (version, account, ids, pdu, source, destinations, parts, status, state, error,
          received, answered, final, trx_id, code, mirror, sent, receipt, text,
-         reference) = fields  # fmt: skip
+         reference, *later) = fields  # fmt: skip
+        credits, duplicate, duplicate_of = later if version == 3 else (0, "", "")
     except (ValueError, TypeError) as exc:
         raise ValueError(f"not a message record: {exc}") from None
-    if version == 2:
+    if version in (2, 3):
         received, answered = received / 1000, answered / 1000
         final = None if final is None else final / 1000
         sent = None if sent is None else sent / 1000
     elif version != 1:
-        raise ValueError(f"message record version {version!r} is neither 1 nor 2")
+        raise ValueError(f"message record version {version!r} is not 1, 2 or 3")
     return MessageRecord(
         account=account,
         message_ids=tuple(ids),
@@ -136,4 +148,7 @@ def decode_record(value: bytes) -> MessageRecord:
         receipt=receipt,
         text=text,
         reference=reference,
+        credits=credits,
+        duplicate=duplicate,
+        duplicate_of=duplicate_of,
     )

@@ -122,6 +122,9 @@ class Trace:
     mirror: Final[str] = ""
     text: Final[str | None] = None  # only when the operator opted in ([state] record_text)
     reference: Final[str] = ""  # system_id/session/sequence_number, as the iSMS request carries it
+    credits: Final[int] = 0  # estimated, every destination (policy/credits.py)
+    duplicate: Final[str] = ""  # what duplicate suppression made of it (policy/duplicates.py)
+    duplicate_of: Final[str] = ""
 
 
 def message_trace(
@@ -132,8 +135,12 @@ def message_trace(
     result: SendResult,
     text: str | None,
     reference: str,
+    *,
+    credits: int = 0,
+    duplicate: tuple[str, str] | None = None,
 ) -> Trace:
-    """The trace of a message iSMS was asked for (`complete`: the long message it completes)."""
+    """The trace of a message iSMS was asked for (`complete`: the long message it completes;
+    `duplicate`: (what it is, the first's message_id) for a resend flagged or sent again)."""
     return Trace(
         pdu=pdu,
         parts=1 if complete is None else complete.total,
@@ -144,6 +151,9 @@ def message_trace(
         mirror=result.mirror,
         text=text,
         reference=reference,
+        credits=credits,
+        duplicate="" if duplicate is None else duplicate[0],
+        duplicate_of="" if duplicate is None else duplicate[1],
     )
 
 
@@ -269,6 +279,43 @@ class Settlement:
             ]
         )
 
+    async def repeated(
+        self,
+        route: AccountRoute,
+        *,
+        origin: MessageOrigin,
+        issued: IssuedId,
+        state: FinalState,
+        to: Sequence[SmeAddress],
+        text: str,
+        trace: Trace,
+        now: float,
+    ) -> None:
+        """A resend answered with an earlier message's id and nothing sent (policy/
+        duplicates.py): the receipts it asks for, for the destinations `to`, with the earlier
+        message's final `state`, and its own record (keyed by its reference, naming the
+        first), committed together."""
+        done = self._wall.now()
+        deliveries = [Delivery(destination=address, state=state) for address in to]
+        receipts = self._receipts(
+            route, origin, (issued,), deliveries, text, trace.received_at, done
+        )
+        if receipts:
+            self._outbox.answer_pending(issued.message_id)
+        fate = RECEIPT_HELD if receipts else RECEIPT_NONE
+        record = _record(origin, (), trace, "ESME_ROK", state, done, done, fate)
+        try:
+            await _all(
+                [
+                    *(self._outbox.send(route.system_id, receipt) for receipt in receipts),
+                    self._store.record(record, now=now),
+                ]
+            )
+        except BaseException:
+            if receipts:
+                self._outbox.answer_written(issued.message_id)
+            raise
+
     def _receipts(
         self,
         route: AccountRoute,
@@ -356,4 +403,7 @@ def _record(
         receipt=receipt,
         text=trace.text,
         reference=trace.reference,
+        credits=trace.credits,
+        duplicate=trace.duplicate,
+        duplicate_of=trace.duplicate_of,
     )

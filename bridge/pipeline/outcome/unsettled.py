@@ -32,6 +32,7 @@ from bridge.pipeline.sending.intents import (
     is_intent_record,
 )
 from bridge.pipeline.settings import AccountRoute
+from bridge.pipeline.upkeep import PipelineCounters
 from bridge.state import Record
 from bridge.upstream import Outcome, SendResult
 
@@ -61,7 +62,16 @@ _NOT_SENT_RESULT = SendResult(
 class Unsettled:
     """Settles what a crash left (module docstring); `settle` returns how many intents."""
 
-    __slots__ = ("_clock", "_intents", "_long", "_new_id", "_routes", "_settlement", "_statuses")
+    __slots__ = (
+        "_clock",
+        "_counters",
+        "_intents",
+        "_long",
+        "_new_id",
+        "_routes",
+        "_settlement",
+        "_statuses",
+    )
 
     def __init__(
         self,
@@ -73,7 +83,9 @@ class Unsettled:
         statuses: StatusMapping,
         new_message_id: Callable[[], str],
         clock: Callable[[], float],
+        counters: PipelineCounters,
     ) -> None:
+        self._counters = counters
         self._intents = intents
         self._long = long
         self._settlement = settlement
@@ -108,10 +120,11 @@ class Unsettled:
                 await self._long.keep_recovered(entry, not_sent)
 
     async def _unknown_outcome(self, intent: Intent) -> None:
+        self._counters.intents_unsettled += 1
         origin = intent.origin
         status = self._statuses.submit_status(_CRASHED, self._new_id).command_status
         log.warning(
-            "event=intent_unsettled system_id=%s reference=%s pdu=%s source=%s "
+            "event=intent_unsettled system_id=%s reference=%s pdu=%s source=%r "
             "destinations=%s parts=%d received_at=%.3f answer=%s",
             origin.account,
             intent.reference,

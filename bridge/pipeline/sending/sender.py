@@ -196,7 +196,7 @@ class SlottedSender:
             result = None if sending.exception() is not None else sending.result()
             log.warning(
                 "event=answer_lost ref=%s outcome=%s code=%s trx_id=%s destinations=%s "
-                "(the ESME left before iSMS answered; it may resend)",
+                "note='the ESME left before iSMS answered; it may resend'",
                 message.reference,
                 "error" if result is None else result.outcome.value,
                 None if result is None else result.code,
@@ -227,8 +227,8 @@ def batch_results(
 
 def _raised(message: IsmsMessage, error: BaseException) -> SendResult:
     log.error(
-        "event=batch_failed ref=%s account=%s destinations=%s error=%s; iSMS may have sent "
-        "it: check the iSMS portal before resending",
+        "event=batch_failed ref=%s account=%s destinations=%s error=%s "
+        "note='iSMS may have sent it: check the iSMS portal before resending'",
         message.reference,
         message.credentials.username,
         ";".join(message.destinations),

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bridge.app.commands.balance import report_balances
+from bridge.app.commands.balance import report_balances, unavailable
 from bridge.app.settings import isms_accounts
 from bridge.cli import main
 from bridge.config import load_config
-from bridge.upstream import IsmsSandbox
+from bridge.upstream import IsmsSandbox, NotSent, OutcomeUnknown
 
 
 def write_config(tmp_path: Path, endpoint: str, accounts: list[tuple[str, str, str]]) -> Path:
@@ -72,3 +72,49 @@ def test_bad_config_exits_2_naming_the_key(
     path.write_text('[isms]\napi = "soap"\n', encoding="utf-8")
     assert main(["balance", "--config", str(path)]) == 2
     assert "isms.api" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("client", ["http11", "aiohttp", "httpx"])
+async def test_an_unreachable_mirror_is_said_in_words_without_url_or_class_names(
+    tmp_path: Path, unused_tcp_port: int, client: str
+) -> None:
+    # GET puts the credentials in the URL's query: the line must never show the URL.
+    endpoint = f"http://127.0.0.1:{unused_tcp_port}/isms_send_all_id.php"
+    path = write_config(tmp_path, endpoint, [("esme1", "isms", "isms123")])
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("[isms]", f'[isms]\nmethod = "GET"\nhttp_client = "{client}"'))
+    out = io.StringIO()
+    assert await report_balances(load_config(path), out=out) == 1
+    assert (
+        out.getvalue() == f"isms: unavailable (127.0.0.1:{unused_tcp_port}: connection refused)\n"
+    )
+
+
+async def test_a_mirror_whose_name_does_not_resolve_says_so(tmp_path: Path) -> None:
+    # .invalid never resolves (RFC 6761 §6.4): no real host is asked about.
+    path = write_config(tmp_path, "http://isms.invalid/isms_send_all_id.php", [("e", "isms", "x")])
+    out = io.StringIO()
+    assert await report_balances(load_config(path), out=out) == 1
+    assert out.getvalue() == "isms: unavailable (isms.invalid: cannot resolve the host name)\n"
+
+
+def test_a_failure_without_a_system_error_loses_only_the_class_name() -> None:
+    mirror = "https://isms.example:8443/isms_balance.php"
+    assert unavailable(NotSent("ConnectError", mirror=mirror)) == "isms.example:8443: not reached"
+    assert unavailable(OutcomeUnknown("ReadTimeout", mirror=mirror)).endswith(": no answer in time")
+    assert unavailable(OutcomeUnknown("HTTP 503", mirror=mirror)) == "isms.example:8443: HTTP 503"
+    assert unavailable(NotSent("every mirror's circuit breaker is open")) == (
+        "every mirror's circuit breaker is open"
+    )
+
+
+def test_the_system_error_under_the_librarys_is_the_one_said() -> None:
+    error = NotSent("ClientConnectorError: Connect call failed", mirror="http://a.example/x.php")
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connect call failed")
+        except ConnectionRefusedError as refused:
+            raise OSError(111, "Cannot connect to host a.example:80") from refused
+    except OSError as library:
+        error.__cause__ = library
+    assert unavailable(error) == "a.example: connection refused"

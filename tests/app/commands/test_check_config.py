@@ -88,7 +88,7 @@ def test_an_invalid_config_exits_1_with_the_file_key_and_expectation_on_stderr(
     assert main(["check-config", str(path)]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert f"{path}: accounts[1].password: expected at most 8 characters" in captured.err
+    assert f"{path}: accounts[1] (esme2).password: expected at most 8 characters" in captured.err
 
 
 def test_an_invalid_config_error_does_not_echo_the_bad_password(
@@ -154,3 +154,79 @@ def test_a_generic_account_shows_only_its_receipts(
 ) -> None:
     assert main(["check-config", str(write(tmp_path, VALID))]) == 0
     assert "esme2: transmitter; max 10 binds; receipts ACCEPTD\n" in capsys.readouterr().out
+
+
+def test_the_config_may_be_given_as_config_like_every_other_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, VALID)
+    assert main(["check-config", "--config", str(path)]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}: OK\n")
+    assert main(["check-config", str(path), "--config", str(path)]) == 0
+
+
+def test_two_different_configs_or_none_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, VALID)
+    assert main(["check-config", str(path), "--config", str(tmp_path / "other.toml")]) == 1
+    assert "give the config once" in capsys.readouterr().err
+    assert main(["check-config"]) == 1
+    assert "--config PATH" in capsys.readouterr().err
+
+
+def test_every_problem_is_listed_in_one_run_each_on_its_own_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = VALID.replace("port = 2775", "port = 2775\nwindw = 5")
+    text = text.replace('password = "secret1"\n', "").replace('isms_password = "isms123"\n', "", 1)
+    path = write(tmp_path, text)
+    assert main(["check-config", str(path)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "isms-bridge: invalid config: 3 problems:",
+        f"  {path}: smpp.windw: unknown key (did you mean window?)",
+        f"  {path}: accounts[0] (esme1).password: is required (or password_env / password_file)",
+        f"  {path}: accounts[0] (esme1).isms_password: is required "
+        "(or isms_password_env / isms_password_file)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('host = ["127.0.0.1", "::1"]', 'host = ["127.0.0.1", "bridge.invalid"]', "smpp.host"),
+        ("port = 9102", 'port = 9102\nhost = "bridge.invalid"', "metrics.host"),
+    ],
+)
+def test_a_listen_host_that_does_not_resolve_is_refused_naming_its_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, key: str
+) -> None:
+    # .invalid never resolves (RFC 6761 §6.4): no real host is asked about.
+    path = write(tmp_path, VALID.replace(old, new))
+    assert main(["check-config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: {key}: 'bridge.invalid' does not resolve: " in err
+
+
+def test_a_mirror_that_does_not_resolve_here_is_a_warning_not_a_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = VALID.replace("127.0.0.1:8480", "sandbox.invalid:8480")
+    assert main(["check-config", str(write(tmp_path, text))]) == 0
+    out = capsys.readouterr().out
+    assert "  warnings:\n    isms.endpoints[0]: 'sandbox.invalid' does not resolve here (" in out
+
+
+def test_an_account_that_overrides_its_profile_says_so_instead_of_contradicting_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = VALID.replace(
+        'bind_types = ["transmitter"]', 'profile = "kannel"\nreport_delivered = false'
+    )
+    assert main(["check-config", str(write(tmp_path, text))]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "profile kannel (receipts say DELIVRD: Kannel takes ACCEPTD for an intermediate state "
+        "(DLR type 4) and never sees a final one otherwise), but the account sets "
+        "report_delivered = false: receipts ACCEPTD\n"
+    ) in out

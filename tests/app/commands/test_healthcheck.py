@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bridge.app.commands.healthcheck import EXIT_UNHEALTHY, ProbeTarget, probe, probe_host
+from bridge.app.commands.healthcheck import (
+    EXIT_UNHEALTHY,
+    ProbeTarget,
+    answer_text,
+    probe,
+    probe_host,
+)
 from bridge.cli import main
 from bridge.config import MetricsConfig
 
@@ -93,3 +99,13 @@ def test_the_command_line_runs_it_and_exits_with_its_status(
     captured = capsys.readouterr()
     assert captured.out.startswith("unhealthy: ") and captured.out.count("\n") == 1
     assert captured.err == ""
+
+
+def test_a_one_line_answer_follows_the_status_on_its_line() -> None:
+    assert answer_text("ok\n") == " ok"
+    assert answer_text("") == ""
+
+
+def test_the_checks_of_readyz_are_shown_one_per_line_under_the_status() -> None:
+    body = "listening: FAIL stopping\nconfig_loaded: ok /etc/bridge.toml\n"
+    assert answer_text(body) == "\n  listening: FAIL stopping\n  config_loaded: ok /etc/bridge.toml"

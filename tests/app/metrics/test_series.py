@@ -39,6 +39,7 @@ def snapshot(**changes: object) -> PipelineSnapshot:
         "reassembly_expired": 0,
         "long_messages": 0,
         "unicode_retries": 0,
+        "intents_unsettled": 0,
         "receipts": {},
         "receipts_held": 0,
         "refusals": {},
@@ -226,8 +227,10 @@ def test_pipeline_series_are_read_from_its_totals_at_each_scrape() -> None:
         receipts={"sent": 5, "dropped": 1},
         receipts_held=4,
         refusals={"binary": 7},
+        intents_unsettled=2,
     )
     assert sample(metrics, "isms_bridge_reassembly_pending") == 3.0
+    assert sample(metrics, "isms_bridge_intents_unsettled_total") == 2.0
     assert sample(metrics, "isms_bridge_reassembly_expired_total") == 2.0
     assert sample(metrics, "isms_bridge_receipts_total", result="sent") == 5.0
     assert sample(metrics, "isms_bridge_receipts_total", result="held") == 0.0

@@ -1,0 +1,138 @@
+"""Duplicate suppression (policy/duplicates.py): flag, suppress, a resend while the first
+is in flight, after an unknown outcome, the explicit key."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bridge.pdu import CommandStatus, SubmitMultiResp, Tag, Tlv
+from bridge.pipeline import MESSAGE_KIND, DuplicateRules, decode_record
+
+from ..pipeline_doubles import Rig, accepted, not_sent, receipt_text, rig, submit_sm, unknown
+from .policy_rig import route, submit_multi
+
+SUPPRESS = DuplicateRules(mode="suppress", window_s=600.0)
+
+
+def dup_rig(*answers: object, **rules: object) -> Rig:
+    duplicates = DuplicateRules(**{"mode": "suppress", "window_s": 600.0, **rules})  # type: ignore[arg-type]
+    return rig(*answers, routes=[route(duplicates=duplicates)])  # type: ignore[arg-type]
+
+
+async def records(r: Rig) -> list[object]:
+    found = await r.pipeline.state.scan_records(MESSAGE_KIND, now=r.clock.now)
+    return [decode_record(stored.value) for stored in found]
+
+
+async def test_a_resend_within_the_window_gets_the_first_message_id_and_nothing_is_sent() -> None:
+    r = dup_rig(accepted("1171081025"))
+    first = await r.submit(submit_sm(b"Your code is 1234", sequence_number=1))
+    second = await r.submit(submit_sm(b"Your code is 1234", sequence_number=2))
+    assert first.message_id == second.message_id == "1171081025"
+    assert second.command_status == CommandStatus.ESME_ROK
+    assert len(r.isms.sent) == 1
+    assert r.pipeline.counters.duplicates[("esme1", "suppressed")] == 1
+    resend = [rec for rec in await records(r) if rec.duplicate]  # type: ignore[attr-defined]
+    assert [(rec.duplicate, rec.duplicate_of) for rec in resend] == [  # type: ignore[attr-defined]
+        ("suppressed", "1171081025")
+    ]
+
+
+async def test_another_text_destination_or_source_is_no_duplicate() -> None:
+    r = dup_rig()
+    await r.submit(submit_sm(b"A"))
+    await r.submit(submit_sm(b"B"))
+    await r.submit(submit_sm(b"A", destination_addr="60199999999"))
+    await r.submit(submit_sm(b"A", source_addr="Other"))
+    assert len(r.isms.sent) == 4
+
+
+async def test_a_suppressed_resend_gets_the_receipt_it_asks_for_again() -> None:
+    r = dup_rig(accepted("1171081025"))
+    await r.submit(submit_sm(b"Hi", registered_delivery=1, sequence_number=1))
+    await r.submit(submit_sm(b"Hi", registered_delivery=1, sequence_number=2))
+    await r.settle()
+    texts = [receipt_text(pdu) for pdu in r.receivers.delivered]
+    assert len(texts) == 2 and all("id:1171081025" in t and "stat:ACCEPTD" in t for t in texts)
+
+
+async def test_a_resend_while_the_first_is_in_flight_waits_for_its_result() -> None:
+    r = dup_rig(accepted("555"))
+    r.isms.hold()
+    first = asyncio.create_task(r.submit(submit_sm(b"Hi", sequence_number=1)))
+    await r.isms.reached.wait()
+    second = asyncio.create_task(r.submit(submit_sm(b"Hi", sequence_number=2)))
+    await asyncio.sleep(0.1)
+    assert not second.done()
+    r.isms.release()
+    assert (await first).message_id == (await second).message_id == "555"
+    assert len(r.isms.sent) == 1
+
+
+async def test_a_resend_of_a_message_isms_never_got_is_sent() -> None:
+    r = dup_rig(not_sent(), accepted("777"))
+    first = await r.submit(submit_sm(b"Hi"))
+    second = await r.submit(submit_sm(b"Hi"))
+    assert first.command_status != CommandStatus.ESME_ROK
+    assert second.message_id == "777"
+    assert len(r.isms.sent) == 2
+
+
+async def test_after_an_unknown_outcome_send_again_sends_the_resend() -> None:
+    r = dup_rig(unknown(), accepted("888"), after_unknown="send_again")
+    await r.submit(submit_sm(b"Hi"))
+    second = await r.submit(submit_sm(b"Hi"))
+    assert second.message_id == "888" and len(r.isms.sent) == 2
+    assert r.pipeline.counters.duplicates[("esme1", "sent_again")] == 1
+
+
+async def test_after_an_unknown_outcome_assume_sent_answers_rok_and_sends_nothing() -> None:
+    r = dup_rig(unknown(), after_unknown="assume_sent")
+    first = await r.submit(submit_sm(b"Hi", registered_delivery=1))
+    second = await r.submit(submit_sm(b"Hi", registered_delivery=1))
+    third = await r.submit(submit_sm(b"Hi"))
+    assert first.command_status == CommandStatus.ESME_RSYSERR
+    assert second.command_status == CommandStatus.ESME_ROK
+    assert third.message_id == second.message_id  # later resends get the same id
+    assert len(r.isms.sent) == 1
+    await r.settle()
+    assert ["stat:UNKNOWN" in receipt_text(pdu) for pdu in r.receivers.delivered] == [True]
+    assert r.pipeline.counters.duplicates[("esme1", "assumed_sent")] == 1
+
+
+async def test_flag_sends_the_resend_and_counts_it() -> None:
+    r = dup_rig(accepted("1"), accepted("2"), mode="flag")
+    await r.submit(submit_sm(b"Hi"))
+    second = await r.submit(submit_sm(b"Hi"))
+    assert second.message_id == "2" and len(r.isms.sent) == 2
+    assert r.pipeline.counters.duplicates[("esme1", "flagged")] == 1
+    flagged = [rec for rec in await records(r) if rec.duplicate]  # type: ignore[attr-defined]
+    assert [(rec.duplicate, rec.duplicate_of) for rec in flagged] == [("flagged", "1")]  # type: ignore[attr-defined]
+
+
+async def test_past_the_window_a_resend_is_sent_again() -> None:
+    r = dup_rig(window_s=60.0)
+    await r.submit(submit_sm(b"Hi"))
+    r.clock.now += 61
+    await r.submit(submit_sm(b"Hi"))
+    assert len(r.isms.sent) == 2
+
+
+async def test_user_message_reference_as_the_key_knows_a_resend_by_it_alone() -> None:
+    r = dup_rig(accepted("42"), key="user_message_reference")
+    umr = Tlv(Tag.USER_MESSAGE_REFERENCE, 17)
+    await r.submit(submit_sm(b"Hi", tlvs=[umr]))
+    second = await r.submit(submit_sm(b"Hi again", tlvs=[umr]))
+    third = await r.submit(submit_sm(b"Hi again"))  # no key: its content is
+    assert second.message_id == "42"
+    assert len(r.isms.sent) == 2 and third.command_status == CommandStatus.ESME_ROK
+
+
+async def test_a_suppressed_submit_multi_resend_lists_the_firsts_failed_destinations() -> None:
+    r = dup_rig(accepted("9"))
+    r.isms.script.clear()
+    first = await r.submit(submit_multi("60120000001", "60120000002"))
+    second = await r.submit(submit_multi("60120000001", "60120000002"))
+    assert isinstance(second, SubmitMultiResp) and isinstance(first, SubmitMultiResp)
+    assert second.message_id == first.message_id and second.unsuccess_sme == first.unsuccess_sme
+    assert len(r.isms.sent) == 1
