@@ -43,6 +43,10 @@ def listen_hosts(config: BridgeConfig) -> list[ConfiguredHost]:
             ConfiguredHost(key="smpp.tls.host", host=host, port=smpp.tls.port)
             for host in smpp.tls.hosts
         ]
+    if config.admin is not None:
+        hosts.append(
+            ConfiguredHost(key="admin.host", host=config.admin.host, port=config.admin.port)
+        )
     metrics = config.metrics
     hosts.append(ConfiguredHost(key="metrics.host", host=metrics.host, port=metrics.port))
     return hosts

@@ -253,6 +253,7 @@ class Bridge:
             authority=self.smpp.authority,
             metrics=None if self.metrics is None else self.metrics.series.registry,
             admin_addresses=lambda: () if self.admin is None else self.admin.addresses,
+            limits=self.smpp.limits,
         )
         return AdminServer(admin, parts, series)
 

@@ -41,6 +41,7 @@ from bridge.pipeline.outcome.records import (
     decode_record,
     record_key,
 )
+from bridge.pipeline.outcome.refusals import REFUSAL_KIND, RefusedSubmit, decode_refusal
 from bridge.pipeline.outcome.statuses import (
     UNKNOWN_OUTCOME_STATUSES,
     StatusMapping,
@@ -97,4 +98,8 @@ __all__: list[str] = [
     "MessageStore",
     "decode_record",
     "record_key",
+    # refused submits (isms-bridge messages)
+    "REFUSAL_KIND",
+    "RefusedSubmit",
+    "decode_refusal",
 ]

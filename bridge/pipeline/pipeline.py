@@ -72,6 +72,7 @@ from bridge.pipeline.outcome.message_ids import MessageIdGenerator
 from bridge.pipeline.outcome.message_store import MessageStore, absolute_time
 from bridge.pipeline.outcome.receipt_outbox import ReceiptOutbox
 from bridge.pipeline.outcome.records import MESSAGE_KIND, RECEIPT_HELD, decode_record, record_key
+from bridge.pipeline.outcome.refusals import RefusalRecords
 from bridge.pipeline.outcome.resend import receipts_again
 from bridge.pipeline.outcome.settlement import IssuedId, Settlement, Trace, message_trace
 from bridge.pipeline.outcome.statuses import SubmitStatus
@@ -92,7 +93,7 @@ from bridge.pipeline.upkeep import (
     StoreSizes,
     WallClock,
 )
-from bridge.state import MemoryState, StateError, StateStore, StateUnavailable
+from bridge.state import MemoryState, RecordWrite, StateError, StateStore, StateUnavailable
 from bridge.upstream import IsmsSender
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,9 @@ class MessagePipeline:
         self._new_id = new_message_id or MessageIdGenerator(clock=time.time).new_id
         self.store = MessageStore(
             state, max_messages=settings.store_max_messages, max_age=settings.store_max_age_s
+        )
+        self._refusals_kept = RefusalRecords(
+            state, max_records=settings.store_max_messages, max_age=settings.store_max_age_s
         )
         self.outbox = ReceiptOutbox(
             registry,
@@ -198,6 +202,7 @@ class MessagePipeline:
         if self._housekeeping is not None:
             raise RuntimeError("this pipeline was already started")
         self.recovered = await self.recover()
+        await self.gate.measure(self._routes.values())  # the cap gauges, from the start
         self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
 
     async def aclose(self) -> None:
@@ -336,6 +341,7 @@ class MessagePipeline:
                         return await self._submit(context, request)
                     except Refusal as refusal:
                         self._refused(context, request, refusal)
+                        await self._refusals_kept.keep(context, request, refusal, now=self._clock())
                         status = SubmitStatus(command_status=refusal.command_status, message_id="")
                         return response(request, status)
                 case QuerySm():
@@ -394,9 +400,12 @@ class MessagePipeline:
         message_text = await self._text(route, pdu.data_coding, assembled)
         reference = f"{context.system_id}/{context.session_id}/{pdu.sequence_number}"
         admitted: Admitted | None = None
+        intent = self._intents.prepare(
+            submission.origin, name, assembled.complete, received_at, reference
+        )
         if policy is not None:  # RM0, duplicates, caps (policy/gate.py)
             gated = await self.gate.admit(
-                route, policy, pdu, submission, assembled, message_text, name, reference
+                route, policy, pdu, submission, assembled, message_text, name, reference, intent
             )
             if not isinstance(gated, Admitted):
                 return gated  # a resend answered, nothing sent
@@ -410,14 +419,13 @@ class MessagePipeline:
             per_request=None if several is None else self.settings.max_destinations_per_request,
         )
         urgent = not isinstance(pdu, DataSm) and pdu.priority_flag >= URGENT_PRIORITY
-        intent = self._intents.prepare(
-            submission.origin, name, assembled.complete, received_at, reference
-        )
+        opened = admitted is not None and admitted.intent is not None  # with its claim
         try:
             if several is not None:
                 # Its intent goes before its batches wait for their slots; they go apart, so
                 # that none is cut short by another's failure or by the ESME leaving.
-                await self._intents.open(intent, now=self._clock())
+                if not opened:
+                    await self._intents.open(intent, now=self._clock())
                 sent_at = self._clock()
                 results = await self._sending.send_batches(requests, urgent=urgent)
             else:
@@ -426,7 +434,9 @@ class MessagePipeline:
                 result = await self._sending.send(
                     requests[0],
                     urgent=urgent,
-                    before=lambda: self._intents.open(intent, now=self._clock()),
+                    before=None
+                    if opened
+                    else lambda: self._intents.open(intent, now=self._clock()),
                 )
                 results = [result]
         except BaseException as exc:
@@ -456,6 +466,7 @@ class MessagePipeline:
         await self._conclude(
             route, pdu, submission, assembled, answer,
             text=message_text, trace=trace, intent=intent, also=settles,
+            with_record=None if admitted is None else admitted.folded,
         )  # fmt: skip
         return submitted(pdu, answer.status, answer.unsuccess)
 
@@ -493,6 +504,7 @@ class MessagePipeline:
         trace: Trace,
         intent: Intent,
         also: list[Coroutine[Any, Any, object]],
+        with_record: RecordWrite | None,
     ) -> None:
         """Settle the message, or keep it for the ESME's retry, with its intent
         (sending/intents.py, rule 2) and `also` (its policy's writes)."""
@@ -528,6 +540,7 @@ class MessagePipeline:
             now=self._clock(),
             also=closed,
             settles=self._intents.record_of(intent),
+            with_record=with_record,
         )
 
     # --- query_sm, and what goes wrong ----------------------------------------------------

@@ -60,6 +60,12 @@ class AccountAuthority:
         bucket = self._throttles.bucket(system_id)
         return None if bucket is None else Throughput(rate=bucket.rate, burst=bucket.burst)
 
+    def tokens_left(self, system_id: str, now: float) -> float | None:
+        """Tokens in this process's bucket of the account at `now` (the clock `admit` is
+        given: the loop's), negative while in debt; None for an account without a limit."""
+        bucket = self._throttles.bucket(system_id)
+        return None if bucket is None else bucket.available(now)
+
     def knows(self, system_id: str) -> bool:
         return self._authenticator.account(system_id) is not None
 

@@ -218,6 +218,16 @@ class SharedLimits:
         self._reachable()
         return Admission.ADMITTED if taken.granted else Admission.THROTTLED
 
+    async def tokens_left(self, system_id: str) -> float | None:
+        """Tokens in the account's cluster-wide bucket now, read without taking any; None
+        for an account without a limit. StateUnavailable when the store cannot answer."""
+        limit = self._accounts.throughput(system_id)
+        if limit is None:
+            return None
+        return await self._store.bucket_level(
+            _bucket(system_id), rate=limit.rate, burst=limit.burst, now=self._clock()
+        )
+
     async def claim_bind(self, system_id: str, session_id: str) -> BindClaim:
         """Take one of the account's max_binds leases for the session."""
         limit = self._accounts.max_binds(system_id)

@@ -18,6 +18,7 @@ from bridge.state.errors import StateError, StateFileError, StateUnavailable
 from bridge.state.memory import MemoryState
 from bridge.state.redis import DEFAULT_PREFIX, RedisState, log_safe_url
 from bridge.state.results import (
+    ClaimedAndPut,
     Enqueued,
     ExpiredGroup,
     GroupComplete,
@@ -34,6 +35,8 @@ from bridge.state.results import (
     QueueCounts,
     QueueEntry,
     Record,
+    RecordWrite,
+    Reservation,
     Reserved,
     TokensTaken,
     decode_kept_group,
@@ -64,6 +67,7 @@ __all__ = [
     "DEFAULT_PREFIX",
     "BackupAbandoned",
     "BackupDone",
+    "ClaimedAndPut",
     "ClusterStore",
     "CommitObserver",
     "CounterStore",
@@ -91,7 +95,9 @@ __all__ = [
     "QueueStore",
     "Record",
     "RecordStore",
+    "RecordWrite",
     "RedisState",
+    "Reservation",
     "Reserved",
     "SqliteReadOnly",
     "SqliteState",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 def check_enqueue(max_entries: int) -> None:
     if max_entries < 1:
@@ -42,3 +44,18 @@ def check_reserve(amount: int, limit: int) -> None:
 def check_unreserve(amount: int) -> None:
     if amount < 1:
         raise ValueError("an amount given back must be at least 1")
+
+
+def check_reserve_all(reservations: Sequence[tuple[str, int, int, float]]) -> None:
+    for _counter, amount, limit, _expires_at in reservations:
+        check_reserve(amount, limit)
+    if len({counter for counter, *_rest in reservations}) != len(reservations):
+        raise ValueError("reserve_all takes each counter once")
+
+
+def check_also(kind: str, deleting: tuple[str, str] | None, also_kind: str | None) -> None:
+    # Of a kind of its own, so that it commutes with the put and its deletion.
+    if also_kind is not None and also_kind in (kind, None if deleting is None else deleting[0]):
+        raise ValueError(
+            f"a put's `also` may not be of kind {also_kind!r}: the put's or its deletion's"
+        )

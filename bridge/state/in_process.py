@@ -48,6 +48,11 @@ class TokenBuckets:
         self._buckets[bucket] = (taken.tokens, max(now, updated_at))
         return taken
 
+    def level(self, bucket: str, *, rate: float, burst: float, now: float) -> float:
+        check_bucket(rate, burst, 1.0)
+        tokens, updated_at = self._buckets.get(bucket, (burst, now))
+        return refill(tokens, updated_at, rate=rate, burst=burst, now=now)
+
 
 class Leases:
     __slots__ = ("_groups",)
@@ -111,6 +116,9 @@ class InProcessCluster:
         self, bucket: str, *, rate: float, burst: float, count: float, now: float
     ) -> TokensTaken:
         return self._buckets.take(bucket, rate=rate, burst=burst, count=count, now=now)
+
+    async def bucket_level(self, bucket: str, *, rate: float, burst: float, now: float) -> float:
+        return self._buckets.level(bucket, rate=rate, burst=burst, now=now)
 
     async def acquire_lease(
         self, group: str, holder: str, *, limit: int, now: float, ttl_s: float

@@ -9,19 +9,23 @@ what it indexes is rebuilt, so memory stays proportional to what is stored.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bridge.state.arguments import (
+    check_also,
     check_deleting,
     check_enqueue,
     check_part,
     check_put,
     check_reserve,
+    check_reserve_all,
     check_take,
     check_unreserve,
 )
 from bridge.state.in_process import InProcessCluster
 from bridge.state.results import (
+    ClaimedAndPut,
     Enqueued,
     ExpiredGroup,
     GroupComplete,
@@ -37,6 +41,8 @@ from bridge.state.results import (
     QueueCounts,
     QueueEntry,
     Record,
+    RecordWrite,
+    Reservation,
     Reserved,
     encode_kept_group,
 )
@@ -186,13 +192,16 @@ class MemoryState(InProcessCluster):
     async def queue_counts(self, *, now: float, queue: str | None = None) -> QueueCounts:
         names = (queue,) if queue is not None else tuple(self._queues)
         ready = leased = 0
+        oldest: float | None = None
         for name in names:
             for entry in self._queues.get(name, {}).values():
                 if entry.owner is not None and entry.due > now:
                     leased += 1
                 else:
                     ready += 1
-        return QueueCounts(ready=ready, leased=leased)
+                if oldest is None or entry.made_at < oldest:
+                    oldest = entry.made_at
+        return QueueCounts(ready=ready, leased=leased, oldest_made_at=oldest)
 
     async def queues(self) -> tuple[str, ...]:
         return tuple(sorted(name for name, entries in self._queues.items() if entries))
@@ -223,11 +232,21 @@ class MemoryState(InProcessCluster):
         expires_at: float,
         max_records: int,
         deleting: tuple[str, str] | None = None,
+        also: RecordWrite | None = None,
     ) -> Put:
         check_put(max_records)
         check_deleting(kind, deleting)
+        if also is not None:
+            check_also(kind, deleting, also.kind)
+            check_put(also.max_records)
+            self._put(also, now)
         if deleting is not None:
             self._records.get(deleting[0], {}).pop(deleting[1], None)
+        return self._put_record(kind, key, value, now, expires_at, max_records)
+
+    def _put_record(
+        self, kind: str, key: str, value: bytes, now: float, expires_at: float, max_records: int
+    ) -> Put:
         records = self._records.setdefault(kind, {})
         ages = self._record_ages.setdefault(kind, [])
         old = records.pop(key, None)
@@ -244,6 +263,11 @@ class MemoryState(InProcessCluster):
                 dropped.append(records.pop(oldest)[0])
         self._compact_records(kind)
         return Put(replaced=None if old is None else old[0], dropped=tuple(dropped))
+
+    def _put(self, write: RecordWrite, now: float) -> None:
+        self._put_record(
+            write.kind, write.key, write.value, now, write.expires_at, write.max_records
+        )
 
     async def get_record(self, kind: str, key: str, *, now: float) -> Record | None:
         held = self._records.get(kind, {}).get(key)
@@ -463,3 +487,53 @@ class MemoryState(InProcessCluster):
     async def counter_value(self, counter: str, *, now: float) -> int:
         held = self._live_counter(counter, now)
         return 0 if held is None else held[0]
+
+    async def reserve_all(
+        self, reservations: Sequence[Reservation], *, now: float
+    ) -> tuple[Reserved, ...]:
+        check_reserve_all(reservations)
+        return self._reserve_all(reservations, now)
+
+    def _reserve_all(self, reservations: Sequence[Reservation], now: float) -> tuple[Reserved, ...]:
+        held = [self._live_counter(counter, now) for counter, *_rest in reservations]
+        used = [0 if h is None else h[0] for h in held]
+        if any(u + r[1] > r[2] for u, r in zip(used, reservations, strict=True)):
+            return tuple(Reserved(granted=False, used=u) for u in used)
+        for (counter, amount, _limit, expires_at), h, u in zip(
+            reservations, held, used, strict=True
+        ):
+            self._counters[counter] = (u + amount, expires_at if h is None else h[1])
+        return tuple(
+            Reserved(granted=True, used=u + r[1]) for u, r in zip(used, reservations, strict=True)
+        )
+
+    async def unreserve_all(self, amounts: Sequence[tuple[str, int]], *, now: float) -> None:
+        for counter, amount in amounts:
+            await self.unreserve(counter, amount, now=now)
+
+    async def claim_and_put(
+        self,
+        kind: str,
+        key: str,
+        value: bytes,
+        *,
+        now: float,
+        expires_at: float,
+        max_records: int,
+        claim: RecordWrite | None = None,
+        reservations: Sequence[Reservation] = (),
+    ) -> ClaimedAndPut:
+        check_put(max_records)
+        check_reserve_all(reservations)
+        if claim is not None:
+            check_put(claim.max_records)
+            check_deleting(kind, (claim.kind, claim.key))
+            held = await self.get_record(claim.kind, claim.key, now=now)
+            if held is not None:
+                return ClaimedAndPut(held=held, reserved=())
+        reserved = self._reserve_all(reservations, now)  # all or nothing
+        if all(r.granted for r in reserved):
+            if claim is not None:
+                self._put(claim, now)
+            self._put_record(kind, key, value, now, expires_at, max_records)
+        return ClaimedAndPut(held=None, reserved=reserved)

@@ -39,10 +39,12 @@ class Enqueued:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueCounts:
     """Entries by state: `ready` are not leased (or their lease ended; some may wait for
-    their not-before time), `leased` are held by a live lease."""
+    their not-before time), `leased` are held by a live lease. `oldest_made_at`: the
+    earliest made_at of them all, ready or leased (None when there is none)."""
 
     ready: int
     leased: int
+    oldest_made_at: float | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,3 +209,32 @@ class Reserved:
 
     granted: bool
     used: int
+
+
+# (counter, amount, limit, expires_at): one counter of a `reserve_all`, as `reserve` takes it.
+Reservation = tuple[str, int, int, float]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordWrite:
+    """A record put beside another operation, in its atomic step (`put_record`'s `also`,
+    `claim_and_put`'s `claim`), bounded as `put_record` bounds it."""
+
+    kind: str
+    key: str
+    value: bytes
+    expires_at: float
+    max_records: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimedAndPut:
+    """What `claim_and_put` did: `held` is the live record its claim found (nothing done);
+    `reserved` one `Reserved` per reservation, all granted (done) or none (nothing done)."""
+
+    held: Record | None
+    reserved: tuple[Reserved, ...]
+
+    @property
+    def done(self) -> bool:
+        return self.held is None and all(r.granted for r in self.reserved)

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bridge.state.results import (
+    ClaimedAndPut,
     Enqueued,
     ExpiredGroup,
     KeepGroup,
@@ -42,6 +43,8 @@ from bridge.state.results import (
     QueueCounts,
     QueueEntry,
     Record,
+    RecordWrite,
+    Reservation,
     Reserved,
     TokensTaken,
 )
@@ -105,11 +108,13 @@ class RecordStore(Protocol):
         expires_at: float,
         max_records: int,
         deleting: tuple[str, str] | None = None,
+        also: RecordWrite | None = None,
     ) -> Put:
         """Store (replacing the same key, which then counts as new); past `max_records`
         the oldest by (stored_at, key) are dropped and returned. `deleting` names a record
         (kind, key) of another kind deleted in the same atomic step: the put that settles
-        what that record stood for (it is not counted in the result)."""
+        what that record stood for (it is not counted in the result). `also` is a record of
+        a third kind put (stored_at = now) in the same step, neither counted in the result."""
         ...
 
     async def get_record(self, kind: str, key: str, *, now: float) -> Record | None:
@@ -197,6 +202,11 @@ class ClusterStore(Protocol):
         """Token bucket, atomic: a new bucket is full (`burst`); it refills at `rate`/s."""
         ...
 
+    async def bucket_level(self, bucket: str, *, rate: float, burst: float, now: float) -> float:
+        """The tokens `take_tokens` would find in the bucket at `now` (a new bucket is
+        full), changing nothing: what an operator is shown."""
+        ...
+
     async def acquire_lease(
         self, group: str, holder: str, *, limit: int, now: float, ttl_s: float
     ) -> bool:
@@ -234,6 +244,35 @@ class CounterStore(Protocol):
 
     async def counter_value(self, counter: str, *, now: float) -> int:
         """The live value (0 when absent or past its expiry)."""
+        ...
+
+    async def reserve_all(
+        self, reservations: Sequence[Reservation], *, now: float
+    ) -> tuple[Reserved, ...]:
+        """`reserve` each (counter, amount, limit, expires_at), each counter once, in one
+        atomic step: all granted, or none (nothing added, each `Reserved` refused with the
+        counter's value as it stands)."""
+        ...
+
+    async def unreserve_all(self, amounts: Sequence[tuple[str, int]], *, now: float) -> None:
+        """`unreserve` each (counter, amount), in one step."""
+        ...
+
+    async def claim_and_put(
+        self,
+        kind: str,
+        key: str,
+        value: bytes,
+        *,
+        now: float,
+        expires_at: float,
+        max_records: int,
+        claim: RecordWrite | None = None,
+        reservations: Sequence[Reservation] = (),
+    ) -> ClaimedAndPut:
+        """In one atomic step: `claim_record` the `claim` (of another kind), `reserve_all`
+        the reservations, and `put_record` the record; all of it, or nothing when the claim
+        finds a live record (`held`) or a reservation would pass its limit."""
         ...
 
 

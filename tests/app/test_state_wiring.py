@@ -17,7 +17,9 @@ from bridge.app.commands.messages import Query, comparable_number, show, since_s
 from bridge.app.metrics import Metrics
 from bridge.app.state import check_state, open_state
 from bridge.config import StateConfig, load_config
+from bridge.pdu import CommandStatus, SubmitSm
 from bridge.pipeline import MessageRecord, MessageStore
+from bridge.pipeline.outcome.refusals import RefusalRecords, refused_submit
 from bridge.state import MemoryState, SqliteState, StateFileError, StateUnavailable
 
 CONFIG = """
@@ -246,3 +248,41 @@ def test_the_number_messages_compares_is_the_one_the_pipeline_sends(address: str
     from bridge.pipeline.checks.numbers import NumberRules, isms_number
 
     assert comparable_number(address, "60") == isms_number(address, 0, 1, NumberRules())
+
+
+async def refuse(path: Path, *, now: float) -> None:
+    store = await SqliteState.open(path)
+    try:
+        refused = refused_submit(
+            "esme1",
+            "esme1/s7/12",
+            SubmitSm(source_addr="MyBrand", destination_addr="100", short_message=b"secret"),
+            status=CommandStatus.ESME_RINVDSTADR,
+            reason="destination '100': 3 digits; a full number has 7 to 15",
+            kind="destination",
+            received_at=now,
+        )
+        await RefusalRecords(store, max_records=10, max_age=60).record(refused, now=now)
+    finally:
+        await store.aclose()
+
+
+def test_messages_shows_a_refused_submit_with_its_status_and_reason_and_no_text(
+    tmp_path: Path,
+) -> None:
+    path = write_config(tmp_path)
+    now = time.time()
+    asyncio.run(fill(tmp_path / "state.sqlite3", record("111"), now=now))
+    asyncio.run(refuse(tmp_path / "state.sqlite3", now=now + 1))
+    _, out, _ = messages(path, Query(), as_json=True)
+    refused, sent = json.loads(out)
+    assert sent["message_ids"] == ["111"] and sent["refused_because"] is None
+    assert (refused["status"], refused["message_ids"], refused["destinations"]) == (
+        "ESME_RINVDSTADR",
+        [],
+        ["100"],
+    )
+    assert refused["refused_because"].startswith("destination '100'")
+    assert refused["reference"] == "esme1/s7/12" and "secret" not in out
+    _, table_text, _ = messages(path, Query(to="100"))
+    assert "ESME_RINVDSTADR" in table_text and "a full number has 7 to 15" in table_text

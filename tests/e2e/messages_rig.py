@@ -102,7 +102,9 @@ class MessagesRig:
 
     @property
     def pipeline(self) -> Any:
-        return self.server.handler
+        root = self.server.root
+        assert root is not None, "built with pipeline=True"
+        return root.pipeline
 
     def close_clients(self) -> None:
         for client in self.clients:

@@ -68,6 +68,8 @@ class Served:
                     'password = "secret2"',
                     'isms_username = "isms"',
                     'isms_password = "isms123"',
+                    "throughput_per_s = 0.01",  # slow: a token taken stays gone for the test
+                    "throughput_burst = 10",
                     "",
                 ]
             ),
@@ -227,6 +229,10 @@ def test_status_binds_and_accounts_show_the_bound_esme_and_kick_unbinds_it(
         accounts = {a["system_id"]: a for a in served.api.ok("GET", "/v1/accounts")["accounts"]}
         assert accounts["esme1"]["binds"] == 1 and accounts["esme2"]["binds"] == 0
         assert accounts["esme1"]["suspended"] is None
+        assert accounts["esme1"]["throughput"] is None
+        assert accounts["esme2"]["throughput"] == {
+            "per_s": 0.01, "burst": 10.0, "tokens_left": 10.0, "bucket": "instance",
+        }  # fmt: skip
         run = admin_cli(served.admin_port, "kick", f"{bind['instance']}/{bind['session_id']}",
                         token_file=served.tmp_path / "operate.token")  # fmt: skip
         assert run.returncode == 0, run.stderr
@@ -308,18 +314,29 @@ def test_mirrors_log_level_messages_receipts_and_the_audit_of_it_all(served: Ser
     sender = served.bind("transmitter")
     try:
         held = submit(sender, destination_addr=TO, short_message=b"held", registered_delivery=1)
-        kept = submit(sender, destination_addr=TO, short_message=b"kept", registered_delivery=1)
+        kept = submit(sender, destination_addr=TO, short_message=b"kept", registered_delivery=1,
+                      source_addr_ton=5, user_message_reference=77)  # fmt: skip
     finally:
         close(sender)
     [found] = api.ok("GET", f"/v1/messages?id={held.message_id}")["messages"]
     assert found["destinations"] == [TO]
+    account = api.ok("GET", "/v1/accounts/esme1")
+    assert account["receipts_held"] == 2
+    assert time.time() - 60 < account["oldest_receipt_at"] <= time.time()
+    assert 0 <= account["oldest_receipt_age_s"] < 60
     assert api.ok("DELETE", "/v1/accounts/esme1/receipts")["dropped"] == 2
+    account = api.ok("GET", "/v1/accounts/esme1")
+    assert account["oldest_receipt_at"] is None and account["oldest_receipt_age_s"] is None
     # Sent again on an operator's word: a receiver now gets the receipt of `kept`.
     receiver = served.bind("receiver")
     try:
         assert api.ok("POST", f"/v1/messages/esme1/{kept.message_id}/receipt")["queued"] == 1
         [receipt] = read_receipts(receiver, 1)
         assert f"id:{kept.message_id} ".encode() in receipt.short_message
+        # The original's addresses with their TON/NPI (swapped), and its reference.
+        assert (receipt.source_addr_ton, receipt.source_addr_npi) == (1, 1)
+        assert (receipt.dest_addr_ton, receipt.dest_addr_npi) == (5, 0)
+        assert receipt.user_message_reference == 77
     finally:
         close(receiver)
     assert api.call("POST", "/v1/messages/esme1/NOSUCHID/receipt")[0] == 404
@@ -333,6 +350,18 @@ def test_mirrors_log_level_messages_receipts_and_the_audit_of_it_all(served: Ser
     assert {e["caller"] for e in entries} == {"ops"}
     run = admin_cli(served.admin_port, "audit", token_file=served.tmp_path / "read.token")
     assert run.returncode == 0 and "resend_receipt" in run.stdout
+
+
+def test_an_accounts_bucket_shows_the_tokens_its_messages_took(served: Served) -> None:
+    client = served.bind("transmitter", system_id="esme2")
+    try:
+        assert submit(client, destination_addr=TO, short_message=b"one token").status == 0
+    finally:
+        close(client)
+    throughput = served.api.ok("GET", "/v1/accounts/esme2")["throughput"]
+    assert 9.0 <= throughput["tokens_left"] < 9.5 and throughput["bucket"] == "instance"
+    run = admin_cli(served.admin_port, "accounts", token_file=served.tmp_path / "read.token")
+    assert run.returncode == 0 and "/10.0@0.01/s" in run.stdout
 
 
 def test_the_cli_prints_tables_or_json_and_exits_1_for_a_refused_call(served: Served) -> None:

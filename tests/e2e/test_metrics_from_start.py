@@ -44,7 +44,8 @@ def fresh_bridge(tmp_path: Path) -> Iterator[str]:
         ("[smpp]", {"host": "127.0.0.1", "port": 0}),
         ("[isms]", {"endpoints": [f"http://127.0.0.1:{dead_isms}/isms_send_all_id.php"]}),
         ("[metrics]", {"host": "127.0.0.1", "port": metrics_port}),
-        ("[[accounts]]", ACCOUNT),
+        # With a cap, so that the cap gauges its alert reads must be there from the start.
+        ("[[accounts]]", {**ACCOUNT, "daily_messages": 1000}),
     ]
     config.write_text(config_text(tables), encoding="utf-8")
     bridge = ServeProcess(config, tmp_path / "serve.log")

@@ -142,7 +142,7 @@ def test_a_record_is_compact_utf8_json_that_any_json_reader_reads() -> None:
     record = MessageRecord(**{**_fields(message("1")), "text": "Hi £5 \U0001f600", "trx_id": "555"})
     value = encode_record(record)
     assert "£5 \U0001f600".encode() in value and b", " not in value and b": " not in value
-    assert json.loads(value)[0] == 3 and json.loads(value)[18] == "Hi £5 \U0001f600"
+    assert json.loads(value)[0] == 4 and json.loads(value)[18] == "Hi £5 \U0001f600"
 
 
 def test_a_record_keeps_its_times_to_the_millisecond() -> None:
@@ -155,6 +155,27 @@ def test_a_record_keeps_its_times_to_the_millisecond() -> None:
         1764636001.5,
         0.001,
     )
+
+
+def test_a_record_keeps_the_addresses_ton_npi_and_each_ids_user_message_reference() -> None:
+    record = MessageRecord(
+        **{**_fields(message("1")), "message_ids": ("1", "2"), "destinations": ("601", "602"),
+           "source_addr_ton": 5, "source_addr_npi": 0,
+           "destination_types": ((1, 1), (0, 1)), "user_message_references": (None, 4242)}
+    )  # fmt: skip
+    assert decode_record(encode_record(record)) == record
+
+
+def test_a_record_written_in_version_3_reads_with_0_0_and_no_user_message_reference() -> None:
+    value = (
+        b'[3,"acct",["7"],"submit_sm","Brand",["60123"],1,"ESME_ROK",2,0,'
+        b'1764636000250,1764636000500,1764636000500,"555",2000,"www",1764636000300,"none",'
+        b'null,"r",2,"",""]'
+    )
+    record = decode_record(value)
+    assert (record.credits, record.received_at) == (2, 1764636000.25)
+    assert (record.source_addr_ton, record.source_addr_npi) == (0, 0)
+    assert (record.destination_types, record.user_message_references) == ((), ())
 
 
 def test_a_record_written_in_version_1_with_float_seconds_still_reads() -> None:

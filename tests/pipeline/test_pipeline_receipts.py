@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import deque
 
 import pytest
@@ -68,6 +69,28 @@ async def test_the_receipt_carries_the_submits_user_message_reference() -> None:
     assert umr in r.receivers.delivered[0].tlvs
 
 
+async def test_a_receipt_sent_again_on_an_operators_word_is_the_deliver_sm_first_sent() -> None:
+    # TON/NPI and user_message_reference come from the message record (version 4).
+    r = rig(settings=PipelineSettings(record_text=True))
+    umr = Tlv(Tag.USER_MESSAGE_REFERENCE, 4242)
+    answer = await r.submit(
+        submit_sm(registered_delivery=1, tlvs=[umr], source_addr_ton=5, source_addr_npi=0,
+                  dest_addr_ton=1, dest_addr_npi=1)
+    )  # fmt: skip
+    await r.settle()
+    assert await r.pipeline.resend_receipts("esme1", answer.message_id) == 1
+    await r.settle()
+    first, again = r.receivers.delivered
+    # The rig's store clock is not its wall clock, so only the submit date may differ here.
+    assert dataclasses.replace(again, short_message=first.short_message) == first
+    assert (
+        again.short_message.split(b" done date")[1] == first.short_message.split(b" done date")[1]
+    )
+    assert (again.source_addr_ton, again.source_addr_npi) == (1, 1)  # the original's dest
+    assert (again.dest_addr_ton, again.dest_addr_npi) == (5, 0)  # the original's source
+    assert umr in again.tlvs
+
+
 async def test_no_receipt_is_sent_when_registered_delivery_asks_for_none() -> None:
     r = rig()
     await r.submit(submit_sm(registered_delivery=0))
@@ -100,6 +123,22 @@ async def test_a_receipt_is_held_while_no_receiver_is_bound_and_sent_when_one_bi
     await r.settle()
     assert len(r.receivers.delivered) == 1
     assert await r.pipeline.outbox.held() == 0
+
+
+async def test_the_oldest_held_receipt_is_dated_when_it_was_queued_and_none_once_gone() -> None:
+    r = rig(accepted("1"), accepted("2"), receivers=FakeReceivers(bound=set()))
+    assert await r.pipeline.outbox.oldest_held_at("esme1") is None
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    first_at = r.clock.now
+    await r.advance(30.0)
+    await r.submit(submit_sm(registered_delivery=1))
+    await r.settle()
+    assert await r.pipeline.outbox.oldest_held_at("esme1") == first_at
+    assert await r.pipeline.outbox.oldest_held_at() == first_at
+    assert await r.pipeline.outbox.oldest_held_at("esme2") is None
+    assert await r.pipeline.outbox.drop_held("esme1") == 2
+    assert await r.pipeline.outbox.oldest_held_at("esme1") is None
 
 
 async def test_a_transmitter_bind_does_not_release_held_receipts() -> None:

@@ -7,7 +7,14 @@ from __future__ import annotations
 import asyncio
 
 from bridge.pdu import CommandStatus, QuerySm
-from bridge.pipeline import MESSAGE_KIND, PipelineSettings, ReassemblyLimits, decode_record
+from bridge.pipeline import (
+    MESSAGE_KIND,
+    REFUSAL_KIND,
+    PipelineSettings,
+    ReassemblyLimits,
+    decode_record,
+    decode_refusal,
+)
 from bridge.state import MemoryState, Put, StateUnavailable
 
 from .pipeline_doubles import (
@@ -157,3 +164,24 @@ async def test_a_message_isms_refused_is_recorded_under_its_reference_for_operat
     assert response.command_status != CommandStatus.ESME_ROK
     assert (stored.key, record.message_ids, record.isms_code) == ("esme1/~esme1/s1/7", (), -1004)
     assert record.status == "ESME_RSUBMITFAIL" and record.message_state == 8  # REJECTED
+
+
+async def test_a_refused_submit_is_recorded_with_its_status_and_reason_but_no_text() -> None:
+    state = MemoryState()
+    r = rig(state=state)
+    answer = await r.submit(submit_sm(destination_addr="100", short_message=b"secret"))
+    assert answer.command_status == CommandStatus.ESME_RINVDSTADR
+    [kept] = [decode_refusal(r.value) for r in await state.scan_records(REFUSAL_KIND, now=1000)]
+    assert (kept.status, kept.destinations, kept.kind) == (
+        "ESME_RINVDSTADR",
+        ("100",),
+        "destination",
+    )
+    assert "100" in kept.reason and kept.reference.startswith("esme1/")
+    assert b"secret" not in (await state.scan_records(REFUSAL_KIND, now=1000))[0].value
+
+
+async def test_a_refusal_the_store_cannot_record_is_answered_all_the_same() -> None:
+    r = rig(state=FullState())
+    answer = await r.submit(submit_sm(destination_addr="100"))
+    assert answer.command_status == CommandStatus.ESME_RINVDSTADR

@@ -75,6 +75,15 @@ def test_throughput_is_charged_per_part_to_the_account() -> None:
     assert limited.admit("esme1", 1, now=1.0)
 
 
+def test_the_tokens_left_are_the_accounts_bucket_at_the_time_given() -> None:
+    limited = authority(Account(throughput_per_s=2.0, throughput_burst=3.0))
+    assert limited.tokens_left("esme1", now=0.0) == 3.0
+    assert limited.admit("esme1", 3, now=0.0)
+    assert limited.tokens_left("esme1", now=0.0) == 0.0
+    assert limited.tokens_left("esme1", now=0.5) == 1.0
+    assert authority().tokens_left("esme1", now=0.5) is None  # no limit, no bucket
+
+
 def test_reload_reports_removed_accounts_and_stops_accepting_them() -> None:
     auth = authority(Account(), Account(system_id="old"))
     changes = auth.reload([Account()])

@@ -214,6 +214,20 @@ async def test_throughput_is_one_bucket_for_every_instance(clock: Clock) -> None
     assert await b.admit("esme1", 1) is Admission.ADMITTED
 
 
+async def test_every_instance_sees_the_shared_buckets_tokens_left_and_looking_takes_none(
+    clock: Clock,
+) -> None:
+    accounts = Accounts(throughput=Throughput(rate=1.0, burst=3.0))
+    a, b = two_instances(MemoryState(), clock, accounts)
+    assert await a.tokens_left("esme1") == 3.0
+    assert await a.admit("esme1", 2) is Admission.ADMITTED
+    assert await b.tokens_left("esme1") == 1.0
+    assert await b.tokens_left("esme1") == 1.0
+    clock.now += 0.5
+    assert await a.tokens_left("esme1") == 1.5
+    assert await a.tokens_left("esme2") is None  # no limit
+
+
 async def test_a_message_of_more_parts_than_the_burst_takes_a_full_bucket(clock: Clock) -> None:
     a, _ = two_instances(MemoryState(), clock, Accounts(throughput=Throughput(rate=1, burst=3)))
     assert await a.admit("esme1", 5) is Admission.ADMITTED

@@ -59,3 +59,17 @@ async def test_a_released_lease_frees_its_place(store: StateStore) -> None:
     assert await store.release_lease("acct", "a")
     assert not await store.release_lease("acct", "a")
     assert await store.acquire_lease("acct", "b", limit=1, now=T0, ttl_s=30)
+
+
+async def test_a_buckets_level_is_what_a_take_would_find_and_reading_it_takes_nothing(
+    store: StateStore,
+) -> None:
+    assert await store.bucket_level("acct", rate=10, burst=3, now=T0) == 3.0  # new: full
+    for _ in range(3):
+        await store.take_tokens("acct", rate=10, burst=3, count=1, now=T0)
+    assert await store.bucket_level("acct", rate=10, burst=3, now=T0) == 0.0
+    assert await store.bucket_level("acct", rate=4, burst=3, now=T0 + 0.25) == 1.0
+    assert await store.bucket_level("acct", rate=4, burst=3, now=T0 + 0.25) == 1.0
+    taken = await store.take_tokens("acct", rate=4, burst=3, count=1, now=T0 + 0.25)
+    assert taken == TokensTaken(granted=True, tokens=0.0, wait_s=0.0)
+    assert await store.bucket_level("acct", rate=10, burst=3, now=T0 + 100) == 3.0

@@ -29,7 +29,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from bridge.state import Enqueued, MemoryState, PartLimits, QueueEntry, StateStore
+from bridge.state import (
+    Enqueued,
+    MemoryState,
+    PartLimits,
+    QueueEntry,
+    RecordWrite,
+    StateStore,
+)
 
 from .backends import RIGS, BackendRig, RigContext
 
@@ -43,6 +50,13 @@ BODIES = st.binary(max_size=6)
 HALVES = st.integers(0, 40).map(lambda n: n / 2)
 # Mostly short steps, so leases end and entries come due in between other operations.
 STEPS = st.sampled_from([0.0, 0.5, 1.0, 1.0, 2.0, 5.0, 30.0])
+ALL_COUNTERS = st.sampled_from(["day", "month", "week"])
+# (counter, amount, limit) per counter, each counter once (reserve_all, claim_and_put).
+RESERVATIONS = st.lists(
+    st.tuples(ALL_COUNTERS, st.integers(1, 4), st.integers(0, 8)),
+    max_size=3,
+    unique_by=lambda reservation: reservation[0],
+)
 LIMITS = st.builds(PartLimits, max_groups_per_scope=st.integers(1, 3), max_bytes=st.integers(1, 16))
 
 
@@ -216,6 +230,65 @@ class RecordsAgree(BackendsAgree):
             )
         )
 
+    @rule(kind=KINDS, key=KEYS, value=BODIES, deleted=KEYS, also_key=KEYS, ttl=HALVES)
+    def put_record_also(
+        self, kind: str, key: str, value: bytes, deleted: str, also_key: str, ttl: float
+    ) -> None:
+        other = "retry" if kind == "msg" else "msg"
+        also = RecordWrite(
+            kind="claim", key=also_key, value=value, expires_at=self.now + ttl, max_records=2
+        )
+        self.same(
+            lambda s: s.put_record(
+                kind,
+                key,
+                value,
+                now=self.now,
+                expires_at=self.now + 1,
+                max_records=3,
+                deleting=(other, deleted),
+                also=also,
+            )
+        )
+        self.same(lambda s: s.scan_records("claim", now=self.now))
+
+    @rule(
+        kind=KINDS, key=KEYS, value=BODIES, claim_key=st.none() | KEYS, ttl=HALVES,
+        reservations=RESERVATIONS,
+    )  # fmt: skip
+    def claim_and_put(
+        self,
+        kind: str,
+        key: str,
+        value: bytes,
+        claim_key: str | None,
+        ttl: float,
+        reservations: list[tuple[str, int, int]],
+    ) -> None:
+        claim = (
+            None
+            if claim_key is None
+            else RecordWrite(
+                kind="claim", key=claim_key, value=value, expires_at=self.now + ttl, max_records=2
+            )
+        )
+        wanted = [(c, amount, limit, self.now + ttl) for c, amount, limit in reservations]
+        self.same(
+            lambda s: s.claim_and_put(
+                kind,
+                key,
+                value,
+                now=self.now,
+                expires_at=self.now + ttl,
+                max_records=3,
+                claim=claim,
+                reservations=wanted,
+            )
+        )
+        self.same(lambda s: s.scan_records("claim", now=self.now))
+        for counter in ("day", "month", "week"):
+            self.same(lambda s, c=counter: s.counter_value(c, now=self.now))
+
     @rule(kind=KINDS, key=KEYS)
     def get_record(self, kind: str, key: str) -> None:
         self.same(lambda s: s.get_record(kind, key, now=self.now))
@@ -299,6 +372,17 @@ class CountersAgree(BackendsAgree):
     @rule(counter=COUNTERS)
     def counter_value(self, counter: str) -> None:
         self.same(lambda s: s.counter_value(counter, now=self.now))
+
+    @rule(reservations=RESERVATIONS, ttl=HALVES)
+    def reserve_all(self, reservations: list[tuple[str, int, int]], ttl: float) -> None:
+        wanted = [(c, amount, limit, self.now + ttl) for c, amount, limit in reservations]
+        self.same(lambda s: s.reserve_all(wanted, now=self.now))
+
+    @rule(amounts=st.lists(st.tuples(ALL_COUNTERS, st.integers(1, 4)), max_size=3))
+    def unreserve_all(self, amounts: list[tuple[str, int]]) -> None:
+        self.same(lambda s: s.unreserve_all(amounts, now=self.now))
+        for counter in ("day", "month", "week"):
+            self.same(lambda s, c=counter: s.counter_value(c, now=self.now))
 
 
 @pytest.mark.parametrize("machine", [QueuesAgree, RecordsAgree, PartsAgree, CountersAgree])

@@ -61,7 +61,9 @@ async def test_a_release_by_an_owner_that_lost_the_lease_changes_nothing(
     (taken,) = await store.take("acct", owner="slow", now=T0, lease_s=10)
     await store.take("acct", owner="other", now=T0 + 10, lease_s=10)
     assert not await store.release("acct", taken.entry_id, owner="slow", not_before=T0, attempts=9)
-    assert await store.queue_counts(now=T0 + 11) == QueueCounts(ready=0, leased=1)
+    assert await store.queue_counts(now=T0 + 11) == QueueCounts(
+        ready=0, leased=1, oldest_made_at=T0
+    )
 
 
 async def test_an_ack_by_an_owner_that_lost_the_lease_changes_nothing(store: StateStore) -> None:
@@ -70,7 +72,9 @@ async def test_an_ack_by_an_owner_that_lost_the_lease_changes_nothing(store: Sta
     assert not await store.ack("acct", taken.entry_id, owner="never-took-it")
     (again,) = await store.take("acct", owner="other", now=T0 + 10, lease_s=10)
     assert not await store.ack("acct", taken.entry_id, owner="slow")  # late: other holds it
-    assert await store.queue_counts(now=T0 + 11) == QueueCounts(ready=0, leased=1)
+    assert await store.queue_counts(now=T0 + 11) == QueueCounts(
+        ready=0, leased=1, oldest_made_at=T0
+    )
     assert await store.ack("acct", again.entry_id, owner="other")
     assert await store.queues() == ()
 
@@ -111,10 +115,30 @@ async def test_counts_tell_ready_from_leased_per_queue_and_in_all(store: StateSt
     for queue in ("a", "a", "b"):
         await store.enqueue(queue, b"r", now=T0, max_entries=10)
     await store.take("a", owner="x", now=T0, lease_s=30)
-    assert await store.queue_counts(now=T0) == QueueCounts(ready=2, leased=1)
-    assert await store.queue_counts(now=T0, queue="a") == QueueCounts(ready=1, leased=1)
-    assert await store.queue_counts(now=T0 + 30) == QueueCounts(ready=3, leased=0)
+    assert await store.queue_counts(now=T0) == QueueCounts(ready=2, leased=1, oldest_made_at=T0)
+    assert await store.queue_counts(now=T0, queue="a") == QueueCounts(
+        ready=1, leased=1, oldest_made_at=T0
+    )
+    assert await store.queue_counts(now=T0 + 30) == QueueCounts(
+        ready=3, leased=0, oldest_made_at=T0
+    )
     assert await store.queues() == ("a", "b")
+
+
+async def test_counts_give_the_oldest_entry_made_ready_or_leased_per_queue_and_in_all(
+    store: StateStore,
+) -> None:
+    assert (await store.queue_counts(now=T0)).oldest_made_at is None
+    await store.enqueue("a", b"first", now=T0 + 1.5, max_entries=10)
+    await store.enqueue("b", b"second", now=T0 + 2.25, max_entries=10)
+    await store.enqueue("a", b"third", now=T0 + 3, max_entries=10)
+    await store.take("a", owner="x", now=T0 + 4, lease_s=30)  # the oldest is leased now
+    assert (await store.queue_counts(now=T0 + 4)).oldest_made_at == T0 + 1.5
+    assert (await store.queue_counts(now=T0 + 4, queue="a")).oldest_made_at == T0 + 1.5
+    assert (await store.queue_counts(now=T0 + 4, queue="b")).oldest_made_at == T0 + 2.25
+    assert (await store.queue_counts(now=T0 + 4, queue="none")).oldest_made_at is None
+    await store.drop_entries(made_before=T0 + 2)
+    assert (await store.queue_counts(now=T0 + 4, queue="a")).oldest_made_at == T0 + 3
 
 
 async def test_releasing_an_owners_leases_makes_its_entries_due_at_once(

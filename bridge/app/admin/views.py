@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -17,8 +18,8 @@ from bridge.app.admin.records import JsonObject
 from bridge.app.admin.steering import Steering
 from bridge.config import AccountConfig, BridgeConfig
 from bridge.pipeline import MessagePipeline
-from bridge.server import AccountAuthority, SmppServer
-from bridge.state import StateStore
+from bridge.server import AccountAuthority, SharedLimits, SmppServer
+from bridge.state import StateStore, StateUnavailable
 from bridge.upstream import IsmsClient
 
 
@@ -45,6 +46,8 @@ class AdminParts:
     authority: AccountAuthority
     metrics: CollectorRegistry | None
     admin_addresses: Callable[[], tuple[tuple[str, int], ...]]
+    # The limits shared with other instances (a Redis store); None: this process alone.
+    limits: SharedLimits | None = None
 
 
 def answer(value: object, status: int = 200) -> web.Response:
@@ -161,17 +164,45 @@ class ReadViews:
                     name = str(bind.get("instance"))
                     by_instance[name] = by_instance.get(name, 0) + 1
         throughput = self._parts.authority.throughput(system_id)
+        outbox = self._parts.pipeline.outbox
+        oldest = await outbox.oldest_held_at(system_id)
         return {
             "system_id": system_id,
             "max_binds": account.max_binds,
             "allowed_ips": [str(network) for network in account.allowed_ips],
             "throughput": None
             if throughput is None
-            else {"per_s": throughput.rate, "burst": throughput.burst},
+            else {
+                "per_s": throughput.rate,
+                "burst": throughput.burst,
+                **await self._bucket_level(system_id),
+            },
             "suspended": None if suspension is None else suspension.to_json(),
             "binds": sum(by_instance.values()),
             "binds_by_instance": by_instance,
-            "receipts_held": await self._parts.pipeline.outbox.held(system_id),
+            "receipts_held": await outbox.held(system_id),
+            # When the oldest of them was made, and how long ago (None: none is held).
+            "oldest_receipt_at": oldest,
+            "oldest_receipt_age_s": None if oldest is None else round(time.time() - oldest, 3),
+        }
+
+    async def _bucket_level(self, system_id: str) -> JsonObject:
+        """The tokens left in the account's bucket, and whose bucket that is: the cluster's
+        (in the store, the same whichever instance is asked; None when the store cannot
+        answer now) or this instance's own (one process: the only one)."""
+        limits = self._parts.limits
+        left: float | None
+        if limits is None:
+            now = asyncio.get_running_loop().time()  # the clock the buckets are charged by
+            left = self._parts.authority.tokens_left(system_id, now)
+        else:
+            try:
+                left = await limits.tokens_left(system_id)
+            except StateUnavailable:
+                left = None
+        return {
+            "tokens_left": None if left is None else round(left, 3),
+            "bucket": "instance" if limits is None else "cluster",
         }
 
     async def messages(self, request: web.Request) -> web.Response:

@@ -220,7 +220,8 @@ _COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "binds": ("binds", ("instance", "session_id", "system_id", "bind_type", "peer",
                         "bound_at", "last_activity", "requests_in_flight", "requests",
                         "deliveries")),
-    "accounts": ("accounts", ("system_id", "max_binds", "binds", "receipts_held", "suspended")),
+    "accounts": ("accounts", ("system_id", "max_binds", "binds", "throughput",
+                              "receipts_held", "oldest_receipt_age_s", "suspended")),
     "mirrors": ("mirrors", ("index", "name", "in_service", "breaker", "failures",
                             "cooldown_left_s")),
     "audit": ("entries", ("at", "caller", "action", "target", "result", "instance")),
@@ -266,6 +267,9 @@ def _cell(column: str, value: object) -> str:
         return datetime.fromtimestamp(value).astimezone().isoformat(timespec="seconds")
     if column == "suspended" and isinstance(value, dict):
         return str(value.get("mode"))
+    if column == "throughput" and isinstance(value, dict):
+        # tokens left / burst at per_s a second
+        return f"{_cell('', value.get('tokens_left'))}/{value.get('burst')}@{value.get('per_s')}/s"
     if isinstance(value, dict | list):
         return json.dumps(value, separators=(",", ":"))
     if isinstance(value, bool):

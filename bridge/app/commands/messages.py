@@ -38,9 +38,12 @@ from bridge.pipeline import (
     DEFAULT_COUNTRY_CODE,
     MESSAGE_KIND,
     RECEIPT_KIND,
+    REFUSAL_KIND,
     MessageRecord,
     MessageState,
+    RefusedSubmit,
     decode_record,
+    decode_refusal,
     record_key,
 )
 from bridge.state import Record, SqliteReadOnly, StateError, StateFileError
@@ -151,6 +154,7 @@ def _unreadable(state: StateConfig) -> str:
 class Row:
     record: MessageRecord
     receipt: str
+    reason: str = ""  # why the bridge refused it before iSMS (a refused submit's row)
 
 
 class _Records(Protocol):
@@ -204,7 +208,37 @@ async def select(
         rows.append(Row(record=record, receipt=receipt))
         if len(rows) >= query.limit:
             break
-    return rows
+    if query.message_id is None:  # a refused submit was given no message_id
+        for stored in await store.scan_records(REFUSAL_KIND, now=now, since=since):
+            try:
+                refused = _refused_record(decode_refusal(stored.value))
+            except ValueError:
+                continue
+            if _matches(refused.record, query, country_code):
+                rows.append(refused)
+        rows.sort(key=lambda row: row.record.received_at, reverse=True)
+    return rows[: query.limit]
+
+
+def _refused_record(refused: RefusedSubmit) -> Row:
+    """A refused submit as a row: answered with its status, REJECTD, nothing sent."""
+    at = refused.received_at
+    record = MessageRecord(
+        account=refused.account,
+        message_ids=(),
+        pdu=refused.pdu,
+        source_addr=refused.source_addr,
+        destinations=refused.destinations,
+        parts=1,
+        status=refused.status,
+        message_state=MessageState.REJECTED,
+        error_code=0,
+        received_at=at,
+        answered_at=at,
+        final_at=at,
+        reference=refused.reference,
+    )
+    return Row(record=record, receipt="none", reason=refused.reason)
 
 
 def _matches(record: MessageRecord, query: Query, country_code: str) -> bool:
@@ -254,7 +288,7 @@ def _after(moment: float | None, start: float) -> str:
 COLUMNS = (
     "received", "account", "message_id", "pdu", "from", "to", "parts", "answer",
     "state", "err", "trx_id", "isms", "mirror", "sent_ms", "answered_ms", "receipt",
-    "credits", "duplicate",
+    "credits", "duplicate", "refused_because",
 )  # fmt: skip
 
 
@@ -293,6 +327,7 @@ def table(rows: list[Row]) -> str:
                 row.receipt,
                 str(record.credits),
                 _duplicate(record),
+                row.reason or "-",
             )
         )
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
@@ -333,6 +368,7 @@ def as_json(row: Row) -> dict[str, object]:
         "credits": record.credits,
         "duplicate": record.duplicate or None,
         "duplicate_of": record.duplicate_of or None,
+        "refused_because": row.reason or None,
     }
     if record.text is not None:
         item["text"] = record.text

@@ -6,8 +6,8 @@
     isms_bridge_account_cap_limit{account,period,unit}      the cap
 
 Every configured account's credits and duplicate series start at 0 (series.py rule 3); a
-cap's gauges exist once the account has one and it was used or measured (each sweep reads
-them, at most every 10 s).
+cap's gauges exist for every account with one, from the start (the pipeline reads them when
+it starts, then each sweep at most every 10 s).
 """
 
 from __future__ import annotations

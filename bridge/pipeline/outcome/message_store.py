@@ -25,7 +25,7 @@ from bridge.pipeline.outcome.records import (
     encode_record,
     record_key,
 )
-from bridge.state import RecordStore
+from bridge.state import RecordStore, RecordWrite
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,10 +56,16 @@ class MessageStore:
         self._max_age = max_age
 
     async def record(
-        self, record: MessageRecord, *, now: float, deleting: tuple[str, str] | None = None
+        self,
+        record: MessageRecord,
+        *,
+        now: float,
+        deleting: tuple[str, str] | None = None,
+        also: RecordWrite | None = None,
     ) -> None:
         """Keep `record` under each of its message_ids, or its reference when it has none,
-        deleting the record `deleting` in the same step (raises StateUnavailable)."""
+        deleting the record `deleting` and putting `also` in the same step (raises
+        StateUnavailable)."""
         if not 0 <= record.error_code <= 255:
             raise ValueError(f"error_code {record.error_code} does not fit query_sm_resp (Int1)")
         value = encode_record(record)
@@ -74,6 +80,7 @@ class MessageStore:
                 expires_at=expires_at,
                 max_records=bound,
                 deleting=deleting,
+                also=also,
             )
             return
         puts = [
@@ -85,6 +92,7 @@ class MessageStore:
                 expires_at=expires_at,
                 max_records=bound,
                 deleting=deleting if index == 0 else None,
+                also=also if index == 0 else None,
             )
             for index, message_id in enumerate(keys)
         ]

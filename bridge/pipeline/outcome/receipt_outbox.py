@@ -132,6 +132,11 @@ class ReceiptOutbox:
         counts = await self._state.queue_counts(now=self._clock(), queue=system_id)
         return counts.ready + counts.leased
 
+    async def oldest_held_at(self, system_id: str | None = None) -> float | None:
+        """When the oldest of the receipts `held` counts was made (None: none is held)."""
+        counts = await self._state.queue_counts(now=self._clock(), queue=system_id)
+        return counts.oldest_made_at
+
     @property
     def in_flight(self) -> int:
         return len(self._tasks)

@@ -13,13 +13,15 @@ operator opts in (`[state] record_text`); otherwise no message text is stored be
 A receipt's fate after it was queued (sent, held again, confirmed, refused, dropped) is a
 small record of kind "receipt" under the same key, so the message record is written once.
 
-Values are JSON arrays (compact, readable with the sqlite3 shell), version 3: times are
+Values are JSON arrays (compact, readable with the sqlite3 shell), version 4: times are
 integer milliseconds, since writing a float's shortest repr is most of the cost of encoding
 a record. They are written by orjson (one record per submit: ~1.2 µs instead of the
 standard library's ~5.8 µs, the same bytes) and read by either. Version 3 adds the
 message's estimated credits and what duplicate suppression made of it (pipeline/policy/);
-`decode` also reads versions 2 and 1 (float seconds) and refuses anything else with
-ValueError.
+version 4 the addresses' TON/NPI and each message_id's user_message_reference, so that a
+receipt sent again is the one first sent (resend.py). `decode` also reads versions 3, 2
+and 1 (float seconds; 0/0 and no reference for what they did not keep) and refuses
+anything else with ValueError.
 """
 
 from __future__ import annotations
@@ -69,6 +71,13 @@ class MessageRecord:
     # assumed_sent, and the first's message_id (or reference) (policy/duplicates.py).
     duplicate: Final[str] = ""
     duplicate_of: Final[str] = ""
+    # Version 4 on (0/0 and none before): the source's TON/NPI, each destination's (by
+    # position in `destinations`), each message_id's user_message_reference (by position
+    # in `message_ids`; None: its submit had none).
+    source_addr_ton: Final[int] = 0
+    source_addr_npi: Final[int] = 0
+    destination_types: Final[tuple[tuple[int, int], ...]] = ()
+    user_message_references: Final[tuple[int | None, ...]] = ()
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -86,7 +95,7 @@ def encode_record(record: MessageRecord) -> bytes:
     # submit.
     return orjson.dumps(
         (
-            3,
+            4,
             record.account,
             record.message_ids,
             record.pdu,
@@ -109,8 +118,16 @@ def encode_record(record: MessageRecord) -> bytes:
             record.credits,
             record.duplicate,
             record.duplicate_of,
+            record.source_addr_ton,
+            record.source_addr_npi,
+            record.destination_types,
+            record.user_message_references,
         )
     )
+
+
+# What versions before 4 did not keep (the fields after `reference`), as they read.
+_LATER: Final = (0, "", "", 0, 0, (), ())
 
 
 def decode_record(value: bytes) -> MessageRecord:
@@ -119,15 +136,17 @@ def decode_record(value: bytes) -> MessageRecord:
         (version, account, ids, pdu, source, destinations, parts, status, state, error,
          received, answered, final, trx_id, code, mirror, sent, receipt, text,
          reference, *later) = fields  # fmt: skip
-        credits, duplicate, duplicate_of = later if version == 3 else (0, "", "")
+        (credits, duplicate, duplicate_of, source_ton, source_npi, types,
+         umrs) = (*later, *_LATER[len(later):]) if version in (3, 4) else _LATER  # fmt: skip
+        types = tuple((int(ton), int(npi)) for ton, npi in types)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"not a message record: {exc}") from None
-    if version in (2, 3):
+    if version in (2, 3, 4):
         received, answered = received / 1000, answered / 1000
         final = None if final is None else final / 1000
         sent = None if sent is None else sent / 1000
     elif version != 1:
-        raise ValueError(f"message record version {version!r} is not 1, 2 or 3")
+        raise ValueError(f"message record version {version!r} is not 1, 2, 3 or 4")
     return MessageRecord(
         account=account,
         message_ids=tuple(ids),
@@ -151,4 +170,8 @@ def decode_record(value: bytes) -> MessageRecord:
         credits=credits,
         duplicate=duplicate,
         duplicate_of=duplicate_of,
+        source_addr_ton=source_ton,
+        source_addr_npi=source_npi,
+        destination_types=types,
+        user_message_references=tuple(umrs),
     )

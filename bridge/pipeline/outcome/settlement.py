@@ -43,6 +43,7 @@ from bridge.pipeline.outcome.receipts import (
 from bridge.pipeline.outcome.records import RECEIPT_HELD, RECEIPT_NONE, MessageRecord
 from bridge.pipeline.settings import AccountRoute
 from bridge.pipeline.upkeep import WallClock
+from bridge.state import RecordWrite
 from bridge.upstream import Outcome, SendResult
 
 
@@ -201,9 +202,11 @@ class Settlement:
         now: float,
         also: Sequence[Coroutine[Any, Any, object]] = (),
         settles: tuple[str, str] | None = None,
+        with_record: RecordWrite | None = None,
     ) -> None:
         """iSMS answered the message: settle the ids of its earlier parts and the answered one,
-        committed together with `also`; the put of its record deletes `settles` (its intent).
+        committed together with `also`; the put of its record deletes `settles` (its intent)
+        and puts `with_record` (its duplicate claim settled: policy/gate.py).
 
         `answered` (an ESME_ROK answer only) hears of its accepted destinations alone,
         since a submit_multi_resp already lists the failed ones; the earlier parts' ids,
@@ -212,11 +215,13 @@ class Settlement:
         done = self._wall.now()
         receipts: list[DeliverSm] = []
         ids: tuple[str, ...] = ()
+        umrs: tuple[int | None, ...] = ()
         if earlier:
             receipts += self._receipts(
                 route, origin, issued_parts(earlier), deliveries, text, submitted_at, done
             )
             ids = tuple(part.message_id for part in earlier)
+            umrs = tuple(part.user_message_reference for part in earlier)
         if answered is not None:
             if answered.registered_delivery & RECEIPT_BITS:  # any receipt asked for at all
                 accepted = [d for d in deliveries if d.state.message_state.is_success]
@@ -226,6 +231,7 @@ class Settlement:
                     self._outbox.answer_pending(answered.message_id)
                     receipts += own
             ids += (answered.message_id,)
+            umrs += (answered.user_message_reference,)
         writes: list[Coroutine[Any, Any, object]] = (
             [self._outbox.send(route.system_id, receipt) for receipt in receipts]
             if receipts
@@ -235,8 +241,8 @@ class Settlement:
         if ids or trace.reference or settles is not None:
             # One without ids (iSMS refused it, or was not reached) is kept for operators.
             fate = RECEIPT_HELD if receipts else RECEIPT_NONE
-            record = _record(origin, ids, trace, status, overall, done, done, fate)
-            writes.append(self._store.record(record, now=now, deleting=settles))
+            record = _record(origin, ids, trace, status, overall, done, done, fate, umrs)
+            writes.append(self._store.record(record, now=now, deleting=settles, also=with_record))
         # Started together, so they share one group commit.
         try:
             await _all(writes)
@@ -270,7 +276,8 @@ class Settlement:
         trace = Trace(pdu="", parts=len(answered), received_at=submitted_at)
         fate = RECEIPT_HELD if receipts else RECEIPT_NONE
         ids = tuple(part.message_id for part in answered)
-        record = _record(origin, ids, trace, "ESME_ROK", state, done, done, fate)
+        umrs = tuple(part.user_message_reference for part in answered)
+        record = _record(origin, ids, trace, "ESME_ROK", state, done, done, fate, umrs)
         await _all(
             [
                 self._store.record(record, now=now),
@@ -359,6 +366,7 @@ class Settlement:
 _ENROUTE = FinalState(message_state=MessageState.ENROUTE)
 # C-level getters, for what runs per message (a generator costs a frame per call).
 _DESTINATION_ADDR = attrgetter("destination_addr")
+_ADDRESS_TYPE = attrgetter("dest_addr_ton", "dest_addr_npi")
 
 
 async def _all(writes: list[Coroutine[Any, Any, object]]) -> None:
@@ -382,7 +390,9 @@ def _record(
     answered_at: float,
     final_at: float | None,
     receipt: str,
+    umrs: tuple[int | None, ...] = (),
 ) -> MessageRecord:
+    """`umrs`: the user_message_reference of each of `ids` (kept only when one has one)."""
     return MessageRecord(
         account=origin.account,
         message_ids=ids,
@@ -406,4 +416,8 @@ def _record(
         credits=trace.credits,
         duplicate=trace.duplicate,
         duplicate_of=trace.duplicate_of,
+        source_addr_ton=origin.source_addr_ton,
+        source_addr_npi=origin.source_addr_npi,
+        destination_types=tuple(map(_ADDRESS_TYPE, origin.destinations)),
+        user_message_references=umrs if any(umr is not None for umr in umrs) else (),
     )

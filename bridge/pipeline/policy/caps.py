@@ -2,12 +2,13 @@
 instance of one store.
 
 Rules:
-1. A message reserves its amounts at submit, after its checks and before its intent: one
+1. A message reserves its amounts at submit, after its checks, with its intent: one
    message per destination, and its estimated credits (credits.py), on each configured cap,
-   in one atomic `reserve` of the state store per cap (Redis: across instances). A cap that
+   all in one atomic step of the state store (Redis: across instances): `reserve_all`, or
+   with the message's intent and duplicate claim (`claim_and_put`, policy/gate.py). A cap that
    would be passed refuses the submit with the cap's status (`messages_cap_status`, default
    ESME_RMSGQFUL: try later; `credits_cap_status`, default ESME_RSUBMITFAIL: out of credit;
-   never ESME_RSYSERR), kind `cap`, and what the other caps had reserved is given back.
+   never ESME_RSYSERR), kind `cap`, and no cap is reserved (all of them, or none).
 2. Periods are calendar days and months in the account's time zone ([policy] time_zone,
    default Asia/Kuala_Lumpur): each period is a counter of its own (`cap/<account>/day/
    2026-11-26/messages`), which ends a day after its period does.
@@ -28,7 +29,7 @@ from typing import Any, Final
 
 from bridge.pdu import CommandStatus
 from bridge.pipeline.policy.settings import Caps
-from bridge.state import CounterStore
+from bridge.state import CounterStore, Reservation, Reserved
 from bridge.upstream import IsmsMessage, Outcome, SendResult
 
 _GRACE_S = 86_400.0
@@ -106,34 +107,55 @@ class CapBook:
         self._periods[caps.zone] = (named, named["day"][1] - _GRACE_S)
         return named
 
-    async def reserve(
+    def wanted(
         self, account: str, caps: Caps, *, numbers: int, per_number: int, now: float
-    ) -> Held:
-        """Reserve a message to `numbers` destinations (rule 1), or raise CapRefused."""
+    ) -> list[Reservation]:
+        """What a message to `numbers` destinations reserves (rule 1): (counter, amount,
+        limit, expires_at) per cap, for the store's `reserve_all` or `claim_and_put`."""
         named = self._named(now, caps)
-        held: list[tuple[str, int, str]] = []
+        wanted: list[Reservation] = []
         for period, unit, limit in _limits(caps):
             name, ends = named[period]
-            counter = f"cap/{account}/{period}/{name}/{unit}"
             amount = numbers if unit == "messages" else numbers * per_number
-            try:
-                got = await self._store.reserve(
-                    counter, amount, limit=limit, now=now, expires_at=ends
-                )
-            except BaseException:
-                await self._give_back(held, now)
-                raise
+            wanted.append((f"cap/{account}/{period}/{name}/{unit}", amount, limit, ends))
+        return wanted
+
+    def taken(
+        self,
+        account: str,
+        caps: Caps,
+        wanted: Sequence[Reservation],
+        reserved: Sequence[Reserved],
+        per_number: int,
+    ) -> Held:
+        """What the store's answer to `wanted` holds, or CapRefused naming the first cap
+        that would be passed (nothing was reserved then)."""
+        limits = _limits(caps)
+        for (period, unit, limit), got in zip(limits, reserved, strict=True):
             self._seen(account, period, unit, got.used, limit)
-            if not got.granted:
-                await self._give_back(held, now)
+        if all(got.granted for got in reserved):
+            units = [unit for _period, unit, _limit in limits]
+            held = [(r[0], r[1], unit) for r, unit in zip(wanted, units, strict=True)]
+            return Held(held=held, per_number=per_number)
+        for (period, unit, limit), (_c, amount, _l, _e), got in zip(
+            limits, wanted, reserved, strict=True
+        ):
+            if got.used + amount > limit:
                 status = caps.messages_status if unit == "messages" else caps.credits_status
                 raise CapRefused(
                     status,
                     f"{'daily' if period == 'day' else 'monthly'} cap of {limit} {unit} "
                     f"reached ({got.used} used, this message needs {amount})",
                 )
-            held.append((counter, amount, unit))
-        return Held(held=held, per_number=per_number)
+        raise AssertionError("a refused reservation passes no cap")  # pragma: no cover
+
+    async def reserve(
+        self, account: str, caps: Caps, *, numbers: int, per_number: int, now: float
+    ) -> Held:
+        """Reserve a message to `numbers` destinations (rule 1), or raise CapRefused."""
+        wanted = self.wanted(account, caps, numbers=numbers, per_number=per_number, now=now)
+        reserved = await self._store.reserve_all(wanted, now=now)
+        return self.taken(account, caps, wanted, reserved, per_number)
 
     def settled(
         self,
@@ -179,8 +201,11 @@ class CapBook:
         numbers: int | None = None,
         per_number: int = 0,
     ) -> None:
+        amounts: list[tuple[str, int]] = []
         for counter, amount, unit in held:
             if numbers is not None:
                 amount = numbers if unit == "messages" else numbers * per_number
             if amount > 0:
-                await self._store.unreserve(counter, amount, now=now)
+                amounts.append((counter, amount))
+        if amounts:
+            await self._store.unreserve_all(amounts, now=now)

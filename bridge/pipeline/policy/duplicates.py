@@ -5,9 +5,10 @@ numbers, data_coding and text octets; with `duplicates_key = "user_message_refer
 a submit carrying that TLV is known by it instead (the ESME's own idempotency key). It is
 kept as a record of kind `duplicate/<account>` for `duplicates_window_s` from the first
 submit, so every instance sharing a Redis sees it. Rules:
-1. The first submit claims the fingerprint (`claim_record`: of several at once, exactly one
-   gets it) as pending; once its answer is settled, in the same group commit, the claim
-   becomes the answer (`sent`: its message_id, final state and failed destinations), or
+1. The first submit claims the fingerprint as pending, in the store step that commits its
+   intent and reserves its caps (`claim_and_put`: of several at once, exactly one gets it);
+   once its answer is settled, in the put of its message record, the claim becomes the
+   answer (`sent`: its message_id, final state and failed destinations), or
    `unknown` (the outcome is not known: iSMS may have it), or is deleted (iSMS refused it,
    was not reached, or the bridge refused it: nothing was charged, a resend is a new try).
 2. `flag`: a resend is sent, counted (`flagged`) and its record names the first.
@@ -38,7 +39,7 @@ import orjson
 
 from bridge.pdu import SmeAddress, UnsuccessSme
 from bridge.pipeline.policy.settings import DuplicateRules
-from bridge.state import RecordStore
+from bridge.state import Record, RecordStore, RecordWrite
 
 KIND_PREFIX = "duplicate/"
 PENDING, SENT, UNKNOWN = "pending", "sent", "unknown"
@@ -157,6 +158,35 @@ class Duplicates:
             max_records=MAX_FINGERPRINTS,
         )
         return None if held is None else _decode(held.value)
+
+    @staticmethod
+    def earlier_of(held: Record) -> Earlier:
+        return _decode(held.value)
+
+    def claim_write(
+        self, account: str, key: str, rules: DuplicateRules, reference: str, now: float
+    ) -> RecordWrite:
+        """The claim of a first submit (pending), for the store's `claim_and_put`: None
+        there means this submit is the first; else it gives the earlier one's record."""
+        return RecordWrite(
+            kind=KIND_PREFIX + account,
+            key=key,
+            value=_encode(pending(reference, now)),
+            expires_at=now + rules.window_s,
+            max_records=MAX_FINGERPRINTS,
+        )
+
+    def settled_write(
+        self, account: str, key: str, rules: DuplicateRules, earlier: Earlier, now: float
+    ) -> RecordWrite:
+        """`settle` as a record put with the message's own (its `also`)."""
+        return RecordWrite(
+            kind=KIND_PREFIX + account,
+            key=key,
+            value=_encode(earlier),
+            expires_at=max(earlier.first_at + rules.window_s, now + 1.0),
+            max_records=MAX_FINGERPRINTS,
+        )
 
     async def take_over(
         self, account: str, key: str, rules: DuplicateRules, reference: str

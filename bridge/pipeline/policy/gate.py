@@ -7,12 +7,15 @@ None: the one attribute tested per message when every policy is off). In order:
    counted in the length check and in the credits.
 2. Credits (credits.py): the estimate per destination, for the caps and the record.
 3. Duplicates (duplicates.py): a resend may be answered here, nothing sent; the first
-   message claims its fingerprint.
-4. Caps (caps.py): the message reserves its amounts, or is refused (its claim deleted).
+   message claims its fingerprint, reserves its caps and commits its intent in ONE store
+   step (`claim_and_put`: all of it or nothing), before it waits for its slot.
+4. Caps (caps.py): the message reserves its amounts (with its claim, or alone in one
+   `reserve_all`, its intent then put in its slot), or is refused (nothing reserved).
 Number lists are checked earlier, on each destination with the other address checks
 (checks/submission.py), before any part of a long message is taken.
 `settled` gives the writes that settle the claim and the reservations with the message's
-answer (in its group commit); `unsent` undoes them when the message failed before or
+answer (in its group commit; the claim's settlement, when kept, goes in the put of the
+message's record as its `also`: one write); `unsent` undoes them when the message failed before or
 while its request was made.
 """
 
@@ -42,11 +45,12 @@ from bridge.pipeline.policy.duplicates import (
     fingerprint,
 )
 from bridge.pipeline.policy.rm0 import RM0_REFUSED, with_rm0
-from bridge.pipeline.policy.settings import AccountPolicy, DuplicateRules
+from bridge.pipeline.policy.settings import AccountPolicy, Caps, DuplicateRules
 from bridge.pipeline.seams import MessagePdu
+from bridge.pipeline.sending.intents import Intent, Intents, intent_write
 from bridge.pipeline.settings import AccountRoute, PipelineSettings
 from bridge.pipeline.upkeep import PipelineCounters
-from bridge.state import StateError, StateStore
+from bridge.state import Record, RecordWrite, Reservation, StateError, StateStore
 from bridge.upstream import IsmsMessage, Outcome, SendResult
 
 log = logging.getLogger(__name__)
@@ -70,6 +74,8 @@ class Admitted:
     first_at: float = 0.0
     reference: str = ""
     duplicate: tuple[str, str] | None = None  # (flagged | sent_again, the first's id)
+    intent: Intent | None = None  # committed here, with the claim and the reservations
+    folded: RecordWrite | None = None  # the claim's settlement, put with the message record
 
 
 class PolicyGate:
@@ -83,6 +89,7 @@ class PolicyGate:
         "_new_id",
         "_refused",
         "_settlement",
+        "_store",
         "caps",
     )
 
@@ -99,6 +106,7 @@ class PolicyGate:
         sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
     ) -> None:
         """`refused` settles the answered parts of a long message the policy refuses."""
+        self._store = state
         self.caps = CapBook(state)
         self._duplicates = Duplicates(state, clock, sleep)
         self._settlement = settlement
@@ -120,12 +128,13 @@ class PolicyGate:
         text: str,
         name: str,
         reference: str,
+        intent: Intent,
     ) -> Admitted | Pdu:
         """The message as it goes (rules 1 to 4 of the module docstring), or the answer to
         a resend that is not sent; raises Refusal (the parts a long message had answered
         settled)."""
         try:
-            return await self._admit(route, policy, pdu, submission, text, name, reference)
+            return await self._admit(route, policy, pdu, submission, text, name, reference, intent)
         except Refusal:
             await self._refused(route, whole)
             raise
@@ -139,6 +148,7 @@ class PolicyGate:
         text: str,
         name: str,
         reference: str,
+        intent: Intent,
     ) -> Admitted | Pdu:
         received_at = self._clock()
         if policy.rm0 != "off":
@@ -154,30 +164,66 @@ class PolicyGate:
             text = tagged
         account = route.system_id
         admitted = Admitted(account=account, text=text, per_number=pages(text, self._credits))
-        rules = policy.duplicates
-        if rules is not None and submission.part is None:
-            answer = await self._duplicate(
-                route, rules, pdu, submission, admitted, name, reference, received_at
+        rules, caps = policy.duplicates, policy.caps
+        if rules is None and caps is None:
+            return admitted  # its intent goes as with no policy (sending/intents.py)
+        wanted = (
+            []
+            if caps is None
+            else self.caps.wanted(
+                account,
+                caps,
+                numbers=len(submission.numbers),
+                per_number=admitted.per_number,
+                now=self._clock(),
             )
-            if answer is not None:
-                return answer
-        caps = policy.caps
-        if caps is not None:
-            try:
-                admitted.held = await self.caps.reserve(
-                    account,
-                    caps,
-                    numbers=len(submission.numbers),
-                    per_number=admitted.per_number,
-                    now=self._clock(),
-                )
-            except CapRefused as refused:
-                await self.unsent(admitted, sent=False)
-                raise Refusal(refused.status, refused.reason, kind="cap") from None
-            except BaseException:
-                await self.unsent(admitted, sent=False)  # its claim, if any, given back
-                raise
+        )
+        try:
+            if rules is not None and submission.part is None:
+                answer = await self._duplicate(
+                    route, rules, pdu, submission, admitted, name, reference, received_at,
+                    (intent, caps, wanted),
+                )  # fmt: skip
+                if answer is not None:
+                    return answer
+            if admitted.intent is None and caps is not None:
+                # Caps alone: one `reserve_all` now, and the intent in its slot as with no
+                # policy (a put the SQLite writer inserts with the others of its group,
+                # cheaper there than the intent in `claim_and_put`: docs/policy.md).
+                got = await self._store.reserve_all(wanted, now=self._clock())
+                admitted.held = self.caps.taken(account, caps, wanted, got, admitted.per_number)
+        except CapRefused as refused:
+            await self.unsent(admitted, sent=False)  # a claim taken over, if any, given back
+            raise Refusal(refused.status, refused.reason, kind="cap") from None
+        except BaseException:
+            await self.unsent(admitted, sent=False)
+            raise
         return admitted
+
+    async def _open(
+        self,
+        admitted: Admitted,
+        opening: tuple[Intent, Caps | None, Sequence[Reservation]],
+        claim: RecordWrite | None,
+    ) -> Record | None:
+        """Commit the message's intent with its claim and its reservations in one store
+        step (`claim_and_put`): the live record its claim found (nothing done), or None
+        with all of it held; CapRefused when a cap would be passed (nothing done)."""
+        intent, caps, wanted = opening
+        now = self._clock()
+        record = intent_write(intent, now)
+        got = await self._store.claim_and_put(
+            record.kind, record.key, record.value, now=now, expires_at=record.expires_at,
+            max_records=record.max_records, claim=claim, reservations=wanted,
+        )  # fmt: skip
+        if got.held is not None:
+            return got.held
+        if caps is not None:  # CapRefused when not granted
+            admitted.held = self.caps.taken(
+                admitted.account, caps, wanted, got.reserved, admitted.per_number
+            )
+        admitted.intent = intent
+        return None
 
     async def _duplicate(
         self,
@@ -189,8 +235,10 @@ class PolicyGate:
         name: str,
         reference: str,
         received_at: float,
+        opening: tuple[Intent, Caps | None, Sequence[Reservation]],
     ) -> Pdu | None:
-        """A resend's answer, or None with the message's claim or flag set on `admitted`."""
+        """A resend's answer, or None with the message's claim or flag set on `admitted`
+        (a first submit's claim committed with its intent and reservations: `_open`)."""
         account = route.system_id
         key = fingerprint(
             account=account,
@@ -203,9 +251,11 @@ class PolicyGate:
         )
         books = self._duplicates
         for _attempt in range(3):
-            earlier = await books.claim(account, key, rules, reference)
-            if earlier is None:
+            claim = books.claim_write(account, key, rules, reference, self._clock())
+            held = await self._open(admitted, opening, claim)
+            if held is None:
                 break
+            earlier = books.earlier_of(held)
             if rules.mode == "flag":
                 self._count(account, "flagged")
                 admitted.duplicate = ("flagged", earlier.message_id or earlier.reference)
@@ -324,9 +374,12 @@ class PolicyGate:
                     reference=admitted.reference,
                     first_at=admitted.first_at,
                 )
-                writes.append(books.settle(account, key, rules, earlier))
+                # Put with the message's record (never kept for a retry: a claim is a
+                # whole message's, never a part's).
+                admitted.folded = books.settled_write(account, key, rules, earlier, self._clock())
             elif any(result.outcome is _UNKNOWN for result in results):
-                writes.append(books.settle(account, key, rules, self._unknown(admitted)))
+                unknown = self._unknown(admitted)
+                admitted.folded = books.settled_write(account, key, rules, unknown, self._clock())
             else:
                 writes.append(books.forget(account, key))
         if admitted.held is not None:
@@ -363,6 +416,8 @@ class PolicyGate:
                 await books.forget(admitted.account, key)
         if admitted.held is not None and not sent:
             await self.caps.unsent(admitted.held, now=self._clock())
+        if admitted.intent is not None and not sent:  # it never had its slot
+            await self._store.delete_record(*Intents.record_of(admitted.intent))
 
     async def measure(self, routes: Iterable[AccountRoute]) -> None:
         """Read every capped account's use for the gauges, at most every MEASURE_EVERY_S."""

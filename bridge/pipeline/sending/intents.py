@@ -8,8 +8,10 @@ Rules:
    (kind `intent`): the account, the addresses, the PDU, when it (or its first part) came,
    its reference, and the long message it completes, if any. A submit_sm or data_sm
    commits it once its iSMS account's slot is had, right before the request; a submit_multi
-   before its batches wait for their slots. Intents made in the same loop turn share one
-   group commit (state/sqlite/writer.py). If it cannot be committed, nothing is sent
+   before its batches wait for their slots; one of an account with caps or duplicate
+   suppression with its claim and reservations, in one store step before it waits for its
+   slot (policy/gate.py; deleted when it never gets one). Intents made in the same loop
+   turn share one group commit (state/sqlite/writer.py). If it cannot be committed, nothing is sent
    (StateUnavailable: the ESME is answered ESME_RSYSERR and may retry).
 2. The intent is deleted in the same atomic step that settles the message: the put of its
    message record deletes it (the store's `deleting`), committed with its receipts; a long
@@ -51,7 +53,7 @@ import orjson
 from bridge.pdu import SmeAddress
 from bridge.pipeline.checks.submission import MessageOrigin
 from bridge.pipeline.long_messages.reassembly import Complete, LongMessageKey, group_name
-from bridge.state import Record, RecordStore
+from bridge.state import Record, RecordStore, RecordWrite
 
 INTENT_KIND = "intent"
 COMPLETING_KIND_PREFIX = "completing/"
@@ -155,6 +157,17 @@ class Intents:
 
     async def forget(self, intent: Intent) -> None:
         await self._state.delete_record(INTENT_KIND, intent.key)
+
+
+def intent_write(intent: Intent, now: float) -> RecordWrite:
+    """`intent`'s record as `open` puts it, for a store step that commits more with it."""
+    return RecordWrite(
+        kind=INTENT_KIND,
+        key=intent.key,
+        value=_encode(intent),
+        expires_at=now + INTENT_S,
+        max_records=MAX_OPEN,
+    )
 
 
 def is_intent_record(record: Record) -> bool:

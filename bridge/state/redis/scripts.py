@@ -40,6 +40,7 @@ _LUA = files("bridge.state.redis") / "lua"
 _RECORDS = "lib/records"
 _GROUPS = "lib/groups"
 _QUEUE_ENTRIES = "lib/queue_entries"
+_COUNTERS = "lib/counters"
 
 
 def _read(name: str) -> str:
@@ -71,14 +72,19 @@ PART_COUNTS = _script("part_counts")
 
 # Token buckets (P:b:B) and leases (P:l:L), shared by every instance.
 TAKE_TOKENS = _script("take_tokens")
+BUCKET_LEVEL = _script("bucket_level")
 ACQUIRE_LEASE = _script("acquire_lease")
 RENEW_LEASES = _script("renew_leases")
 LEASE_COUNT = _script("lease_count")
 
-# Counters raised within a limit (P:c:C), shared by every instance.
+# Counters raised within a limit (P:c:C), shared by every instance; claim_and_put claims
+# and puts records with its reservations, hence the records' functions too.
 RESERVE = _script("reserve")
 UNRESERVE = _script("unreserve")
 COUNTER_VALUE = _script("counter_value")
+RESERVE_ALL = _script("reserve_all", _COUNTERS)
+UNRESERVE_ALL = _script("unreserve_all")
+CLAIM_AND_PUT = _script("claim_and_put", _RECORDS, _COUNTERS)
 
 # Queues (P:seq, P:queues, P:q:Q:*).
 ENQUEUE = _script("enqueue", _QUEUE_ENTRIES)

@@ -43,7 +43,7 @@ from bridge.state.arguments import (
 from bridge.state.errors import StateFileError, StateUnavailable
 from bridge.state.in_process import check_bucket
 from bridge.state.redis import scripts as lua
-from bridge.state.redis.counters import RedisCounters
+from bridge.state.redis.counters import RedisCounters, also_arguments
 from bridge.state.redis.losses import EpochWatch, check_eviction, report_lost
 from bridge.state.redis.pipe import RedisPipe, Script, unavailable
 from bridge.state.redis.sentinel import FollowPrimary, client_options, sentinel_client
@@ -63,6 +63,7 @@ from bridge.state.results import (
     QueueCounts,
     QueueEntry,
     Record,
+    RecordWrite,
     TokensTaken,
 )
 from bridge.state.store import CommitObserver, LossObserver, NoCommitObserver, NoLossObserver
@@ -84,6 +85,7 @@ _ADD_PART = Script(lua.ADD_PART)
 _EXPIRE_GROUPS = Script(lua.EXPIRE_GROUPS)
 _PART_COUNTS = Script(lua.PART_COUNTS)
 _TAKE_TOKENS = Script(lua.TAKE_TOKENS)
+_BUCKET_LEVEL = Script(lua.BUCKET_LEVEL)
 _ACQUIRE_LEASE = Script(lua.ACQUIRE_LEASE)
 _RENEW_LEASES = Script(lua.RENEW_LEASES)
 _LEASE_COUNT = Script(lua.LEASE_COUNT)
@@ -384,8 +386,12 @@ class RedisState(RedisCounters):
                 return rows
 
     async def queue_counts(self, *, now: float, queue: str | None = None) -> QueueCounts:
-        ready, leased = await self._run(_QUEUE_COUNTS, now, queue or "")
-        return QueueCounts(ready=int(ready), leased=int(leased))
+        ready, leased, oldest = await self._run(_QUEUE_COUNTS, now, queue or "")
+        return QueueCounts(
+            ready=int(ready),
+            leased=int(leased),
+            oldest_made_at=None if oldest is None else float(oldest),
+        )
 
     async def queues(self) -> tuple[str, ...]:
         names = await self._call(None, "SMEMBERS", f"{self._prefix}:queues")
@@ -407,12 +413,14 @@ class RedisState(RedisCounters):
         expires_at: float,
         max_records: int,
         deleting: tuple[str, str] | None = None,
+        also: RecordWrite | None = None,
     ) -> Put:
         check_put(max_records)
         check_deleting(kind, deleting)
         gone = ("", "") if deleting is None else deleting
+        put = () if also is None else also_arguments(kind, deleting, also)
         replaced, dropped, lost = await self._run(
-            _PUT_RECORD, kind, key, value, now, expires_at, max_records, *gone
+            _PUT_RECORD, kind, key, value, now, expires_at, max_records, *gone, *put
         )
         self._lost("record", lost)
         return Put(
@@ -537,6 +545,10 @@ class RedisState(RedisCounters):
         check_bucket(rate, burst, count)
         granted, tokens, wait = await self._run(_TAKE_TOKENS, bucket, rate, burst, count, now)
         return TokensTaken(granted=bool(granted), tokens=float(tokens), wait_s=float(wait))
+
+    async def bucket_level(self, bucket: str, *, rate: float, burst: float, now: float) -> float:
+        check_bucket(rate, burst, 1.0)
+        return float(await self._run(_BUCKET_LEVEL, bucket, rate, burst, now))
 
     async def acquire_lease(
         self, group: str, holder: str, *, limit: int, now: float, ttl_s: float

@@ -35,6 +35,7 @@ from bridge.state.results import (
     QueueCounts,
     QueueEntry,
     Record,
+    RecordWrite,
     encode_kept_group,
 )
 
@@ -150,19 +151,12 @@ def drop_entries(
 
 
 def queue_counts(connection: sqlite3.Connection, now: float, queue: str | None) -> QueueCounts:
-    if queue is None:
-        row = connection.execute(
-            "SELECT count(*), coalesce(sum(owner IS NOT NULL AND due > ?), 0) FROM queue_entries",
-            (now,),
-        ).fetchone()
-    else:
-        row = connection.execute(
-            "SELECT count(*), coalesce(sum(owner IS NOT NULL AND due > ?), 0) FROM queue_entries "
-            "WHERE queue = ?",
-            (now, queue),
-        ).fetchone()
+    counts = "SELECT count(*), coalesce(sum(owner IS NOT NULL AND due > ?), 0), min(made_at) "
+    where, args = ("", (now,)) if queue is None else ("WHERE queue = ?", (now, queue))
+    row = connection.execute(counts + "FROM queue_entries " + where, args).fetchone()
     total, leased = int(row[0]), int(row[1])
-    return QueueCounts(ready=total - leased, leased=leased)
+    oldest = None if row[2] is None else float(row[2])
+    return QueueCounts(ready=total - leased, leased=leased, oldest_made_at=oldest)
 
 
 def queues(connection: sqlite3.Connection) -> tuple[str, ...]:
@@ -228,8 +222,11 @@ class RecordPut:
     expires_at: Final[float]
     max_records: Final[int]
     deleting: Final[tuple[str, str] | None] = None
+    also: Final[RecordWrite | None] = None  # the writer puts it after its run (writer.py)
 
     def __call__(self, connection: sqlite3.Connection) -> Put:
+        if (w := self.also) is not None:  # of a third kind: commutes with the rest (check_also)
+            put_record(connection, w.kind, w.key, w.value, self.now, w.expires_at, w.max_records)
         return put_record(
             connection,
             kind=self.kind,

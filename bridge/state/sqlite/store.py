@@ -10,23 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from bridge.state.arguments import (
+    check_also,
     check_deleting,
     check_enqueue,
     check_part,
     check_put,
     check_reserve,
+    check_reserve_all,
     check_take,
     check_unreserve,
 )
 from bridge.state.errors import StateUnavailable
 from bridge.state.in_process import InProcessCluster
 from bridge.state.results import (
+    ClaimedAndPut,
     Enqueued,
     ExpiredGroup,
     KeepGroup,
@@ -37,6 +40,8 @@ from bridge.state.results import (
     QueueCounts,
     QueueEntry,
     Record,
+    RecordWrite,
+    Reservation,
     Reserved,
 )
 from bridge.state.sqlite import counters, ops
@@ -235,9 +240,13 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
         expires_at: float,
         max_records: int,
         deleting: tuple[str, str] | None = None,
+        also: RecordWrite | None = None,
     ) -> Put:
         check_put(max_records)
         check_deleting(kind, deleting)
+        if also is not None:
+            check_also(kind, deleting, also.kind)
+            check_put(also.max_records)
         return await self._writer.write(
             ops.RecordPut(
                 kind=kind,
@@ -247,6 +256,7 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
                 expires_at=expires_at,
                 max_records=max_records,
                 deleting=deleting,
+                also=also,
             )
         )
 
@@ -300,6 +310,50 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
         check_unreserve(amount)
         return await self._writer.write(
             partial(counters.unreserve, counter=counter, amount=amount, now=now)
+        )
+
+    async def reserve_all(
+        self, reservations: Sequence[Reservation], *, now: float
+    ) -> tuple[Reserved, ...]:
+        check_reserve_all(reservations)
+        return await self._writer.write(
+            partial(counters.reserve_all, reservations=reservations, now=now)
+        )
+
+    async def unreserve_all(self, amounts: Sequence[tuple[str, int]], *, now: float) -> None:
+        for _counter, amount in amounts:
+            check_unreserve(amount)
+        await self._writer.write(partial(counters.unreserve_all, amounts=amounts, now=now))
+
+    async def claim_and_put(
+        self,
+        kind: str,
+        key: str,
+        value: bytes,
+        *,
+        now: float,
+        expires_at: float,
+        max_records: int,
+        claim: RecordWrite | None = None,
+        reservations: Sequence[Reservation] = (),
+    ) -> ClaimedAndPut:
+        check_put(max_records)
+        check_reserve_all(reservations)
+        if claim is not None:
+            check_put(claim.max_records)
+            check_deleting(kind, (claim.kind, claim.key))
+        return await self._writer.write(
+            partial(
+                counters.claim_and_put,
+                kind=kind,
+                key=key,
+                value=value,
+                now=now,
+                expires_at=expires_at,
+                max_records=max_records,
+                claim=claim,
+                reservations=reservations,
+            )
         )
 
     async def expire_records(self, *, now: float) -> tuple[Record, ...]:

@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Final, Protocol, TypeGuard, TypeVar
 
@@ -44,6 +44,7 @@ from bridge.state.sqlite.ops import (
     RecordPut,
     insert_new_mixed,
     insert_new_records,
+    put_record,
     put_records,
 )
 from bridge.state.store import CommitObserver
@@ -191,10 +192,7 @@ class GroupCommitWriter:
                     puts = [
                         p for job in group[start:end] if isinstance(p := job.operation, RecordPut)
                     ]
-                    if len({put.kind for put in puts}) > 1 and insert_new_mixed(connection, puts):
-                        results.extend([NOTHING_DISPLACED] * len(puts))
-                    else:
-                        results.extend(_in_runs_of_one_kind(connection, puts))
+                    results.extend(_run_of_puts(connection, puts))
                 else:
                     results.append(operation(connection))
                 start = end
@@ -204,6 +202,27 @@ class GroupCommitWriter:
                 connection.execute("ROLLBACK")
             raise
         return results
+
+
+def _run_of_puts(connection: sqlite3.Connection, puts: list[RecordPut]) -> list[Put]:
+    """A run of consecutive puts. Their `also` records are put after the run (in order):
+    of kinds no put of the run writes or deletes, they commute with it, and the run keeps
+    its multi-row inserts; otherwise the run is put one at a time."""
+    alsos = [(put.also, put.now) for put in puts if put.also is not None]
+    if alsos:
+        touched = {put.kind for put in puts} | {put.deleting[0] for put in puts if put.deleting}
+        if any(also.kind in touched for also, _now in alsos):
+            return [put(connection) for put in puts]
+        puts = [put if put.also is None else replace(put, also=None) for put in puts]
+    if len({put.kind for put in puts}) > 1 and insert_new_mixed(connection, puts):
+        results = [NOTHING_DISPLACED] * len(puts)
+    else:
+        results = _in_runs_of_one_kind(connection, puts)
+    for also, now in alsos:
+        put_record(
+            connection, also.kind, also.key, also.value, now, also.expires_at, also.max_records
+        )
+    return results
 
 
 def _in_runs_of_one_kind(connection: sqlite3.Connection, puts: list[RecordPut]) -> list[Put]:
@@ -226,7 +245,8 @@ def _one_kind_of_puts(operations: list[Operation]) -> TypeGuard[list[RecordPut]]
         and isinstance(first, RecordPut)
         # A put that deletes too is two statements, which need a transaction around them.
         and all(
-            _same_kind(operation, first) and operation.deleting is None for operation in operations
+            _same_kind(operation, first) and operation.deleting is None and operation.also is None
+            for operation in operations
         )
     )
 

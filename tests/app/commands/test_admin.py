@@ -81,6 +81,16 @@ def test_listings_print_as_tables_and_answers_as_key_value_lines() -> None:
         "index", "name", "in_service", "breaker", "failures", "cooldown_left_s",
     ]  # fmt: skip
     assert text.splitlines()[1].split() == ["0", "http://a", "yes", "closed", "0", "0.0"]
+    text = shown("accounts", {"accounts": [
+        {"system_id": "esme1", "max_binds": 2, "binds": 1, "receipts_held": 3,
+         "throughput": {"per_s": 5.0, "burst": 10.0, "tokens_left": 7.5, "bucket": "instance"},
+         "oldest_receipt_at": 1.0, "oldest_receipt_age_s": 12.5, "suspended": None},
+    ]})  # fmt: skip
+    assert text.splitlines()[0].split() == [
+        "system_id", "max_binds", "binds", "throughput", "receipts_held",
+        "oldest_receipt_age_s", "suspended",
+    ]  # fmt: skip
+    assert text.splitlines()[1].split() == ["esme1", "2", "1", "7.5/10.0@5.0/s", "3", "12.5", "-"]
     assert shown("resume", {"system_id": "esme1", "was_suspended": False}) == (
         "system_id: esme1\nwas_suspended: no\n"
     )

@@ -208,6 +208,20 @@ def test_a_listen_host_that_does_not_resolve_is_refused_naming_its_key(
     assert f"{path}: {key}: 'bridge.invalid' does not resolve: " in err
 
 
+def test_an_admin_host_that_does_not_resolve_is_refused_naming_its_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "admin.token").write_text("admin-token-0123456789abcdef\n", encoding="utf-8")
+    admin = '\n[admin]\nhost = "bridge.invalid"\n[[admin.tokens]]\nname = "ops"\n'
+    path = write(tmp_path, VALID + admin + 'token_file = "admin.token"\n')
+    assert main(["check-config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: admin.host: 'bridge.invalid' does not resolve: " in err
+    path = write(tmp_path, VALID + admin.replace("bridge.invalid", "127.0.0.1")
+                 + 'token_file = "admin.token"\n')  # fmt: skip
+    assert main(["check-config", str(path)]) == 0
+
+
 def test_a_mirror_that_does_not_resolve_here_is_a_warning_not_a_failure(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
