@@ -9,7 +9,7 @@ idea long.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from bridge.state.arguments import (
     check_also,
@@ -47,17 +47,20 @@ def record_of(row: Sequence[Any]) -> Record:
     )
 
 
+class _ScriptRunner(Protocol):
+    """What these operations need of the store they are part of (RedisState has both)."""
+
+    async def _run(self, script: Script, *args: Any) -> Any: ...
+
+    def _lost(self, kind: str, count: Any) -> None: ...
+
+
 class RedisCounters:
-    """The counter operations and `claim_record` of `RedisState` (the module docstring)."""
-
-    async def _run(self, script: Script, *args: Any) -> Any:
-        raise NotImplementedError  # RedisState's
-
-    def _lost(self, kind: str, count: Any) -> None:
-        raise NotImplementedError  # RedisState's
+    """The counter operations and `claim_record` of `RedisState` (the module docstring);
+    each runs on a store that is a `_ScriptRunner`."""
 
     async def claim_record(
-        self,
+        self: _ScriptRunner,
         kind: str,
         key: str,
         value: bytes,
@@ -72,21 +75,21 @@ class RedisCounters:
         return record_of(row) if row else None
 
     async def reserve(
-        self, counter: str, amount: int, *, limit: int, now: float, expires_at: float
+        self: _ScriptRunner, counter: str, amount: int, *, limit: int, now: float, expires_at: float
     ) -> Reserved:
         check_reserve(amount, limit)
         granted, used = await self._run(_RESERVE, counter, amount, limit, now, expires_at)
         return Reserved(granted=bool(granted), used=int(used))
 
-    async def unreserve(self, counter: str, amount: int, *, now: float) -> int:
+    async def unreserve(self: _ScriptRunner, counter: str, amount: int, *, now: float) -> int:
         check_unreserve(amount)
         return int(await self._run(_UNRESERVE, counter, amount, now))
 
-    async def counter_value(self, counter: str, *, now: float) -> int:
+    async def counter_value(self: _ScriptRunner, counter: str, *, now: float) -> int:
         return int(await self._run(_COUNTER_VALUE, counter, now))
 
     async def reserve_all(
-        self, reservations: Sequence[Reservation], *, now: float
+        self: _ScriptRunner, reservations: Sequence[Reservation], *, now: float
     ) -> tuple[Reserved, ...]:
         check_reserve_all(reservations)
         if not reservations:
@@ -94,14 +97,16 @@ class RedisCounters:
         granted, used = await self._run(_RESERVE_ALL, now, *_flat(reservations))
         return tuple(Reserved(granted=bool(granted), used=int(u)) for u in used)
 
-    async def unreserve_all(self, amounts: Sequence[tuple[str, int]], *, now: float) -> None:
+    async def unreserve_all(
+        self: _ScriptRunner, amounts: Sequence[tuple[str, int]], *, now: float
+    ) -> None:
         for _counter, amount in amounts:
             check_unreserve(amount)
         if amounts:
             await self._run(_UNRESERVE_ALL, now, *_flat(amounts))
 
     async def claim_and_put(
-        self,
+        self: _ScriptRunner,
         kind: str,
         key: str,
         value: bytes,
