@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bridge.state.results import RecordWrite
+
 
 def check_enqueue(max_entries: int) -> None:
     if max_entries < 1:
@@ -51,6 +53,20 @@ def check_reserve_all(reservations: Sequence[tuple[str, int, int, float]]) -> No
         check_reserve(amount, limit)
     if len({counter for counter, *_rest in reservations}) != len(reservations):
         raise ValueError("reserve_all takes each counter once")
+
+
+def check_claim_and_put(
+    kind: str,
+    max_records: int,
+    claim: RecordWrite | None,
+    reservations: Sequence[tuple[str, int, int, float]],
+) -> None:
+    """claim_and_put's arguments, as every backend checks them."""
+    check_put(max_records)
+    check_reserve_all(reservations)
+    if claim is not None:
+        check_put(claim.max_records)
+        check_deleting(kind, (claim.kind, claim.key))
 
 
 def check_also(kind: str, deleting: tuple[str, str] | None, also_kind: str | None) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from bridge.state.arguments import (
     check_also,
+    check_claim_and_put,
     check_deleting,
     check_enqueue,
     check_part,
@@ -523,11 +524,8 @@ class MemoryState(InProcessCluster):
         claim: RecordWrite | None = None,
         reservations: Sequence[Reservation] = (),
     ) -> ClaimedAndPut:
-        check_put(max_records)
-        check_reserve_all(reservations)
+        check_claim_and_put(kind, max_records, claim, reservations)
         if claim is not None:
-            check_put(claim.max_records)
-            check_deleting(kind, (claim.kind, claim.key))
             held = await self.get_record(claim.kind, claim.key, now=now)
             if held is not None:
                 return ClaimedAndPut(held=held, reserved=())

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from bridge.state.arguments import (
     check_also,
-    check_deleting,
+    check_claim_and_put,
     check_put,
     check_reserve,
     check_reserve_all,
@@ -117,12 +117,9 @@ class RedisCounters:
         claim: RecordWrite | None = None,
         reservations: Sequence[Reservation] = (),
     ) -> ClaimedAndPut:
-        check_put(max_records)
-        check_reserve_all(reservations)
+        check_claim_and_put(kind, max_records, claim, reservations)
         claimed: tuple[Any, ...] = ("", "", b"", 0.0, 1)
         if claim is not None:
-            check_put(claim.max_records)
-            check_deleting(kind, (claim.kind, claim.key))
             claimed = (claim.kind, claim.key, claim.value, claim.expires_at, claim.max_records)
         row, used, done, lost = await self._run(
             _CLAIM_AND_PUT,

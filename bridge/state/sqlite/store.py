@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from bridge.state.arguments import (
     check_also,
+    check_claim_and_put,
     check_deleting,
     check_enqueue,
     check_part,
@@ -337,11 +338,7 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
         claim: RecordWrite | None = None,
         reservations: Sequence[Reservation] = (),
     ) -> ClaimedAndPut:
-        check_put(max_records)
-        check_reserve_all(reservations)
-        if claim is not None:
-            check_put(claim.max_records)
-            check_deleting(kind, (claim.kind, claim.key))
+        check_claim_and_put(kind, max_records, claim, reservations)
         return await self._writer.write(
             partial(
                 counters.claim_and_put,
