@@ -37,9 +37,10 @@ _GRACE_S = 86_400.0
 _NOT_CHARGED = frozenset({Outcome.NOT_SENT, Outcome.REJECTED})
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CapUse:
-    """One cap of one account as last seen: for the gauges."""
+    """One cap of one account as last seen: for the gauges (`used` moves with each
+    reservation)."""
 
     account: str
     period: str  # "day" or "month"
@@ -87,16 +88,31 @@ def periods(now: float, caps: Caps) -> dict[str, tuple[str, float]]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Cap:
+    """One configured cap of an account in the periods of today: its counter's name."""
+
+    counter: str
+    limit: int
+    ends: float
+    messages: bool  # counts destinations (else credits)
+
+
 class CapBook:
     """Reserves and gives back (module docstring); `uses` feeds the gauges."""
 
-    __slots__ = ("_periods", "_store", "uses")
+    __slots__ = ("_periods", "_plans", "_store", "uses")
 
     def __init__(self, store: CounterStore) -> None:
         self._store = store
         self.uses: dict[tuple[str, str, str], CapUse] = {}
         # zone -> (the periods, until when they hold): made once a day, not per message.
         self._periods: dict[object, tuple[dict[str, tuple[str, float]], float]] = {}
+        # account -> (its caps, their limits, their counters today, from when, until when
+        # they hold).
+        self._plans: dict[
+            str, tuple[Caps, list[tuple[str, str, int]], tuple[_Cap, ...], float, float]
+        ] = {}
 
     def _named(self, now: float, caps: Caps) -> dict[str, tuple[str, float]]:
         held = self._periods.get(caps.zone)
@@ -107,18 +123,36 @@ class CapBook:
         self._periods[caps.zone] = (named, named["day"][1] - _GRACE_S)
         return named
 
+    def _plan(self, account: str, caps: Caps, now: float) -> tuple[_Cap, ...]:
+        """The account's caps with their counters' names for `now` (made once a day)."""
+        held = self._plans.get(account)
+        if held is not None and held[0] is caps and held[3] <= now < held[4]:
+            return held[2]
+        named = self._named(now, caps)
+        limits = _limits(caps)
+        plan = tuple(
+            _Cap(
+                counter=f"cap/{account}/{period}/{named[period][0]}/{unit}",
+                limit=limit,
+                ends=named[period][1],
+                messages=unit == "messages",
+            )
+            for period, unit, limit in limits
+        )
+        until = named["day"][1] - _GRACE_S
+        self._plans[account] = (caps, limits, plan, until - 86_400.0, until)
+        return plan
+
     def wanted(
         self, account: str, caps: Caps, *, numbers: int, per_number: int, now: float
     ) -> list[Reservation]:
         """What a message to `numbers` destinations reserves (rule 1): (counter, amount,
         limit, expires_at) per cap, for the store's `reserve_all` or `claim_and_put`."""
-        named = self._named(now, caps)
-        wanted: list[Reservation] = []
-        for period, unit, limit in _limits(caps):
-            name, ends = named[period]
-            amount = numbers if unit == "messages" else numbers * per_number
-            wanted.append((f"cap/{account}/{period}/{name}/{unit}", amount, limit, ends))
-        return wanted
+        credits = numbers * per_number
+        return [
+            (cap.counter, numbers if cap.messages else credits, cap.limit, cap.ends)
+            for cap in self._plan(account, caps, now)
+        ]
 
     def taken(
         self,
@@ -128,14 +162,16 @@ class CapBook:
         reserved: Sequence[Reserved],
         per_number: int,
     ) -> Held:
-        """What the store's answer to `wanted` holds, or CapRefused naming the first cap
-        that would be passed (nothing was reserved then)."""
-        limits = _limits(caps)
+        """What the store's answer to `wanted` holds (made by `wanted` just before), or
+        CapRefused naming the first cap that would be passed (nothing was reserved then)."""
+        known = self._plans.get(account)
+        limits = known[1] if known is not None and known[0] is caps else _limits(caps)
+        granted = True
         for (period, unit, limit), got in zip(limits, reserved, strict=True):
             self._seen(account, period, unit, got.used, limit)
-        if all(got.granted for got in reserved):
-            units = [unit for _period, unit, _limit in limits]
-            held = [(r[0], r[1], unit) for r, unit in zip(wanted, units, strict=True)]
+            granted = granted and got.granted
+        if granted:
+            held = [(r[0], r[1], lim[1]) for r, lim in zip(wanted, limits, strict=True)]
             return Held(held=held, per_number=per_number)
         for (period, unit, limit), (_c, amount, _l, _e), got in zip(
             limits, wanted, reserved, strict=True
@@ -189,6 +225,10 @@ class CapBook:
             self._seen(account, period, unit, used, limit)
 
     def _seen(self, account: str, period: str, unit: str, used: int, limit: int) -> None:
+        use = self.uses.get((account, period, unit))
+        if use is not None and use.limit == limit:
+            use.used = used
+            return
         self.uses[(account, period, unit)] = CapUse(
             account=account, period=period, unit=unit, used=used, limit=limit
         )

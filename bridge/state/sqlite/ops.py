@@ -297,6 +297,39 @@ def insert_new_mixed(connection: sqlite3.Connection, puts: Sequence[RecordPut]) 
     return True
 
 
+def put_replacing(
+    connection: sqlite3.Connection, writes: Sequence[tuple[RecordWrite, float]]
+) -> None:
+    """Each (write, now) put in turn as put_record puts it, its result dropped (the `also`
+    of a run of puts: writer.py). When every one replaces a record of its key, in a kind
+    within its bound (a duplicate claim settled: the usual case), that is one UPDATE for
+    them all, since a replacement changes no count and drops nothing; otherwise, undone,
+    each is put in turn."""
+    bounds: dict[str, int] = {}
+    for write, _now in writes:
+        bounds[write.kind] = min(write.max_records, bounds.get(write.kind, write.max_records))
+    connection.execute("SAVEPOINT replacing")
+    kept = False
+    try:
+        if all(
+            _count(connection, "SELECT n FROM record_sizes WHERE kind = ?", kind) <= bound
+            for kind, bound in bounds.items()
+        ):
+            cursor = connection.executemany(
+                "UPDATE records SET value = ?, stored_at = ?, expires_at = ? "
+                "WHERE kind = ? AND key = ?",
+                [(bytearray(w.value), now, w.expires_at, w.kind, w.key) for w, now in writes],
+            )
+            kept = cursor.rowcount == len(writes)
+    finally:
+        if not kept:
+            connection.execute("ROLLBACK TO replacing")
+        connection.execute("RELEASE replacing")
+    if not kept:
+        for w, now in writes:
+            put_record(connection, w.kind, w.key, w.value, now, w.expires_at, w.max_records)
+
+
 def _delete_settled(connection: sqlite3.Connection, puts: Sequence[RecordPut]) -> None:
     deleting = [put.deleting for put in puts if put.deleting is not None]
     if deleting:

@@ -317,9 +317,7 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
         self, reservations: Sequence[Reservation], *, now: float
     ) -> tuple[Reserved, ...]:
         check_reserve_all(reservations)
-        return await self._writer.write(
-            partial(counters.reserve_all, reservations=reservations, now=now)
-        )
+        return await self._writer.write(counters.ReserveAll(reservations=reservations, now=now))
 
     async def unreserve_all(self, amounts: Sequence[tuple[str, int]], *, now: float) -> None:
         for _counter, amount in amounts:
@@ -339,18 +337,11 @@ class SqliteState(SqliteReadOnly, InProcessCluster):
         reservations: Sequence[Reservation] = (),
     ) -> ClaimedAndPut:
         check_claim_and_put(kind, max_records, claim, reservations)
+        put = RecordWrite(
+            kind=kind, key=key, value=value, expires_at=expires_at, max_records=max_records
+        )
         return await self._writer.write(
-            partial(
-                counters.claim_and_put,
-                kind=kind,
-                key=key,
-                value=value,
-                now=now,
-                expires_at=expires_at,
-                max_records=max_records,
-                claim=claim,
-                reservations=reservations,
-            )
+            counters.ClaimAndPut(put=put, claim=claim, reservations=reservations, now=now)
         )
 
     async def expire_records(self, *, now: float) -> tuple[Record, ...]:

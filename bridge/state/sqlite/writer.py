@@ -38,14 +38,15 @@ from typing import Any, Final, Protocol, TypeGuard, TypeVar
 
 from bridge.state.errors import StateUnavailable
 from bridge.state.results import Put
+from bridge.state.sqlite.counters import ClaimAndPut, Counted, ReserveAll, counted_run
 from bridge.state.sqlite.ops import (
     MAX_ROWS_PER_STATEMENT,
     NOTHING_DISPLACED,
     RecordPut,
     insert_new_mixed,
     insert_new_records,
-    put_record,
     put_records,
+    put_replacing,
 )
 from bridge.state.store import CommitObserver
 
@@ -186,13 +187,11 @@ class GroupCommitWriter:
             while start < len(group):
                 operation = group[start].operation
                 end = start + 1
-                if isinstance(operation, RecordPut):
-                    while end < len(group) and isinstance(group[end].operation, RecordPut):
+                if isinstance(operation, _RUNS):
+                    while end < len(group) and isinstance(group[end].operation, _RUNS):
                         end += 1
-                    puts = [
-                        p for job in group[start:end] if isinstance(p := job.operation, RecordPut)
-                    ]
-                    results.extend(_run_of_puts(connection, puts))
+                    run = [w for job in group[start:end] if isinstance(w := job.operation, _RUNS)]
+                    results.extend(_run_of_writes(connection, run))
                 else:
                     results.append(operation(connection))
                 start = end
@@ -202,6 +201,60 @@ class GroupCommitWriter:
                 connection.execute("ROLLBACK")
             raise
         return results
+
+
+_RUNS = (RecordPut, ReserveAll, ClaimAndPut)
+
+
+def _run_of_writes(connection: sqlite3.Connection, run: list[RecordPut | Counted]) -> list[Any]:
+    """A run of consecutive record puts and counted operations (counters.py). Puts touch
+    no counter, so when no counted one writes a record that a put writes or deletes, the
+    two sorts commute: the counted ones go first, together (counters.counted_run), then
+    the puts, together. Otherwise each stretch of one sort goes in turn."""
+    counted = [op for op in run if not isinstance(op, RecordPut)]
+    puts = [op for op in run if isinstance(op, RecordPut)]
+    if not counted:
+        return _run_of_puts(connection, puts)
+    if not puts:
+        return list(counted_run(connection, counted))
+    if _commute(counted, puts):
+        done = iter(counted_run(connection, counted))
+        put = iter(_run_of_puts(connection, puts))
+        return [next(put) if isinstance(op, RecordPut) else next(done) for op in run]
+    results: list[Any] = []
+    start = 0
+    while start < len(run):
+        sort = type(run[start]) is RecordPut
+        end = start + 1
+        while end < len(run) and (type(run[end]) is RecordPut) == sort:
+            end += 1
+        stretch = run[start:end]
+        if sort:
+            results.extend(
+                _run_of_puts(connection, [p for p in stretch if isinstance(p, RecordPut)])
+            )
+        else:
+            results.extend(
+                counted_run(connection, [c for c in stretch if not isinstance(c, RecordPut)])
+            )
+        start = end
+    return results
+
+
+def _commute(counted: list[Counted], puts: list[RecordPut]) -> bool:
+    touched: set[tuple[str, str]] = set()
+    for put in puts:
+        touched.add((put.kind, put.key))
+        if put.deleting is not None:
+            touched.add(put.deleting)
+        if put.also is not None:
+            touched.add((put.also.kind, put.also.key))
+    return not any(
+        record in touched
+        for op in counted
+        if isinstance(op, ClaimAndPut)
+        for record in op.records()
+    )
 
 
 def _run_of_puts(connection: sqlite3.Connection, puts: list[RecordPut]) -> list[Put]:
@@ -218,10 +271,8 @@ def _run_of_puts(connection: sqlite3.Connection, puts: list[RecordPut]) -> list[
         results = [NOTHING_DISPLACED] * len(puts)
     else:
         results = _in_runs_of_one_kind(connection, puts)
-    for also, now in alsos:
-        put_record(
-            connection, also.kind, also.key, also.value, now, also.expires_at, also.max_records
-        )
+    if alsos:
+        put_replacing(connection, alsos)
     return results
 
 
