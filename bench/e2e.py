@@ -84,7 +84,8 @@ from parties import (  # noqa: E402 (bench/ beside this script)
 
 from bridge.upstream.transport import HttpReply, Timeouts  # noqa: E402
 
-TEXT = "Your one-time code is 482913. It expires in 5 minutes."
+CODE = "482913"
+TEXT = f"Your one-time code is {CODE}. It expires in 5 minutes."
 DESTINATION = "60123456789"
 
 
@@ -106,9 +107,19 @@ def _submit_template() -> bytes:
     )
 
 
-async def run_load(port: int, sessions: int, window: int, messages: int) -> dict[str, object]:
+async def run_load(
+    port: int, sessions: int, window: int, messages: int, *, numbered: bool = False
+) -> dict[str, object]:
+    """`numbered`: every message's text differs (its code is the message's number)."""
     loop = asyncio.get_running_loop()
-    shared = Load(remaining=0, template=_submit_template(), latencies=[])
+    template = _submit_template()
+    code = template.index(CODE.encode())
+    shared = Load(
+        remaining=0,
+        template=template,
+        latencies=[],
+        numbered_at=(code, code + len(CODE)) if numbered else None,
+    )
     esmes = []
     for _ in range(sessions):
         _, esme = await loop.create_connection(lambda: Esme(shared, window), "127.0.0.1", port)
@@ -179,8 +190,8 @@ def percentiles(latencies: list[float]) -> dict[str, float]:
 
 
 def child_main(argv: list[str]) -> None:
-    """`--load PORT SESSIONS WINDOW N` or `--bare URL CONCURRENCY N [one-body]`: one JSON
-    line out."""
+    """`--load PORT SESSIONS WINDOW N [numbered]` or `--bare URL CONCURRENCY N [one-body]`:
+    one JSON line out."""
     try:
         import uvloop
 
@@ -189,7 +200,11 @@ def child_main(argv: list[str]) -> None:
         runner = asyncio.Runner()
     with runner:
         if argv[0] == "--load":
-            result = runner.run(run_load(int(argv[1]), int(argv[2]), int(argv[3]), int(argv[4])))
+            numbered = argv[5:] == ["numbered"]
+            load = run_load(
+                int(argv[1]), int(argv[2]), int(argv[3]), int(argv[4]), numbered=numbered
+            )
+            result = runner.run(load)
         else:
             one_body = argv[4:] == ["one-body"]
             result = runner.run(run_bare(argv[1], int(argv[2]), int(argv[3]), one_body=one_body))
@@ -208,9 +223,11 @@ def start_bridge(
     prefix: tuple[str, ...] = (),
     start_s: float = 30.0,
     own_work: bool = False,
+    account: str = "",
 ) -> tuple[subprocess.Popen[bytes], int]:
     """`backend` "sqlite" is the default: [state] is left out of the config file. `prefix`
-    runs it under another program (valgrind); `own_work` with an instant fake iSMS."""
+    runs it under another program (valgrind); `own_work` with an instant fake iSMS;
+    `account`: more keys of the account's table (its policy, say)."""
     port = free_port()
     # A folder per bridge: each keeps its state file beside its config (one bridge per file).
     home = workdir / f"bridge-{port}"
@@ -222,7 +239,7 @@ def start_bridge(
         f'[isms]\nendpoints = ["{endpoint}"]\npool_size = 200\ntimeout_s = 10\n\n'
         f"[metrics]\nport = 0\n\n{state}"
         f'[[accounts]]\nsystem_id = "{SYSTEM_ID}"\npassword = "{PASSWORD}"\n'
-        f'isms_username = "{SANDBOX_USER}"\nisms_password = "{SANDBOX_PASSWORD}"\n',
+        f'isms_username = "{SANDBOX_USER}"\nisms_password = "{SANDBOX_PASSWORD}"\n{account}',
         encoding="utf-8",
     )
     log = (home / "bridge.log").open("wb")
@@ -461,18 +478,23 @@ def bridge_instructions(
     count: int,
     *,
     own_work: bool = False,
+    account: str = "",
+    numbered: bool = False,
+    name: str = "",
 ) -> int:
     """Instructions the bridge process executes (every thread) from its start through
-    `count` submits (4 sessions x window 50) to its exit."""
-    name = f"{log_level}-{backend}-{count}{'-own' if own_work else ''}"
+    `count` submits (4 sessions x window 50) to its exit. `account`: more keys of the
+    account's table; `numbered`: every message's text differs; `name` tells runs apart."""
+    name = f"{log_level}-{backend}-{count}{'-own' if own_work else ''}{name}"
     out = workdir / f"callgrind-{name}.out"
     home = workdir / name
     home.mkdir()
     process, port = start_bridge(
-        home, endpoint, log_level, backend, prefix=callgrind(out), start_s=600, own_work=own_work
-    )
+        home, endpoint, log_level, backend, prefix=callgrind(out), start_s=600,
+        own_work=own_work, account=account,
+    )  # fmt: skip
     try:
-        child("--load", str(port), "4", "50", str(count))
+        child("--load", str(port), "4", "50", str(count), *(("numbered",) if numbered else ()))
     finally:
         process.terminate()
         process.wait(120)

@@ -57,6 +57,10 @@ class Load:
 
     remaining: int
     template: bytes
+    # Where in `template` a run of ASCII digits is replaced by the message's number, so that
+    # every message differs (a bridge suppressing duplicates sends each); None: all alike.
+    numbered_at: tuple[int, int] | None = None
+    sent: int = 0
     expected: int = 0  # receipts owed (cluster.py waits for them)
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
@@ -98,6 +102,11 @@ class Esme(asyncio.Protocol):
         assert self.transport is not None
         self.sent_at[self.sequence] = time.perf_counter()
         template = shared.template
+        if shared.numbered_at is not None:
+            start, end = shared.numbered_at
+            shared.sent += 1
+            number = str(shared.sent).zfill(end - start).encode()
+            template = template[:start] + number + template[end:]
         self.transport.write(template[:12] + struct.pack(">I", self.sequence) + template[16:])
 
     def data_received(self, data: bytes) -> None:

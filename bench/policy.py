@@ -21,6 +21,14 @@ in the same round is the figure (target: everything on costs under 5 % of throug
 The pipeline alone is a small part of a message's cost through the bridge (136 µs of CPU
 per message at the defaults, docs/performance.md), so the last lines also give each
 account's added CPU per message in µs and that against the whole bridge. Figures only.
+
+`--whole` measures instead what the policy costs the whole bridge at its defaults, in one
+run: `isms-bridge serve` (SQLite, info) under valgrind's callgrind with the account's policy
+off and with everything on (as `on` above, in its config file), 4 sessions x window 50 of
+submit_sm to the instant sandbox, every message's text different; instructions per
+message, (I(n2) - I(n1)) / (n2 - n1), the same on a busy machine as on an idle one. Where
+the bridge's one thread is the bottleneck (bench/e2e.py, scenario 1), their ratio is the
+throughput ratio. About 4 minutes.
 """
 
 from __future__ import annotations
@@ -201,10 +209,87 @@ async def main(args: argparse.Namespace) -> None:
         await store.aclose()
 
 
+# The account's table with every policy on, as EVERYTHING_ON (OPT_OUT: the opt-out file).
+WHOLE_ON = """allow_prefixes = ["60"]
+deny_prefixes = ["6015"]
+opt_out_file = "{opt_out}"
+rm0 = "insert"
+daily_messages = {big}
+monthly_messages = {big}
+daily_credits = {big}
+monthly_credits = {big}
+duplicates = "suppress"
+duplicates_window_s = 600
+"""
+
+
+def whole(args: argparse.Namespace) -> None:
+    """The `--whole` measurement (module docstring)."""
+    import shutil
+    from concurrent.futures import ThreadPoolExecutor
+
+    sys.path.insert(0, str(REPO / "bench"))
+    import e2e
+
+    if shutil.which("valgrind") is None:
+        sys.exit("--whole needs valgrind (Debian: apt-get install valgrind)")
+    small, large = 500, 500 + max(1000, int(2000 * args.scale))
+    with tempfile.TemporaryDirectory(prefix="bench-policy-") as tmp:
+        workdir = Path(tmp)
+        opt_out = workdir / "opt-out.txt"
+        opt_out.write_text("".join(f"6019{n:07d}\n" for n in range(10_000)), encoding="utf-8")
+        accounts = {"off": "", "on": WHOLE_ON.format(opt_out=opt_out, big=BIG)}
+        sandbox, url = e2e.start_sandbox("--latency-ms", "0")
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                futures = {
+                    (name, n): pool.submit(
+                        e2e.bridge_instructions,
+                        workdir,
+                        url,
+                        "info",
+                        "sqlite",
+                        n,
+                        account=account,
+                        numbered=True,
+                        name=f"-{name}",
+                    )
+                    for name, account in accounts.items()
+                    for n in (small, large)
+                }
+                per = {
+                    name: (futures[name, large].result() - futures[name, small].result())
+                    / (large - small)
+                    for name in accounts
+                }
+        finally:
+            sandbox.terminate()
+            sandbox.wait(10)
+    print(
+        f"the whole bridge at its defaults (SQLite, info), instructions per message under "
+        f"callgrind (counts of {small} and {large}, 4 sessions x window 50, every text "
+        "different):"
+    )
+    for name, count in per.items():
+        print(f"  policy {name:<4}{count:>12,.0f}")
+    cost = (1 - per["off"] / per["on"]) * 100
+    verdict = "within" if cost < 5.0 else "OVER"
+    print(
+        f"everything on costs {per['on'] - per['off']:,.0f} instructions per message: "
+        f"{cost:.1f} % of the whole bridge's throughput ({verdict} the 5 % target)"
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--in-flight", type=int, default=100)
     parser.add_argument("--backend", choices=("sqlite", "memory"), default="sqlite")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--whole", action="store_true", help="the whole bridge, under callgrind")
+    parser.add_argument("--scale", type=float, default=1.0, help="--whole: multiply counts")
+    parsed = parser.parse_args()
+    if parsed.whole:
+        whole(parsed)
+    else:
+        asyncio.run(main(parsed))
