@@ -38,7 +38,7 @@ from bridge.config import BridgeConfig
 from bridge.pipeline import MessagePipeline
 from bridge.server import SessionRegistry, SmppServer
 from bridge.state import StateStore
-from bridge.upstream import BalancePoller, IsmsClient
+from bridge.upstream import BalancePoller, IsmsClient, SmsType
 
 
 def pipeline_snapshot(pipeline: MessagePipeline) -> PipelineSnapshot:
@@ -76,7 +76,12 @@ class Metrics:
             mirrors=config.isms.endpoints,
         )
         self.smpp = SmppObserver(self.series)
-        self.isms = IsmsObserver(self.series)
+        policy = config.policy
+        part_chars = {
+            SmsType.ASCII: policy.credit_chars_ascii,
+            SmsType.UNICODE: policy.credit_chars_unicode,
+        }
+        self.isms = IsmsObserver(self.series, part_chars)
         # The state store's CommitObserver and LossObserver (app/state.py opens it with them).
         self.state = StateMetrics(self.series.registry)
 

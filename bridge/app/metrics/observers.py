@@ -16,11 +16,12 @@ peer picks command_ids.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Final, TypeVar, assert_never
 
 from bridge.app.metrics.histograms import Buckets
 from bridge.app.metrics.series import (
+    CREDIT_PART_CHARS,
     SUBMIT_COMMANDS,
     BridgeMetrics,
     estimated_credits,
@@ -51,7 +52,14 @@ from bridge.smpp import (
     TimerExpired,
     UnbindRequested,
 )
-from bridge.upstream import BalanceReading, IsmsMessage, Outcome, SendResult, Verdict
+from bridge.upstream import (
+    BalanceReading,
+    IsmsMessage,
+    Outcome,
+    SendResult,
+    SmsType,
+    Verdict,
+)
 
 # SMPP 3.4 §3.2: command_length, command_id, command_status, sequence_number.
 _HEADER = struct.Struct(">III")
@@ -269,10 +277,14 @@ class SmppObserver:
 class IsmsObserver:
     """Feeds the iSMS series from the client's observer calls and the balance poller."""
 
-    __slots__ = ("_messages", "_metrics", "_requests")
+    __slots__ = ("_messages", "_metrics", "_part_chars", "_requests")
 
-    def __init__(self, metrics: BridgeMetrics) -> None:
+    def __init__(
+        self, metrics: BridgeMetrics, part_chars: Mapping[SmsType, int] = CREDIT_PART_CHARS
+    ) -> None:
+        """`part_chars`: characters per credit of each iSMS type (`[policy] credit_chars_*`)."""
         self._metrics = metrics
+        self._part_chars = part_chars
         # Keys are configured mirrors and iSMS usernames, codes and outcomes: bounded.
         self._requests: _BoundedCache[tuple[str, int | None, Verdict], tuple[CounterTally, Buckets]]
         self._requests = _BoundedCache()
@@ -324,7 +336,9 @@ class IsmsObserver:
         outcome = result.outcome
         if outcome is _ACCEPTED:
             credits.inc(
-                estimated_credits(message.text, message.sms_type, len(message.destinations))
+                estimated_credits(
+                    message.text, message.sms_type, len(message.destinations), self._part_chars
+                )
             )
         elif outcome is Outcome.UNKNOWN:
             metrics.isms_unknown_outcomes.labels(mirror_label(result.mirror)).inc()

@@ -166,9 +166,15 @@ def isms_code_label(code: int | None, verdict: Verdict) -> str:
         return "unlisted"
 
 
-def estimated_credits(text: str, sms_type: SmsType, destinations: int) -> int:
-    """Credits one accepted iSMS request costs: parts per the 153 / 63 rule, times numbers."""
-    size = CREDIT_PART_CHARS[sms_type]
+def estimated_credits(
+    text: str,
+    sms_type: SmsType,
+    destinations: int,
+    part_chars: Mapping[SmsType, int] = CREDIT_PART_CHARS,
+) -> int:
+    """Credits one accepted iSMS request costs: parts of `part_chars[sms_type]` characters
+    (by default the 153 / 63 rule; `[policy] credit_chars_*`), times numbers."""
+    size = part_chars[sms_type]
     return max(1, -(-len(text) // size)) * destinations
 
 
@@ -303,7 +309,7 @@ class BridgeMetrics:
         )
         self.isms_credits_spent = counter(
             "isms_credits_spent",
-            "Estimated credits spent on accepted messages (153 / 63-character parts)",
+            "Estimated credits spent on accepted messages (per [policy] credit_chars_*)",
             ("isms_account",),
         )
         self.isms_credit_balance = gauge(

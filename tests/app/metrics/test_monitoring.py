@@ -13,6 +13,7 @@ from bridge.app import Bridge
 from bridge.app.metrics import Metrics, Monitoring, pipeline_snapshot
 from bridge.config import BridgeConfig, load_config
 from bridge.state import MemoryState
+from bridge.upstream import IsmsCredentials, IsmsMessage, Outcome, SendResult, SmsType
 
 ISMS = '[isms]\napi = "http"\nendpoints = ["http://127.0.0.1:9/isms_send_all_id.php"]\n'
 METRICS = '[metrics]\nhost = "127.0.0.1"\nport = 0\n'
@@ -117,3 +118,29 @@ async def test_readyz_follows_the_listeners_of_the_running_bridge(
     status, body = await get(f"{base}/readyz")
     assert status == 503
     assert body.startswith("listening: FAIL ")
+
+
+def test_credits_spent_are_counted_in_the_configured_characters_per_credit(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bridge.toml"
+    path.write_text(
+        '[smpp]\nhost = "127.0.0.1"\nport = 0\n' + ISMS + METRICS
+        + "[policy]\ncredit_chars_ascii = 160\ncredit_chars_unicode = 70\n\n" + account("esme1")
+    )  # fmt: skip
+    metrics = Metrics(load_config(path))
+    accepted = SendResult(
+        outcome=Outcome.ACCEPTED, code=2000, trx_id="1", mirror="m", elapsed_s=0.0, attempts=1
+    )
+    for text, sms_type in (("x" * 160, SmsType.ASCII), ("é" * 70, SmsType.UNICODE)):
+        metrics.isms.message_finished(
+            IsmsMessage(
+                credentials=IsmsCredentials(username="isms", password="isms123"),
+                destinations=("60123456789",),
+                text=text,
+                sms_type=sms_type,
+            ),
+            accepted,
+        )
+    # One credit each: 160 and 70 characters per credit, not the API page's 153 and 63.
+    assert sample(metrics, "isms_bridge_isms_credits_spent_total", isms_account="isms") == 2.0
