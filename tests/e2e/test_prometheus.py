@@ -99,7 +99,8 @@ class MonitoredBridge:
             ("[smpp]", loopback_only),
             ("[isms]", isms),
             ("[metrics]", loopback_only),
-            ("[[accounts]]", ACCOUNT),
+            # A cap far above the load, so that the policy row's cap panel has its gauges.
+            ("[[accounts]]", {**ACCOUNT, "daily_messages": 1_000_000}),
         ]
         path.write_text(config_text(tables), encoding="utf-8")
         config = load_config(path)
