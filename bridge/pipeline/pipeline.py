@@ -173,7 +173,7 @@ class MessagePipeline:
             new_message_id=self._new_id,
             clock=clock,
             settings=settings,
-            refused=self.long.refused,
+            long=self.long,
         )
         self._unsettled = Unsettled(
             intents=self._intents,

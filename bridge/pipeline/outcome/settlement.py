@@ -297,29 +297,40 @@ class Settlement:
         text: str,
         trace: Trace,
         now: float,
+        earlier: Sequence[AnsweredPart] = (),
+        also: Sequence[Coroutine[Any, Any, object]] = (),
     ) -> None:
         """A resend answered with an earlier message's id and nothing sent (policy/
         duplicates.py): the receipts it asks for, for the destinations `to`, with the earlier
         message's final `state`, and its own record (keyed by its reference, naming the
-        first), committed together."""
+        first), committed together with `also`. A long message's `earlier` parts (the ids
+        this resend's parts were answered with) get their receipts and are in its record."""
         done = self._wall.now()
         deliveries = [Delivery(destination=address, state=state) for address in to]
         receipts = self._receipts(
             route, origin, (issued,), deliveries, text, trace.received_at, done
         )
-        if receipts:
+        pending = bool(receipts)
+        if pending:
             self._outbox.answer_pending(issued.message_id)
+        ids = tuple(part.message_id for part in earlier)
+        umrs = tuple(part.user_message_reference for part in earlier)
+        if earlier:
+            receipts += self._receipts(
+                route, origin, issued_parts(earlier), deliveries, text, trace.received_at, done
+            )
         fate = RECEIPT_HELD if receipts else RECEIPT_NONE
-        record = _record(origin, (), trace, "ESME_ROK", state, done, done, fate)
+        record = _record(origin, ids, trace, "ESME_ROK", state, done, done, fate, umrs)
         try:
             await _all(
                 [
                     *(self._outbox.send(route.system_id, receipt) for receipt in receipts),
                     self._store.record(record, now=now),
+                    *also,
                 ]
             )
         except BaseException:
-            if receipts:
+            if pending:
                 self._outbox.answer_written(issued.message_id)
             raise
 

@@ -23,8 +23,13 @@ submit, so every instance sharing a Redis sees it. Rules:
    message when the first did not reach iSMS; `assumed_sent`), which later resends get too.
 5. A claim still pending after `PENDING_WAIT_S` belongs to a process that died mid-request:
    it is taken as `unknown` (rule 4).
-Not covered: a long message sent in parts (its resent parts are handled by reassembly, and
-a resent completing part gets its kept answer: sending/intents.py, rule 4).
+6. A long message sent in parts is known by its whole text and its number of parts, once
+   its last part completes it; its UDH or SAR reference is left out, since ESMEs pick a new
+   one each time they split a text again (smpplib and go-smpp pick it at random). A part
+   resent while its message is incomplete, or a completing part resent within the
+   reassembly timeout, is handled by reassembly before this (long_messages/). A
+   suppressed long message answers its completing part with the first's message_id; the
+   parts it had answered get their receipts with the first's final state.
 """
 
 from __future__ import annotations
@@ -72,12 +77,14 @@ def fingerprint(
     octets: bytes,
     user_message_reference: int | None,
     rules: DuplicateRules,
+    parts: int = 1,
 ) -> str:
+    """`octets`: the whole message's, `parts` the number it came in (rule 6)."""
     if rules.key == "user_message_reference" and user_message_reference is not None:
         return f"umr:{user_message_reference}"
     digest = hashlib.blake2b(digest_size=16)
     digest.update("\x00".join((account, source_addr, *numbers, str(data_coding))).encode())
-    digest.update(b"\x00")
+    digest.update(b"\x00" if parts == 1 else f"\x00{parts}\x00".encode())
     digest.update(octets)
     return digest.hexdigest()
 

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bridge.pdu import CommandStatus, Pdu
 from bridge.pipeline.checks.submission import Refusal, Submission, check_length
-from bridge.pipeline.long_messages.assembly import Assembled
+from bridge.pipeline.long_messages.assembly import Assembled, LongMessages
 from bridge.pipeline.outcome.answers import Answer, submitted
 from bridge.pipeline.outcome.receipts import ERR_UNKNOWN, MessageState
 from bridge.pipeline.outcome.settlement import FinalState, IssuedId, Settlement, Trace
@@ -84,10 +84,10 @@ class PolicyGate:
         "_counters",
         "_credits",
         "_duplicates",
+        "_long",
         "_max_text",
         "_measured_at",
         "_new_id",
-        "_refused",
         "_settlement",
         "_store",
         "caps",
@@ -102,10 +102,11 @@ class PolicyGate:
         new_message_id: Callable[[], str],
         clock: Callable[[], float],
         settings: PipelineSettings,
-        refused: Callable[[AccountRoute, Assembled], Awaitable[None]],
+        long: LongMessages,
         sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
     ) -> None:
-        """`refused` settles the answered parts of a long message the policy refuses."""
+        """`long` settles the answered parts of a long message the policy refuses or
+        answers as a resend."""
         self._store = state
         self.caps = CapBook(state)
         self._duplicates = Duplicates(state, clock, sleep)
@@ -115,7 +116,7 @@ class PolicyGate:
         self._clock = clock
         self._credits = settings.credits
         self._max_text = settings.max_text_length
-        self._refused = refused
+        self._long = long
         self._measured_at = 0.0
 
     async def admit(
@@ -134,9 +135,11 @@ class PolicyGate:
         a resend that is not sent; raises Refusal (the parts a long message had answered
         settled)."""
         try:
-            return await self._admit(route, policy, pdu, submission, text, name, reference, intent)
+            return await self._admit(
+                route, policy, pdu, submission, whole, text, name, reference, intent
+            )
         except Refusal:
-            await self._refused(route, whole)
+            await self._long.refused(route, whole)
             raise
 
     async def _admit(
@@ -145,6 +148,7 @@ class PolicyGate:
         policy: AccountPolicy,
         pdu: MessagePdu,
         submission: Submission,
+        whole: Assembled,
         text: str,
         name: str,
         reference: str,
@@ -179,10 +183,10 @@ class PolicyGate:
             )
         )
         try:
-            if rules is not None and submission.part is None:
+            if rules is not None:
                 answer = await self._duplicate(
-                    route, rules, pdu, submission, admitted, name, reference, received_at,
-                    (intent, caps, wanted),
+                    route, rules, pdu, submission, whole, admitted, name, reference,
+                    received_at, (intent, caps, wanted),
                 )  # fmt: skip
                 if answer is not None:
                     return answer
@@ -231,6 +235,7 @@ class PolicyGate:
         rules: DuplicateRules,
         pdu: MessagePdu,
         submission: Submission,
+        whole: Assembled,
         admitted: Admitted,
         name: str,
         reference: str,
@@ -245,9 +250,10 @@ class PolicyGate:
             source_addr=pdu.source_addr,
             numbers=submission.numbers,
             data_coding=pdu.data_coding,
-            octets=submission.octets,
+            octets=whole.octets,
             user_message_reference=submission.user_message_reference,
             rules=rules,
+            parts=1 if whole.complete is None else whole.complete.total,
         )
         books = self._duplicates
         for _attempt in range(3):
@@ -269,6 +275,7 @@ class PolicyGate:
                     route,
                     pdu,
                     submission,
+                    whole,
                     admitted,
                     settled,
                     name,
@@ -292,6 +299,7 @@ class PolicyGate:
                     route,
                     pdu,
                     submission,
+                    whole,
                     admitted,
                     assumed,
                     name,
@@ -314,6 +322,7 @@ class PolicyGate:
         route: AccountRoute,
         pdu: MessagePdu,
         submission: Submission,
+        whole: Assembled,
         admitted: Admitted,
         earlier: Earlier,
         name: str,
@@ -321,8 +330,15 @@ class PolicyGate:
         received_at: float,
         action: str,
     ) -> Pdu:
-        """Answer a resend with `earlier`'s message_id, its receipts queued again."""
+        """Answer a resend with `earlier`'s message_id, its receipts queued again (and a
+        long message's: those of the parts it had answered, its answer kept for a resend
+        of its completing part, rule 6 of duplicates.py)."""
         origin = submission.origin
+        status = SubmitStatus(command_status=_ROK, message_id=earlier.message_id)
+        complete = whole.complete
+        closing: list[Coroutine[Any, Any, object]] = []
+        if complete is not None:
+            closing = [self._long.completing_done(complete), self._long.settled(whole, status)]
         await self._settlement.repeated(
             route,
             origin=origin,
@@ -331,14 +347,16 @@ class PolicyGate:
                 registered_delivery=pdu.registered_delivery,
                 user_message_reference=submission.user_message_reference,
             ),
+            earlier=() if complete is None else complete.answered,
             state=FinalState(
                 message_state=MessageState(earlier.message_state), error_code=earlier.error_code
             ),
             to=accepted_addresses(origin.destinations, earlier.unsuccess),
             text=admitted.text,
+            also=closing,
             trace=Trace(
                 pdu=name,
-                parts=1,
+                parts=1 if complete is None else complete.total,
                 received_at=received_at,
                 reference=reference,
                 credits=admitted.per_number * len(submission.numbers),
@@ -347,7 +365,6 @@ class PolicyGate:
             ),
             now=self._clock(),
         )
-        status = SubmitStatus(command_status=_ROK, message_id=earlier.message_id)
         return submitted(pdu, status, earlier.unsuccess)
 
     def settled(

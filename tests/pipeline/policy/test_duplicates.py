@@ -8,7 +8,16 @@ import asyncio
 from bridge.pdu import CommandStatus, SubmitMultiResp, Tag, Tlv
 from bridge.pipeline import MESSAGE_KIND, DuplicateRules, decode_record
 
-from ..pipeline_doubles import Rig, accepted, not_sent, receipt_text, rig, submit_sm, unknown
+from ..pipeline_doubles import (
+    Rig,
+    accepted,
+    not_sent,
+    receipt_text,
+    rig,
+    submit_sm,
+    udh_part,
+    unknown,
+)
 from .policy_rig import route, submit_multi
 
 SUPPRESS = DuplicateRules(mode="suppress", window_s=600.0)
@@ -136,3 +145,55 @@ async def test_a_suppressed_submit_multi_resend_lists_the_firsts_failed_destinat
     assert isinstance(second, SubmitMultiResp) and isinstance(first, SubmitMultiResp)
     assert second.message_id == first.message_id and second.unsuccess_sme == first.unsuccess_sme
     assert len(r.isms.sent) == 1
+
+
+async def send_long(r: Rig, reference: int, **fields: object) -> list[object]:
+    parts = (b"The first part, ", b"the second part, ", b"and the last one.")
+    return [
+        await r.submit(
+            udh_part(reference, 3, n, payload, sequence_number=10 * reference + n, **fields)
+        )
+        for n, payload in enumerate(parts, start=1)
+    ]
+
+
+async def test_a_long_message_resent_in_new_parts_gets_the_first_message_id_and_is_not_sent() -> (
+    None
+):
+    r = dup_rig(accepted("777"))
+    first = await send_long(r, reference=1)
+    await r.advance(300.0)  # its reassembly is long over; the duplicate window is not
+    again = await send_long(r, reference=2)  # split again, as ESMEs do: a new reference
+    assert first[-1].message_id == again[-1].message_id == "777"
+    assert all(answer.command_status == CommandStatus.ESME_ROK for answer in again)
+    assert len(r.isms.sent) == 1
+    assert r.pipeline.counters.duplicates[("esme1", "suppressed")] == 1
+    # Its completing part resent (its answer lost) gets that answer again.
+    last = udh_part(2, 3, 3, b"and the last one.", sequence_number=99)
+    assert (await r.submit(last)).message_id == "777"
+    assert len(r.isms.sent) == 1
+
+
+async def test_a_suppressed_long_messages_parts_get_their_receipts_with_the_firsts_state() -> None:
+    r = dup_rig(accepted("777"))
+    await send_long(r, reference=1, registered_delivery=1)
+    await r.settle()
+    r.receivers.delivered.clear()
+    await r.advance(300.0)
+    again = await send_long(r, reference=2, registered_delivery=1)
+    await r.settle()
+    texts = [receipt_text(pdu) for pdu in r.receivers.delivered]
+    ids = {answer.message_id for answer in again}
+    assert len(r.isms.sent) == 1  # the receipts are the first's, nothing sent again
+    assert len(texts) == 3 and all("stat:ACCEPTD" in t for t in texts)
+    assert {t.split()[0].removeprefix("id:") for t in texts} == ids
+
+
+async def test_a_long_message_with_another_text_or_part_count_is_no_duplicate() -> None:
+    r = dup_rig()
+    await send_long(r, reference=1)
+    await r.advance(300.0)
+    parts = (b"The first part, ", b"the second part, and the last one.")
+    for n, payload in enumerate(parts, start=1):
+        await r.submit(udh_part(5, 2, n, payload, sequence_number=50 + n))
+    assert len(r.isms.sent) == 2
