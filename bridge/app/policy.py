@@ -3,12 +3,16 @@ files: at start and again at every SIGHUP (a changed opt-out file applies withou
 restart). An account with every policy off gets none (the pipeline then checks nothing).
 
 An opt-out file that cannot be read is a `ConfigError` naming it (the start fails; a
-reload changes nothing); lines that are not numbers are logged and skipped.
+reload changes nothing); lines that are not numbers are logged and skipped. Numbers opted
+out through the admin API join the files' (`with_opt_outs`), for every account (scope `*`)
+or one.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -121,3 +125,31 @@ def _opt_out(
     log.info("event=opt_out_loaded file=%s numbers=%d", path, len(numbers))
     files[path] = numbers
     return numbers
+
+
+def with_opt_outs(
+    accounts: Iterable[AccountConfig],
+    policies: Mapping[str, AccountPolicy],
+    opt_outs: Mapping[str, frozenset[str]],
+) -> dict[str, AccountPolicy]:
+    """`policies` with the numbers opted out through the admin API (scope -> numbers; `*`
+    for every account) added to each account's opt-out list; an account with no policy
+    gets one holding just that list."""
+    every = opt_outs.get("*", frozenset())
+    found: dict[str, AccountPolicy] = {}
+    for account in accounts:
+        system_id = account.system_id
+        policy = policies.get(system_id)
+        extra = every | opt_outs.get(system_id, frozenset())
+        if not extra:
+            if policy is not None:
+                found[system_id] = policy
+            continue
+        if policy is None:
+            found[system_id] = AccountPolicy(lists=NumberLists(opted_out=extra))
+        elif policy.lists is None:
+            found[system_id] = replace(policy, lists=NumberLists(opted_out=extra))
+        else:
+            lists = replace(policy.lists, opted_out=policy.lists.opted_out | extra)
+            found[system_id] = replace(policy, lists=lists)
+    return found

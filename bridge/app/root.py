@@ -40,7 +40,7 @@ from bridge.app.admin import (
 )
 from bridge.app.bind_advice import BindAdvice
 from bridge.app.metrics import Metrics, Monitoring
-from bridge.app.policy import account_policies
+from bridge.app.policy import account_policies, with_opt_outs
 from bridge.app.settings import (
     account_routes,
     isms_settings,
@@ -49,7 +49,7 @@ from bridge.app.settings import (
 )
 from bridge.app.state import open_state
 from bridge.config import BridgeConfig, load_config
-from bridge.pipeline import MessagePipeline
+from bridge.pipeline import AccountRoute, MessagePipeline
 from bridge.server import (
     AccountAuthority,
     ClusterObserver,
@@ -143,6 +143,7 @@ class Bridge:
     """Every part of one bridge process, built from `config` in order (module docstring)."""
 
     __slots__ = (
+        "_policies",
         "admin",
         "advice",
         "client",
@@ -175,10 +176,12 @@ class Bridge:
         )
         registry = SessionRegistry()
         self.steering = Steering(store, registry, self.client, instance=instance)
+        # The files' policies; the admin API's opt-outs are added to them (_routes).
+        self._policies = account_policies(config)
         self.pipeline = MessagePipeline(
             sender=self.client,
             registry=registry,
-            routes=account_routes(config.accounts, account_policies(config)),
+            routes=self._routes(),
             settings=pipeline_settings(config),
             state=store,
             instance=instance,
@@ -197,6 +200,7 @@ class Bridge:
             cluster_observer=smpp_observer,
             steering=self.steering,
         )
+        self.steering.on_opt_outs(lambda _opt_outs: self.pipeline.update_routes(self._routes()))
         self.steering.attach(
             self.smpp.server,
             receipts_in_flight=lambda: self.pipeline.outbox.in_flight,
@@ -318,7 +322,8 @@ class Bridge:
             name for name in _RESTART_SECTIONS if getattr(new, name) != getattr(self.config, name)
         )
         self.config = new
-        self.pipeline.update_routes(account_routes(new.accounts, policies))
+        self._policies = policies
+        self.pipeline.update_routes(self._routes())
         self.advice.reload(new.accounts)
         if self.metrics is not None:
             self.metrics.reload(new)
@@ -329,6 +334,12 @@ class Bridge:
             sessions_unbound=unbound,
             needs_restart=needs_restart,
         )
+
+    def _routes(self) -> list[AccountRoute]:
+        """Each account's route: its policy from the config and opt-out files, with the
+        numbers opted out through the admin API."""
+        policies = with_opt_outs(self.config.accounts, self._policies, self.steering.opt_outs)
+        return account_routes(self.config.accounts, policies)
 
     async def _stop_pipeline(self) -> None:
         try:

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import smpplib.client
@@ -210,6 +211,7 @@ def test_the_served_openapi_document_lists_exactly_the_routes(served: Served) ->
             .replace("{session_id}", "s0")
             .replace("{message_id}", "0")
             .replace("{index}", "99")
+            .replace("{number}", TO)
         )
         status, _ = served.api.call(operation.method, path, token=READ_TOKEN)
         assert status in (200, 403), (operation, status)
@@ -279,6 +281,54 @@ def test_the_softer_suspension_answers_submits_rthrottled_and_keeps_the_bind(
         assert submit(client, destination_addr=TO, short_message=b"after").status == 0
     finally:
         close(client)
+
+
+def test_a_number_opted_out_through_the_api_is_refused_until_removed_and_kept_across_a_restart(
+    served: Served,
+) -> None:
+    written = quote("+60 12-345 6789", safe="")  # as an ESME would write it
+    added = served.api.ok("PUT", f"/v1/opt-outs/{written}", {"reason": "STOP by SMS"})
+    assert added["number"] == TO and added["account"] == "*" and added["added"] is True
+    client = served.bind()
+    try:
+        refused = submit(client, destination_addr=TO, short_message=b"promo")
+        assert refused.status == CommandStatus.ESME_RSUBMITFAIL
+        assert submit(client, destination_addr="60198765432", short_message=b"ok").status == 0
+    finally:
+        close(client)
+    served.process.stop()
+    served.start()
+    listed = served.api.ok("GET", "/v1/opt-outs")
+    assert listed["count"] == 1
+    assert listed["opt_outs"][0]["number"] == TO and listed["opt_outs"][0]["by"] == "ops"
+    run = admin_cli(served.admin_port, "opt-out", "list", token_file=served.tmp_path / "read.token")
+    assert run.returncode == 0 and TO in run.stdout and "STOP by SMS" in run.stdout
+    client = served.bind()
+    try:
+        again = submit(client, destination_addr=TO, short_message=b"promo")
+        assert again.status == CommandStatus.ESME_RSUBMITFAIL
+        removed = served.api.ok("DELETE", f"/v1/opt-outs/{TO}")
+        assert removed["removed"] is True
+        assert submit(client, destination_addr=TO, short_message=b"hello").status == 0
+    finally:
+        close(client)
+    actions = [e["action"] for e in served.api.ok("GET", "/v1/audit")["entries"]]
+    assert actions[:2] == ["opt_in", "opt_out"]
+
+
+def test_an_opt_out_for_one_account_refuses_only_its_submits_and_a_bad_number_is_a_400(
+    served: Served,
+) -> None:
+    served.api.ok("PUT", f"/v1/opt-outs/{TO}", {"account": "esme2"})
+    client = served.bind()
+    try:
+        assert submit(client, destination_addr=TO, short_message=b"esme1 may").status == 0
+    finally:
+        close(client)
+    status, answer = served.api.call("PUT", "/v1/opt-outs/not-a-number", {})
+    assert status == 400 and "not a phone number" in str(answer["error"])
+    status, answer = served.api.call("PUT", f"/v1/opt-outs/{TO}", {"account": "nobody"})
+    assert status == 404
 
 
 def test_a_drain_fails_readyz_refuses_binds_unbinds_gracefully_and_reports_idle(

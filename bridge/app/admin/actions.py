@@ -7,7 +7,9 @@ What each does across instances (steering.py has the mechanisms):
 - drain / end a drain: on the instance named (this one by default);
 - mirror out / in: a record every instance adopts at its next sweep (this one at once);
 - log level: on every live instance;
-- drop held receipts, resend a receipt: in the state store, which every instance shares.
+- drop held receipts, resend a receipt: in the state store, which every instance shares;
+- opt a number out / back in: a record every instance adopts at its next sweep (this one
+  at once), for every account or one.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import json
 
 from aiohttp import web
 
-from bridge.app.admin.records import JsonObject, SuspendMode
+from bridge.app.admin.records import EVERY_ACCOUNT, JsonObject, SuspendMode
 from bridge.app.admin.tokens import Caller
 from bridge.app.admin.views import AdminParts, ApiError, ReadViews, answer
 from bridge.app.logs import LEVELS
+from bridge.pipeline import NumberRules, parse_opt_out
 
 # Where the auth middleware leaves the caller on the request.
 CALLER = "admin_caller"
@@ -210,3 +213,37 @@ class Actions:
         result: JsonObject = {"level": level, "logger": logger or "root", "instances": results,
                               "not_answered": silent}  # fmt: skip
         return await self._audited(request, "log_level", logger or "root", result, ok=not silent)
+
+    async def opt_out(self, request: web.Request) -> web.Response:
+        body = await body_of(request)
+        scope = self._scope(body.get("account"))
+        number = self._number(request.match_info["number"])
+        reason = str(body.get("reason", ""))[:MAX_REASON]
+        caller = caller_of(request)
+        added = await self._parts.steering.opt_out(scope, number, reason, caller.name)
+        result: JsonObject = {"number": number, "account": scope, "added": added}
+        return await self._audited(request, "opt_out", f"{scope}/{number}", result)
+
+    async def opt_in(self, request: web.Request) -> web.Response:
+        scope = self._scope(request.query.get("account"))
+        number = self._number(request.match_info["number"])
+        caller = caller_of(request)
+        removed = await self._parts.steering.opt_in(scope, number, caller.name)
+        result: JsonObject = {"number": number, "account": scope, "removed": removed}
+        return await self._audited(request, "opt_in", f"{scope}/{number}", result)
+
+    def _scope(self, account: object) -> str:
+        """`*` (every account) when none is named, else a configured system_id (or 404)."""
+        if account is None or account in ("", EVERY_ACCOUNT):
+            return EVERY_ACCOUNT
+        if not isinstance(account, str):
+            raise ApiError(400, "account must be a system_id (a string)")
+        return self._views.known(account).system_id
+
+    def _number(self, raw: str) -> str:
+        """The number in iSMS form, read as an opt-out file's line is (`+60...`, `0...`)."""
+        rules = NumberRules(default_country_code=self._parts.config().isms.default_country_code)
+        numbers, bad = parse_opt_out(raw.replace("\n", " "), rules)
+        if bad or len(numbers) != 1:
+            raise ApiError(400, f"not a phone number: {raw[:40]!r}")
+        return next(iter(numbers))

@@ -11,6 +11,10 @@ Kinds of record (each value one JSON object; the store's `scan_records` lists a 
   (unbind a session it holds); taken by that instance's sweep, answered as `admin_result`,
   key id.
 - `admin_audit`: one per operate call (audit.py).
+- `admin_opt_out`, key `scope/number` (scope `*` for every account, else a system_id): a
+  number an operator opted out through the API, beside the opt-out files. Kept until
+  removed. The counter `admin_opt_out_generation` moves with every change, so a sweep
+  reads the whole list only when it changed.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ INSTANCE_KIND = "admin_instance"
 COMMAND_KIND = "admin_command"
 RESULT_KIND = "admin_result"
 AUDIT_KIND = "admin_audit"
+OPT_OUT_KIND = "admin_opt_out"
+OPT_OUT_GENERATION = "admin_opt_out_generation"
+# Opt-out lists run to the hundreds of thousands of numbers; the store bounds each kind.
+MAX_OPT_OUTS = 10_000_000
+EVERY_ACCOUNT = "*"
 
 # Far more than any account table or cluster; the store keeps each kind bounded.
 MAX_RECORDS = 100_000
@@ -78,3 +87,13 @@ def decode_suspension(system_id: str, raw: bytes) -> Suspension | None:
         )
     except (ValueError, TypeError):
         return None
+
+
+def opt_out_key(scope: str, number: str) -> str:
+    return f"{scope}/{number}"
+
+
+def opt_out_of(key: str) -> tuple[str, str] | None:
+    """(scope, number) of an `admin_opt_out` key; None for a key this version cannot read."""
+    scope, slash, number = key.rpartition("/")
+    return (scope, number) if slash and scope and number else None

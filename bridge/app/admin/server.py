@@ -66,6 +66,9 @@ def build_app(parts: AdminParts, tokens: Tokens, metrics: AdminMetrics | None) -
     add("POST", "/v1/mirrors/{index}/out", actions.mirror_out)
     add("POST", "/v1/mirrors/{index}/in", actions.mirror_in)
     add("PUT", "/v1/log-level", actions.log_level)
+    add("GET", "/v1/opt-outs", views.opt_outs)
+    add("PUT", "/v1/opt-outs/{number}", actions.opt_out)
+    add("DELETE", "/v1/opt-outs/{number}", actions.opt_in)
     return app
 
 

@@ -13,6 +13,9 @@ in the state store (records.py) and any instance's admin API may make them:
 - An action on something another instance holds (unbind one of its sessions) is a command
   record addressed to it; its sweep takes it (exactly one taker) and writes the result,
   which the caller waits for a few seconds.
+- Numbers opted out through the API are records too, with a generation counter that every
+  change moves: a sweep reads the counter, and the list only when the counter moved; the
+  list goes to the pipeline's number lists (`on_opt_outs`), beside the opt-out files.
 On one process (memory, SQLite) the same code runs through the same store: the records and
 snapshots are only this instance's.
 """
@@ -24,7 +27,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 
 from bridge import __version__
@@ -32,8 +35,11 @@ from bridge.app.admin.records import (
     COMMAND_KIND,
     FOREVER_S,
     INSTANCE_KIND,
+    MAX_OPT_OUTS,
     MAX_RECORDS,
     MIRROR_OUT_KIND,
+    OPT_OUT_GENERATION,
+    OPT_OUT_KIND,
     RESULT_KIND,
     SUSPENDED_KIND,
     JsonObject,
@@ -42,6 +48,8 @@ from bridge.app.admin.records import (
     decode,
     decode_suspension,
     encode,
+    opt_out_key,
+    opt_out_of,
 )
 from bridge.app.logs import LEVELS
 from bridge.server import ServerState, SessionRegistry, SmppServer
@@ -56,6 +64,9 @@ SNAPSHOT_TTL_S = 5.0
 COMMAND_TTL_S = 30.0
 RESULT_TTL_S = 60.0
 ACTIONS = ("unbind_session", "unbind_account", "log_level", "drain", "undrain")
+# The generation counter's bound: never reached (one change a microsecond for 140 years).
+_GENERATIONS = 2**52
+OptOuts = Mapping[str, frozenset[str]]  # scope ("*" or a system_id) -> numbers
 
 
 class Steering:
@@ -85,6 +96,9 @@ class Steering:
         self._shutdown_timeout_s = 30.0
         self._task: asyncio.Task[None] | None = None
         self._failing = False
+        self._opt_outs: dict[str, frozenset[str]] = {}
+        self._opt_out_generation: int | None = None
+        self._opt_outs_changed: Callable[[OptOuts], None] = lambda _opt_outs: None
 
     def attach(
         self,
@@ -121,6 +135,15 @@ class Steering:
     def suspensions(self) -> dict[str, Suspension]:
         return dict(self._suspensions)
 
+    @property
+    def opt_outs(self) -> OptOuts:
+        """The numbers opted out through the API, by scope ("*": every account)."""
+        return dict(self._opt_outs)
+
+    def on_opt_outs(self, changed: Callable[[OptOuts], None]) -> None:
+        """`changed` gets the whole list each time it changes (here or on another instance)."""
+        self._opt_outs_changed = changed
+
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -155,6 +178,7 @@ class Steering:
             mirrors_out = await self._store.scan_records(MIRROR_OUT_KIND, now=now)
             await self._publish(now)
             commands = await self._store.scan_records(COMMAND_KIND, now=now)
+            await self._read_opt_outs(now)
         except StateError as exc:
             if not self._failing:
                 self._failing = True
@@ -195,6 +219,70 @@ class Steering:
         for system_id, suspension in suspensions.items():
             if suspension.mode is SuspendMode.REFUSE_BINDS:
                 self.unbind_local(system_id=system_id)
+
+    # --- numbers opted out through the API ---------------------------------------------------
+
+    async def _read_opt_outs(self, now: float) -> None:
+        generation = await self._store.counter_value(OPT_OUT_GENERATION, now=now)
+        if generation == self._opt_out_generation:
+            return
+        found: dict[str, set[str]] = {}
+        for record in await self._store.scan_records(OPT_OUT_KIND, now=now):
+            entry = opt_out_of(record.key)
+            if entry is not None:
+                found.setdefault(entry[0], set()).add(entry[1])
+        self._opt_out_generation = generation
+        self._adopt_opt_outs({scope: frozenset(numbers) for scope, numbers in found.items()})
+
+    def _adopt_opt_outs(self, opt_outs: dict[str, frozenset[str]]) -> None:
+        if opt_outs != self._opt_outs:
+            self._opt_outs = opt_outs
+            self._opt_outs_changed(dict(opt_outs))
+
+    async def opt_out(self, scope: str, number: str, reason: str, by: str) -> bool:
+        """Opt `number` out for `scope` on every instance (this one at once), kept until
+        removed; False when it already was."""
+        now = self._clock()
+        put = await self._store.put_record(
+            OPT_OUT_KIND,
+            opt_out_key(scope, number),
+            encode({"reason": reason, "by": by, "at": now}),
+            now=now,
+            expires_at=now + FOREVER_S,
+            max_records=MAX_OPT_OUTS,
+        )
+        await self._changed_opt_outs(now)
+        log.warning("event=opt_out_added scope=%s number=%s by=%s", scope, number, by)
+        self._adopt_opt_outs(
+            {**self._opt_outs, scope: self._opt_outs.get(scope, frozenset()) | {number}}
+        )
+        return put.replaced is None
+
+    async def opt_in(self, scope: str, number: str, by: str) -> bool:
+        """Take `number` off the API's list for `scope`; False when it was not on it."""
+        existed = await self._store.delete_record(OPT_OUT_KIND, opt_out_key(scope, number))
+        await self._changed_opt_outs(self._clock())
+        if existed:
+            log.warning("event=opt_out_removed scope=%s number=%s by=%s", scope, number, by)
+        left = self._opt_outs.get(scope, frozenset()) - {number}
+        others = {key: value for key, value in self._opt_outs.items() if key != scope}
+        self._adopt_opt_outs({**others, scope: left} if left else others)
+        return existed
+
+    async def opt_out_entries(self) -> list[JsonObject]:
+        """Every number opted out through the API: scope, number, reason, by, at."""
+        entries: list[JsonObject] = []
+        for record in await self._store.scan_records(OPT_OUT_KIND, now=self._clock()):
+            entry = opt_out_of(record.key)
+            if entry is not None:
+                entries.append({"scope": entry[0], "number": entry[1], **decode(record.value)})
+        return sorted(entries, key=lambda e: (str(e["scope"]), str(e["number"])))
+
+    async def _changed_opt_outs(self, now: float) -> None:
+        """Move the generation, so that every sweep reads the list again."""
+        await self._store.reserve(
+            OPT_OUT_GENERATION, 1, limit=_GENERATIONS, now=now, expires_at=now + FOREVER_S
+        )
 
     # --- snapshots: binds and instances across the cluster ----------------------------------
 

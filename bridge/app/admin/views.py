@@ -148,6 +148,19 @@ class ReadViews:
         found = self.known(system_id)
         return answer(await self._account(found, await self._parts.steering.instances()))
 
+    async def opt_outs(self, request: web.Request) -> web.Response:
+        """The numbers opted out through the API (the opt-out files are not listed)."""
+        scope = request.query.get("account")
+        number = request.query.get("number")
+        limit = positive_int(request, "limit", 1000)
+        entries = [
+            entry
+            for entry in await self._parts.steering.opt_out_entries()
+            if (scope is None or entry["scope"] == scope)
+            and (number is None or entry["number"] == number)
+        ]
+        return answer({"count": len(entries), "opt_outs": entries[:limit]})
+
     def known(self, system_id: str) -> AccountConfig:
         for account in self._parts.config().accounts:
             if account.system_id == system_id:

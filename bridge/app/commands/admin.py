@@ -13,6 +13,8 @@
     mirrors [out INDEX | in INDEX]
     audit [--limit N] [--since 1h]
     log-level LEVEL [--logger NAME]
+    opt-out list [--account ID] | opt-out add NUMBER [--account ID] [--reason TEXT]
+      | opt-out remove NUMBER [--account ID]   numbers opted out through the API
 
 The token is read from the file `--token-file` names, else from the environment variable
 ISMS_BRIDGE_ADMIN_TOKEN; it is sent only in the Authorization header. The URL defaults to
@@ -104,6 +106,13 @@ def register(subparsers: Any) -> None:
     level = commands.add_parser("log-level", help="set the log level on every instance")
     level.add_argument("level", choices=("debug", "info", "warning", "error"))
     level.add_argument("--logger", default="", help="a logger name (default: the root logger)")
+    opt_out = commands.add_parser(
+        "opt-out", help="list, add or remove numbers opted out through the API"
+    )
+    opt_out.add_argument("what", choices=("list", "add", "remove"))
+    opt_out.add_argument("number", nargs="?", help="as an ESME would send it: +60..., 01...")
+    opt_out.add_argument("--account", help="one system_id (default: every account)")
+    opt_out.add_argument("--reason", default="", help="add: shown in the listing and the audit")
     parser.set_defaults(handler=run)
 
 
@@ -162,6 +171,19 @@ def request_of(args: argparse.Namespace) -> tuple[str, str, dict[str, object] | 
             return "GET", "/v1/audit" + _query(limit=str(args.limit), since=args.since), None
         case "log-level":
             return "PUT", "/v1/log-level", {"level": args.level, "logger": args.logger}
+        case "opt-out":
+            if args.what == "list":
+                return (
+                    "GET",
+                    "/v1/opt-outs" + _query(account=args.account, number=args.number),
+                    None,
+                )
+            if not args.number:
+                raise ValueError(f"opt-out {args.what} needs the NUMBER")
+            path = f"/v1/opt-outs/{quote(args.number, safe='')}"
+            if args.what == "add":
+                return "PUT", path, {"account": args.account, "reason": args.reason}
+            return "DELETE", path + _query(account=args.account), None
         case _:
             raise ValueError(f"unknown admin command {args.admin_command!r}")
 
@@ -225,6 +247,7 @@ _COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "mirrors": ("mirrors", ("index", "name", "in_service", "breaker", "failures",
                             "cooldown_left_s")),
     "audit": ("entries", ("at", "caller", "action", "target", "result", "instance")),
+    "opt-out": ("opt_outs", ("scope", "number", "reason", "by", "at")),
 }  # fmt: skip
 
 

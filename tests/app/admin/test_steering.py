@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
 
-from bridge.app.admin.records import SUSPENDED_KIND, SuspendMode
+from bridge.app.admin.records import OPT_OUT_KIND, SUSPENDED_KIND, SuspendMode
 from bridge.state import MemoryState
 
 from .admin_parts import admin_config, bound, instance
@@ -147,3 +148,41 @@ async def test_an_unknown_action_is_answered_with_an_error_not_run(
     one = instance(admin_config(tmp_path), store, "a")
     assert "error" in one.steering.execute("reboot", {})
     assert "error" in one.steering.execute("log_level", {"level": "loud"})
+
+
+async def test_a_number_opted_out_on_one_instance_reaches_the_other_at_its_sweep(
+    tmp_path: Path, store: MemoryState
+) -> None:
+    config = admin_config(tmp_path)
+    first, second = instance(config, store, "a"), instance(config, store, "b")
+    seen: list[dict[str, frozenset[str]]] = []
+    second.steering.on_opt_outs(lambda opt_outs: seen.append(dict(opt_outs)))
+    await second.steering.sweep()
+    assert await first.steering.opt_out("*", "60123456789", "STOP", "ops") is True
+    assert first.steering.opt_outs == {"*": frozenset({"60123456789"})}  # here at once
+    assert second.steering.opt_outs == {}  # not swept yet
+    await second.steering.sweep()
+    assert seen == [{"*": frozenset({"60123456789"})}]
+    assert await first.steering.opt_in("*", "60123456789", "ops") is True
+    await second.steering.sweep()
+    assert second.steering.opt_outs == {} and seen[-1] == {}
+
+
+async def test_a_sweep_reads_the_opt_out_list_again_only_when_a_change_moved_its_counter(
+    tmp_path: Path, store: MemoryState
+) -> None:
+    one = instance(admin_config(tmp_path), store, "a")
+    await one.steering.sweep()
+    # A record put without the change counter moving is not read: the list is not scanned.
+    await store.put_record(
+        OPT_OUT_KIND, "*/60111111111", b"{}", now=time.time(), expires_at=time.time() + 60,
+        max_records=10,
+    )  # fmt: skip
+    await one.steering.sweep()
+    assert one.steering.opt_outs == {}
+    await one.steering.opt_out("esme1", "60122222222", "", "ops")
+    await one.steering.sweep()
+    assert one.steering.opt_outs == {
+        "*": frozenset({"60111111111"}),
+        "esme1": frozenset({"60122222222"}),
+    }

@@ -36,6 +36,11 @@ def parsed(*words: str) -> argparse.Namespace:
         (("mirrors", "out", "1"), "POST", "/v1/mirrors/1/out", None),
         (("audit", "--since", "1h"), "GET", "/v1/audit?limit=50&since=1h", None),
         (("log-level", "debug"), "PUT", "/v1/log-level", {"level": "debug", "logger": ""}),
+        (("opt-out", "list", "--account", "esme1"), "GET", "/v1/opt-outs?account=esme1", None),
+        (("opt-out", "add", "+60123456789", "--reason", "STOP"), "PUT",
+         "/v1/opt-outs/%2B60123456789", {"account": None, "reason": "STOP"}),
+        (("opt-out", "remove", "0123456789", "--account", "esme2"), "DELETE",
+         "/v1/opt-outs/0123456789?account=esme2", None),
     ],
 )  # fmt: skip
 def test_each_command_makes_its_request(
@@ -94,3 +99,8 @@ def test_listings_print_as_tables_and_answers_as_key_value_lines() -> None:
     assert shown("resume", {"system_id": "esme1", "was_suspended": False}) == (
         "system_id: esme1\nwas_suspended: no\n"
     )
+
+
+def test_an_opt_out_added_or_removed_without_a_number_is_a_usage_error() -> None:
+    with pytest.raises(ValueError, match="needs the NUMBER"):
+        request_of(parsed("opt-out", "add"))
