@@ -7,6 +7,8 @@ writes (`SqliteState`), and read-only access to that file for another process
     schema.py   the schema, versioned with PRAGMA user_version and migrated at open
     writer.py   one writer thread committing in groups, a reader thread
     ops.py      the SQL of every operation, as plain functions of a connection
+    runs.py     runs of record puts written together (multi-row INSERTs, one UPDATE)
+    counters.py the counters, the claims, and runs of them decided together
     watch.py    before each group commit: the file still there, its WAL within bounds
     backup.py   a consistent copy of the live file (`isms-bridge backup`)
 """

@@ -23,7 +23,7 @@ from functools import cache
 from typing import Final
 
 from bridge.state.results import ClaimedAndPut, Record, RecordWrite, Reservation, Reserved
-from bridge.state.sqlite import ops
+from bridge.state.sqlite import ops, runs
 
 
 def _live(connection: sqlite3.Connection, counter: str, now: float) -> int | None:
@@ -142,7 +142,7 @@ def _put(connection: sqlite3.Connection, write: RecordWrite, now: float) -> None
         expires_at=write.expires_at,
         max_records=write.max_records,
     )
-    if not ops.insert_new_records(connection, [put]):
+    if not runs.insert_new_records(connection, [put]):
         put(connection)
 
 
@@ -227,7 +227,7 @@ def counted_run(
 
     The counters they name are read once and each operation is decided in order against
     what those before it reserved; the records of those that are done are inserted as new
-    (ops.insert_new_mixed), then each counter changed is written once. When a record
+    (runs.insert_new_mixed), then each counter changed is written once. When a record
     cannot go in as new (a claim's key or an intent's already there, a kind at its bound),
     nothing of that is kept and the run is taken one at a time, as each alone would be.
     A claim that is already there is found so, by the INSERT that fails, or (for one
@@ -267,7 +267,7 @@ def counted_run(
                 stored_at=now,
                 expires_at=claim.expires_at,
             )
-    if puts and not ops.insert_new_mixed(connection, puts):
+    if puts and not runs.insert_new_mixed(connection, puts):
         return [op(connection) for op in run]
     if changed:
         connection.executemany(

@@ -10,10 +10,10 @@ Theory of operation:
    waits for the disk, and 500 submits in flight cost a handful of commits, not 500.
    Inside it, a run of consecutive record puts is written together: of several kinds (the
    intents of messages about to leave beside the records that settle others), one
-   multi-row INSERT per kind when nothing is replaced or dropped (ops.insert_new_mixed),
-   otherwise each run of one kind (ops.put_records); a group of puts of one kind that
+   multi-row INSERT per kind when nothing is replaced or dropped (runs.insert_new_mixed),
+   otherwise each run of one kind (runs.put_records); a group of puts of one kind that
    delete nothing is, when it can be, ONE statement and so its own transaction
-   (ops.insert_new_records says why).
+   (runs.insert_new_records says why).
 3. If anything in a group fails, the group is rolled back and its operations are run again
    one transaction each, so one failing write (the disk full, a bug) fails only itself, and
    what it would have half-written is never kept. sqlite3 errors become StateUnavailable.
@@ -39,10 +39,10 @@ from typing import Any, Final, Protocol, TypeGuard, TypeVar
 from bridge.state.errors import StateUnavailable
 from bridge.state.results import Put
 from bridge.state.sqlite.counters import ClaimAndPut, Counted, ReserveAll, counted_run
-from bridge.state.sqlite.ops import (
+from bridge.state.sqlite.ops import RecordPut
+from bridge.state.sqlite.runs import (
     MAX_ROWS_PER_STATEMENT,
     NOTHING_DISPLACED,
-    RecordPut,
     insert_new_mixed,
     insert_new_records,
     put_records,
