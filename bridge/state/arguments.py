@@ -49,9 +49,11 @@ def check_unreserve(amount: int) -> None:
 
 
 def check_reserve_all(reservations: Sequence[tuple[str, int, int, float]]) -> None:
-    for _counter, amount, limit, _expires_at in reservations:
+    counters = set()
+    for counter, amount, limit, _expires_at in reservations:
         check_reserve(amount, limit)
-    if len({counter for counter, *_rest in reservations}) != len(reservations):
+        counters.add(counter)
+    if len(counters) != len(reservations):
         raise ValueError("reserve_all takes each counter once")
 
 

@@ -167,8 +167,13 @@ class CapBook:
         known = self._plans.get(account)
         limits = known[1] if known is not None and known[0] is caps else _limits(caps)
         granted = True
+        uses = self.uses
         for (period, unit, limit), got in zip(limits, reserved, strict=True):
-            self._seen(account, period, unit, got.used, limit)
+            use = uses.get((account, period, unit))
+            if use is not None and use.limit == limit:
+                use.used = got.used  # the gauge follows each reservation
+            else:
+                self._seen(account, period, unit, got.used, limit)
             granted = granted and got.granted
         if granted:
             held = [(r[0], r[1], lim[1]) for r, lim in zip(wanted, limits, strict=True)]
@@ -203,11 +208,15 @@ class CapBook:
     ) -> Coroutine[Any, Any, None] | None:
         """The write that gives back what destinations iSMS did not charge had reserved
         (rule 3); None when iSMS charged them all."""
-        numbers = sum(
-            len(request.destinations)
-            for request, result in zip(requests, results, strict=True)
-            if result.outcome in _NOT_CHARGED
-        )
+        if len(results) == 1:  # one request: a submit_sm's, a data_sm's
+            charged = results[0].outcome not in _NOT_CHARGED
+            numbers = 0 if charged else len(requests[0].destinations)
+        else:
+            numbers = sum(
+                len(request.destinations)
+                for request, result in zip(requests, results, strict=True)
+                if result.outcome in _NOT_CHARGED
+            )
         if not numbers:
             return None
         return self._give_back(held.held, now, numbers=numbers, per_number=held.per_number)

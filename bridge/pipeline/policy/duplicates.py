@@ -178,7 +178,8 @@ class Duplicates:
         return RecordWrite(
             kind=KIND_PREFIX + account,
             key=key,
-            value=_encode(pending(reference, now)),
+            # _encode(pending(reference, now)), without the Earlier made per message.
+            value=orjson.dumps((PENDING, "", 0, 0, (), reference, now)),
             expires_at=now + rules.window_s,
             max_records=MAX_FINGERPRINTS,
         )

@@ -7,6 +7,8 @@ import asyncio
 
 from bridge.pdu import CommandStatus, SubmitMultiResp, Tag, Tlv
 from bridge.pipeline import MESSAGE_KIND, DuplicateRules, decode_record
+from bridge.pipeline.policy.duplicates import Duplicates, pending
+from bridge.state import MemoryState, Record
 
 from ..pipeline_doubles import (
     Rig,
@@ -197,3 +199,10 @@ async def test_a_long_message_with_another_text_or_part_count_is_no_duplicate() 
     for n, payload in enumerate(parts, start=1):
         await r.submit(udh_part(5, 2, n, payload, sequence_number=50 + n))
     assert len(r.isms.sent) == 2
+
+
+def test_a_first_submits_claim_reads_back_as_pending_with_its_reference_and_time() -> None:
+    books = Duplicates(MemoryState(), clock=lambda: 5.0)
+    write = books.claim_write("esme1", "fp", SUPPRESS, "esme1/s1/7", 1234.5)
+    stored = Record(kind=write.kind, key=write.key, value=write.value, stored_at=0, expires_at=1)
+    assert Duplicates.earlier_of(stored) == pending("esme1/s1/7", 1234.5)
