@@ -20,7 +20,8 @@ thread); per account, the median over the rounds of its throughput against `off`
 in the same round is the figure (target: everything on costs under 5 % of throughput).
 The pipeline alone is a small part of a message's cost through the bridge (136 µs of CPU
 per message at the defaults, docs/performance.md), so the last lines also give each
-account's added CPU per message in µs and that against the whole bridge. Figures only.
+account's added CPU per message in µs and that against the whole bridge's 136 µs (an
+estimate; `--whole` measures it). Figures only.
 
 `--whole` measures instead what the policy costs the whole bridge at its defaults, in one
 run: `isms-bridge serve` (SQLite, info) under valgrind's callgrind with the account's policy
