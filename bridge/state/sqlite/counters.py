@@ -134,14 +134,7 @@ def unreserve_all(
 
 def _put(connection: sqlite3.Connection, write: RecordWrite, now: float) -> None:
     """put_record, as one INSERT when it replaces and drops nothing (the usual case)."""
-    put = ops.RecordPut(
-        kind=write.kind,
-        key=write.key,
-        value=write.value,
-        now=now,
-        expires_at=write.expires_at,
-        max_records=write.max_records,
-    )
+    put = _as_put(write, now)
     if not runs.insert_new_records(connection, [put]):
         put(connection)
 
