@@ -174,6 +174,7 @@ class MessagePipeline:
             clock=clock,
             settings=settings,
             long=self.long,
+            owner=instance,
         )
         self._unsettled = Unsettled(
             intents=self._intents,

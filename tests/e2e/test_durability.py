@@ -68,6 +68,7 @@ def config(tmp_path: Path, sandbox: SandboxThread) -> Write:
         state: Toml | None = None,
         messages: Toml | None = None,
         isms: Toml | None = None,
+        account: Toml | None = None,
         metrics_port: int = 0,
         name: str = "bridge.toml",
     ) -> Path:
@@ -77,7 +78,7 @@ def config(tmp_path: Path, sandbox: SandboxThread) -> Write:
             ("[metrics]", {"port": metrics_port}),
             ("[messages]", messages or {}),
             ("[state]", state or {}),
-            ("[[accounts]]", ACCOUNT),
+            ("[[accounts]]", {**ACCOUNT, **(account or {})}),
         ]
         path = tmp_path / name
         path.write_text(config_text(tables), encoding="utf-8")
@@ -355,6 +356,29 @@ def test_a_message_of_one_part_at_isms_during_a_sigkill_is_recorded_unsettled(
     assert done.returncode == 0, done.stderr
     [record] = json.loads(done.stdout)
     assert record["status"] == "UNSETTLED" and record["message_ids"] == []
+
+
+def test_with_duplicates_on_a_resend_after_a_sigkill_mid_request_is_answered_at_once(
+    config: Write, serve: Callable[[Path], ServeProcess], sandbox: SandboxThread
+) -> None:
+    # The first's claim was left pending by the killed run: on a store it alone used, the
+    # new run takes it as an unknown outcome at once (after_unknown: send_again), instead of
+    # waiting the 180 s a pending claim of a live instance is given.
+    path = config(account={"duplicates": "suppress"})
+    bridge = serve(path)
+    client = raw_transceiver(bridge.port)
+    client.send(SubmitSm(destination_addr=SLOW_TO, short_message=b"at iSMS", sequence_number=41))
+    time.sleep(1.0)
+    bridge.kill()
+    again = serve(path)
+    client = raw_transceiver(again.port)
+    client.send(SubmitSm(destination_addr=SLOW_TO, short_message=b"at iSMS", sequence_number=42))
+    answer = client.read(timeout=20)
+    assert isinstance(answer, SubmitSmResp) and answer.command_status == 0
+    done = run_bridge("messages", "--config", str(path), "--to", SLOW_TO, "--json")
+    assert done.returncode == 0, done.stderr
+    resent = [r for r in json.loads(done.stdout) if r["message_ids"] == [answer.message_id]]
+    assert [r["duplicate"] for r in resent] == ["sent_again"]
 
 
 # --- a full store ---------------------------------------------------------------------------

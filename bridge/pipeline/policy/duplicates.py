@@ -22,7 +22,9 @@ submit, so every instance sharing a Redis sees it. Rules:
    answers ESME_ROK with a new message_id in state UNKNOWN and sends nothing (a lost
    message when the first did not reach iSMS; `assumed_sent`), which later resends get too.
 5. A claim still pending after `PENDING_WAIT_S` belongs to a process that died mid-request:
-   it is taken as `unknown` (rule 4).
+   it is taken as `unknown` (rule 4). On a store one process alone holds (SQLite, memory),
+   a claim left pending by an earlier run of the bridge (its `owner` is not this run's)
+   is taken as `unknown` at once: that run is over, and its request's outcome with it.
 6. A long message sent in parts is known by its whole text and its number of parts, once
    its last part completes it; its UDH or SAR reference is left out, since ESMEs pick a new
    one each time they split a text again (smpplib and go-smpp pick it at random). A part
@@ -66,6 +68,7 @@ class Earlier:
     unsuccess: Final[tuple[UnsuccessSme, ...]]
     reference: Final[str]
     first_at: Final[float]
+    owner: Final[str] = ""  # of a pending claim: the run of the bridge that took it
 
 
 def fingerprint(
@@ -102,12 +105,16 @@ def _encode(earlier: Earlier) -> bytes:
             ],
             earlier.reference,
             earlier.first_at,
+            earlier.owner,
         )
     )
 
 
 def _decode(value: bytes) -> Earlier:
-    state, message_id, message_state, error_code, failed, reference, first_at = orjson.loads(value)
+    # A claim written before claims named their owner has seven fields.
+    state, message_id, message_state, error_code, failed, reference, first_at, *owner = (
+        orjson.loads(value)
+    )
     return Earlier(
         state=state,
         message_id=message_id,
@@ -121,10 +128,11 @@ def _decode(value: bytes) -> Earlier:
         ),
         reference=reference,
         first_at=first_at,
+        owner=str(owner[0]) if owner else "",
     )
 
 
-def pending(reference: str, first_at: float) -> Earlier:
+def pending(reference: str, first_at: float, owner: str = "") -> Earlier:
     return Earlier(
         state=PENDING,
         message_id="",
@@ -133,23 +141,31 @@ def pending(reference: str, first_at: float) -> Earlier:
         unsuccess=(),
         reference=reference,
         first_at=first_at,
+        owner=owner,
     )
 
 
 class Duplicates:
     """The fingerprints of one store (module docstring)."""
 
-    __slots__ = ("_clock", "_sleep", "_store")
+    __slots__ = ("_alone", "_clock", "_owner", "_sleep", "_store")
 
     def __init__(
         self,
         store: RecordStore,
         clock: Callable[[], float],
         sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
+        *,
+        owner: str = "",
+        alone: bool = False,
     ) -> None:
+        """`owner`: this run of the bridge; `alone`: no other process uses the store (rule
+        5: a claim another run left pending is then that of a run that is over)."""
         self._store = store
         self._clock = clock
         self._sleep = sleep
+        self._owner = owner
+        self._alone = alone
 
     async def claim(
         self, account: str, key: str, rules: DuplicateRules, reference: str
@@ -159,7 +175,7 @@ class Duplicates:
         held = await self._store.claim_record(
             KIND_PREFIX + account,
             key,
-            _encode(pending(reference, now)),
+            _encode(pending(reference, now, self._owner)),
             now=now,
             expires_at=now + rules.window_s,
             max_records=MAX_FINGERPRINTS,
@@ -178,8 +194,8 @@ class Duplicates:
         return RecordWrite(
             kind=KIND_PREFIX + account,
             key=key,
-            # _encode(pending(reference, now)), without the Earlier made per message.
-            value=orjson.dumps((PENDING, "", 0, 0, (), reference, now)),
+            # _encode(pending(reference, now, owner)), without the Earlier made per message.
+            value=orjson.dumps((PENDING, "", 0, 0, (), reference, now, self._owner)),
             expires_at=now + rules.window_s,
             max_records=MAX_FINGERPRINTS,
         )
@@ -204,7 +220,7 @@ class Duplicates:
         await self._store.put_record(
             KIND_PREFIX + account,
             key,
-            _encode(pending(reference, now)),
+            _encode(pending(reference, now, self._owner)),
             now=now,
             expires_at=now + rules.window_s,
             max_records=MAX_FINGERPRINTS,
@@ -215,7 +231,7 @@ class Duplicates:
         was deleted or expired, or it as `unknown` past PENDING_WAIT_S (rule 5)."""
         waited, step = 0.0, 0
         while earlier.state == PENDING:
-            if waited >= PENDING_WAIT_S:
+            if waited >= PENDING_WAIT_S or self._ended(earlier):
                 return _as_unknown(earlier)
             pause = _POLL_S[min(step, len(_POLL_S) - 1)]
             await self._sleep(pause)
@@ -225,6 +241,10 @@ class Duplicates:
                 return None
             earlier = _decode(found.value)
         return earlier
+
+    def _ended(self, earlier: Earlier) -> bool:
+        """A pending claim of an earlier run, on a store this process alone uses (rule 5)."""
+        return self._alone and bool(earlier.owner) and earlier.owner != self._owner
 
     def settle(
         self, account: str, key: str, rules: DuplicateRules, earlier: Earlier

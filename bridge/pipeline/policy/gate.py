@@ -103,13 +103,16 @@ class PolicyGate:
         clock: Callable[[], float],
         settings: PipelineSettings,
         long: LongMessages,
+        owner: str = "",
         sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
     ) -> None:
         """`long` settles the answered parts of a long message the policy refuses or
-        answers as a resend."""
+        answers as a resend; `owner` names this run of the bridge on its claims."""
         self._store = state
         self.caps = CapBook(state)
-        self._duplicates = Duplicates(state, clock, sleep)
+        # Only Redis is shared by several processes (duplicates.py, rule 5).
+        alone = state.backend != "redis"
+        self._duplicates = Duplicates(state, clock, sleep, owner=owner, alone=alone)
         self._settlement = settlement
         self._counters = counters
         self._new_id = new_message_id

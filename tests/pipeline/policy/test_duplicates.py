@@ -4,10 +4,11 @@ is in flight, after an unknown outcome, the explicit key."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from bridge.pdu import CommandStatus, SubmitMultiResp, Tag, Tlv
 from bridge.pipeline import MESSAGE_KIND, DuplicateRules, decode_record
-from bridge.pipeline.policy.duplicates import Duplicates, pending
+from bridge.pipeline.policy.duplicates import SENT, UNKNOWN, Duplicates, pending
 from bridge.state import MemoryState, Record
 
 from ..pipeline_doubles import (
@@ -206,3 +207,42 @@ def test_a_first_submits_claim_reads_back_as_pending_with_its_reference_and_time
     write = books.claim_write("esme1", "fp", SUPPRESS, "esme1/s1/7", 1234.5)
     stored = Record(kind=write.kind, key=write.key, value=write.value, stored_at=0, expires_at=1)
     assert Duplicates.earlier_of(stored) == pending("esme1/s1/7", 1234.5)
+
+
+async def left_pending(store: MemoryState, owner: str) -> Record:
+    books = Duplicates(store, clock=lambda: 5.0, owner=owner)
+    write = books.claim_write("esme1", "fp", SUPPRESS, "esme1/s1/7", 5.0)
+    await store.put_record(
+        write.kind, write.key, write.value, now=5.0, expires_at=write.expires_at, max_records=9
+    )
+    found = await store.get_record(write.kind, write.key, now=5.0)
+    assert found is not None
+    return found
+
+
+async def test_on_a_store_of_its_own_a_claim_an_earlier_run_left_pending_is_unknown_at_once() -> (
+    None
+):
+    store, naps = MemoryState(), []
+
+    async def nap(seconds: float) -> None:
+        naps.append(seconds)
+
+    claim = await left_pending(store, owner="host:41:aa")
+    books = Duplicates(store, clock=lambda: 6.0, sleep=nap, owner="host:97:bb", alone=True)
+    settled = await books.settled_of("esme1", "fp", Duplicates.earlier_of(claim))
+    assert settled is not None and settled.state == UNKNOWN and naps == []
+
+
+async def test_on_a_shared_store_a_claim_another_instance_holds_pending_is_waited_for() -> None:
+    store = MemoryState()
+    claim = await left_pending(store, owner="host-a:41:aa")
+    first = Duplicates(store, clock=lambda: 6.0, owner="host-a:41:aa")
+
+    async def nap(_seconds: float) -> None:  # meanwhile the other instance settles it
+        earlier = Duplicates.earlier_of(claim)
+        await first.settle("esme1", "fp", SUPPRESS, replace(earlier, state=SENT, message_id="9"))
+
+    books = Duplicates(store, clock=lambda: 6.0, sleep=nap, owner="host-b:97:bb", alone=False)
+    settled = await books.settled_of("esme1", "fp", Duplicates.earlier_of(claim))
+    assert settled is not None and (settled.state, settled.message_id) == (SENT, "9")
