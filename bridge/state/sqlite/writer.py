@@ -13,7 +13,11 @@ Theory of operation:
    multi-row INSERT per kind when nothing is replaced or dropped (runs.insert_new_mixed),
    otherwise each run of one kind (runs.put_records); a group of puts of one kind that
    delete nothing is, when it can be, ONE statement and so its own transaction
-   (runs.insert_new_records says why).
+   (runs.insert_new_records says why). The account policy's counted operations
+   (`reserve_all`, `claim_and_put`) join such runs: when none writes a record a put of the
+   run writes or deletes, they go first, together (counters.counted_run), and the puts
+   after; they were all started in the same loop turn, so either order is one their
+   callers could have seen.
 3. If anything in a group fails, the group is rolled back and its operations are run again
    one transaction each, so one failing write (the disk full, a bug) fails only itself, and
    what it would have half-written is never kept. sqlite3 errors become StateUnavailable.
