@@ -12,7 +12,7 @@ from bridge.config import BridgeConfig, load_config
 from bridge.pdu import Pdu
 from bridge.server import Peer, SessionContext, SessionRegistry
 from bridge.smpp import BindType
-from bridge.state import MemoryState
+from bridge.state import StateStore
 from bridge.upstream import IsmsClient
 
 OPERATE_TOKEN = "operate-token-0123456789"
@@ -90,7 +90,7 @@ class Instance:
     client: IsmsClient
 
 
-def instance(config: BridgeConfig, store: MemoryState, name: str) -> Instance:
+def instance(config: BridgeConfig, store: StateStore, name: str) -> Instance:
     registry = SessionRegistry()
     client = IsmsClient(isms_settings(config.isms))
     return Instance(Steering(store, registry, client, instance=name), registry, client)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from pathlib import Path
 
 import pytest
+from redis_server import RedisServer
 
 from bridge.app.admin.records import OPT_OUT_KIND, SUSPENDED_KIND, SuspendMode
-from bridge.state import MemoryState
+from bridge.state import MemoryState, RedisState
 
 from .admin_parts import admin_config, bound, instance
 
@@ -186,3 +188,25 @@ async def test_a_sweep_reads_the_opt_out_list_again_only_when_a_change_moved_its
         "*": frozenset({"60111111111"}),
         "esme1": frozenset({"60122222222"}),
     }
+
+
+async def test_on_a_shared_redis_a_number_opted_out_on_one_bridge_reaches_the_other(
+    tmp_path: Path,
+) -> None:
+    with RedisServer.started() as redis:
+        prefix = f"admin-{uuid.uuid4().hex[:10]}"
+        stores = [await RedisState.open(redis.url, key_prefix=prefix) for _ in range(2)]
+        try:
+            config = admin_config(tmp_path)
+            first = instance(config, stores[0], "a")
+            second = instance(config, stores[1], "b")
+            await second.steering.sweep()
+            await first.steering.opt_out("esme2", "60123456789", "", "ops")
+            await second.steering.sweep()
+            assert second.steering.opt_outs == {"esme2": frozenset({"60123456789"})}
+            assert await first.steering.opt_in("esme2", "60123456789", "ops")
+            await second.steering.sweep()
+            assert second.steering.opt_outs == {}
+        finally:
+            for store in stores:
+                await store.aclose()
