@@ -48,6 +48,7 @@ from parties import (  # noqa: E402 (bench/ beside this script)
     Load,
     cpu_s,
     free_port,
+    wait_for_port,
 )
 
 TEXT = b"Your one-time code is 482913. It expires in 5 minutes."
@@ -131,18 +132,6 @@ def read_calls(pid: int) -> int:
     raise RuntimeError("no syscr in /proc/PID/io")
 
 
-def wait_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{what} did not start") from None
-            time.sleep(0.05)
-
-
 class Parts:
     """Every process of a run, stopped (by PID) at the end."""
 
@@ -173,7 +162,7 @@ class Parts:
              "--account", f"{SANDBOX_USER}:{SANDBOX_PASSWORD}", "--credits", "1000000000",
              "--history", "50"],
         )  # fmt: skip
-        wait_port(port, process, "the sandbox")
+        wait_for_port(port, process, "the sandbox")
         return process, f"http://127.0.0.1:{port}/isms_send_all_id.php"
 
     def redis(self) -> tuple[subprocess.Popen[bytes], int]:
@@ -187,7 +176,7 @@ class Parts:
              "--requirepass", REDIS_PASSWORD, "--appendonly", "yes", "--appendfsync",
              "everysec", "--save", ""],
         )  # fmt: skip
-        wait_port(port, process, "redis-server")
+        wait_for_port(port, process, "redis-server")
         return process, port
 
     def bridge(

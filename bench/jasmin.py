@@ -42,7 +42,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
 import e2e  # noqa: E402 (bench/ beside this script)
-from parties import PASSWORD, SYSTEM_ID, cpu_s, free_port, start_sandbox  # noqa: E402
+from parties import (  # noqa: E402
+    PASSWORD,
+    SYSTEM_ID,
+    cpu_s,
+    free_port,
+    start_sandbox,
+    wait_for_port,
+)
 
 SINK = "--sink"
 JCLI_USER, JCLI_PASSWORD = "jcliadmin", "jclipwd"  # Jasmin's defaults
@@ -121,19 +128,6 @@ def needed(jasmin_python: str) -> list[str]:
     return missing
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
-    deadline = time.monotonic() + START_S
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-                raise RuntimeError(f"{what} did not start on {port}:\n{tail}") from None
-            time.sleep(0.2)
-
-
 class Jasmin:
     """RabbitMQ, Redis, the sink and jasmind, each on a free loopback port, configured
     through jCli; stopped together."""
@@ -169,7 +163,7 @@ class Jasmin:
             command, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, cwd=self.home
         )
         self.processes.append(process)
-        wait_for_port(port, process, name, log)
+        wait_for_port(port, process, name, log=log, timeout_s=START_S)
         return process
 
     def _rabbitmq(self) -> None:

@@ -27,6 +27,28 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_for_port(
+    port: int,
+    process: subprocess.Popen[bytes],
+    what: str,
+    *,
+    log: Path | None = None,
+    timeout_s: float = 30.0,
+) -> None:
+    """Until `port` takes a connection; RuntimeError (with the end of `log`) when `process`
+    exits first or `timeout_s` passes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+                raise RuntimeError(f"{what} did not start on {port}\n{tail}") from None
+            time.sleep(0.05)
+
+
 def cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process so far (every thread), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
