@@ -337,16 +337,24 @@ def test_a_long_message_waiting_for_its_slot_during_a_sigkill_is_sent_once_by_th
     assert [m["text"] for m in sandbox.messages()].count("Hello world") == 1
 
 
-def test_a_message_of_one_part_at_isms_during_a_sigkill_is_recorded_unsettled(
-    config: Write, serve: Callable[[Path], ServeProcess], sandbox: SandboxThread
-) -> None:
-    path = config()
+def restarted_after_a_kill_while_at_isms(
+    path: Path, serve: Callable[[Path], ServeProcess]
+) -> ServeProcess:
+    """A bridge SIGKILLed while its iSMS request for submit_sm 41 ("at iSMS" to SLOW_TO) is
+    at iSMS, then started again on the same state file."""
     bridge = serve(path)
     client = raw_transceiver(bridge.port)
     client.send(SubmitSm(destination_addr=SLOW_TO, short_message=b"at iSMS", sequence_number=41))
     time.sleep(1.0)
     bridge.kill()
-    again = serve(path)
+    return serve(path)
+
+
+def test_a_message_of_one_part_at_isms_during_a_sigkill_is_recorded_unsettled(
+    config: Write, serve: Callable[[Path], ServeProcess], sandbox: SandboxThread
+) -> None:
+    path = config()
+    again = restarted_after_a_kill_while_at_isms(path, serve)
     again.wait_for(r"event=state_recovered .* intents=1")
     again.wait_for(
         rf"event=intent_unsettled system_id=esme1 reference=esme1/\S+/41 pdu=submit_sm "
@@ -365,12 +373,7 @@ def test_with_duplicates_on_a_resend_after_a_sigkill_mid_request_is_answered_at_
     # new run takes it as an unknown outcome at once (after_unknown: send_again), instead of
     # waiting the 180 s a pending claim of a live instance is given.
     path = config(account={"duplicates": "suppress"})
-    bridge = serve(path)
-    client = raw_transceiver(bridge.port)
-    client.send(SubmitSm(destination_addr=SLOW_TO, short_message=b"at iSMS", sequence_number=41))
-    time.sleep(1.0)
-    bridge.kill()
-    again = serve(path)
+    again = restarted_after_a_kill_while_at_isms(path, serve)
     client = raw_transceiver(again.port)
     client.send(SubmitSm(destination_addr=SLOW_TO, short_message=b"at iSMS", sequence_number=42))
     answer = client.read(timeout=20)
